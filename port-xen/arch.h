@@ -1,0 +1,24 @@
+// What every boot head (port-xen/arch/<arch>/) provides to the shared code.
+#ifndef STUBMON_ARCH_H
+#define STUBMON_ARCH_H
+
+#include "xen_public.h"
+
+// How this image was booted, e.g. "x86_64-pv"; shown by xen.platform.
+extern const char *const arch_platform;
+// The Xen shared_info page, mapped by the boot head.
+extern struct shared_info *arch_shared_info;
+// The kernel command line (Xen's module arguments or xl's extra=).
+extern const char *arch_cmdline;
+
+// Leave QEMU with a status the test harness can read; used only when the
+// monitor is told exit=qemu. Falls back to a Xen shutdown.
+__attribute__((noreturn)) void arch_qemu_exit(int code);
+
+// A monotonic time stamp counter read, for the Xen clock.
+uint64_t arch_read_tsc(void);
+
+// Entered from the boot head once the machine is set up.
+__attribute__((noreturn)) void stubmon_main(void);
+
+#endif

@@ -1,0 +1,15 @@
+#ifndef STUBMON_CLOCK_H
+#define STUBMON_CLOCK_H
+#include <stdbool.h>
+#include <stdint.h>
+// Xen system time: nanoseconds since the hypervisor booted.
+uint64_t clock_now_ns(void);
+// Stop the default periodic tick and bind the events sleep waits for.
+void clock_init(void);
+// Block the vCPU until deadline_ns or until a domain changes state
+// (VIRQ_DOM_EXC, when this domain may receive it). Returns true if woken
+// early by such an event.
+bool clock_sleep_until(uint64_t deadline_ns);
+// Whether VIRQ_DOM_EXC could be bound (only the control domain gets it).
+bool clock_has_dom_exc(void);
+#endif

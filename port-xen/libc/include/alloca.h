@@ -1,0 +1,4 @@
+#ifndef STUBMON_ALLOCA_H
+#define STUBMON_ALLOCA_H
+#define alloca(n) __builtin_alloca(n)
+#endif

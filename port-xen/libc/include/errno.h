@@ -1,0 +1,4 @@
+// MicroPython uses its own errno table (MICROPY_USE_INTERNAL_ERRNO).
+#ifndef STUBMON_ERRNO_H
+#define STUBMON_ERRNO_H
+#endif

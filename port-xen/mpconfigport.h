@@ -1,0 +1,57 @@
+// MicroPython configuration of the Xen guest port.
+#include <stdint.h>
+
+#define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_BASIC_FEATURES)
+
+// Compiler kept: a REPL on the Xen console is planned and costs little.
+#define MICROPY_ENABLE_COMPILER             (1)
+#define MICROPY_ENABLE_GC                   (1)
+#define MICROPY_HELPER_REPL                 (0)
+#define MICROPY_ENABLE_EXTERNAL_IMPORT      (1)
+#define MICROPY_ALLOC_PATH_MAX              (128)
+#define MICROPY_ERROR_REPORTING             (MICROPY_ERROR_REPORTING_NORMAL)
+#define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (1)
+#define MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE (256)
+
+// Domain cpu_time and memory figures are 64-bit: big ints must work.
+// The digit size is pinned so frozen big constants match mpy-tool's.
+#define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
+#define MPZ_DIG_SIZE                        (16)
+// No floats: CPU% and seconds are computed in integer tenths.
+#define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_NONE)
+
+#define MICROPY_PY_STRUCT                   (1)
+#define MICROPY_PY_UCTYPES                  (1)
+#define MICROPY_PY_SYS                      (1)
+#define MICROPY_PY_GC                       (1)
+#define MICROPY_PY_MICROPYTHON_MEM_INFO     (1)
+#define MICROPY_PY_SYS_PLATFORM             "xen"
+#define MICROPY_PY_BUILTINS_BYTEARRAY       (1)
+#define MICROPY_PY_BUILTINS_MEMORYVIEW      (1)
+#define MICROPY_PY_BUILTINS_STR_UNICODE     (0)
+#define MICROPY_PY_ARRAY                    (1)
+#define MICROPY_PY_COLLECTIONS              (1)
+#define MICROPY_PY_IO                       (0)
+#define MICROPY_PY_TIME                     (0)
+#define MICROPY_PY_OS                       (0)
+#define MICROPY_PY_MACHINE                  (0)
+#define MICROPY_PY_SELECT                   (0)
+#define MICROPY_PY_ASYNCIO                  (0)
+#define MICROPY_USE_INTERNAL_ERRNO          (1)
+#define MICROPY_USE_INTERNAL_PRINTF         (1)
+#define MICROPY_GCREGS_SETJMP               (0)
+
+#define MICROPY_HW_BOARD_NAME               "xen"
+#define MICROPY_HW_MCU_NAME                 STUBMON_BOARD
+
+// Type definitions for a 64-bit guest.
+#define MP_SSIZE_MAX                        (0x7fffffffffffffffL)
+#define UINT_FMT                            "%lu"
+#define INT_FMT                             "%ld"
+typedef intptr_t mp_int_t;
+typedef uintptr_t mp_uint_t;
+typedef long mp_off_t;
+
+#include <alloca.h>
+
+#define MP_STATE_PORT MP_STATE_VM

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Fetch everything stubmon builds and tests with. Idempotent: a step whose
+# stamp exists is skipped. Nothing here changes the machine's apt config:
+# Debian packages we only unpack come through a project-local apt root whose
+# mirror is read from the machine's own apt sources.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps=${DEPS:-$top/.deps}
+mkdir -p "$deps"
+versions=$deps/versions.txt
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+# --- host tools (real installs: emulator and compilers) -------------------
+host_pkgs="qemu-system-x86 gcc make python3 python3-venv xz-utils binutils"
+missing=""
+for p in $host_pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    log "installing host packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || apt-get update
+    apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# --- project-local apt root -----------------------------------------------
+# The Debian mirror is whatever the machine already uses; never a literal host.
+mirror_of() {   # $1: suite pattern matched in the machine's sources
+    { cat /etc/apt/sources.list.d/*.sources 2>/dev/null; echo; } | awk -v want="$1" '
+        /^URIs:/ {u=$2} /^Suites:/ {for (i=2;i<=NF;i++) if ($i ~ want) s=1}
+        /^$/ {if (s && u) {print u; exit} u=""; s=0}'
+    grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk -v want="$1" '$3 ~ want {print ($2 ~ /^\[/ ? $3 : $2); exit}' || true
+}
+aptroot=$deps/apt
+main_uri=$(mirror_of '^(bookworm|trixie|stable)$' | head -n1)
+sec_uri=$(mirror_of 'security' | head -n1)
+[ -n "$main_uri" ] || { echo "deps: no Debian mirror found in /etc/apt/sources.list*" >&2; exit 1; }
+[ -n "$sec_uri" ] || sec_uri=${main_uri%/debian}/debian-security
+key=/usr/share/keyrings/debian-archive-keyring.gpg
+mkdir -p "$aptroot/lists/partial" "$aptroot/cache/archives/partial" "$aptroot/dl"
+srclist=$aptroot/sources.list
+{
+    for t in deb deb-src; do
+        echo "$t [signed-by=$key] $main_uri bookworm main"
+        echo "$t [signed-by=$key] $sec_uri bookworm-security main"
+        echo "$t [signed-by=$key] $main_uri trixie main"
+    done
+} > "$srclist.new"
+if ! cmp -s "$srclist.new" "$srclist"; then mv "$srclist.new" "$srclist"; rm -f "$aptroot/updated"; else rm "$srclist.new"; fi
+APT=(-o Dir::Etc::SourceList="$srclist" -o Dir::Etc::SourceParts=/dev/null
+     -o Dir::State::Lists="$aptroot/lists" -o Dir::Cache="$aptroot/cache"
+     -o Dir::State::Status=/dev/null -o APT::Architectures=amd64
+     -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+if [ ! -e "$aptroot/updated" ] || [ -n "$(find "$aptroot/updated" -mmin +1440)" ]; then
+    log "apt update (project-local root)"
+    apt-get "${APT[@]}" update -qq
+    touch "$aptroot/updated"
+fi
+
+# Newest version of $1 whose version starts with $2 (a major release).
+newest() {
+    apt-cache "${APT[@]}" madison "$1" | awk -F'|' -v v="$2" '
+        {gsub(/ /,"",$2)} index($2, v) == 1 && $3 !~ /Sources/ {print $2}' |
+        sort -V | tail -n1
+}
+
+# Download + extract a binary package into $deps/pkg/<name>-<major>.
+unpack() {   # $1 package, $2 major, $3 directory name
+    local dir=$deps/pkg/$3 ver
+    if [ -e "$dir/.version" ]; then return; fi
+    ver=$(newest "$1" "$2")
+    [ -n "$ver" ] || { echo "deps: no $1 $2.x in bookworm/trixie" >&2; exit 1; }
+    log "fetching $1 $ver"
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$aptroot/dl" && rm -f "$1"_*.deb && apt-get "${APT[@]}" download -qq "$1=$ver")
+    dpkg-deb -x "$aptroot/dl/$1"_*.deb "$dir"
+    echo "$1 $ver" > "$dir/.version"
+}
+
+for x in 4.17 4.20; do
+    unpack "xen-hypervisor-$x-amd64" "$x" "xen-$x-amd64"
+    unpack libxen-dev "$x" "libxen-dev-$x"
+    d=$deps/pkg/xen-$x-amd64
+    # QEMU's -kernel needs the plain multiboot ELF, not the gzip.
+    if [ ! -e "$deps/xen-$x-amd64" ]; then
+        gz=$(ls "$d"/boot/xen-*.gz | head -n1)
+        gunzip -c "$gz" > "$deps/xen-$x-amd64"
+    fi
+done
+
+# --- MicroPython 1.25 source (upstream tarball, unmodified) ----------------
+mp=$deps/micropython
+if [ ! -e "$mp/.version" ]; then
+    ver=$(apt-cache "${APT[@]}" showsrc micropython | awk '/^Version:/ {print $2}' | grep '^1\.25\.' | sort -V | tail -n1)
+    [ -n "$ver" ] || { echo "deps: no micropython 1.25 source in trixie" >&2; exit 1; }
+    log "fetching micropython source $ver"
+    rm -rf "$aptroot/src"; mkdir -p "$aptroot/src"
+    (cd "$aptroot/src" && apt-get "${APT[@]}" source --download-only -qq "micropython=$ver")
+    rm -rf "$mp"; mkdir -p "$mp"
+    tar -xf "$aptroot"/src/micropython_*.orig.tar.* -C "$mp" --strip-components=1
+    echo "micropython-source $ver" > "$mp/.version"
+fi
+
+# --- Python tools from PyPI --------------------------------------------------
+venv=$deps/venv
+if [ ! -e "$venv/.ok" ]; then
+    log "creating venv with pytest and lark"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q pytest lark
+    touch "$venv/.ok"
+fi
+
+# --- record what was fetched ---------------------------------------------------
+{
+    cat "$deps"/pkg/*/.version "$mp/.version"
+    echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
+    echo "gcc $(gcc -dumpfullversion)"
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark"))'
+} > "$versions.new"
+mv "$versions.new" "$versions"
