@@ -30,6 +30,19 @@ uint64_t clock_now_ns(void) {
     return system_time + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
 }
 
+uint64_t clock_own_cpu_ns(void) {
+    struct vcpu_runstate_info rs;
+    if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &rs) != 0) {
+        return 0;
+    }
+    // Time in the current state is not yet in rs.time[]: add it.
+    uint64_t running = rs.time[RUNSTATE_running];
+    if (rs.state == RUNSTATE_running) {
+        running += clock_now_ns() - rs.state_entry_time;
+    }
+    return running;
+}
+
 static bool bind_virq(uint32_t virq, evtchn_port_t *port) {
     struct evtchn_bind_virq bind = { .virq = virq, .vcpu = 0 };
     if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind) != 0) {

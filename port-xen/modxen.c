@@ -57,6 +57,11 @@ static mp_obj_t xen_time_ns(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_time_ns_obj, xen_time_ns);
 
+static mp_obj_t xen_cpu_ns(void) {
+    return mp_obj_new_int_from_ull(clock_own_cpu_ns());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_cpu_ns_obj, xen_cpu_ns);
+
 static mp_obj_t xen_sleep_until(mp_obj_t deadline) {
     uint64_t ns = mp_obj_int_get_uint_checked(deadline);
     return mp_obj_new_bool(clock_sleep_until(ns));
@@ -110,6 +115,7 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&xen_cmdline_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cpu_ns), MP_ROM_PTR(&xen_cpu_ns_obj) },
     { MP_ROM_QSTR(MP_QSTR_sleep_until), MP_ROM_PTR(&xen_sleep_until_obj) },
     { MP_ROM_QSTR(MP_QSTR_sysctl), MP_ROM_PTR(&xen_sysctl_obj) },
     { MP_ROM_QSTR(MP_QSTR_domctl), MP_ROM_PTR(&xen_domctl_obj) },

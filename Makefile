@@ -1,0 +1,47 @@
+# stubmon: a MicroPython unikernel that monitors Xen domains.
+#   make                 build the image for BOARD (default x86_64-pv)
+#   make run             build, boot Xen $(XEN) + stubmon under QEMU, stream the console
+#   make test            unit tests + boot tests on every fetched Xen release
+#   make bench           print size, boot and poll figures
+#   make deps            fetch everything (run on demand by the targets above)
+
+BOARD ?= x86_64-pv
+XEN ?= 4.20
+# The monitor's command line for `make run` (see README: Options).
+ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
+PYTEST_ARGS ?=
+
+DEPS_STAMP := .deps/versions.txt
+VENV := .deps/venv
+IMAGE := build/$(BOARD)/stubmon.elf
+
+.PHONY: all image deps run test bench clean distclean FORCE
+
+all: image
+
+$(DEPS_STAMP): tools/deps.sh
+	bash tools/deps.sh
+
+deps: $(DEPS_STAMP)
+
+image: $(DEPS_STAMP)
+	$(MAKE) -C port-xen BOARD=$(BOARD) -j2
+
+$(IMAGE): image
+
+run: image
+	python3 tools/boot.py --board $(BOARD) --xen $(XEN) --timeout 3600 -- $(ARGS)
+
+test: $(DEPS_STAMP)
+	@cat $(DEPS_STAMP)
+	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
+
+bench: image
+	@cat $(DEPS_STAMP)
+	$(VENV)/bin/python tools/bench.py --board $(BOARD)
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf .deps

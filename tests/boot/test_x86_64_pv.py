@@ -1,0 +1,78 @@
+"""stubmon as the x86_64 PV dom0 of Xen 4.17 and 4.20, under QEMU."""
+import re
+
+import pytest
+
+import boot
+import consolelog
+
+BOARD = "x86_64-pv"
+DOM0_MEM = boot.load_board(BOARD).DOM0_MEM_MIB
+# Three demo domains kept for two polls; one bad value and one unknown key
+# that must be reported without stopping the run.
+ARGS = "interval=0.5 count=5 demo=3 demo_keep=2 demo_mem=lots colour=blue exit=qemu"
+
+
+@pytest.fixture(scope="module", params=["4.17", "4.20"])
+def run(request, image):
+    image(BOARD)
+    res = boot.boot(BOARD, request.param, ARGS, timeout=120)
+    res.xen = request.param
+    return res
+
+
+def test_ends_through_qemu_exit_with_success(run):
+    assert not run.timed_out, run.text[-2000:]
+    assert run.guest_exit == 0, run.text[-2000:]
+
+
+def test_every_poll_parses(run):
+    polls = consolelog.polls(run.lines)
+    assert [p.number for p in polls] == [1, 2, 3, 4, 5]
+    assert all(p.complete for p in polls)
+    assert all(p.xen.startswith(run.xen + ".") for p in polls)
+    uptimes = [p.uptime_ds for p in polls]
+    assert uptimes == sorted(uptimes) and uptimes[-1] > uptimes[0]
+
+
+def test_dom0_row_has_dom0_mem(run):
+    for p in consolelog.polls(run.lines):
+        dom0 = p.row(0)
+        assert dom0 is not None
+        assert dom0["Mem(MiB)"] == DOM0_MEM
+        assert dom0["MaxMem(MiB)"] == DOM0_MEM
+        assert dom0["VCPUs"] == 1
+        assert dom0["State"][0] == "r"      # it is the one running the poll
+    later = consolelog.polls(run.lines)[1:]
+    assert all(p.row(0)["CPU(%)"] is not None for p in later)
+
+
+def test_demo_domains_paused_then_gone(run):
+    polls = consolelog.polls(run.lines)
+    for p in polls[:2]:
+        demo = [r for r in p.rows if r["ID"] != 0]
+        assert len(demo) == 3
+        for r in demo:
+            assert r["State"] == "--p---"
+            assert r["MaxMem(MiB)"] == 16       # the default, since demo_mem was bad
+            assert r["Mem(MiB)"] == 0
+    for p in polls[2:]:
+        assert p.ids() == [0]
+
+
+def test_probed_interfaces_match_headers(run, headers):
+    want = headers(run.xen)
+    m = [re.match(r"^stubmon: interfaces sysctl 0x([0-9a-f]+) domctl 0x([0-9a-f]+)", l) for l in run.lines]
+    m = [x for x in m if x]
+    assert len(m) == 1
+    assert int(m[0].group(1), 16) == want["sysctl"]
+    assert int(m[0].group(2), 16) == want["domctl"]
+
+
+def test_bad_option_reported_and_run_goes_on(run):
+    bad = [l for l in run.lines if "demo_mem=lots" in l]
+    unknown = [l for l in run.lines if "colour=blue" in l]
+    assert len(bad) == 1 and "16" in bad[0]
+    assert len(unknown) == 1 and "unknown" in unknown[0]
+    first_poll = next(i for i, l in enumerate(run.lines) if l.startswith("stubmon poll 1:"))
+    assert run.lines.index(bad[0]) < first_poll

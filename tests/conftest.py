@@ -1,0 +1,10 @@
+# Lets pytest import the monitor's modules and the fake `xen` module the way
+# MicroPython does with MICROPYPATH=monitor:tests/unit/fake.
+import os
+import sys
+
+_top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for _p in (os.path.join(_top, 'tests', 'unit', 'fake'), os.path.join(_top, 'monitor'),
+           os.path.join(_top, 'tests', 'unit')):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""`make bench`: figures for one board, measured on real Xen under QEMU.
+Prints, asserts nothing. The machine is shared and noisy: compare figures
+from one run only.
+
+- image size (text/data/bss of the ELF)
+- guest time from Xen handing over to the domain to the first table line
+  (Xen's console timestamp of "Freed ... init memory", the last thing Xen
+  prints before dom0 runs, against the monitor's Xen clock)
+- time of one poll (list all domains, decode, format, print), median
+- the monitor's own cpu_time per minute, with the default interval, total
+  and outside the polls (idle between polls)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot          # noqa: E402
+import consolelog    # noqa: E402
+
+STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) poll_us=(\d+) cpu_us=(\d+)$")
+
+
+def stats(lines):
+    return [tuple(int(g) for g in m.groups()) for m in map(STATS.match, lines) if m]
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
+def size(board):
+    out = subprocess.run(["size", boot.image_path(board)], capture_output=True, text=True, check=True).stdout
+    text, data, bss = out.splitlines()[1].split()[:3]
+    return int(text), int(data), int(bss)
+
+
+def board_config(board):
+    cfg = {}
+    with open(os.path.join(boot.REPO, "boards", board, "mpconfigboard.mk")) as f:
+        for line in f:
+            key, eq, value = line.partition("=")
+            if eq and not line.startswith("#"):
+                cfg[key.strip()] = value.strip()
+    return cfg
+
+
+def measure(board, xen, interval_s, polls):
+    args = "interval=%d count=%d stats=1 exit=qemu" % (interval_s, polls)
+    res = boot.boot(board, xen, args, timeout=interval_s * polls + 120)
+    rows = stats(res.lines)
+    if res.guest_exit != 0 or len(rows) < 2:
+        print("  xen %s: run failed (exit %s); last lines:\n    %s"
+              % (xen, res.guest_exit, "\n    ".join(res.lines[-10:])))
+        return None
+    handover = consolelog.xen_stamp(res.lines, "Freed")
+    first = rows[0][1]
+    span_us = rows[-1][1] - rows[0][1]
+    cpu_us = rows[-1][3] - rows[0][3]
+    in_polls_us = sum(r[2] for r in rows[1:])
+    return {
+        "first_table_ms": (first - handover) / 1000 if handover else None,
+        "poll_us": median([r[2] for r in rows]),
+        "cpu_ms_per_min": cpu_us * 60 / span_us / 1000,
+        "idle_cpu_ms_per_min": (cpu_us - in_polls_us) * 60 / span_us / 1000,
+        "span_s": span_us / 1e6,
+        "boot_wall_s": res.seconds,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--board", default="x86_64-pv")
+    ap.add_argument("--interval", type=int, default=3, help="seconds, the monitor's default")
+    ap.add_argument("--polls", type=int, default=8)
+    opts = ap.parse_args()
+    mod = boot.load_board(opts.board)
+    text, data, bss = size(opts.board)
+    print("board %s" % opts.board)
+    cfg = board_config(opts.board)
+    print("  image: text %d B, data %d B, bss %d B (of which heap %s B, stack %s B)"
+          % (text, data, bss, cfg.get("HEAP_SIZE"), cfg.get("STACK_SIZE")))
+    for xen in mod.XEN_VERSIONS:
+        r = measure(opts.board, xen, opts.interval, opts.polls)
+        if not r:
+            continue
+        print("  xen %s: first table %.1f ms after Xen hands over; one poll %d us (median);"
+              % (xen, r["first_table_ms"], r["poll_us"]))
+        print("           own cpu %.2f ms/min at interval %d s (%.2f ms/min outside polls), over %.0f s of guest time; whole boot %.1f s wall"
+              % (r["cpu_ms_per_min"], opts.interval, r["idle_cpu_ms_per_min"], r["span_s"], r["boot_wall_s"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Boot Xen + a stubmon image under QEMU, stream the serial console, and
+report how it ended. Used by `make run`, the boot tests and the benchmark.
+
+    tools/boot.py --board x86_64-pv --xen 4.20 [--timeout S] [--log FILE] -- ARGS...
+"""
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEPS = os.environ.get("DEPS", os.path.join(REPO, ".deps"))
+
+
+def load_board(board):
+    path = os.path.join(REPO, "boards", board, "boot.py")
+    if not os.path.exists(path):
+        raise SystemExit("boot: unknown board %r (no %s)" % (board, path))
+    spec = importlib.util.spec_from_file_location("board_" + board.replace("-", "_"), path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def image_path(board):
+    return os.path.join(REPO, "build", board, "stubmon.elf")
+
+
+class Result:
+    def __init__(self, lines, status, timed_out, seconds):
+        self.lines = lines          # console lines, without line ends
+        self.status = status        # QEMU's exit status (None if killed)
+        self.timed_out = timed_out
+        self.seconds = seconds      # wall time of the whole boot
+
+    @property
+    def guest_exit(self):
+        """The code the monitor passed to xen.qemu_exit, or None."""
+        if self.status is None or self.status % 2 == 0:
+            return None
+        return self.status >> 1
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+
+def boot(board, xen_version, args, timeout=120, echo=None, log=None, **board_opts):
+    """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it)."""
+    mod = load_board(board)
+    cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image_path(board), args, **board_opts)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines = []
+    timed_out = False
+    logf = open(log, "w") if log else None
+    try:
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        buf = b""
+        while True:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                timed_out = True
+                break
+            if not sel.select(left):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            for raw in done:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                lines.append(line)
+                if echo:
+                    echo(line)
+                if logf:
+                    logf.write(line + "\n")
+        if buf:
+            lines.append(buf.decode("utf-8", "replace").rstrip("\r"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        status = proc.wait()
+        if logf:
+            logf.close()
+    return Result(lines, None if timed_out else status, timed_out, time.monotonic() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--board", default="x86_64-pv")
+    ap.add_argument("--xen", default="4.20")
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--log")
+    ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
+    opts = ap.parse_args()
+    mod = load_board(opts.board)
+    if opts.xen not in mod.XEN_VERSIONS:
+        raise SystemExit("boot: Xen %s is not fetched for %s (have: %s)"
+                         % (opts.xen, opts.board, ", ".join(mod.XEN_VERSIONS)))
+    try:
+        res = boot(opts.board, opts.xen, " ".join(opts.args), timeout=opts.timeout,
+                   echo=lambda l: print(l, flush=True), log=opts.log)
+    except KeyboardInterrupt:
+        print("\nboot: interrupted", file=sys.stderr)
+        return 130
+    if res.timed_out:
+        print("boot: stopped after %d s (timeout)" % opts.timeout, file=sys.stderr)
+        return 124
+    if res.guest_exit is not None:
+        return res.guest_exit
+    print("boot: QEMU ended with status %s" % res.status, file=sys.stderr)
+    return 0 if res.status == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Read a stubmon serial log: the monitor's tables and Xen's timestamps.
+
+A poll, as monitor/table.py prints it:
+
+    stubmon poll 3: xen 4.20.4, uptime 12.5s, 2 domains
+       ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%)
+        0 r-----          64          64     1      1.2    3.4
+        1 --p---           0          16     0      0.0      -
+    stubmon poll 3 end
+"""
+import re
+
+HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+) domains$")
+END = re.compile(r"^stubmon poll (\d+) end$")
+COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)"]
+XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
+
+
+class Poll:
+    def __init__(self, number, xen, uptime_ds, count):
+        self.number = number
+        self.xen = xen
+        self.uptime_ds = uptime_ds      # tenths of a second
+        self.count = count
+        self.rows = []                  # dicts keyed by COLUMNS
+        self.complete = False
+
+    def row(self, domid):
+        for r in self.rows:
+            if r["ID"] == domid:
+                return r
+        return None
+
+    def ids(self):
+        return [r["ID"] for r in self.rows]
+
+
+def _value(column, text):
+    if column == "State":
+        return text
+    if text == "-":
+        return None
+    if column in ("Time(s)", "CPU(%)"):
+        whole, _, tenth = text.partition(".")
+        return int(whole) * 10 + int(tenth or 0)    # tenths
+    return int(text)
+
+
+def polls(lines):
+    """Every table in the log, in order. Raises ValueError on a table that
+    does not parse (a row in the wrong shape, a count that does not match)."""
+    found = []
+    current = None
+    for line in lines:
+        m = HEADER.match(line)
+        if m:
+            current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)), int(m.group(5)))
+            found.append(current)
+            continue
+        if current is None or current.complete:
+            continue
+        if line.split() == COLUMNS:
+            continue
+        m = END.match(line)
+        if m:
+            if int(m.group(1)) != current.number:
+                raise ValueError("poll %d ended as %s" % (current.number, m.group(1)))
+            if len(current.rows) != current.count:
+                raise ValueError("poll %d: header says %d domains, table has %d"
+                                 % (current.number, current.count, len(current.rows)))
+            current.complete = True
+            continue
+        fields = line.split()
+        if len(fields) != len(COLUMNS) or not re.match(r"^[r-][b-][p-][s-][-rscwS][d-]$", fields[1]):
+            if line.startswith("stubmon"):
+                continue        # a message between the header and the end
+            raise ValueError("poll %d: bad row %r" % (current.number, line))
+        current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
+    return found
+
+
+def xen_stamp(lines, text):
+    """Xen's console timestamp (microseconds since boot) of the first Xen
+    line containing `text`, or None."""
+    for line in lines:
+        m = XEN_STAMP.match(line)
+        if m and text in m.group(3):
+            return int(m.group(1)) * 1000000 + int(m.group(2).ljust(6, "0")[:6])
+    return None
