@@ -26,6 +26,17 @@ DOMCTL_max_mem = 11
 # Newest first: the probe tries them in this order.
 SYSCTL_VERSIONS = (0x16, 0x15, 0x14, 0x13)
 DOMCTL_VERSIONS = (0x18, 0x17, 0x16, 0x15, 0x14)
+# What each release's headers say: the probe tries these first, so a known
+# release costs one hypercall per interface.
+RELEASE_VERSIONS = {   # (major, minor): (sysctl, domctl)
+    (4, 16): (0x14, 0x14),
+    (4, 17): (0x15, 0x15),
+    (4, 18): (0x15, 0x16),
+    (4, 19): (0x15, 0x17),
+    (4, 20): (0x15, 0x17),
+    (4, 21): (0x16, 0x17),
+    (4, 22): (0x16, 0x18),
+}
 
 # --- struct xen_sysctl_getdomaininfolist ----------------------------------
 GDIL_FIRST_DOMAIN = 0   # domid_t (u16), IN

@@ -10,7 +10,7 @@ A poll, as monitor/table.py prints it:
 """
 import re
 
-HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+) domains$")
+HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
 COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)"]
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
@@ -21,7 +21,7 @@ class Poll:
         self.number = number
         self.xen = xen
         self.uptime_ds = uptime_ds      # tenths of a second
-        self.count = count
+        self.count = count              # None: the list could not be read
         self.rows = []                  # dicts keyed by COLUMNS
         self.complete = False
 
@@ -54,7 +54,8 @@ def polls(lines):
     for line in lines:
         m = HEADER.match(line)
         if m:
-            current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)), int(m.group(5)))
+            current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)),
+                           None if m.group(5) == "?" else int(m.group(5)))
             found.append(current)
             continue
         if current is None or current.complete:
@@ -65,13 +66,13 @@ def polls(lines):
         if m:
             if int(m.group(1)) != current.number:
                 raise ValueError("poll %d ended as %s" % (current.number, m.group(1)))
-            if len(current.rows) != current.count:
+            if len(current.rows) != (current.count or 0):
                 raise ValueError("poll %d: header says %d domains, table has %d"
                                  % (current.number, current.count, len(current.rows)))
             current.complete = True
             continue
         fields = line.split()
-        if len(fields) != len(COLUMNS) or not re.match(r"^[r-][b-][p-][s-][-rscwS][d-]$", fields[1]):
+        if len(fields) != len(COLUMNS) or not re.match(r"^[r-][b-][p-][s-][-rscwS?][d-]$", fields[1]):
             if line.startswith("stubmon"):
                 continue        # a message between the header and the end
             raise ValueError("poll %d: bad row %r" % (current.number, line))

@@ -12,7 +12,7 @@ versions=$deps/versions.txt
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 # --- host tools (real installs: emulator and compilers) -------------------
-host_pkgs="qemu-system-x86 gcc make python3 python3-venv xz-utils binutils"
+host_pkgs="qemu-system-x86 gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

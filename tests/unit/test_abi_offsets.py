@@ -1,3 +1,4 @@
+# CPYTHON_ONLY = True  (needs gcc, subprocess and pytest)
 # CPython only (needs gcc and subprocess): checks every offset, size and
 # command number in monitor/abi.py against Xen's public headers, by compiling
 # a small C program with host gcc (x86_64) and, if installed,
@@ -92,14 +93,18 @@ def expectations(release, arch):
     return e
 
 
-def c_source(exprs):
-    lines = ['#include <stddef.h>', '#include <stdint.h>', '#include <stdio.h>',
+def c_source(exprs, runnable=True):
+    # runnable: a main() printing the values (host); else only the constants,
+    # read back from the object file (cross compiler without a C library)
+    lines = ['#include <stddef.h>', '#include <stdint.h>'] + (['#include <stdio.h>'] if runnable else []) + [
              '#include <xen/xen.h>', '#include <xen/version.h>', '#include <xen/sched.h>',
              '#include <xen/sysctl.h>', '#include <xen/domctl.h>',
              # One array per value: readable from an object file that cannot run.
              ]
     for i, (expr, _) in enumerate(exprs):
         lines.append('const unsigned long long v%d = (unsigned long long)(%s);' % (i, expr))
+    if not runnable:
+        return '\n'.join(lines) + '\n'
     lines.append('int main(void) {')
     for i in range(len(exprs)):
         lines.append('    printf("%%d %%llu\\n", %d, v%d);' % (i, i))
@@ -121,8 +126,7 @@ def gcc_flags(release):
 
 @pytest.mark.parametrize('release', sorted(RELEASES))
 def test_x86_64_layout_matches_headers(release, tmp_path):
-    if shutil.which('gcc') is None:
-        pytest.skip('no host gcc')
+    assert shutil.which('gcc'), 'no host gcc: run make deps'
     assert os.path.isdir(include_dir(release)), 'run tools/deps.sh'
     exprs = expectations(release, 'x86_64')
     src = tmp_path / 'abi.c'
@@ -159,13 +163,13 @@ def read_consts_from_object(obj, n):
 @pytest.mark.parametrize('release', sorted(RELEASES))
 def test_aarch64_layout_matches_headers(release, tmp_path):
     cc = shutil.which('aarch64-linux-gnu-gcc')
-    if cc is None:
-        pytest.skip('aarch64-linux-gnu-gcc not installed: aarch64 layout NOT checked')
+    assert cc, 'aarch64-linux-gnu-gcc missing: make deps installs it'
     exprs = expectations(release, 'aarch64')
     src = tmp_path / 'abi.c'
-    src.write_text(c_source(exprs))
+    src.write_text(c_source(exprs, runnable=False))
     obj = tmp_path / 'abi.o'
-    subprocess.run([cc] + gcc_flags(release) + ['-c', '-o', str(obj), str(src)], check=True)
+    # -ffreestanding: the cross compiler comes without a C library's headers
+    subprocess.run([cc, '-ffreestanding'] + gcc_flags(release) + ['-c', '-o', str(obj), str(src)], check=True)
     compare(exprs, read_consts_from_object(obj, len(exprs)))
 
 
@@ -191,3 +195,18 @@ def test_interface_versions_of_known_releases_are_probed():
 def test_createdomain_layout_choice():
     assert abi.createdomain_layout(4, 17) is abi.CD_LAYOUTS['4.17']
     assert abi.createdomain_layout(4, 20) is abi.CD_LAYOUTS['4.20']
+
+
+@pytest.mark.parametrize('release', sorted(RELEASES))
+def test_release_interface_versions_match_headers(release):
+    found = {}
+    for name in ('sysctl', 'domctl'):
+        macro = 'XEN_%s_INTERFACE_VERSION' % name.upper()
+        with open(os.path.join(include_dir(release), 'xen', name + '.h')) as f:
+            for line in f:
+                parts = line.split()
+                if parts[:2] == ['#define', macro]:
+                    found[name] = int(parts[2], 16)
+    major, minor = (int(x) for x in release.split('.'))
+    assert abi.RELEASE_VERSIONS[(major, minor)] == (found['sysctl'], found['domctl'])
+    assert found['sysctl'] in abi.SYSCTL_VERSIONS and found['domctl'] in abi.DOMCTL_VERSIONS

@@ -1,0 +1,158 @@
+# stubmon's run: banner, options, interface probe, demo domains, then the
+# poll loop on fixed deadlines. `xen` is the image's C module (or the unit
+# tests' fake); `say` prints one line (print() reaches the Xen console).
+import abi
+import hypervisor as hv
+import options
+import table
+from cpuload import CpuLoad
+
+MAX_EARLY_WAKES = 1000   # domain events per interval before we stop waiting
+
+
+def fatal_line(e):
+    if isinstance(e, hv.HypercallError):
+        return hv.explain(e) + ' [fatal]'
+    text = str(e)
+    if text:
+        return 'stubmon: fatal error: %s: %s' % (type(e).__name__, text)
+    return 'stubmon: fatal error: %s' % type(e).__name__
+
+
+class Reporter:
+    """Say an error once, not on every poll while it lasts; say when the
+    operation works again so a later recurrence is reported anew."""
+
+    def __init__(self, say):
+        self.say = say
+        self.active = {}   # operation -> line said
+
+    def failed(self, what, err):
+        line = hv.explain(err)
+        if self.active.get(what) != line:
+            self.say(line)
+            self.active[what] = line
+
+    def ok(self, what):
+        if what in self.active:
+            del self.active[what]
+            self.say('stubmon: %s works again' % what)
+
+
+class Monitor:
+    def __init__(self, xen, say=print):
+        self.xen = xen
+        self.say = say
+        self.opts = options.Options()   # defaults until the command line is read
+        self.hyp = None
+        self.demo_ids = []
+        self.errors = Reporter(say)
+        self.cpu = CpuLoad()
+
+    def run(self):
+        xen, say = self.xen, self.say
+        self.hyp = hv.Hypervisor(xen)
+        self.version = self.hyp.version_text()
+        say('stubmon: %s on xen %s' % (xen.platform, self.version))
+        self.opts, msgs = options.parse(xen.cmdline())
+        for m in msgs:
+            say(m)
+        for m in self.hyp.probe():
+            say(m)
+        say('stubmon: interfaces ' + self.hyp.interfaces_text())
+        if self.opts.demo:
+            self.create_demo()
+        self.loop()
+        if self.demo_ids and self.opts.demo_keep:
+            self.destroy_demo()   # count ran out before demo_keep
+
+    # --- demo domains ---------------------------------------------------------
+    def create_demo(self):
+        n, mib = self.opts.demo, self.opts.demo_mem
+        for _ in range(n):
+            try:
+                self.demo_ids.append(self.hyp.create_empty_domain(mib))
+            except hv.HypercallError as e:
+                self.say(hv.explain(e))
+                break
+        ids = self.demo_ids
+        if ids:
+            self.say('stubmon: demo created %d of %d domains, ids %d..%d, paused, '
+                     'max memory %d MiB each' % (len(ids), n, ids[0], ids[-1], mib))
+        else:
+            self.say('stubmon: demo created 0 of %d domains' % n)
+
+    def destroy_demo(self):
+        gone = 0
+        for domid in self.demo_ids:
+            try:
+                self.hyp.destroy_domain(domid)
+                gone += 1
+            except hv.HypercallError as e:
+                self.errors.failed('destroydomain', e)
+        self.say('stubmon: demo destroyed %d domains' % gone)
+        self.demo_ids = []
+
+    # --- polling --------------------------------------------------------------
+    def poll(self, n):
+        now = self.xen.time_ns()
+        try:
+            doms = self.hyp.list_domains()
+            self.errors.ok('getdomaininfolist')
+        except hv.HypercallError as e:
+            self.errors.failed('getdomaininfolist', e)
+            doms = None
+        cpu = {} if doms is None else self.cpu.update(doms, now)
+        for line in table.format_poll(n, self.version, now, doms, cpu):
+            self.say(line)
+        if self.opts.stats:
+            # what `make bench` reads: when, how long the poll took, and the
+            # CPU time this monitor has used so far (its own vCPU runstate)
+            self.say('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d'
+                     % (n, now // 1000, (self.xen.time_ns() - now) // 1000, self.xen.cpu_ns() // 1000))
+
+    def loop(self):
+        xen, opts = self.xen, self.opts
+        step = opts.interval_ms * 1000000
+        deadline = xen.time_ns()
+        n = 0
+        while True:
+            n += 1
+            self.poll(n)
+            if self.demo_ids and n == opts.demo_keep:
+                self.destroy_demo()
+            if opts.count and n >= opts.count:
+                return
+            # deadlines advance from the fixed start: no drift; after a
+            # stall skip the missed ones instead of polling in a burst
+            deadline += step
+            now = xen.time_ns()
+            if deadline <= now:
+                deadline += ((now - deadline) // step + 1) * step
+            self.sleep(deadline)
+
+    def sleep(self, deadline):
+        # an early wake (domain event) just means: sleep on to the deadline
+        for _ in range(MAX_EARLY_WAKES):
+            if self.xen.time_ns() >= deadline:
+                return
+            self.xen.sleep_until(deadline)
+
+
+def finish(xen, opts, ok):
+    """Leave the way the command line asked; never returns on a real Xen."""
+    if opts.exit == 'qemu':
+        xen.qemu_exit(0 if ok else 1)
+    else:
+        xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
+
+
+def start(xen, say=print):
+    m = Monitor(xen, say)
+    try:
+        m.run()
+        ok = True
+    except Exception as e:   # never die silently: one line naming it
+        say(fatal_line(e))
+        ok = False
+    finish(xen, m.opts, ok)

@@ -1,0 +1,268 @@
+# The monitor's view of Xen: wraps the image's `xen` C module (passed in, so
+# unit tests can hand in a fake) with the few hypercalls stubmon makes.
+# Every layout detail comes from abi.py.
+import struct
+
+import abi
+import domain as dommod
+
+BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
+
+
+class HypercallError(Exception):
+    """args: (operation name, positive Xen errno). Exceptions take no
+    attributes under MicroPython, hence the accessor methods."""
+
+    def op(self):
+        return self.args[0]
+
+    def errno(self):
+        return self.args[1]
+
+    def errno_name(self):
+        return abi.ERRNO_NAMES.get(self.args[1], 'errno %d' % self.args[1])
+
+    def __str__(self):
+        return '%s failed: %s' % (self.args[0], self.errno_name())
+
+
+# What an errno means to someone running stubmon, per operation where it
+# differs. Keys: (op, errno) first, then errno alone.
+_LIST_DENIED = ('this domain is not privileged to list domains: run stubmon as dom0, '
+                'or under FLASK give its label getdomaininfo, see README')
+_HINTS = {
+    ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
+    ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
+                                       'sysctl interface version): give this domain\'s label '
+                                       'getdomaininfo on domains and domxen_t, see README',
+    ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
+                                  'run stubmon as dom0 or give its FLASK label getdomaininfo',
+    ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
+    ('createdomain', abi.EPERM): 'only a privileged domain (dom0) can create domains',
+    ('createdomain', abi.EACCES): 'denied by the XSM/FLASK policy (under FLASK an ssidref '
+                                  'of 0 is unlabeled_t and refused)',
+    ('createdomain', abi.EINVAL): 'Xen rejected the domain configuration (wrong createdomain '
+                                  'layout for this Xen release?)',
+    ('createdomain', 12): 'Xen is out of memory for another domain',
+    ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
+    ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
+    ('destroydomain', abi.ESRCH): 'the domain is already gone',
+    abi.EPERM: 'operation not permitted for this domain',
+    abi.EACCES: 'access denied (XSM/FLASK policy, or a wrong interface version)',
+    abi.ENOSYS: 'this Xen does not implement the call',
+    abi.EOPNOTSUPP: 'not supported by this Xen build',
+    abi.EINVAL: 'Xen rejected the arguments',
+    12: 'Xen is out of memory',
+    14: 'Xen could not access the buffer (bad guest address)',
+    16: 'busy, try again',
+}
+
+
+def explain(err):
+    """One line for the user, e.g. 'stubmon: getdomaininfolist failed:
+    EPERM (this domain is not privileged ...)'."""
+    hint = _HINTS.get((err.op(), err.errno())) or _HINTS.get(err.errno())
+    line = 'stubmon: %s' % err
+    if hint:
+        line += ' (%s)' % hint
+    return line
+
+
+class Hypervisor:
+    def __init__(self, xen):
+        self.xen = xen
+        self.arch = xen.arch
+        self.di_size = abi.DI_SIZE[self.arch]
+        self.sysctl_version = None   # None until probe() confirms one
+        self.domctl_version = None
+        self._sysctl = bytearray(abi.SYSCTL_SIZE)
+        self._domctl = bytearray(abi.DOMCTL_SIZE)
+        self._list = bytearray(BATCH * self.di_size)
+        self._list_addr = xen.addressof(self._list)
+        self._version = None
+
+    # --- version --------------------------------------------------------
+    def version(self):
+        """(major, minor, extraversion string), asked once"""
+        if self._version is None:
+            self._version = self._ask_version()
+        return self._version
+
+    def _ask_version(self):
+        v = self.xen.xen_version(abi.XENVER_version)
+        extra = bytearray(abi.XENVER_EXTRAVERSION_LEN)
+        if self.xen.xen_version(abi.XENVER_extraversion, extra) < 0:
+            extra = bytearray()
+        text = bytes(extra).split(b'\x00')[0]
+        # extraversion is ASCII from Xen's build; never die on odd bytes
+        text = ''.join([chr(c) if 32 <= c < 127 else '?' for c in text])
+        return (v >> 16) & 0xffff, v & 0xffff, text
+
+    def version_text(self):
+        major, minor, extra = self.version()
+        return '%d.%d%s' % (major, minor, extra)
+
+    # --- interface version probe ----------------------------------------
+    def _candidates(self, known, which):
+        major, minor, _ = self.version()
+        first = abi.RELEASE_VERSIONS.get((major, minor))
+        order = []
+        if first is not None:
+            order.append(first[which])
+        for v in known:
+            if v not in order:
+                order.append(v)
+        return order
+
+    def _try_sysctl_version(self, v):
+        # getdomaininfolist of 0 domains: harmless, and Xen checks the
+        # interface version before anything else
+        self._fill_sysctl_list(v, 0, 0)
+        return self.xen.sysctl(self._sysctl)
+
+    def _try_domctl_version(self, v):
+        self._fill_domctl(v, abi.DOMCTL_getdomaininfo, 0)
+        return self.xen.domctl(self._domctl)
+
+    def probe(self):
+        """Find the sysctl and domctl interface versions this Xen speaks.
+        A wrong version answers -EACCES; any other answer (0, -EPERM ...)
+        confirms it. Returns message lines for the user."""
+        msgs = []
+        self.sysctl_version = None
+        for v in self._candidates(abi.SYSCTL_VERSIONS, 0):
+            if self._try_sysctl_version(v) != -abi.EACCES:
+                self.sysctl_version = v
+                break
+        self.domctl_version = None
+        for v in self._candidates(abi.DOMCTL_VERSIONS, 1):
+            if self._try_domctl_version(v) != -abi.EACCES:
+                self.domctl_version = v
+                break
+        for name, v, known in (('sysctl', self.sysctl_version, abi.SYSCTL_VERSIONS),
+                               ('domctl', self.domctl_version, abi.DOMCTL_VERSIONS)):
+            if v is None:
+                msgs.append('stubmon: every %s interface version (0x%02x..0x%02x) was refused '
+                            'with EACCES: since XSA-499 that is how a FLASK denial of '
+                            'getdomaininfo looks (give this domain\'s label getdomaininfo, see '
+                            'README); otherwise this Xen %s is newer than stubmon knows'
+                            % (name, min(known), max(known), self.version_text()))
+        return msgs
+
+    def interfaces_text(self):
+        def hx(v):
+            return '?' if v is None else '0x%02x' % v
+        return 'sysctl %s domctl %s' % (hx(self.sysctl_version), hx(self.domctl_version))
+
+    # --- buffers ----------------------------------------------------------
+    def _fill_sysctl_list(self, version, first, count):
+        b = self._sysctl
+        for i in range(len(b)):
+            b[i] = 0
+        p = abi.SYSCTL_PAYLOAD
+        struct.pack_into('<II', b, 0, abi.SYSCTL_getdomaininfolist, version)
+        struct.pack_into('<H', b, p + abi.GDIL_FIRST_DOMAIN, first)
+        struct.pack_into('<I', b, p + abi.GDIL_MAX_DOMAINS, count)
+        struct.pack_into('<Q', b, p + abi.GDIL_BUFFER, self._list_addr if count else 0)
+
+    def _fill_domctl(self, version, cmd, domid):
+        b = self._domctl
+        for i in range(len(b)):
+            b[i] = 0
+        struct.pack_into('<II', b, 0, cmd, version)
+        struct.pack_into('<H', b, abi.DOMCTL_DOMAIN, domid)
+
+    def _domctl_call(self, op):
+        """Runs the prepared domctl; raises HypercallError on failure."""
+        if self.domctl_version is None:
+            raise HypercallError(op, abi.EACCES)
+        rc = self.xen.domctl(self._domctl)
+        if rc < 0:
+            raise HypercallError(op, -rc)
+        return rc
+
+    # --- queries ------------------------------------------------------------
+    def list_domains(self):
+        """Every domain, in domid order, however many there are: batches of
+        BATCH, each continuing after the last domid seen, until a short one."""
+        if self.sysctl_version is None:
+            raise HypercallError('getdomaininfolist', abi.EACCES)
+        doms = []
+        first = 0
+        while first < abi.DOMID_FIRST_RESERVED:
+            self._fill_sysctl_list(self.sysctl_version, first, BATCH)
+            rc = self.xen.sysctl(self._sysctl)
+            if rc < 0:
+                raise HypercallError('getdomaininfolist', -rc)
+            n = struct.unpack_from('<I', self._sysctl, abi.SYSCTL_PAYLOAD + abi.GDIL_NUM_DOMAINS)[0]
+            if n > BATCH:   # never trust a count past our buffer
+                n = BATCH
+            for i in range(n):
+                doms.append(dommod.decode(self._list, i * self.di_size))
+            if n < BATCH:
+                break
+            nxt = doms[-1].domid + 1
+            if nxt <= first:   # no progress: stop rather than loop forever
+                break
+            first = nxt
+        return doms
+
+    def get_domain(self, domid):
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getdomaininfo, domid)
+        self._domctl_call('getdomaininfo')
+        return dommod.decode(self._domctl, abi.DOMCTL_PAYLOAD)
+
+    # --- demo domains ---------------------------------------------------------
+    def create_empty_domain(self, max_mem_mib):
+        """An empty, paused domain (PV on x86, the only kind Arm has there):
+        no memory populated, no vCPU started; costs Xen ~50-70 KiB. Returns
+        its domid. max_vcpus goes in createdomain itself (Xen >= 4.12 has
+        no separate max_vcpus step); then only max_mem is set."""
+        major, minor, _ = self.version()
+        lay = abi.createdomain_layout(major, minor)
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_createdomain, 0)
+        b, p = self._domctl, abi.DOMCTL_PAYLOAD
+        struct.pack_into('<I', b, p + abi.CD_SSIDREF, 0)
+        struct.pack_into('<I', b, p + abi.CD_FLAGS, abi.CDF_EMPTY[self.arch])
+        struct.pack_into('<I', b, p + abi.CD_MAX_VCPUS, 1)
+        struct.pack_into('<I', b, p + abi.CD_MAX_EVTCHN_PORT, 1)
+        struct.pack_into('<i', b, p + abi.CD_MAX_GRANT_FRAMES, 1)
+        struct.pack_into('<i', b, p + abi.CD_MAX_MAPTRACK_FRAMES, 1)
+        struct.pack_into('<I', b, p + abi.CD_GRANT_OPTS, 1)   # grant table v1
+        # the fields past grant_opts move between releases (abi.CD_LAYOUTS);
+        # all stay 0 here: no altp2m, no vmtrace, cpupool 0, and an arch
+        # config of zeros (no emulation on x86 PV; native GIC, no TEE on Arm)
+        if lay['altp2m_opts'] is not None:
+            struct.pack_into('<I', b, p + lay['altp2m_opts'], 0)
+        struct.pack_into('<II', b, p + lay['vmtrace_size'], 0, 0)
+        for i in range(p + lay['arch'], p + lay['size'][self.arch]):
+            b[i] = 0
+        self._domctl_call('createdomain')
+        domid = struct.unpack_from('<H', b, abi.DOMCTL_DOMAIN)[0]
+        try:
+            self.set_max_mem(domid, max_mem_mib * 1024)
+        except HypercallError:
+            try:
+                self.destroy_domain(domid)
+            except HypercallError:
+                pass
+            raise
+        return domid
+
+    def set_max_mem(self, domid, kib):
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_max_mem, domid)
+        struct.pack_into('<Q', self._domctl, abi.DOMCTL_PAYLOAD + abi.MM_MAX_MEMKB, kib)
+        self._domctl_call('max_mem')
+
+    def destroy_domain(self, domid):
+        # Xen restarts a long destroy as a hypercall continuation itself;
+        # EAGAIN/ERESTART reaching us just means "call again"
+        for _ in range(1000):
+            self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_destroydomain, domid)
+            try:
+                self._domctl_call('destroydomain')
+                return
+            except HypercallError as e:
+                if e.errno() not in (11, 85):
+                    raise
+        raise HypercallError('destroydomain', 11)

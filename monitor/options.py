@@ -1,0 +1,144 @@
+# Parse the kernel command line (what Xen or xl's `extra=` hands the image)
+# into stubmon's options. Never raises on user input: every problem becomes
+# one message line, the option keeps its previous value, parsing goes on.
+# No floats anywhere (the image has none): interval is integer milliseconds.
+
+KNOWN = ('count', 'demo', 'demo_keep', 'demo_mem', 'exit', 'interval', 'stats')
+MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
+
+INTERVAL_MIN_MS = 100
+INTERVAL_MAX_MS = 86400 * 1000   # a day; keeps deadlines far from overflow
+DEMO_MAX = 1000
+DEMO_MEM_MAX = 1024 * 1024       # MiB; only a limit, nothing is allocated
+EXITS = ('shutdown', 'qemu')
+
+
+class Options:
+    def __init__(self):
+        self.interval_ms = 3000   # like xentop's default delay
+        self.count = 0            # polls; 0 = forever
+        self.demo = 0             # empty paused domains created at start
+        self.demo_keep = 2        # destroy them after this poll; 0 = keep
+        self.demo_mem = 16        # MiB max memory of each demo domain
+        self.exit = 'shutdown'    # 'shutdown' (poweroff) or 'qemu'
+        self.stats = 0            # 1: a line of the monitor's own costs per poll
+
+
+def seconds_text(ms):
+    """3000 -> '3', 500 -> '0.5', 1250 -> '1.25' (integer math only)."""
+    whole = str(ms // 1000)
+    frac = ms % 1000
+    if not frac:
+        return whole
+    digits = str(1000 + frac)[1:]   # zero-padded to 3
+    while digits[-1] == '0':
+        digits = digits[:-1]
+    return whole + '.' + digits
+
+
+def parse_seconds_ms(text):
+    """'2' -> 2000, '0.5' -> 500; digits past milliseconds are dropped.
+    None if not a plain non-negative decimal."""
+    dot = text.find('.')
+    if dot < 0:
+        whole, frac = text, ''
+    else:
+        whole, frac = text[:dot], text[dot + 1:]
+    if whole == '' and frac == '':
+        return None
+    for part in (whole, frac):
+        if part and not part.isdigit():
+            return None
+    if len(whole) > 9:   # far beyond the maximum anyway; keep ints small
+        return None
+    ms = int(whole or '0') * 1000
+    frac = (frac + '000')[:3]
+    return ms + int(frac)
+
+
+def parse_int(text, lo, hi):
+    if not text.isdigit() or len(text) > 9:
+        return None
+    v = int(text)
+    if v < lo or v > hi:
+        return None
+    return v
+
+
+def _shown(word):
+    # echo what the user wrote, but not a whole runaway line
+    if len(word) > 60:
+        return word[:57] + '...'
+    return word
+
+
+def _set(opts, key, value):
+    """Apply one key=value; returns the 'want ...' hint on a bad value."""
+    if key == 'interval':
+        ms = parse_seconds_ms(value)
+        if ms is None or ms < INTERVAL_MIN_MS or ms > INTERVAL_MAX_MS:
+            return ('want seconds, e.g. 2 or 0.5, at least %s' % seconds_text(INTERVAL_MIN_MS),
+                    seconds_text(opts.interval_ms))
+        opts.interval_ms = ms
+    elif key == 'count':
+        v = parse_int(value, 0, 10 ** 9)
+        if v is None:
+            return ('want a number of polls, 0 = forever', str(opts.count))
+        opts.count = v
+    elif key == 'demo':
+        v = parse_int(value, 0, DEMO_MAX)
+        if v is None:
+            return ('want a number of domains, 0 to %d' % DEMO_MAX, str(opts.demo))
+        opts.demo = v
+    elif key == 'demo_keep':
+        v = parse_int(value, 0, 10 ** 9)
+        if v is None:
+            return ('want the poll after which demo domains go, 0 = keep them',
+                    str(opts.demo_keep))
+        opts.demo_keep = v
+    elif key == 'demo_mem':
+        v = parse_int(value, 1, DEMO_MEM_MAX)
+        if v is None:
+            return ('want MiB, 1 to %d' % DEMO_MEM_MAX, str(opts.demo_mem))
+        opts.demo_mem = v
+    elif key == 'stats':
+        v = parse_int(value, 0, 1)
+        if v is None:
+            return ('want 0 or 1', str(opts.stats))
+        opts.stats = v
+    elif key == 'exit':
+        if value not in EXITS:
+            return ('want shutdown or qemu', opts.exit)
+        opts.exit = value
+    return None
+
+
+def parse(cmdline):
+    """Returns (Options, [message lines]); the caller prints the lines."""
+    opts = Options()
+    msgs = []
+    if cmdline is None:
+        return opts, msgs
+    if isinstance(cmdline, (bytes, bytearray)):
+        cmdline = bytes(cmdline).decode()
+    problems = 0
+    for word in cmdline.split():
+        eq = word.find('=')
+        if eq < 0:
+            line = "stubmon: unknown word '%s' ignored (options are key=value; known: %s)" % (
+                _shown(word), ', '.join(KNOWN))
+        else:
+            key, value = word[:eq], word[eq + 1:]
+            if key not in KNOWN:
+                line = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
+            else:
+                bad = _set(opts, key, value)
+                if bad is None:
+                    continue
+                line = "stubmon: bad value '%s' (%s); using %s" % (_shown(word), bad[0], bad[1])
+        problems += 1
+        if problems <= MAX_MESSAGES:
+            msgs.append(line)
+    if problems > MAX_MESSAGES:
+        msgs.append('stubmon: %d more command line problems not shown' % (problems - MAX_MESSAGES))
+    return opts, msgs

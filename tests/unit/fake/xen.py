@@ -1,0 +1,261 @@
+# A fake of the image's `xen` C module, good enough for unit tests only
+# (CPython and MicroPython). It keeps a list of fake domains and answers the
+# same buffers the real hypercalls take. Offsets below are written out from
+# Xen's public headers on purpose, not imported from monitor/abi.py, so a
+# mistake there shows up here as a failing test.
+import struct
+
+ARCH_RECORD = {'x86_64': 112, 'aarch64': 120}   # sizeof(xen_domctl_getdomaininfo)
+RELEASES = {   # (major, minor): (sysctl, domctl) interface versions
+    (4, 17): (0x15, 0x15),
+    (4, 20): (0x15, 0x17),
+    (4, 21): (0x16, 0x17),
+}
+
+platform = 'x86_64-pv'
+arch = 'x86_64'
+
+
+class Exited(BaseException):
+    """shutdown() / qemu_exit() ended the 'guest'. args: (how, code)."""
+
+
+class FakeDomain:
+    def __init__(self, domid, flags=0x10, tot_pages=0, max_pages=0, cpu_time=0, vcpus=1,
+                 ssidref=0, handle=None, cpupool=0, cpu_permille=0):
+        self.domid = domid
+        self.flags = flags
+        self.tot_pages = tot_pages
+        self.max_pages = max_pages
+        self.cpu_time = cpu_time
+        self.vcpus = vcpus
+        self.max_vcpu_id = vcpus - 1 if vcpus else 0xffffffff
+        self.ssidref = ssidref
+        self.handle = handle if handle is not None else bytes([domid & 0xff] * 16)
+        self.cpupool = cpupool
+        self.cpu_permille = cpu_permille   # CPU time gained per ns of wall time, x1000
+
+
+class State:
+    def __init__(self):
+        self.version = (4, 20)
+        self.extraversion = b'.4'
+        self.sysctl_version, self.domctl_version = RELEASES[(4, 20)]
+        self.flask_deny = False    # every call -EACCES, as a FLASK denial since XSA-499
+        self.fail = {}             # operation name -> positive errno to return
+        self.domains = {}
+        self.rover = 1
+        self.now = 1000000000      # ns since "boot"
+        self.tick = 0              # ns the clock moves on each time_ns()
+        self.early_wakes = 0       # sleep_until calls that return True half way
+        self.cmdline = ''
+        self.console = []
+        self.buffers = []          # [(address, bytearray)]
+        self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
+        self.ncalls = 0            # all hypercalls (sysctl + domctl)
+        self.created = []          # parsed createdomain payloads, first 8 only
+        # (both capped: a 1000-domain test must fit MicroPython's heap)
+
+
+st = State()
+
+
+def reset(version=(4, 20), arch_name='x86_64', extraversion=b'.4', cmdline=''):
+    """Fresh hypervisor with dom0 running. Returns the State to poke at."""
+    global st, arch, platform
+    st = State()
+    st.version = version
+    st.extraversion = extraversion
+    st.sysctl_version, st.domctl_version = RELEASES[version]
+    st.cmdline = cmdline
+    arch = arch_name
+    platform = arch_name + ('-pv' if arch_name == 'x86_64' else '')
+    add_domain(0, flags=0x20, tot_pages=16384, max_pages=16384, cpu_time=1200000000)
+    return st
+
+
+def add_domain(domid, **kw):
+    d = FakeDomain(domid, **kw)
+    st.domains[domid] = d
+    if domid >= st.rover:
+        st.rover = domid + 1
+    return d
+
+
+def _advance(ns):
+    if ns <= 0:
+        return
+    st.now += ns
+    for d in st.domains.values():
+        d.cpu_time += ns * d.cpu_permille // 1000
+
+
+# --- the module API ---------------------------------------------------------
+def cmdline():
+    return st.cmdline
+
+
+def console_write(b):
+    st.console.append(bytes(b))
+
+
+def time_ns():
+    t = st.now
+    _advance(st.tick)
+    return t
+
+
+def cpu_ns():
+    # the monitor's own vCPU runtime: dom0's CPU time in this fake
+    return st.domains[0].cpu_time if 0 in st.domains else 0
+
+
+def sleep_until(deadline):
+    if st.early_wakes > 0 and deadline > st.now:
+        st.early_wakes -= 1
+        _advance((deadline - st.now) // 2)
+        return True
+    _advance(deadline - st.now)
+    return False
+
+
+def addressof(buf):
+    for addr, b in st.buffers:
+        if b is buf:
+            return addr
+    addr = 0x100000 + 0x10000 * len(st.buffers)
+    st.buffers.append((addr, buf))
+    return addr
+
+
+def _buffer_at(addr):
+    for a, b in st.buffers:
+        if a == addr:
+            return b
+    return None
+
+
+def xen_version(cmd, buf=None):
+    if cmd == 0:
+        return (st.version[0] << 16) | st.version[1]
+    if cmd == 1:
+        if buf is None or len(buf) < 16:
+            return -14
+        for i in range(16):
+            buf[i] = 0
+        e = st.extraversion[:15]
+        for i in range(len(e)):   # no slice assignment at MicroPython's CORE level
+            buf[i] = e[i]
+        return 0
+    return -38
+
+
+def shutdown(reason):
+    raise Exited('shutdown', reason)
+
+
+def qemu_exit(code):
+    raise Exited('qemu_exit', code)
+
+
+def _record(buf, off, d):
+    size = ARCH_RECORD[arch]
+    for i in range(off, off + size):
+        buf[i] = 0
+    struct.pack_into('<HHI', buf, off, d.domid, 0, d.flags)
+    struct.pack_into('<QQ', buf, off + 8, d.tot_pages, d.max_pages)
+    struct.pack_into('<Q', buf, off + 56, d.cpu_time)
+    struct.pack_into('<III', buf, off + 64, d.vcpus, d.max_vcpu_id, d.ssidref)
+    for i in range(16):
+        buf[off + 76 + i] = d.handle[i]
+    struct.pack_into('<I', buf, off + 92, d.cpupool)
+
+
+def _count(call):
+    st.ncalls += 1
+    if len(st.calls) < 64:
+        st.calls.append(call)
+
+
+def sysctl(buf):
+    if len(buf) != 136:
+        return -14
+    cmd, version = struct.unpack_from('<II', buf, 0)
+    _count(('sysctl', cmd, version))
+    if st.flask_deny or version != st.sysctl_version:
+        return -13
+    if cmd != 6:
+        return -38
+    if 'getdomaininfolist' in st.fail:
+        return -st.fail['getdomaininfolist']
+    first = struct.unpack_from('<H', buf, 8)[0]
+    maxn = struct.unpack_from('<I', buf, 12)[0]
+    addr = struct.unpack_from('<Q', buf, 16)[0]
+    size = ARCH_RECORD[arch]
+    out = _buffer_at(addr) if maxn else None
+    if maxn and (out is None or len(out) < maxn * size):
+        return -14
+    n = 0
+    for domid in sorted(st.domains):
+        if n >= maxn:
+            break
+        if domid >= first:
+            _record(out, n * size, st.domains[domid])
+            n += 1
+    struct.pack_into('<I', buf, 24, n)
+    return 0
+
+
+def _createdomain(buf):
+    p = 16
+    cfg = {}
+    cfg['ssidref'], = struct.unpack_from('<I', buf, p)
+    cfg['flags'], cfg['iommu_opts'], cfg['max_vcpus'], cfg['max_evtchn_port'] = \
+        struct.unpack_from('<IIII', buf, p + 20)
+    cfg['max_grant_frames'], cfg['max_maptrack_frames'] = struct.unpack_from('<ii', buf, p + 36)
+    cfg['grant_opts'], = struct.unpack_from('<I', buf, p + 44)
+    tail = p + 48   # 4.17: vmtrace, cpupool, arch; 4.20: altp2m_opts first
+    cfg['tail'] = bytes(buf[tail:144])
+    if len(st.created) < 8:
+        st.created.append(cfg)
+    want_flags = 0 if arch == 'x86_64' else 3
+    if (cfg['flags'] != want_flags or not 1 <= cfg['max_vcpus'] <= 128
+            or cfg['grant_opts'] & 0xf not in (1, 2) or cfg['max_grant_frames'] == 0
+            or cfg['tail'] != bytes(len(cfg['tail']))):
+        return -22
+    domid = struct.unpack_from('<H', buf, 8)[0]
+    if domid == 0:
+        domid = st.rover
+    if domid in st.domains:
+        return -17
+    add_domain(domid, flags=0x8, vcpus=0)   # paused, no vCPUs, no memory
+    struct.pack_into('<H', buf, 8, domid)
+    return 0
+
+
+def domctl(buf):
+    if len(buf) != 144:
+        return -14
+    cmd, version = struct.unpack_from('<II', buf, 0)
+    _count(('domctl', cmd, version))
+    if st.flask_deny or version != st.domctl_version:
+        return -13
+    names = {1: 'createdomain', 2: 'destroydomain', 5: 'getdomaininfo', 11: 'max_mem'}
+    if cmd not in names:
+        return -38
+    if names[cmd] in st.fail:
+        return -st.fail[names[cmd]]
+    if cmd == 1:
+        return _createdomain(buf)
+    domid = struct.unpack_from('<H', buf, 8)[0]
+    d = st.domains.get(domid)
+    if d is None:
+        return -3
+    if cmd == 5:
+        _record(buf, 16, d)
+    elif cmd == 11:
+        kib = struct.unpack_from('<Q', buf, 16)[0]
+        d.max_pages = kib >> 2
+    elif cmd == 2:
+        del st.domains[domid]
+    return 0

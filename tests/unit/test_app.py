@@ -1,0 +1,262 @@
+# The whole monitor end to end against the fake hypervisor.
+import xen   # the fake
+
+import app
+
+
+def run(cmdline, setup=None, **kw):
+    st = xen.reset(cmdline=cmdline, **kw)
+    if setup:
+        setup(st)
+    lines = []
+    try:
+        app.start(xen, say=lines.append)
+        assert False, 'start() must end the guest'
+    except xen.Exited as e:
+        return lines, e.args, st
+
+
+def tables(lines):
+    """[[rows of poll 1], [rows of poll 2], ...] split on the table shape."""
+    out = []
+    cur = None
+    for l in lines:
+        if l.startswith('stubmon poll ') and l.endswith(' end'):
+            out.append(cur)
+            cur = None
+        elif l.startswith('stubmon poll '):
+            cur = []
+        elif cur is not None and not l.startswith('   ID'):
+            cur.append(l.split())
+    return out
+
+
+def test_count_2_prints_2_tables_and_exits_qemu():
+    lines, how, st = run('count=2 exit=qemu interval=0.5')
+    assert lines[0] == 'stubmon: x86_64-pv on xen 4.20.4'
+    assert lines[1] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
+    assert lines[2] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
+    assert how == ('qemu_exit', 0)
+    t = tables(lines)
+    assert len(t) == 2
+    assert t[0] == [['0', 'r-----', '64', '64', '1', '1.2', '-']]
+    assert t[1][0][6] != '-'
+    assert 'stubmon poll 2: xen 4.20.4, uptime 1.5s, 1 domains' in lines
+    assert lines[-1] == 'stubmon poll 2 end'
+
+
+def test_default_exit_is_poweroff():
+    lines, how, st = run('count=1')
+    assert how == ('shutdown', 0)
+
+
+def test_cpu_percent_between_polls():
+    def setup(st):
+        st.domains[0].cpu_permille = 250
+        xen.add_domain(1, cpu_permille=1000)
+    lines, how, st = run('count=3 interval=2', setup)
+    t = tables(lines)
+    assert [r[6] for r in t[0]] == ['-', '-']
+    assert [r[6] for r in t[1]] == ['25.0', '100.0']
+    assert [r[6] for r in t[2]] == ['25.0', '100.0']
+
+
+def test_options_messages_printed_after_banner():
+    lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
+    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: count, demo, demo_keep, "
+                        "demo_mem, exit, interval, stats)")
+    assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
+                        "least 0.1); using 3")
+    assert lines[3].startswith('stubmon: interfaces ')
+
+
+def test_demo_domains_appear_paused_then_go():
+    lines, how, st = run('count=4 demo=3 demo_keep=2 demo_mem=32 exit=qemu', version=(4, 17),
+                         extraversion=b'.7')
+    assert 'stubmon: interfaces sysctl 0x15 domctl 0x15' in lines
+    assert ('stubmon: demo created 3 of 3 domains, ids 1..3, paused, max memory 32 MiB each'
+            in lines)
+    t = tables(lines)
+    assert len(t) == 4
+    for poll in (0, 1):
+        assert [r[0] for r in t[poll]] == ['0', '1', '2', '3']
+        for r in t[poll][1:]:
+            assert r[1] == '--p---' and r[2] == '0' and r[3] == '32' and r[4] == '0', r
+    assert [r[0] for r in t[2]] == ['0']
+    assert [r[0] for r in t[3]] == ['0']
+    gone = lines.index('stubmon: demo destroyed 3 domains')
+    assert lines[gone - 1] == 'stubmon poll 2 end'
+    assert how == ('qemu_exit', 0)
+
+
+def test_demo_destroyed_at_exit_if_count_is_shorter():
+    lines, how, st = run('count=1 demo=2 demo_keep=5 exit=qemu')
+    assert 'stubmon: demo destroyed 2 domains' in lines
+    assert list(st.domains) == [0]
+
+
+def test_demo_keep_0_keeps_them():
+    lines, how, st = run('count=3 demo=2 demo_keep=0 exit=qemu')
+    assert len(st.domains) == 3
+    assert not [l for l in lines if 'destroyed' in l]
+
+
+def test_demo_create_failure_reported_and_monitor_goes_on():
+    def setup(st):
+        st.fail = {'createdomain': 1}
+    lines, how, st = run('count=1 demo=5 exit=qemu', setup)
+    assert ('stubmon: createdomain failed: EPERM (only a privileged domain (dom0) can '
+            'create domains)') in lines
+    assert 'stubmon: demo created 0 of 5 domains' in lines
+    assert len(tables(lines)) == 1 and how == ('qemu_exit', 0)
+
+
+def test_poll_error_printed_once_and_recovery_said():
+    st = xen.reset(cmdline='count=5 exit=qemu interval=1')
+    st.fail = {'getdomaininfolist': 1}
+    lines = []
+    m = app.Monitor(xen, say=lines.append)
+    # run two polls failing, then heal the fake and run the rest
+    orig = m.poll
+    calls = []
+
+    def poll(n):
+        if n == 3:
+            st.fail = {}
+        calls.append(n)
+        orig(n)
+    m.poll = poll
+    m.run()
+    errs = [l for l in lines if 'getdomaininfolist failed' in l]
+    assert len(errs) == 1, lines
+    assert errs[0].startswith('stubmon: getdomaininfolist failed: EPERM (this domain is not')
+    assert 'stubmon poll 1: xen 4.20.4, uptime 1.0s, ? domains' in lines
+    assert 'stubmon: getdomaininfolist works again' in lines
+    assert len(tables(lines)) == 5 and calls == [1, 2, 3, 4, 5]
+
+
+def test_flask_denial_reported_and_polls_continue():
+    def setup(st):
+        st.flask_deny = True
+    lines, how, st = run('count=2 exit=qemu', setup)
+    assert lines[1].startswith('stubmon: every sysctl interface version')
+    assert 'stubmon: interfaces sysctl ? domctl ?' in lines
+    assert len([l for l in lines if 'getdomaininfolist failed: EACCES' in l]) == 1
+    assert len(tables(lines)) == 2 and how == ('qemu_exit', 0)
+
+
+def test_exception_reported_in_one_line_and_nonzero_exit():
+    def setup(st):
+        st.domains[0].flags = 'boom'   # the fake then raises inside struct.pack_into
+    for exit_opt, want in (('qemu', ('qemu_exit', 1)), ('shutdown', ('shutdown', 3))):
+        lines, how, st = run('count=2 exit=' + exit_opt, setup)
+        assert how == want, how
+        fatal = [l for l in lines if l.startswith('stubmon: fatal error: ')]
+        assert len(fatal) == 1, lines
+        assert lines[-1] == fatal[0]
+        assert '\n' not in fatal[0]
+
+
+def test_fatal_line_names_the_exception():
+    assert app.fatal_line(ValueError('bad thing')) == 'stubmon: fatal error: ValueError: bad thing'
+    assert app.fatal_line(KeyError()) in ('stubmon: fatal error: KeyError',)
+    assert app.fatal_line(MemoryError()) == 'stubmon: fatal error: MemoryError'
+
+
+def test_deadlines_do_not_drift():
+    st = xen.reset(cmdline='count=4 interval=1 exit=qemu')
+    st.tick = 30000000   # each clock read costs 30 ms of "work"
+    lines = []
+    try:
+        app.start(xen, say=lines.append)
+    except xen.Exited:
+        pass
+    ups = [l.split('uptime ')[1].split('s,')[0] for l in lines if l.startswith('stubmon poll ')
+           and not l.endswith(' end')]
+    assert ups == ['1.0', '2.0', '3.0', '4.0'], ups
+
+
+def test_fell_behind_skips_ahead_without_burst():
+    st = xen.reset(cmdline='count=3 interval=1 exit=qemu')
+    lines = []
+    m = app.Monitor(xen, say=lines.append)
+    orig = m.poll
+
+    def slow_poll(n):
+        orig(n)
+        if n == 1:
+            st.now += 3500000000   # a 3.5 s stall after poll 1
+    m.poll = slow_poll
+    m.run()
+    ups = [l.split('uptime ')[1].split('s,')[0] for l in lines if l.startswith('stubmon poll ')
+           and not l.endswith(' end')]
+    assert ups == ['1.0', '5.0', '6.0'], ups
+
+
+def test_early_wakes_sleep_on_to_the_deadline():
+    st = xen.reset(cmdline='count=2 interval=2 exit=qemu')
+    st.early_wakes = 3
+    lines = []
+    m = app.Monitor(xen, say=lines.append)
+    m.run()
+    assert 'stubmon poll 2: xen 4.20.4, uptime 3.0s, 1 domains' in lines
+    assert st.early_wakes == 0
+
+
+def test_thousand_demo_domains():
+    # keeps only a summary of the output: the whole text would not fit the
+    # small heap the MicroPython run uses
+    st = xen.reset(cmdline='count=3 demo=1000 demo_keep=2 exit=qemu')
+    other = []
+    rows = []   # per poll: [number of rows, last ID, IDs in order?]
+
+    def say(line):
+        if line.startswith('stubmon poll ') and not line.endswith(' end'):
+            rows.append([0, -1, True])
+        elif line[:1] == ' ' and not line.startswith('   ID'):
+            r = rows[-1]
+            domid = int(line.split()[0])
+            r[0] += 1
+            r[2] = r[2] and domid > r[1]
+            r[1] = domid
+        else:
+            other.append(line)
+    try:
+        app.start(xen, say=say)
+        assert False
+    except xen.Exited as e:
+        assert e.args == ('qemu_exit', 0), other
+    assert ('stubmon: demo created 1000 of 1000 domains, ids 1..1000, paused, '
+            'max memory 16 MiB each') in other
+    assert rows == [[1001, 1000, True], [1001, 1000, True], [1, 0, True]], rows
+    assert 'stubmon: demo destroyed 1000 domains' in other
+    assert list(st.domains) == [0]
+
+
+def test_main_module_starts_the_monitor():
+    xen.reset(cmdline='count=1 exit=qemu')
+    try:
+        import main
+        assert False, 'importing main must run and end the monitor'
+    except xen.Exited as e:
+        assert e.args == ('qemu_exit', 0)
+
+
+def test_stats_line_after_each_table():
+    def setup(st):
+        st.tick = 1000             # every clock read moves 1 us on
+        st.domains[0].cpu_permille = 500
+    lines, how, st = run('count=2 interval=1 stats=1', setup)
+    stats = [l for l in lines if l.startswith('stubmon: stats ')]
+    assert len(stats) == 2
+    assert lines[lines.index(stats[0]) - 1] == 'stubmon poll 1 end'
+    fields = [dict(kv.split('=') for kv in l.split()[2:]) for l in stats]
+    assert [f['poll'] for f in fields] == ['1', '2']
+    assert int(fields[1]['now_us']) - int(fields[0]['now_us']) >= 1000000
+    assert int(fields[0]['poll_us']) > 0
+    assert int(fields[1]['cpu_us']) > int(fields[0]['cpu_us'])
+
+
+def test_no_stats_line_by_default():
+    lines, how, st = run('count=2')
+    assert not [l for l in lines if 'stats' in l]

@@ -1,0 +1,191 @@
+# The hypercall wrapper against the fake hypervisor.
+import xen   # the fake
+
+import abi
+import hypervisor
+
+
+def hyp():
+    h = hypervisor.Hypervisor(xen)
+    h.probe()
+    return h
+
+
+def test_version_text():
+    xen.reset(version=(4, 17), extraversion=b'.7')
+    h = hypervisor.Hypervisor(xen)
+    assert h.version() == (4, 17, '.7')
+    assert h.version_text() == '4.17.7'
+
+
+def test_probe_4_17():
+    st = xen.reset(version=(4, 17))
+    h = hypervisor.Hypervisor(xen)
+    assert h.probe() == []
+    assert (h.sysctl_version, h.domctl_version) == (0x15, 0x15)
+    assert h.interfaces_text() == 'sysctl 0x15 domctl 0x15'
+    assert st.ncalls == 2   # the known release is tried first
+
+
+def test_probe_4_20():
+    xen.reset(version=(4, 20))
+    h = hypervisor.Hypervisor(xen)
+    assert h.probe() == []
+    assert h.interfaces_text() == 'sysctl 0x15 domctl 0x17'
+
+
+def test_probe_unknown_release_tries_all():
+    st = xen.reset(version=(4, 21))
+    st.version = (4, 99)   # a release stubmon has no table entry for
+    h = hypervisor.Hypervisor(xen)
+    assert h.probe() == []
+    assert h.interfaces_text() == 'sysctl 0x16 domctl 0x17'
+
+
+def test_probe_eperm_confirms_version():
+    # a plain domU: wrong versions -EACCES, the right one -EPERM
+    st = xen.reset(version=(4, 17))
+    st.fail = {'getdomaininfolist': 1, 'getdomaininfo': 1}
+    h = hypervisor.Hypervisor(xen)
+    assert h.probe() == []
+    assert h.interfaces_text() == 'sysctl 0x15 domctl 0x15'
+
+
+def test_probe_all_eacces_is_a_denial():
+    st = xen.reset(version=(4, 20))
+    st.flask_deny = True
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert h.interfaces_text() == 'sysctl ? domctl ?'
+    assert len(msgs) == 2
+    assert 'every sysctl interface version (0x13..0x16) was refused with EACCES' in msgs[0]
+    assert 'FLASK' in msgs[0] and 'XSA-499' in msgs[0]
+    assert 'every domctl interface version (0x14..0x18)' in msgs[1]
+    try:
+        h.list_domains()
+        assert False, 'listing should fail'
+    except hypervisor.HypercallError as e:
+        assert e.errno_name() == 'EACCES'
+
+
+def test_lists_200_domains_in_batches():
+    st = xen.reset()
+    for i in range(1, 200):
+        xen.add_domain(i * 3, tot_pages=i)
+    h = hyp()
+    st.ncalls = 0
+    doms = h.list_domains()
+    assert [d.domid for d in doms] == [0] + [i * 3 for i in range(1, 200)]
+    assert doms[5].tot_pages == 5
+    # 200 domains / 64 a batch: 4 sysctls, the last one short
+    assert st.ncalls == 4
+
+
+def test_exact_multiple_of_batch():
+    st = xen.reset()
+    for i in range(1, hypervisor.BATCH * 2):
+        xen.add_domain(i)
+    h = hyp()
+    st.ncalls = 0
+    assert len(h.list_domains()) == hypervisor.BATCH * 2
+    assert st.ncalls == 3   # the third, empty batch says "no more"
+
+
+def test_lists_on_aarch64():
+    xen.reset(arch_name='aarch64')
+    for i in range(1, 70):
+        xen.add_domain(i, tot_pages=i * 256)
+    doms = hyp().list_domains()
+    assert len(doms) == 70 and doms[69].domid == 69 and doms[69].tot_pages == 69 * 256
+
+
+def test_get_domain():
+    xen.reset()
+    xen.add_domain(4, flags=0x8, tot_pages=77)
+    d = hyp().get_domain(4)
+    assert d.domid == 4 and d.tot_pages == 77
+
+
+def test_get_missing_domain_names_esrch():
+    xen.reset()
+    try:
+        hyp().get_domain(9)
+        assert False
+    except hypervisor.HypercallError as e:
+        assert e.op() == 'getdomaininfo' and e.errno() == 3
+        assert hypervisor.explain(e) == \
+            'stubmon: getdomaininfo failed: ESRCH (no such domain (it went away))'
+
+
+def test_list_eperm_message():
+    st = xen.reset()
+    h = hyp()
+    st.fail = {'getdomaininfolist': 1}
+    try:
+        h.list_domains()
+        assert False
+    except hypervisor.HypercallError as e:
+        assert hypervisor.explain(e) == (
+            'stubmon: getdomaininfolist failed: EPERM (this domain is not privileged to list '
+            'domains: run stubmon as dom0, or under FLASK give its label getdomaininfo, '
+            'see README)')
+
+
+def test_unknown_errno_still_named():
+    e = hypervisor.HypercallError('getdomaininfolist', 123)
+    assert hypervisor.explain(e) == 'stubmon: getdomaininfolist failed: errno 123'
+    e = hypervisor.HypercallError('max_mem', 38)
+    assert hypervisor.explain(e) == \
+        'stubmon: max_mem failed: ENOSYS (this Xen does not implement the call)'
+
+
+def test_create_and_destroy_demo_domain():
+    for version in ((4, 17), (4, 20)):
+        st = xen.reset(version=version)
+        h = hyp()
+        a = h.create_empty_domain(16)
+        b = h.create_empty_domain(32)
+        assert (a, b) == (1, 2)
+        cfg = st.created[0]
+        assert cfg['flags'] == 0 and cfg['max_vcpus'] == 1 and cfg['grant_opts'] == 1
+        assert cfg['ssidref'] == 0 and cfg['max_evtchn_port'] >= 1
+        d = h.get_domain(b)
+        assert d.max_pages == 32 * 256 and d.tot_pages == 0
+        assert d.flags & abi.DOMINF_paused
+        h.destroy_domain(a)
+        assert [d.domid for d in h.list_domains()] == [0, 2]
+
+
+def test_create_on_aarch64_is_hvm_hap():
+    st = xen.reset(arch_name='aarch64')
+    hyp().create_empty_domain(16)
+    assert st.created[0]['flags'] == abi.CDF_hvm | abi.CDF_hap
+
+
+def test_max_mem_failure_destroys_new_domain():
+    st = xen.reset()
+    h = hyp()
+    st.fail = {'max_mem': 12}
+    try:
+        h.create_empty_domain(16)
+        assert False
+    except hypervisor.HypercallError as e:
+        assert e.op() == 'max_mem' and e.errno_name() == 'ENOMEM'
+    assert list(st.domains) == [0]
+
+
+def test_create_denied():
+    st = xen.reset()
+    h = hyp()
+    st.fail = {'createdomain': 1}
+    try:
+        h.create_empty_domain(16)
+        assert False
+    except hypervisor.HypercallError as e:
+        assert hypervisor.explain(e) == ('stubmon: createdomain failed: EPERM (only a '
+                                         'privileged domain (dom0) can create domains)')
+
+
+def test_createdomain_layout_by_version():
+    assert hypervisor.abi.createdomain_layout(4, 17)['altp2m_opts'] is None
+    assert hypervisor.abi.createdomain_layout(4, 20)['altp2m_opts'] == 48

@@ -1,0 +1,25 @@
+# CPYTHON_ONLY = True  (loads MicroPython's tools/manifestfile.py)
+# The freeze manifest must freeze every monitor module, main as `main`, and
+# nothing else (no manifest.py itself).
+import os
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_manifest_freezes_every_monitor_module():
+    sys.path.insert(0, os.path.join(TOP, '.deps', 'micropython', 'tools'))
+    try:
+        import manifestfile
+    finally:
+        sys.path.pop(0)
+    m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, {'MPY_DIR': os.path.join(TOP, '.deps', 'micropython'),
+                                                                 'MPY_LIB_DIR': None})
+    m.execute(os.path.join(TOP, 'monitor', 'manifest.py'))
+    frozen = sorted(f.target_path for f in m.files())
+    want = sorted(f for f in os.listdir(os.path.join(TOP, 'monitor'))
+                  if f.endswith('.py') and f != 'manifest.py')
+    assert frozen == want
+    assert 'main.py' in frozen
+    for f in m.files():
+        assert os.path.dirname(f.full_path) == os.path.join(TOP, 'monitor')

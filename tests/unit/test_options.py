@@ -1,0 +1,106 @@
+# Command line parsing: defaults, each key, and one clear line per problem.
+import options
+
+KNOWN = '(known: count, demo, demo_keep, demo_mem, exit, interval, stats)'
+
+
+def parse(line):
+    return options.parse(line)
+
+
+def test_defaults():
+    for line in ('', '   ', None):
+        o, msgs = parse(line)
+        assert msgs == []
+        assert (o.interval_ms, o.count, o.demo, o.demo_keep, o.demo_mem, o.exit) == \
+            (3000, 0, 0, 2, 16, 'shutdown')
+
+
+def test_every_key():
+    o, msgs = parse('interval=2 count=5 demo=10 demo_keep=3 demo_mem=64 exit=qemu stats=1')
+    assert msgs == []
+    assert (o.interval_ms, o.count, o.demo, o.demo_keep, o.demo_mem, o.exit, o.stats) == \
+        (2000, 5, 10, 3, 64, 'qemu', 1)
+
+
+def test_interval_decimals():
+    for text, ms in (('0.5', 500), ('1.25', 1250), ('.5', 500), ('2.', 2000),
+                     ('0.1', 100), ('0.1009', 100), ('10.000', 10000)):
+        o, msgs = parse('interval=' + text)
+        assert msgs == [] and o.interval_ms == ms, (text, o.interval_ms, msgs)
+
+
+def test_interval_bad_values():
+    for text in ('abc', '', '0.05', '0', '-1', '1e3', '1.2.3', '.', '99999999999'):
+        o, msgs = parse('interval=' + text)
+        assert o.interval_ms == 3000
+        assert msgs == ["stubmon: bad value 'interval=%s' (want seconds, e.g. 2 or 0.5, "
+                        "at least 0.1); using 3" % text], msgs
+
+
+def test_bad_value_keeps_earlier_good_one():
+    o, msgs = parse('interval=0.5 interval=x')
+    assert o.interval_ms == 500
+    assert msgs[0].endswith('; using 0.5')
+
+
+def test_integer_keys_bad_values():
+    o, msgs = parse('count=-1 demo=1001 demo_keep=x demo_mem=0 exit=reboot')
+    assert (o.count, o.demo, o.demo_keep, o.demo_mem, o.exit) == (0, 0, 2, 16, 'shutdown')
+    assert msgs == [
+        "stubmon: bad value 'count=-1' (want a number of polls, 0 = forever); using 0",
+        "stubmon: bad value 'demo=1001' (want a number of domains, 0 to 1000); using 0",
+        "stubmon: bad value 'demo_keep=x' (want the poll after which demo domains go, "
+        "0 = keep them); using 2",
+        "stubmon: bad value 'demo_mem=0' (want MiB, 1 to 1048576); using 16",
+        "stubmon: bad value 'exit=reboot' (want shutdown or qemu); using shutdown",
+    ], msgs
+
+
+def test_limits_accepted():
+    o, msgs = parse('demo=1000 demo_keep=0 count=0')
+    assert msgs == [] and o.demo == 1000 and o.demo_keep == 0
+
+
+def test_unknown_key_and_bare_word():
+    o, msgs = parse('foo=1 count=2 verbose')
+    assert o.count == 2
+    assert msgs == [
+        "stubmon: unknown option 'foo=1' ignored " + KNOWN,
+        "stubmon: unknown word 'verbose' ignored (options are key=value; known: count, demo, "
+        "demo_keep, demo_mem, exit, interval, stats)",
+    ], msgs
+
+
+def test_other_whitespace_and_bytes():
+    o, msgs = parse(b'count=3\tinterval=1\n')
+    assert msgs == [] and o.count == 3 and o.interval_ms == 1000
+
+
+def test_very_long_line():
+    line = ' '.join(['junk%d=1' % i for i in range(2000)]) + ' count=7 ' + 'x' * 5000
+    o, msgs = parse(line)
+    assert o.count == 7
+    assert len(msgs) == options.MAX_MESSAGES + 1
+    assert msgs[-1] == 'stubmon: %d more command line problems not shown' % (2001 - options.MAX_MESSAGES)
+    for m in msgs:
+        assert len(m) < 200, m
+
+
+def test_long_word_is_shortened_in_message():
+    o, msgs = parse('interval=' + '9' * 500)
+    assert len(msgs) == 1 and '...' in msgs[0] and len(msgs[0]) < 200
+
+
+def test_seconds_text():
+    assert options.seconds_text(3000) == '3'
+    assert options.seconds_text(500) == '0.5'
+    assert options.seconds_text(1250) == '1.25'
+    assert options.seconds_text(100) == '0.1'
+    assert options.seconds_text(1005) == '1.005'
+
+
+def test_stats_bad_value():
+    o, msgs = parse('stats=yes')
+    assert o.stats == 0
+    assert msgs == ["stubmon: bad value 'stats=yes' (want 0 or 1); using 0"]
