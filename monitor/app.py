@@ -132,11 +132,12 @@ class Monitor:
             self.sleep(deadline)
 
     def sleep(self, deadline):
-        # an early wake (domain event) just means: sleep on to the deadline
+        # An early wake (domain event) just means: sleep on to the deadline.
+        # A False return is Xen's timer saying the deadline has come: trust
+        # it over our own clock reading, or a small skew would make us spin.
         for _ in range(MAX_EARLY_WAKES):
-            if self.xen.time_ns() >= deadline:
+            if not self.xen.sleep_until(deadline):
                 return
-            self.xen.sleep_until(deadline)
 
 
 def finish(xen, opts, ok):

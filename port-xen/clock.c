@@ -35,12 +35,10 @@ uint64_t clock_own_cpu_ns(void) {
     if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &rs) != 0) {
         return 0;
     }
-    // Time in the current state is not yet in rs.time[]: add it.
-    uint64_t running = rs.time[RUNSTATE_running];
-    if (rs.state == RUNSTATE_running) {
-        running += clock_now_ns() - rs.state_entry_time;
-    }
-    return running;
+    // Completed running stints only, i.e. up to this vCPU's last block:
+    // the stint in progress is not added, because its start stamp and our
+    // extrapolated clock need not agree, and the sum must never go back.
+    return rs.time[RUNSTATE_running];
 }
 
 static bool bind_virq(uint32_t virq, evtchn_port_t *port) {
@@ -84,16 +82,24 @@ bool clock_sleep_until(uint64_t deadline_ns) {
     evtchn_port_t ports[2] = { timer_port, dom_exc_port };
     struct sched_poll poll = { .nr_ports = have_dom_exc ? 2 : 1, .timeout = 0 };
     set_xen_guest_handle(poll.ports, ports);
+    if (clock_now_ns() >= deadline_ns) {
+        return false;
+    }
+    // A timer left from a sleep that an event ended may have fired since:
+    // forget it before arming the new one (which replaces it).
+    test_and_clear_pending(timer_port);
+    struct vcpu_set_singleshot_timer timer = { .timeout_abs_ns = deadline_ns, .flags = 0 };
+    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &timer);
     for (;;) {
         if (have_dom_exc && test_and_clear_pending(dom_exc_port)) {
             return true;
         }
-        if (clock_now_ns() >= deadline_ns) {
+        // The timer's word is final: Xen's clock, not our extrapolation of
+        // it, decides the deadline passed. Re-arming on our own reading
+        // could spin for as long as the two disagree.
+        if (test_and_clear_pending(timer_port)) {
             return false;
         }
-        struct vcpu_set_singleshot_timer timer = { .timeout_abs_ns = deadline_ns, .flags = 0 };
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &timer);
         HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-        test_and_clear_pending(timer_port);
     }
 }

@@ -4,8 +4,8 @@
 #include <stdint.h>
 // Xen system time: nanoseconds since the hypervisor booted.
 uint64_t clock_now_ns(void);
-// CPU time this vCPU has spent running (its runstate), in ns: what the
-// monitor itself costs, readable without any privilege.
+// CPU time this vCPU has spent running (its runstate) up to its last
+// block, in ns: what the monitor itself costs, readable without privilege.
 uint64_t clock_own_cpu_ns(void);
 // Stop the default periodic tick and bind the events sleep waits for.
 void clock_init(void);

@@ -5,7 +5,7 @@ from one run only.
 
 - image size (text/data/bss of the ELF)
 - guest time from Xen handing over to the domain to the first table line
-  (Xen's console timestamp of "Freed ... init memory", the last thing Xen
+  (Xen's console timestamp of "Freed NNNkB init memory", the last thing Xen
   prints before dom0 runs, against the monitor's Xen clock)
 - time of one poll (list all domains, decode, format, print), median
 - the monitor's own cpu_time per minute, with the default interval, total
@@ -57,7 +57,7 @@ def measure(board, xen, interval_s, polls):
         print("  xen %s: run failed (exit %s); last lines:\n    %s"
               % (xen, res.guest_exit, "\n    ".join(res.lines[-10:])))
         return None
-    handover = consolelog.xen_stamp(res.lines, "Freed")
+    handover = consolelog.xen_stamp(res.lines, "init memory")
     first = rows[0][1]
     span_us = rows[-1][1] - rows[0][1]
     cpu_us = rows[-1][3] - rows[0][3]

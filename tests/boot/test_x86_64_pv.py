@@ -10,7 +10,7 @@ BOARD = "x86_64-pv"
 DOM0_MEM = boot.load_board(BOARD).DOM0_MEM_MIB
 # Three demo domains kept for two polls; one bad value and one unknown key
 # that must be reported without stopping the run.
-ARGS = "interval=0.5 count=5 demo=3 demo_keep=2 demo_mem=lots colour=blue exit=qemu"
+ARGS = "interval=0.5 count=5 demo=3 demo_keep=2 demo_mem=lots colour=blue stats=1 exit=qemu"
 
 
 @pytest.fixture(scope="module", params=["4.17", "4.20"])
@@ -24,6 +24,23 @@ def run(request, image):
 def test_ends_through_qemu_exit_with_success(run):
     assert not run.timed_out, run.text[-2000:]
     assert run.guest_exit == 0, run.text[-2000:]
+
+
+def test_first_line_names_platform_and_xen(run):
+    first = next(l for l in run.lines if l.startswith("stubmon"))
+    assert re.match(r"^stubmon: x86_64-pv on xen %s\.\d+" % re.escape(run.xen), first), first
+
+
+def test_blocks_between_polls(run):
+    """The vCPU sleeps between polls: its own CPU time (vCPU runstate) grows
+    by a small part of the wall time. A busy wait would make it grow ~1:1."""
+    stats = [dict(kv.split("=") for kv in l.split()[2:]) for l in run.lines
+             if l.startswith("stubmon: stats ")]
+    assert len(stats) == 5
+    wall = int(stats[-1]["now_us"]) - int(stats[0]["now_us"])
+    cpu = int(stats[-1]["cpu_us"]) - int(stats[0]["cpu_us"])
+    assert wall >= 1900000
+    assert 0 < cpu < wall // 5, (cpu, wall)
 
 
 def test_every_poll_parses(run):
@@ -76,3 +93,15 @@ def test_bad_option_reported_and_run_goes_on(run):
     assert len(unknown) == 1 and "unknown" in unknown[0]
     first_poll = next(i for i, l in enumerate(run.lines) if l.startswith("stubmon poll 1:"))
     assert run.lines.index(bad[0]) < first_poll
+
+
+@pytest.mark.parametrize("xen", ["4.17", "4.20"])
+def test_lists_many_domains_in_batches(xen, image):
+    """150 domains need three getdomaininfolist batches: all must be listed."""
+    image(BOARD)
+    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 exit=qemu", timeout=180)
+    assert res.guest_exit == 0, res.text[-2000:]
+    first, second = consolelog.polls(res.lines)
+    assert first.ids() == list(range(151))
+    assert all(r["State"] == "--p---" for r in first.rows[1:])
+    assert second.ids() == [0]
