@@ -8,3 +8,12 @@ for _p in (os.path.join(_top, 'tests', 'unit', 'fake'), os.path.join(_top, 'moni
            os.path.join(_top, 'tests', 'unit')):
     if _p not in sys.path:
         sys.path.insert(0, _p)
+
+
+def pytest_report_header(config):
+    # the exact package versions fetched by tools/deps.sh, for the record
+    path = os.path.join(_top, '.deps', 'versions.txt')
+    if os.path.exists(path):
+        with open(path) as f:
+            return ['fetched: ' + ', '.join(l.strip() for l in f if l.strip())]
+    return ['fetched: nothing yet (run make deps)']

@@ -117,6 +117,7 @@ fi
     cat "$deps"/pkg/*/.version "$mp/.version"
     echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
     echo "gcc $(gcc -dumpfullversion)"
+    echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
     "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"
