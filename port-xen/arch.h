@@ -15,8 +15,9 @@ extern const char *arch_cmdline;
 // monitor is told exit=qemu. Falls back to a Xen shutdown.
 __attribute__((noreturn)) void arch_qemu_exit(int code);
 
-// A monotonic time stamp counter read, for the Xen clock.
-uint64_t arch_read_tsc(void);
+// Xen system time (ns since the hypervisor booted), the clock SCHEDOP_poll
+// timeouts are given in.
+uint64_t arch_now_ns(void);
 
 // Entered from the boot head once the machine is set up.
 __attribute__((noreturn)) void stubmon_main(void);

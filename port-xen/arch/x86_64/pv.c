@@ -29,12 +29,6 @@ __attribute__((noreturn)) void pv_start(start_info_t *si) {
     stubmon_main();
 }
 
-uint64_t arch_read_tsc(void) {
-    uint32_t lo, hi;
-    __asm__ volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 // QEMU's isa-debug-exit (iobase 0xf4) ends QEMU with status (code << 1) | 1.
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 
