@@ -1,11 +1,11 @@
 # stubmon: a MicroPython unikernel that monitors Xen domains.
-#   make                 build the image for BOARD (default x86_64-pv)
+#   make                 build the image for BOARD (default x86_64)
 #   make run             build, boot Xen $(XEN) + stubmon under QEMU, stream the console
 #   make test            unit tests + boot tests on every fetched Xen release
 #   make bench           print size, boot and poll figures
 #   make deps            fetch everything (run on demand by the targets above)
 
-BOARD ?= x86_64-pv
+BOARD ?= x86_64
 XEN ?= 4.20
 # The monitor's command line for `make run` (see README: Options).
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu

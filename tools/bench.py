@@ -74,7 +74,7 @@ def measure(board, xen, interval_s, polls):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--board", default="x86_64-pv")
+    ap.add_argument("--board", default="x86_64")
     ap.add_argument("--interval", type=int, default=3, help="seconds, the monitor's default")
     ap.add_argument("--polls", type=int, default=8)
     opts = ap.parse_args()

@@ -2,7 +2,7 @@
 """Boot Xen + a stubmon image under QEMU, stream the serial console, and
 report how it ended. Used by `make run`, the boot tests and the benchmark.
 
-    tools/boot.py --board x86_64-pv --xen 4.20 [--timeout S] [--log FILE] -- ARGS...
+    tools/boot.py --board x86_64 --xen 4.20 [--timeout S] [--log FILE] -- ARGS...
 """
 import argparse
 import importlib.util
@@ -95,7 +95,7 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, **board_opt
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--board", default="x86_64-pv")
+    ap.add_argument("--board", default="x86_64")
     ap.add_argument("--xen", default="4.20")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")

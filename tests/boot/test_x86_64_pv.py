@@ -6,7 +6,7 @@ import pytest
 import boot
 import consolelog
 
-BOARD = "x86_64-pv"
+BOARD = "x86_64"
 DOM0_MEM = boot.load_board(BOARD).DOM0_MEM_MIB
 # Three demo domains kept for two polls; one bad value and one unknown key
 # that must be reported without stopping the run.

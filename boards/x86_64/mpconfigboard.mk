@@ -1,4 +1,4 @@
-# x86_64 PV guest: the image Xen boots as dom0 (or xl as a domU).
+# x86_64: one image that boots as a PV or a PVH guest (dom0, or a domU from xl).
 ARCH = x86_64
 # The monitor's peak heap is about 16 KiB a poll; 1000 domains need more.
 HEAP_SIZE = 1048576
