@@ -5,7 +5,7 @@
 #include "xen_public.h"
 
 // How this image was booted, e.g. "x86_64-pv"; shown by xen.platform.
-extern const char *const arch_platform;
+extern const char *arch_platform;
 // The Xen shared_info page, mapped by the boot head.
 extern struct shared_info *arch_shared_info;
 // The kernel command line (Xen's module arguments or xl's extra=).

@@ -2,7 +2,7 @@
 """Boot Xen + a stubmon image under QEMU, stream the serial console, and
 report how it ended. Used by `make run`, the boot tests and the benchmark.
 
-    tools/boot.py --board x86_64 --xen 4.20 [--timeout S] [--log FILE] -- ARGS...
+    tools/boot.py --board x86_64 --xen 4.20 [--mode pvh] [--timeout S] [--log FILE] -- ARGS...
 """
 import argparse
 import importlib.util
@@ -97,6 +97,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--xen", default="4.20")
+    ap.add_argument("--mode", help="how the board boots the image, e.g. pv or pvh for x86_64")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")
     ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
@@ -105,9 +106,16 @@ def main():
     if opts.xen not in mod.XEN_VERSIONS:
         raise SystemExit("boot: Xen %s is not fetched for %s (have: %s)"
                          % (opts.xen, opts.board, ", ".join(mod.XEN_VERSIONS)))
+    board_opts = {}
+    if opts.mode:
+        modes = getattr(mod, "MODES", ())
+        if opts.mode not in modes:
+            raise SystemExit("boot: board %s has no mode %r (modes: %s)"
+                             % (opts.board, opts.mode, ", ".join(modes) or "none"))
+        board_opts["mode"] = opts.mode
     try:
         res = boot(opts.board, opts.xen, " ".join(opts.args), timeout=opts.timeout,
-                   echo=lambda l: print(l, flush=True), log=opts.log)
+                   echo=lambda l: print(l, flush=True), log=opts.log, **board_opts)
     except KeyboardInterrupt:
         print("\nboot: interrupted", file=sys.stderr)
         return 130

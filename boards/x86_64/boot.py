@@ -1,21 +1,29 @@
-"""How Xen boots the x86_64 PV image under QEMU: as dom0, the way Xen's own
-CI boots its test kernels (multiboot Xen, the image as the first module)."""
+"""How Xen boots the x86_64 image under QEMU: as dom0, the way Xen's own
+CI boots its test kernels (multiboot Xen, the image as the first module).
+The one image boots as a PV or as a PVH dom0 (`mode`)."""
 
 ARCH = "x86_64"
 XEN_VERSIONS = ("4.17", "4.20")
 # Ends QEMU with status (code << 1) | 1 when the monitor runs with exit=qemu.
 EXIT_ARGS = "exit=qemu"
 DOM0_MEM_MIB = 64
+MODES = ("pv", "pvh")
 
 
-def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=512):
-    xen_args = " ".join((
+def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=512):
+    if mode not in MODES:
+        raise ValueError("mode %r: want one of %s" % (mode, ", ".join(MODES)))
+    # PVH needs hardware-assisted paging (Debian's Xen has no shadow paging):
+    # QEMU's TCG offers AMD SVM with nested paging.
+    cpu = ["-cpu", "qemu64,+svm,+npt"] if mode == "pvh" else []
+    pvh = ["dom0=pvh dom0-iommu=none"] if mode == "pvh" else []
+    xen_args = " ".join(pvh + [
         "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all",
         "noreboot console_timestamps=boot dom0_max_vcpus=1",
         "dom0_mem=%dM,max:%dM" % (dom0_mem_mib, dom0_mem_mib),
-    ))
+    ])
     return [
-        "qemu-system-x86_64", "-machine", "pc,accel=tcg", "-smp", "1",
+        "qemu-system-x86_64", "-machine", "pc,accel=tcg"] + cpu + ["-smp", "1",
         "-m", str(qemu_mem_mib), "-display", "none", "-monitor", "none",
         "-serial", "stdio", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",

@@ -1,22 +1,13 @@
 /*
- * x86_64 PV boot head. Xen reads the ELF notes below to load us, fills
- * hypercall_page, and enters _start_pv in 64-bit mode (ring 3) with
- * %rsi = start_info and paging already on. There are no interrupts to
+ * x86_64 PV boot head. Xen reads the ELF notes below to load us (the same
+ * ELF also carries head_pvh.S's PHYS32_ENTRY note), fills hypercall_page,
+ * and enters _start_pv in 64-bit mode (ring 3) with %rsi = start_info and
+ * paging already on. There are no interrupts to
  * handle: stubmon never unmasks event upcalls, it only polls.
  */
 #include <xen/elfnote.h>
 
-#define ELFNOTE(type, desctype, descdata)           \
-    .pushsection .note.Xen, "a", @note;             \
-    .balign 4;                                      \
-    .long 2f - 1f;                                  \
-    .long 4f - 3f;                                  \
-    .long type;                                     \
-1:  .asciz "Xen";                                   \
-2:  .balign 4;                                      \
-3:  desctype descdata;                              \
-4:  .balign 4;                                      \
-    .popsection
+#include "elfnote.h"
 
 ELFNOTE(XEN_ELFNOTE_GUEST_OS, .asciz, "stubmon")
 ELFNOTE(XEN_ELFNOTE_GUEST_VERSION, .asciz, "0.1")
@@ -38,8 +29,10 @@ _start_pv:
 1:  hlt                             /* pv_start never returns */
     jmp     1b
 
+    /* The one stack, for both boot heads. */
     .section .bss.stack, "aw", @nobits
     .balign 16
+    .globl boot_stack_top
 boot_stack:
     .skip STUBMON_STACK_SIZE
 boot_stack_top:

@@ -1,4 +1,5 @@
-"""stubmon as the x86_64 PV dom0 of Xen 4.17 and 4.20, under QEMU."""
+"""stubmon as the x86_64 dom0 of Xen 4.17 and 4.20 under QEMU, the same
+image booted as a PV and as a PVH guest."""
 import re
 
 import pytest
@@ -8,16 +9,22 @@ import consolelog
 
 BOARD = "x86_64"
 DOM0_MEM = boot.load_board(BOARD).DOM0_MEM_MIB
+# PVH dom0 gives back one page of dom0_mem: the RAM page whose frame our
+# shared_info mapping (XENMEM_add_to_physmap) replaces. Mem is in whole
+# MiB rounded down, as xl prints it.
+DOM0_MEM_SHOWN = {"pv": DOM0_MEM, "pvh": DOM0_MEM - 1}
+SETUPS = [(x, m) for x in ("4.17", "4.20") for m in ("pv", "pvh")]
 # Three demo domains kept for two polls; one bad value and one unknown key
 # that must be reported without stopping the run.
 ARGS = "interval=0.5 count=5 demo=3 demo_keep=2 demo_mem=lots colour=blue stats=1 exit=qemu"
 
 
-@pytest.fixture(scope="module", params=["4.17", "4.20"])
+@pytest.fixture(scope="module", params=SETUPS, ids=["%s-%s" % s for s in SETUPS])
 def run(request, image):
     image(BOARD)
-    res = boot.boot(BOARD, request.param, ARGS, timeout=120)
-    res.xen = request.param
+    xen, mode = request.param
+    res = boot.boot(BOARD, xen, ARGS, timeout=120, mode=mode)
+    res.xen, res.mode = xen, mode
     return res
 
 
@@ -28,7 +35,7 @@ def test_ends_through_qemu_exit_with_success(run):
 
 def test_first_line_names_platform_and_xen(run):
     first = next(l for l in run.lines if l.startswith("stubmon"))
-    assert re.match(r"^stubmon: x86_64-pv on xen %s\.\d+" % re.escape(run.xen), first), first
+    assert re.match(r"^stubmon: x86_64-%s on xen %s\.\d+" % (run.mode, re.escape(run.xen)), first), first
 
 
 def test_blocks_between_polls(run):
@@ -56,7 +63,7 @@ def test_dom0_row_has_dom0_mem(run):
     for p in consolelog.polls(run.lines):
         dom0 = p.row(0)
         assert dom0 is not None
-        assert dom0["Mem(MiB)"] == DOM0_MEM
+        assert dom0["Mem(MiB)"] == DOM0_MEM_SHOWN[run.mode]
         assert dom0["MaxMem(MiB)"] == DOM0_MEM
         assert dom0["VCPUs"] == 1
         assert dom0["State"][0] == "r"      # it is the one running the poll
@@ -95,11 +102,11 @@ def test_bad_option_reported_and_run_goes_on(run):
     assert run.lines.index(bad[0]) < first_poll
 
 
-@pytest.mark.parametrize("xen", ["4.17", "4.20"])
-def test_lists_many_domains_in_batches(xen, image):
+@pytest.mark.parametrize("xen,mode", SETUPS, ids=["%s-%s" % s for s in SETUPS])
+def test_lists_many_domains_in_batches(xen, mode, image):
     """150 domains need three getdomaininfolist batches: all must be listed."""
     image(BOARD)
-    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 exit=qemu", timeout=180)
+    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 exit=qemu", timeout=180, mode=mode)
     assert res.guest_exit == 0, res.text[-2000:]
     first, second = consolelog.polls(res.lines)
     assert first.ids() == list(range(151))

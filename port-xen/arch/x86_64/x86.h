@@ -1,0 +1,13 @@
+// Shared by the PV and PVH boot paths of the one x86_64 image.
+#ifndef STUBMON_X86_H
+#define STUBMON_X86_H
+#include <stdint.h>
+
+// A page of the image that comes to hold the shared_info frame (PV:
+// re-pointed with update_va_mapping; PVH: XENMEM_add_to_physmap).
+extern uint8_t x86_shared_info_page[4096];
+
+static inline void x86_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d) {
+    __asm__ volatile ("cpuid" : "=a" (*a), "=b" (*b), "=c" (*c), "=d" (*d) : "0" (leaf), "2" (0));
+}
+#endif
