@@ -57,6 +57,7 @@ class Monitor:
         self.opts, msgs = options.parse(xen.cmdline())
         for m in msgs:
             say(m)
+        self.choose_console()
         for m in self.hyp.probe():
             say(m)
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
@@ -65,6 +66,14 @@ class Monitor:
         self.loop()
         if self.demo_ids and self.opts.demo_keep:
             self.destroy_demo()   # count ran out before demo_keep
+
+    def choose_console(self):
+        """Apply console= and say once where the output goes."""
+        xen, want = self.xen, self.opts.console
+        if want != 'auto' and not xen.console_use(want):
+            self.say("stubmon: console '%s' is not available here; using %s"
+                     % (want, xen.console_channels()))
+        self.say('stubmon: console %s' % xen.console_channels())
 
     # --- demo domains ---------------------------------------------------------
     def create_demo(self):

@@ -3,7 +3,7 @@
 # one message line, the option keeps its previous value, parsing goes on.
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
-KNOWN = ('count', 'demo', 'demo_keep', 'demo_mem', 'exit', 'interval', 'stats')
+KNOWN = ('console', 'count', 'demo', 'demo_keep', 'demo_mem', 'exit', 'interval', 'stats')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -11,6 +11,9 @@ INTERVAL_MAX_MS = 86400 * 1000   # a day; keeps deadlines far from overflow
 DEMO_MAX = 1000
 DEMO_MEM_MAX = 1024 * 1024       # MiB; only a limit, nothing is allocated
 EXITS = ('shutdown', 'qemu')
+# Console channels (port-xen/console.c); whether one exists here is only
+# known at run time, by the image.
+CONSOLE_CHANNELS = ('xen', 'ring', 'e9')
 
 
 class Options:
@@ -22,6 +25,7 @@ class Options:
         self.demo_mem = 16        # MiB max memory of each demo domain
         self.exit = 'shutdown'    # 'shutdown' (poweroff) or 'qemu'
         self.stats = 0            # 1: a line of the monitor's own costs per poll
+        self.console = 'auto'     # or channels joined by '+', e.g. ring+e9
 
 
 def seconds_text(ms):
@@ -101,6 +105,12 @@ def _set(opts, key, value):
         if v is None:
             return ('want MiB, 1 to %d' % DEMO_MEM_MAX, str(opts.demo_mem))
         opts.demo_mem = v
+    elif key == 'console':
+        names = value.split('+')
+        if value != 'auto' and (not value or [n for n in names if n not in CONSOLE_CHANNELS]
+                                or len(set(names)) != len(names)):
+            return ('want auto, or some of %s joined by +' % ', '.join(CONSOLE_CHANNELS), opts.console)
+        opts.console = value
     elif key == 'stats':
         v = parse_int(value, 0, 1)
         if v is None:

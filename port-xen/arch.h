@@ -2,6 +2,9 @@
 #ifndef STUBMON_ARCH_H
 #define STUBMON_ARCH_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "xen_public.h"
 
 // How this image was booted, e.g. "x86_64-pv"; shown by xen.platform.
@@ -10,6 +13,14 @@ extern const char *arch_platform;
 extern struct shared_info *arch_shared_info;
 // The kernel command line (Xen's module arguments or xl's extra=).
 extern const char *arch_cmdline;
+
+// The domain's PV console ring (read by xenconsoled, `xl console`), if it
+// has one: a domU created by a toolstack does, dom0 does not.
+bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port);
+// The hypervisor's debug output port where this guest type has one (x86
+// PVH/HVM: I/O port 0xE9, shown by Xen as "(dN) ..."), else false.
+bool arch_has_debug_port(void);
+void arch_debug_port_write(const char *s, size_t n);
 
 // Leave QEMU with a status the test harness can read; used only when the
 // monitor is told exit=qemu. Falls back to a Xen shutdown.

@@ -30,14 +30,26 @@ static bool bind_virq(uint32_t virq, evtchn_port_t *port) {
         return false;
     }
     *port = bind.port;
-    // Masked: we poll, we never take an upcall.
-    __atomic_fetch_or(&arch_shared_info->evtchn_mask[bind.port / 64], 1UL << (bind.port % 64), __ATOMIC_SEQ_CST);
+    clock_mask_port(bind.port);
     return true;
+}
+
+void clock_mask_port(evtchn_port_t port) {
+    __atomic_fetch_or(&arch_shared_info->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
 }
 
 static bool test_and_clear_pending(evtchn_port_t port) {
     unsigned long bit = 1UL << (port % 64);
     return __atomic_fetch_and(&arch_shared_info->evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+void clock_wait_port(evtchn_port_t port, uint64_t deadline_ns) {
+    struct sched_poll poll = { .nr_ports = 1, .timeout = deadline_ns ? deadline_ns : 1 };
+    set_xen_guest_handle(poll.ports, &port);
+    if (!test_and_clear_pending(port)) {
+        HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+        test_and_clear_pending(port);
+    }
 }
 
 void clock_init(void) {

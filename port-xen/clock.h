@@ -2,6 +2,7 @@
 #define STUBMON_CLOCK_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "xen_public.h"
 // Xen system time: nanoseconds since the hypervisor booted.
 uint64_t clock_now_ns(void);
 // CPU time this vCPU has spent running (its runstate) up to its last
@@ -13,6 +14,10 @@ void clock_init(void);
 // (VIRQ_DOM_EXC, when this domain may receive it). Returns true if woken
 // early by such an event.
 bool clock_sleep_until(uint64_t deadline_ns);
+// Mask an event channel we only ever poll (never take as an upcall).
+void clock_mask_port(evtchn_port_t port);
+// Block until `port` is pending or until deadline_ns; clears it.
+void clock_wait_port(evtchn_port_t port, uint64_t deadline_ns);
 // Whether VIRQ_DOM_EXC could be bound (only the control domain gets it).
 bool clock_has_dom_exc(void);
 #endif

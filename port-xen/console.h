@@ -1,7 +1,22 @@
 #ifndef STUBMON_CONSOLE_H
 #define STUBMON_CONSOLE_H
+#include <stdbool.h>
 #include <stddef.h>
+
+// Output channels (see console.c), as a bit mask.
+#define CONSOLE_XEN  1u
+#define CONSOLE_RING 2u
+#define CONSOLE_E9   4u
+
+// Picks the channels: the Xen console when permitted, else the others.
+void console_init(void);
 // Buffered by line so that each line reaches Xen in one hypercall.
 void console_write(const char *s, size_t n);
 void console_flush(void);
+unsigned int console_available(void);
+unsigned int console_channels(void);
+// Switch to the given channels; false (and no change) if one is missing.
+bool console_use(unsigned int channels);
+// Bytes the PV console ring had no room for (xenconsoled not draining).
+unsigned long console_dropped(void);
 #endif

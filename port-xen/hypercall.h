@@ -37,6 +37,9 @@ static inline long HYPERVISOR_physdev_op(int cmd, void *arg) {
 static inline long HYPERVISOR_memory_op(int cmd, void *arg) {
     return HC(__HYPERVISOR_memory_op, cmd, arg, 0);
 }
+static inline long HYPERVISOR_hvm_op(int cmd, void *arg) {
+    return HC(__HYPERVISOR_hvm_op, cmd, arg, 0);
+}
 #if defined(__x86_64__)
 static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
     return HC(__HYPERVISOR_update_va_mapping, va, pte, flags);

@@ -26,6 +26,7 @@ __attribute__((noreturn)) static void crash(const char *why) {
 
 __attribute__((noreturn)) void stubmon_main(void) {
     clock_init();
+    console_init();
     modxen_init();
     mp_stack_ctrl_init();
     mp_stack_set_limit(STUBMON_STACK_SIZE - 4096);

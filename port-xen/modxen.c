@@ -103,6 +103,57 @@ static mp_obj_t xen_qemu_exit(mp_obj_t code) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_qemu_exit_obj, xen_qemu_exit);
 
+// Console channels by name, joined with '+': "xen", "ring", "e9".
+static const char *const channel_names[] = { "xen", "ring", "e9" };
+
+static mp_obj_t xen_console_channels(void) {
+    vstr_t v;
+    vstr_init(&v, 16);
+    unsigned int ch = console_channels();
+    for (unsigned int i = 0; i < MP_ARRAY_SIZE(channel_names); i++) {
+        if (ch & (1u << i)) {
+            if (v.len) {
+                vstr_add_char(&v, '+');
+            }
+            vstr_add_str(&v, channel_names[i]);
+        }
+    }
+    return mp_obj_new_str_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_channels_obj, xen_console_channels);
+
+// console_use("ring+e9") -> True, or False if a channel is unknown or
+// missing here (nothing changes then).
+static mp_obj_t xen_console_use(mp_obj_t names) {
+    size_t len;
+    const char *s = mp_obj_str_get_data(names, &len);
+    unsigned int wanted = 0;
+    while (len) {
+        size_t n = 0;
+        while (n < len && s[n] != '+') {
+            n++;
+        }
+        unsigned int bit = 0;
+        for (unsigned int i = 0; i < MP_ARRAY_SIZE(channel_names); i++) {
+            if (strlen(channel_names[i]) == n && !memcmp(s, channel_names[i], n)) {
+                bit = 1u << i;
+            }
+        }
+        if (!bit) {
+            return mp_const_false;
+        }
+        wanted |= bit;
+        s += n;
+        len -= n;
+        if (len) {
+            s++;
+            len--;
+        }
+    }
+    return mp_obj_new_bool(console_use(wanted));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_use_obj, xen_console_use);
+
 static mp_obj_t xen_has_dom_exc(void) {
     return mp_obj_new_bool(clock_has_dom_exc());
 }
@@ -123,6 +174,8 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_addressof), MP_ROM_PTR(&xen_addressof_obj) },
     { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&xen_shutdown_obj) },
     { MP_ROM_QSTR(MP_QSTR_qemu_exit), MP_ROM_PTR(&xen_qemu_exit_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_channels), MP_ROM_PTR(&xen_console_channels_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);

@@ -12,5 +12,8 @@
 #include <xen/physdev.h>
 #include <xen/memory.h>
 #include <xen/elfnote.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/io/console.h>
 
 #endif

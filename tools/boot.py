@@ -48,15 +48,17 @@ class Result:
         return "\n".join(self.lines)
 
 
-def boot(board, xen_version, args, timeout=120, echo=None, log=None, **board_opts):
-    """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it)."""
+def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None, **board_opts):
+    """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it).
+    `until(line)`: stop QEMU as soon as it returns true for a console line
+    (for runs that would go on forever); `stopped` then says so."""
     mod = load_board(board)
     cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image_path(board), args, **board_opts)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     lines = []
-    timed_out = False
+    timed_out = stopped = False
     logf = open(log, "w") if log else None
     try:
         import selectors
@@ -82,6 +84,10 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, **board_opt
                     echo(line)
                 if logf:
                     logf.write(line + "\n")
+                if until and until(line):
+                    stopped = True
+            if stopped:
+                break
         if buf:
             lines.append(buf.decode("utf-8", "replace").rstrip("\r"))
     finally:
@@ -90,7 +96,9 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, **board_opt
         status = proc.wait()
         if logf:
             logf.close()
-    return Result(lines, None if timed_out else status, timed_out, time.monotonic() - start)
+    res = Result(lines, None if timed_out or stopped else status, timed_out, time.monotonic() - start)
+    res.stopped = stopped
+    return res
 
 
 def main():

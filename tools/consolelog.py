@@ -14,6 +14,19 @@ HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|
 END = re.compile(r"^stubmon poll (\d+) end$")
 COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)"]
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
+# What Xen prints for a guest's debug-port (0xE9) or console_io output when
+# the guest is not the hardware domain: "(d3) [   1.234567] text".
+GUEST_PREFIX = re.compile(r"^\(d(\d+)\) (?:\[\s*\d+\.\d+\] )?")
+
+
+def guest_lines(lines, domid):
+    """The lines domain `domid` printed through Xen, prefix removed."""
+    out = []
+    for line in lines:
+        m = GUEST_PREFIX.match(line)
+        if m and int(m.group(1)) == domid:
+            out.append(line[m.end():])
+    return out
 
 
 class Poll:

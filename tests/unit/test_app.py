@@ -34,8 +34,9 @@ def tables(lines):
 def test_count_2_prints_2_tables_and_exits_qemu():
     lines, how, st = run('count=2 exit=qemu interval=0.5')
     assert lines[0] == 'stubmon: x86_64-pv on xen 4.20.4'
-    assert lines[1] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
-    assert lines[2] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
+    assert lines[1] == 'stubmon: console xen'
+    assert lines[2] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
+    assert lines[3] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
     assert how == ('qemu_exit', 0)
     t = tables(lines)
     assert len(t) == 2
@@ -63,11 +64,12 @@ def test_cpu_percent_between_polls():
 
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
-    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: count, demo, demo_keep, "
+    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: console, count, demo, demo_keep, "
                         "demo_mem, exit, interval, stats)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
-    assert lines[3].startswith('stubmon: interfaces ')
+    assert lines[3] == 'stubmon: console xen'
+    assert lines[4].startswith('stubmon: interfaces ')
 
 
 def test_demo_domains_appear_paused_then_go():
@@ -139,7 +141,7 @@ def test_flask_denial_reported_and_polls_continue():
     def setup(st):
         st.flask_deny = True
     lines, how, st = run('count=2 exit=qemu', setup)
-    assert lines[1].startswith('stubmon: every sysctl interface version')
+    assert lines[2].startswith('stubmon: every sysctl interface version')
     assert 'stubmon: interfaces sysctl ? domctl ?' in lines
     assert len([l for l in lines if 'getdomaininfolist failed: EACCES' in l]) == 1
     assert len(tables(lines)) == 2 and how == ('qemu_exit', 0)
@@ -281,3 +283,19 @@ def test_timer_word_is_final_even_if_clock_lags():
     finally:
         xen.sleep_until = real
     assert len(calls) == 1
+
+
+def test_console_channel_said_once_and_switchable():
+    def setup(st):
+        st.console_have = ('ring', 'e9')
+        st.console_now = ['ring', 'e9']
+    lines, how, st = run('count=1 console=e9', setup)
+    assert [l for l in lines if l.startswith('stubmon: console')] == ['stubmon: console e9']
+    assert st.console_now == ['e9']
+
+
+def test_console_channel_missing_is_reported():
+    lines, how, st = run('count=1 console=ring')
+    said = [l for l in lines if l.startswith('stubmon: console')]
+    assert said == ["stubmon: console 'ring' is not available here; using xen", 'stubmon: console xen']
+    assert st.console_now == ['xen']

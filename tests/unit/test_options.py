@@ -1,7 +1,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 import options
 
-KNOWN = '(known: count, demo, demo_keep, demo_mem, exit, interval, stats)'
+KNOWN = '(known: console, count, demo, demo_keep, demo_mem, exit, interval, stats)'
 
 
 def parse(line):
@@ -67,7 +67,7 @@ def test_unknown_key_and_bare_word():
     assert o.count == 2
     assert msgs == [
         "stubmon: unknown option 'foo=1' ignored " + KNOWN,
-        "stubmon: unknown word 'verbose' ignored (options are key=value; known: count, demo, "
+        "stubmon: unknown word 'verbose' ignored (options are key=value; known: console, count, demo, "
         "demo_keep, demo_mem, exit, interval, stats)",
     ], msgs
 
@@ -104,3 +104,14 @@ def test_stats_bad_value():
     o, msgs = parse('stats=yes')
     assert o.stats == 0
     assert msgs == ["stubmon: bad value 'stats=yes' (want 0 or 1); using 0"]
+
+
+def test_console_values():
+    for value in ('auto', 'xen', 'ring', 'e9', 'ring+e9', 'xen+ring+e9'):
+        o, msgs = parse('console=' + value)
+        assert msgs == [] and o.console == value, (value, msgs)
+    for value in ('', 'serial', 'ring+', 'ring+ring', 'auto+xen'):
+        o, msgs = parse('console=' + value)
+        assert o.console == 'auto'
+        assert msgs == ["stubmon: bad value 'console=%s' (want auto, or some of xen, ring, e9 "
+                        "joined by +); using auto" % value], msgs

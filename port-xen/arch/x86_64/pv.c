@@ -3,14 +3,12 @@
 #include "hypercall.h"
 #include "x86.h"
 
-#define PTE_PRESENT_RW_USER 0x7
-
 __attribute__((noreturn)) void pv_start(start_info_t *si) {
     arch_platform = "x86_64-pv";
+    x86_pv_start_info = si;
     // Mapping shared_info first: the clock and event channels live there.
     // Re-pointing a page of our own image leaves its old frame unused.
-    HYPERVISOR_update_va_mapping((unsigned long)x86_shared_info_page,
-        (si->shared_info & ~0xfffULL) | PTE_PRESENT_RW_USER, UVMF_INVLPG);
+    x86_pv_map_frame(x86_shared_info_page, si->shared_info >> 12);
     arch_shared_info = (struct shared_info *)x86_shared_info_page;
     si->cmd_line[MAX_GUEST_CMDLINE - 1] = '\0';
     arch_cmdline = (const char *)si->cmd_line;

@@ -9,6 +9,54 @@ struct shared_info *arch_shared_info;
 const char *arch_cmdline = "";
 
 uint8_t x86_shared_info_page[4096] __attribute__((aligned(4096)));
+struct start_info *x86_pv_start_info;
+
+// PV: the console ring frame is a machine frame, mapped over this page.
+static uint8_t pv_console_page[4096] __attribute__((aligned(4096)));
+
+long x86_pv_map_frame(void *va, uint64_t mfn) {
+    const uint64_t present_rw_user = 0x7;
+    return HYPERVISOR_update_va_mapping((unsigned long)va, (mfn << 12) | present_rw_user, UVMF_INVLPG);
+}
+
+bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
+    struct start_info *si = x86_pv_start_info;
+    if (si) {
+        // dom0's start_info holds video console data in the same union
+        if ((si->flags & SIF_INITDOMAIN) || !si->console.domU.mfn) {
+            return false;
+        }
+        if (x86_pv_map_frame(pv_console_page, si->console.domU.mfn)) {
+            return false;
+        }
+        *ring = (struct xencons_interface *)pv_console_page;
+        *port = si->console.domU.evtchn;
+        return true;
+    }
+    // PVH: the toolstack names the ring's frame in HVM params (0 for dom0);
+    // memory below 4 GiB is identity mapped.
+    struct xen_hvm_param pfn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN };
+    struct xen_hvm_param evtchn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_EVTCHN };
+    if (HYPERVISOR_hvm_op(HVMOP_get_param, &pfn) || HYPERVISOR_hvm_op(HVMOP_get_param, &evtchn)
+        || !pfn.value || pfn.value >= (1ULL << 20)) {
+        return false;
+    }
+    *ring = (struct xencons_interface *)(uintptr_t)(pfn.value << 12);
+    *port = evtchn.value;
+    return true;
+}
+
+// Port 0xE9 is emulated by Xen for HVM-type guests only: a PV guest's
+// I/O instructions would go to the real port (or fault).
+bool arch_has_debug_port(void) {
+    return x86_pv_start_info == NULL;
+}
+
+void arch_debug_port_write(const char *s, size_t n) {
+    while (n--) {
+        __asm__ volatile ("outb %0, $0xe9" : : "a" (*s++));
+    }
+}
 
 // QEMU's isa-debug-exit (iobase 0xf4) ends QEMU with status (code << 1) | 1.
 // PV reaches the port after PHYSDEVOP_set_iopl; PVH runs in ring 0.

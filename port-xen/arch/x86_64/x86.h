@@ -2,10 +2,16 @@
 #ifndef STUBMON_X86_H
 #define STUBMON_X86_H
 #include <stdint.h>
+#include "xen_public.h"
 
 // A page of the image that comes to hold the shared_info frame (PV:
 // re-pointed with update_va_mapping; PVH: XENMEM_add_to_physmap).
 extern uint8_t x86_shared_info_page[4096];
+// Set by the boot path taken: PV's start_info, or NULL when booted as PVH.
+extern struct start_info *x86_pv_start_info;
+
+// PV: make the page of our image at `va` show machine frame `mfn` instead.
+long x86_pv_map_frame(void *va, uint64_t mfn);
 
 static inline void x86_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d) {
     __asm__ volatile ("cpuid" : "=a" (*a), "=b" (*b), "=c" (*c), "=d" (*d) : "0" (leaf), "2" (0));

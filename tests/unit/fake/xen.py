@@ -50,6 +50,8 @@ class State:
         self.early_wakes = 0       # sleep_until calls that return True half way
         self.cmdline = ''
         self.console = []
+        self.console_have = ('xen',)   # channels this fake guest has
+        self.console_now = ['xen']
         self.buffers = []          # [(address, bytearray)]
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
@@ -93,6 +95,18 @@ def _advance(ns):
 # --- the module API ---------------------------------------------------------
 def cmdline():
     return st.cmdline
+
+
+def console_channels():
+    return '+'.join(st.console_now)
+
+
+def console_use(names):
+    wanted = names.split('+')
+    if [n for n in wanted if n not in st.console_have]:
+        return False
+    st.console_now = wanted
+    return True
 
 
 def console_write(b):
