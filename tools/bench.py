@@ -49,9 +49,9 @@ def board_config(board):
     return cfg
 
 
-def measure(board, xen, interval_s, polls):
+def measure(board, xen, interval_s, polls, **board_opts):
     args = "interval=%d count=%d stats=1 exit=qemu" % (interval_s, polls)
-    res = boot.boot(board, xen, args, timeout=interval_s * polls + 120)
+    res = boot.boot(board, xen, args, timeout=interval_s * polls + 120, **board_opts)
     rows = stats(res.lines)
     if res.guest_exit != 0 or len(rows) < 2:
         print("  xen %s: run failed (exit %s); last lines:\n    %s"
@@ -84,14 +84,21 @@ def main():
     cfg = board_config(opts.board)
     print("  image: text %d B, data %d B, bss %d B (of which heap %s B, stack %s B)"
           % (text, data, bss, cfg.get("HEAP_SIZE"), cfg.get("STACK_SIZE")))
+    # every boot mode of the board (x86_64: PV and PVH) side by side
+    modes = getattr(mod, "MODES", None) or (None,)
     for xen in mod.XEN_VERSIONS:
-        r = measure(opts.board, xen, opts.interval, opts.polls)
-        if not r:
-            continue
-        print("  xen %s: first table %.1f ms after Xen hands over; one poll %d us (median);"
-              % (xen, r["first_table_ms"], r["poll_us"]))
-        print("           own cpu %.2f ms/min at interval %d s (%.2f ms/min outside polls), over %.0f s of guest time; whole boot %.1f s wall"
-              % (r["cpu_ms_per_min"], opts.interval, r["idle_cpu_ms_per_min"], r["span_s"], r["boot_wall_s"]))
+        for mode in modes:
+            r = measure(opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {}))
+            if r:
+                report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
+
+
+def report(setup, interval, r):
+    print("  xen %s: first table %.1f ms after Xen hands over; one poll %d us (median);"
+          % (setup, r["first_table_ms"], r["poll_us"]))
+    print("      own cpu %.2f ms/min at interval %d s (%.2f ms/min outside polls),"
+          " over %.0f s of guest time; whole boot %.1f s wall"
+          % (r["cpu_ms_per_min"], interval, r["idle_cpu_ms_per_min"], r["span_s"], r["boot_wall_s"]))
 
 
 if __name__ == "__main__":
