@@ -13,7 +13,19 @@ uint64_t clock_now_ns(void) {
     return arch_now_ns();
 }
 
+#if defined(__aarch64__)
+// Arm allows no VCPUOP_get_runstate_info: the registered runstate area is
+// read instead, and each wake refines the clock (arch/arm64/timer.c).
+#include "arch/arm64/arm64.h"
+#define clock_after_block() arm64_after_block()
+#else
+#define clock_after_block() ((void)0)
+#endif
+
 uint64_t clock_own_cpu_ns(void) {
+#if defined(__aarch64__)
+    return arm64_own_cpu_ns();
+#else
     struct vcpu_runstate_info rs;
     if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &rs) != 0) {
         return 0;
@@ -22,6 +34,7 @@ uint64_t clock_own_cpu_ns(void) {
     // the stint in progress is not added, because its start stamp and our
     // extrapolated clock need not agree, and the sum must never go back.
     return rs.time[RUNSTATE_running];
+#endif
 }
 
 static bool bind_virq(uint32_t virq, evtchn_port_t *port) {
@@ -54,7 +67,10 @@ void clock_wait_port(evtchn_port_t port, uint64_t deadline_ns) {
 
 void clock_init(void) {
     // SCHEDOP_poll requires upcalls masked; they are at boot, make sure.
+    // (Arm has no upcall mask: IRQs stay masked in PSTATE from entry on.)
+#ifdef XEN_HAVE_PV_UPCALL_MASK
     arch_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+#endif
     // x86 PV vCPUs start with a 10 ms periodic timer: it would wake us 100
     // times a second for nothing (elsewhere the call fails harmlessly).
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
@@ -85,5 +101,6 @@ bool clock_sleep_until(uint64_t deadline_ns) {
     // deadline passed: re-polling on our own reading could spin while the
     // two disagree.
     HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    clock_after_block();
     return have_dom_exc && test_and_clear_pending(dom_exc_port);
 }

@@ -32,8 +32,27 @@ hypercall_page:
     .fill 4096, 1, 0xcc      /* int3 until Xen writes the stubs */
     .size hypercall_page, 4096
 
+#elif defined(__aarch64__)
+/*
+ * arm64: `hvc #0xEA1` (XEN_HYPERCALL_TAG), number in x16, arguments in
+ * x0..x4, result in x0. Xen may clobber x1..x4 (all caller-saved).
+ */
+    .text
+    .globl xen_hypercall
+    .type xen_hypercall, %function
+xen_hypercall:
+    mov     x16, x0
+    mov     x0, x1
+    mov     x1, x2
+    mov     x2, x3
+    mov     x3, x4
+    mov     x4, x5
+    hvc     #0xEA1
+    ret
+    .size xen_hypercall, . -xen_hypercall
+
 #else
 #error "hypercall.S: unsupported architecture"
 #endif
 
-    .section .note.GNU-stack, "", @progbits
+    .section .note.GNU-stack, "", %progbits

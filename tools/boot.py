@@ -7,6 +7,7 @@ report how it ended. Used by `make run`, the boot tests and the benchmark.
 import argparse
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,7 +27,12 @@ def load_board(board):
 
 
 def image_path(board):
-    return os.path.join(REPO, "build", board, "stubmon.elf")
+    """The file the board's loader takes: the ELF, or (arm64) the raw Image."""
+    name = getattr(load_board(board), "IMAGE", "stubmon.elf")
+    return os.path.join(REPO, "build", board, name)
+
+
+EXIT_LINE = re.compile(r"^stubmon: exit (\d+)$")
 
 
 class Result:
@@ -36,9 +42,21 @@ class Result:
         self.timed_out = timed_out
         self.seconds = seconds      # wall time of the whole boot
 
+    # Boards without isa-debug-exit (arm64, EXIT_FROM_CONSOLE): the code is
+    # in a line "stubmon: exit N" dom0 prints just before it powers off.
+    exit_from_console = False
+
     @property
     def guest_exit(self):
         """The code the monitor passed to xen.qemu_exit, or None."""
+        if self.exit_from_console:
+            if self.status != 0:
+                return None
+            for line in reversed(self.lines):
+                m = EXIT_LINE.match(line)
+                if m:
+                    return int(m.group(1))
+            return None
         if self.status is None or self.status % 2 == 0:
             return None
         return self.status >> 1
@@ -98,6 +116,7 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
             logf.close()
     res = Result(lines, None if timed_out or stopped else status, timed_out, time.monotonic() - start)
     res.stopped = stopped
+    res.exit_from_console = getattr(mod, "EXIT_FROM_CONSOLE", False)
     return res
 
 

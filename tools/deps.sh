@@ -12,7 +12,7 @@ versions=$deps/versions.txt
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 # --- host tools (real installs: emulator and compilers) -------------------
-host_pkgs="qemu-system-x86 gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
+host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -42,6 +42,7 @@ key=/usr/share/keyrings/debian-archive-keyring.gpg
 mkdir -p "$aptroot/lists/partial" "$aptroot/cache/archives/partial" "$aptroot/dl"
 srclist=$aptroot/sources.list
 {
+    echo "# apt architectures: amd64,arm64 (a change here forces apt update)"
     for t in deb deb-src; do
         echo "$t [signed-by=$key] $main_uri bookworm main"
         echo "$t [signed-by=$key] $sec_uri bookworm-security main"
@@ -51,7 +52,7 @@ srclist=$aptroot/sources.list
 if ! cmp -s "$srclist.new" "$srclist"; then mv "$srclist.new" "$srclist"; rm -f "$aptroot/updated"; else rm "$srclist.new"; fi
 APT=(-o Dir::Etc::SourceList="$srclist" -o Dir::Etc::SourceParts=/dev/null
      -o Dir::State::Lists="$aptroot/lists" -o Dir::Cache="$aptroot/cache"
-     -o Dir::State::Status=/dev/null -o APT::Architectures=amd64
+     -o Dir::State::Status=/dev/null -o APT::Architectures=amd64,arm64
      -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 if [ ! -e "$aptroot/updated" ] || [ -n "$(find "$aptroot/updated" -mmin +1440)" ]; then
     log "apt update (project-local root)"
@@ -88,6 +89,17 @@ for x in 4.17 4.20; do
         gz=$(ls "$d"/boot/xen-*.gz | head -n1)
         gunzip -c "$gz" > "$deps/xen-$x-amd64"
     fi
+    # arm64: the hypervisor is a plain Image (boot/xen-X.Y-arm64 ...), as
+    # QEMU's -kernel takes it; gunzip if a release ever ships it compressed.
+    unpack "xen-hypervisor-$x-arm64" "$x" "xen-$x-arm64"
+    d=$deps/pkg/xen-$x-arm64
+    if [ ! -e "$deps/xen-$x-arm64" ]; then
+        f=$(ls "$d"/boot/xen-* | grep -v -e '\.config' -e '\.map' -e '\.efi' | head -n1)
+        case "$f" in
+            *.gz) gunzip -c "$f" > "$deps/xen-$x-arm64" ;;
+            *) cp "$f" "$deps/xen-$x-arm64" ;;
+        esac
+    fi
 done
 
 # --- MicroPython 1.25 source (upstream tarball, unmodified) ----------------
@@ -116,6 +128,8 @@ fi
 {
     cat "$deps"/pkg/*/.version "$mp/.version"
     echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
+    echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
+    echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
     "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark"))'

@@ -1,0 +1,112 @@
+"""How Xen boots the arm64 Image under QEMU (virt, GICv3, TCG): stubmon as
+dom0 and, for dom0less scenarios, more copies of the same Image as domUs
+(usually `role=guest`). Everything is described in a device tree made from
+QEMU's own (`-machine dumpdtb`) with /chosen module and `xen,domain` nodes
+added by dtc; the Images are loaded with `-device loader`."""
+import hashlib
+import os
+import subprocess
+
+ARCH = "aarch64"
+XEN_VERSIONS = ("4.17", "4.20")
+EXIT_ARGS = "exit=qemu"
+DOM0_MEM_MIB = 128
+IMAGE = "stubmon.bin"
+# No isa-debug-exit on arm: with exit=qemu the monitor prints
+# "stubmon: exit N" and powers off through PSCI (QEMU then ends with 0).
+EXIT_FROM_CONSOLE = True
+
+QEMU_MEM_MIB = 1024
+SMP = 2
+MACHINE = "virt,virtualization=on,gic-version=3"
+CPU = "cortex-a57"
+MODULE_BASE = 0x49000000      # dom0's Image; each domU's 4 MiB further on
+MODULE_STRIDE = 0x400000
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.path.join(REPO, "build", "arm64", "dtb")
+
+
+def xen_args(dom0_mem_mib=DOM0_MEM_MIB):
+    return " ".join((
+        "console=dtuart loglvl=all guest_loglvl=all bootscrub=0 noreboot",
+        "console_timestamps=boot dom0_max_vcpus=1",
+        "dom0_mem=%dM" % dom0_mem_mib,
+    ))
+
+
+def _qemu_base(qemu_mem_mib):
+    return ["qemu-system-aarch64", "-machine", MACHINE, "-cpu", CPU, "-smp", str(SMP),
+            "-m", str(qemu_mem_mib), "-display", "none", "-monitor", "none",
+            "-serial", "stdio", "-no-reboot"]
+
+
+def _quote(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
+    """Path of a device tree for this scenario (cached by content)."""
+    size = os.path.getsize(image)
+    nodes = [
+        "/ {",
+        "  chosen {",
+        "    #address-cells = <2>;",
+        "    #size-cells = <2>;",
+        "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib)),
+        "    dom0 {",
+        '      compatible = "multiboot,kernel", "multiboot,module";',
+        "      reg = <0x0 0x%x 0x0 0x%x>;" % (MODULE_BASE, size),
+        "      bootargs = %s;" % _quote(args),
+        "    };",
+    ]
+    for i, d in enumerate(domus, 1):
+        nodes += [
+            "    domU%d {" % i,
+            '      compatible = "xen,domain";',
+            "      #address-cells = <1>;",
+            "      #size-cells = <1>;",
+            "      memory = <0x0 0x%x>;" % (d["mem_mib"] * 1024),
+            "      cpus = <%d>;" % d["vcpus"],
+            "      kernel {",
+            '        compatible = "multiboot,kernel", "multiboot,module";',
+            "        reg = <0x%x 0x%x>;" % (MODULE_BASE + i * MODULE_STRIDE, size),
+            "        bootargs = %s;" % _quote(d["args"]),
+            "      };",
+            "    };",
+        ]
+    nodes += ["  };", "};", ""]
+    extra = "\n".join(nodes)
+    key = hashlib.sha256(("%s|%d|%s" % (MACHINE, qemu_mem_mib, extra)).encode()).hexdigest()[:16]
+    os.makedirs(CACHE, exist_ok=True)
+    out = os.path.join(CACHE, key + ".dtb")
+    if os.path.exists(out):
+        return out
+    base = os.path.join(CACHE, "virt-%d.dtb" % qemu_mem_mib)
+    if not os.path.exists(base):
+        subprocess.run(["qemu-system-aarch64", "-machine", MACHINE + ",dumpdtb=" + base + ".tmp",
+                        "-cpu", CPU, "-smp", str(SMP), "-m", str(qemu_mem_mib), "-display", "none"],
+                       check=True, capture_output=True, stdin=subprocess.DEVNULL)
+        os.replace(base + ".tmp", base)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
+                         capture_output=True, text=True).stdout
+    src = out + ".dts"
+    with open(src, "w") as f:
+        f.write(dts + "\n" + extra)
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out + ".tmp", src], check=True)
+    os.replace(out + ".tmp", out)
+    return out
+
+
+def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_MEM_MIB, domus=()):
+    """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ..."}, ...]
+    booted as dom0less domUs with the same Image."""
+    dtb = device_tree(image, args, list(domus), dom0_mem_mib, qemu_mem_mib)
+    cmd = _qemu_base(qemu_mem_mib) + ["-kernel", xen, "-dtb", dtb, "-append", xen_args(dom0_mem_mib)]
+    for i in range(len(domus) + 1):
+        cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image, MODULE_BASE + i * MODULE_STRIDE)]
+    return cmd
+
+
+def xen_binary(deps, version):
+    return "%s/xen-%s-arm64" % (deps, version)

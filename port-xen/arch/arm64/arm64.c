@@ -1,0 +1,110 @@
+// arm64 (Xen dom0 or dom0less domU): what the shared code expects from a
+// boot head, once head.S has the MMU on and runs at the link address.
+#include <string.h>
+
+#include "arch.h"
+#include "console.h"
+#include "hypercall.h"
+#include "shutdown.h"
+#include "arm64.h"
+
+const char *arch_platform = "arm64";
+struct shared_info *arch_shared_info;
+const char *arch_cmdline = "";
+
+// The page that comes to hold Xen's shared_info frame.
+static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
+
+static uint64_t load_offset;   // physical = virtual + load_offset
+extern char _start[];
+
+uint64_t arm64_va_to_pa(const void *va) {
+    return (uint64_t)(uintptr_t)va + load_offset;
+}
+
+static void say(const char *s) {
+    console_write(s, strlen(s));
+}
+
+static void say_hex(uint64_t v) {
+    char buf[19];
+    buf[0] = '0';
+    buf[1] = 'x';
+    for (int i = 0; i < 16; i++) {
+        buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+    }
+    buf[18] = 0;
+    say(buf);
+}
+
+__attribute__((noreturn)) void arm64_start(uint64_t load_pa) {
+    load_offset = load_pa - (uint64_t)(uintptr_t)_start;
+    arch_cmdline = arm64_cmdline_buf;
+
+    // shared_info (event channel bits, vcpu_info 0) into a page of ours.
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF,
+        .space = XENMAPSPACE_shared_info,
+        .idx = 0,
+        .gpfn = arm64_va_to_pa(shared_info_page) >> 12,
+    };
+    long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+    if (rc != 0) {
+        say("stubmon: cannot map shared_info\n");
+        domain_shutdown(SHUTDOWN_crash);
+    }
+    arch_shared_info = (struct shared_info *)shared_info_page;
+    arm64_clock_init();
+    stubmon_main();
+}
+
+#define PSCI_0_2_FN_SYSTEM_OFF 0x84000008UL
+
+// No isa-debug-exit on arm: say the code in a line tools/boot.py reads,
+// then PSCI SYSTEM_OFF (from dom0 it powers the machine off: QEMU ends
+// with status 0). From a domU it only ends that domain.
+__attribute__((noreturn)) void arch_qemu_exit(int code) {
+    char line[] = "stubmon: exit 000\n";
+    unsigned c = code < 0 ? 255 : (unsigned)code & 255;
+    line[14] = '0' + c / 100;
+    line[15] = '0' + c / 10 % 10;
+    line[16] = '0' + c % 10;
+    console_write(line, sizeof(line) - 1);
+    console_flush();
+    register unsigned long x0 __asm__("x0") = PSCI_0_2_FN_SYSTEM_OFF;
+    __asm__ volatile ("hvc #0" : "+r" (x0) : : "x1", "x2", "x3", "memory");
+    domain_shutdown(SHUTDOWN_poweroff);
+}
+
+// Any exception is a bug (stubmon takes no interrupts): say where, crash.
+__attribute__((noreturn)) void arm64_trap(uint64_t kind, uint64_t esr, uint64_t elr, uint64_t far) {
+    console_flush();
+    say("\nstubmon: fatal: exception ");
+    say_hex(kind);
+    say(" esr ");
+    say_hex(esr);
+    say(" elr ");
+    say_hex(elr);
+    say(" far ");
+    say_hex(far);
+    say("\n");
+    domain_shutdown(SHUTDOWN_crash);
+}
+
+// Console channels: dom0 and dom0less domUs write to the Xen console
+// (CONSOLEIO_write). A dom0less domU has no PV console ring unless Xen
+// gives it xenstore, and Arm has no debug I/O port.
+bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
+    (void)ring;
+    (void)port;
+    return false;
+}
+
+bool arch_has_debug_port(void) {
+    return false;
+}
+
+void arch_debug_port_write(const char *s, size_t n) {
+    (void)s;
+    (void)n;
+}
