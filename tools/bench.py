@@ -65,8 +65,8 @@ def measure(board, xen, interval_s, polls, **board_opts):
     return {
         "first_table_ms": (first - handover) / 1000 if handover else None,
         "poll_us": median([r[2] for r in rows]),
-        "cpu_ms_per_min": cpu_us * 60 / span_us / 1000,
-        "idle_cpu_ms_per_min": (cpu_us - in_polls_us) * 60 / span_us / 1000,
+        "cpu_ms_per_min": cpu_us * 60000 / span_us,
+        "idle_cpu_ms_per_min": (cpu_us - in_polls_us) * 60000 / span_us,
         "span_s": span_us / 1e6,
         "boot_wall_s": res.seconds,
     }
