@@ -7,6 +7,8 @@
 
 BOARD ?= x86_64
 XEN ?= 4.20
+# How the board boots the image, where it has a choice (x86_64: pv or pvh).
+MODE ?=
 # The monitor's command line for `make run` (see README: Options).
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
@@ -30,7 +32,7 @@ image: $(DEPS_STAMP)
 $(IMAGE): image
 
 run: image
-	python3 tools/boot.py --board $(BOARD) --xen $(XEN) --timeout 3600 -- $(ARGS)
+	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) --timeout 3600 -- $(ARGS)
 
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
