@@ -4,6 +4,7 @@
 #   make test            unit tests + boot tests on every fetched Xen release
 #   make bench           print size, boot and poll figures
 #   make deps            fetch everything (run on demand by the targets above)
+#   make xenabi          generate the hypercall layouts from Xen's headers (build/xenabi)
 
 BOARD ?= x86_64
 XEN ?= 4.20
@@ -17,7 +18,7 @@ DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
 IMAGE := build/$(BOARD)/stubmon.elf
 
-.PHONY: all image deps run test bench clean distclean FORCE
+.PHONY: all image deps run test bench clean distclean xenabi FORCE
 
 all: image
 
@@ -25,6 +26,10 @@ $(DEPS_STAMP): tools/deps.sh
 	bash tools/deps.sh
 
 deps: $(DEPS_STAMP)
+
+include tools/xenabi/xenabi.mk
+xenabi: $(DEPS_STAMP)
+	$(MAKE) $(XENABI_STAMP)
 
 image: $(DEPS_STAMP)
 	$(MAKE) -C port-xen BOARD=$(BOARD) -j2
@@ -36,6 +41,7 @@ run: image
 
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
+	$(MAKE) $(XENABI_STAMP)
 	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
 
 bench: image

@@ -1,0 +1,268 @@
+# CPYTHON_ONLY = True  (lark, gcc; mprun.py never runs this module)
+# tools/xenabi's preprocessor and lark grammar on small header fragments:
+# nested and anonymous unions, bit-fields, conditional blocks per arch and
+# interface version, the Xen handle macros, what must be skipped, and
+# malformed input, which must fail naming the file and line. The fragment
+# layouts are also checked against gcc.
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
+import cparse  # noqa: E402
+import gen  # noqa: E402
+from cpp import CppError, Preprocessor  # noqa: E402
+
+HANDLES = r'''
+#ifndef FRAG_HANDLES_H
+#define FRAG_HANDLES_H
+#if defined(__aarch64__)
+#define uint64_aligned_t uint64_t __attribute__((__aligned__(8)))
+#define ___DEFINE_XEN_GUEST_HANDLE(name, type)                  \
+    typedef union { type *p; uint64_aligned_t q; }              \
+        __guest_handle_64_ ## name
+#define XEN_GUEST_HANDLE(name)  __guest_handle_64_ ## name
+#else
+#define ___DEFINE_XEN_GUEST_HANDLE(name, type) \
+    typedef struct { type *p; } __guest_handle_ ## name
+#define XEN_GUEST_HANDLE(name)  __guest_handle_ ## name
+#endif
+#define __DEFINE_XEN_GUEST_HANDLE(name, type) \
+    ___DEFINE_XEN_GUEST_HANDLE(name, type);   \
+    ___DEFINE_XEN_GUEST_HANDLE(const_##name, const type)
+#define DEFINE_XEN_GUEST_HANDLE(name)   __DEFINE_XEN_GUEST_HANDLE(name, name)
+#ifndef uint64_aligned_t
+#define uint64_aligned_t uint64_t
+#endif
+#define XEN_GUEST_HANDLE_64(name) XEN_GUEST_HANDLE(name)
+#endif
+'''
+
+MAIN = r'''
+/* a comment with struct { in it */
+#include "handles.h"
+#include "not_followed.h"
+#define set_handle(hnd, val) do { (hnd).p = (val); } while (0)
+#define STR_CONST "lx"
+#define FRAG_VERSION 0x00041300
+#define FRAG_FLAG (1U<<_FRAG_FLAG)
+#define _FRAG_FLAG 3
+#define NR_THINGS (2 * 4)
+
+static inline int helper(void *h)
+{
+    struct { int x; } *p = h;   /* code, not layout */
+    return p->x;
+}
+
+typedef uint16_t domid_t;
+typedef uint8_t handle_t[16];
+enum frag_kind { FRAG_A, FRAG_B = 5, FRAG_C, };
+
+struct frag_inner {
+    uint32_t a;
+    uint64_aligned_t b;
+};
+typedef struct frag_inner frag_inner_t;
+DEFINE_XEN_GUEST_HANDLE(frag_inner_t);
+
+struct frag {
+    domid_t domain;              /* 0 */
+    uint8_t  enabled : 1,
+             len : 5;
+    uint8_t  rsv : 2;
+    union {
+        uint32_t word;
+        struct {
+            uint16_t lo, hi;
+        } half;
+        struct {                 /* anonymous: members land in the union */
+            uint8_t b0, b1;
+        };
+    } u;
+    union {                      /* anonymous union */
+        uint64_t big;
+        char bytes[NR_THINGS];
+    };
+    handle_t handle;
+    XEN_GUEST_HANDLE_64(frag_inner_t) list;
+    struct frag_inner inner[2];
+#if defined(__x86_64__)
+    uint32_t x86_only;
+#elif defined(__aarch64__)
+    uint64_t arm_only;
+#else
+#error "unknown arch"
+#endif
+#if FRAG_VERSION >= 0x00041300 && !defined(NOT_DEFINED)
+    uint32_t new_field;
+#endif
+#if __XEN_INTERFACE_VERSION__ < 0x00030203
+    uint32_t ancient;
+#endif
+    uint32_t kinds[FRAG_C];
+    char tail[];
+} __attribute__((aligned(8)));
+'''
+
+
+def write(tmp_path, files):
+    d = tmp_path / 'include' / 'xen'
+    d.mkdir(parents=True)
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return str(tmp_path / 'include')
+
+
+def read(inc, arch, top='main.h', follow=('main.h', 'handles.h')):
+    defines = dict(gen.BASE_DEFINES)
+    defines[gen.ARCHES[arch]] = '1'
+    defines['__XEN_INTERFACE_VERSION__'] = '0x00041300'
+    pp = Preprocessor(inc, defines, set('xen/' + f for f in follow))
+    pp.run_file(os.path.join(inc, 'xen', top))
+    return pp, cparse.parse(pp)
+
+
+def fields(unit, name):
+    lay = cparse.layout(unit.records['struct ' + name])
+    return lay, dict((f.name, f) for f in lay.fields)
+
+
+@pytest.mark.parametrize('arch', ['x86_64', 'aarch64'])
+def test_fragment_layout(arch, tmp_path):
+    inc = write(tmp_path, {'main.h': MAIN, 'handles.h': HANDLES})
+    pp, unit = read(inc, arch)
+    lay, f = fields(unit, 'frag')
+    assert f['domain'].offset == 0
+    assert (f['enabled'].offset, f['enabled'].bitpos, f['enabled'].width) == (2, 0, 1)
+    assert (f['len'].offset, f['len'].bitpos, f['len'].width) == (2, 1, 5)
+    assert (f['rsv'].offset, f['rsv'].bitpos) == (2, 6)   # fits the same byte
+    assert f['u'].offset == 4
+    u = cparse.layout(cparse.strip(f['u'].type))
+    uf = dict((x.name, x.offset) for x in u.fields)
+    assert uf == {'word': 0, 'half': 0, 'b0': 0, 'b1': 1}   # anonymous struct flattened
+    assert f['big'].offset == 8 and f['bytes'].offset == 8   # anonymous union flattened
+    assert cparse.size_align(f['bytes'].type)[0] == 8         # NR_THINGS expanded
+    assert f['handle'].offset == 16
+    assert f['list'].offset == 32
+    assert cparse.size_align(f['list'].type) == (8, 8)
+    assert f['inner'].offset == 40 and cparse.size_align(f['inner'].type)[0] == 32
+    assert 'ancient' not in f
+    assert 'new_field' in f
+    assert cparse.size_align(f['kinds'].type)[0] == 4 * 6    # FRAG_C == 6
+    if arch == 'x86_64':
+        assert 'x86_only' in f and 'arm_only' not in f
+    else:
+        assert 'arm_only' in f and 'x86_only' not in f
+    # skipped, not parsed: the inline function, the function-like macro
+    # with a body, the #include outside the followed set
+    assert pp.skipped_includes == [('xen/main.h:4', 'not_followed.h')]
+    assert 'set_handle' in pp.macros and 'helper' not in unit.typedefs
+    # constants: integer #defines (with casts, shifts, later macros), not strings
+    assert pp.constant('FRAG_FLAG') == 8 and pp.constant('NR_THINGS') == 8
+    assert pp.constant('STR_CONST') is None
+    assert unit.enum_values == {'FRAG_A': 0, 'FRAG_B': 5, 'FRAG_C': 6}
+    # and the whole of it agrees with gcc for this arch
+    compare_with_gcc(inc, arch, lay, f, tmp_path)
+
+
+def compare_with_gcc(inc, arch, lay, f, tmp_path):
+    names = ['domain', 'u', 'big', 'bytes', 'handle', 'list', 'inner', 'kinds', 'tail', 'new_field',
+             'x86_only' if arch == 'x86_64' else 'arm_only']
+    exprs = [('sizeof(struct frag)', lay.size)] + [
+        ('offsetof(struct frag, %s)' % n, f[n].offset) for n in names] + [
+        ('offsetof(struct frag, u.half.hi)', 6), ('offsetof(struct frag, u.b1)', 5),
+        ('_Alignof(struct frag)', lay.align)]
+    src = tmp_path / 'frag.c'
+    lines = ['#include <stddef.h>', '#include <stdint.h>', '#include <xen/main.h>']
+    for i, (e, _) in enumerate(exprs):
+        lines.append('const unsigned long long v%d = (unsigned long long)(%s);' % (i, e))
+    src.write_text('\n'.join(lines) + '\n')
+    cc = 'gcc' if arch == 'x86_64' else 'aarch64-linux-gnu-gcc'
+    obj = tmp_path / 'frag.o'
+    # "not_followed.h" must exist for gcc; it holds nothing
+    (tmp_path / 'include' / 'xen' / 'not_followed.h').write_text('\n')
+    subprocess.run([cc, '-ffreestanding', '-std=gnu11', '-D__XEN_INTERFACE_VERSION__=0x00041300',
+                    '-I', inc, '-c', '-o', str(obj), str(src)], check=True)
+    got = read_consts(obj, len(exprs), '' if arch == 'x86_64' else 'aarch64-linux-gnu-')
+    bad = ['%s: gcc %d, xenabi %d' % (e, got[i], v) for i, (e, v) in enumerate(exprs) if got[i] != v]
+    assert not bad, bad
+
+
+def read_consts(obj, n, prefix):
+    # v0..vN-1: 8-byte little-endian constants in .rodata (nm + objcopy)
+    syms = subprocess.run([prefix + 'nm', str(obj)], check=True, capture_output=True, text=True).stdout
+    subprocess.run([prefix + 'objcopy', '-O', 'binary', '--only-section=.rodata', str(obj),
+                    str(obj) + '.rodata'], check=True)
+    data = open(str(obj) + '.rodata', 'rb').read()
+    got = {}
+    for line in syms.splitlines():
+        m = re.match(r'([0-9a-f]+) [Rr] v(\d+)$', line)
+        if m:
+            off = int(m.group(1), 16)
+            got[int(m.group(2))] = int.from_bytes(data[off:off + 8], 'little')
+    assert len(got) == n
+    return got
+
+
+def test_malformed_struct_fails_with_file_and_line(tmp_path):
+    bad = 'struct ok { int a; };\n\nstruct broken {\n    uint32_t a;\n    uint32_t b c;\n};\n'
+    inc = write(tmp_path, {'main.h': bad})
+    with pytest.raises(cparse.ParseError) as e:
+        read(inc, 'x86_64')
+    assert str(e.value).startswith('xen/main.h:5: '), str(e.value)
+
+
+def test_unknown_member_type_fails_with_file_and_line(tmp_path):
+    inc = write(tmp_path, {'main.h': '\nstruct s {\n    mystery_t m;\n};\n'})
+    with pytest.raises(cparse.ParseError) as e:
+        read(inc, 'x86_64')
+    assert str(e.value).startswith('xen/main.h:3: unknown type mystery_t')
+
+
+def test_error_directive_and_unterminated_if_fail_with_file_and_line(tmp_path):
+    inc = write(tmp_path, {'main.h': '#if 1\n#if defined(__riscv)\n#else\n#error "no arch"\n#endif\n#endif\n',
+                           'open.h': '#if 1\nstruct s { int a; };\n'})
+    with pytest.raises(CppError) as e:
+        read(inc, 'x86_64')
+    assert str(e.value).startswith('xen/main.h:4: #error')
+    with pytest.raises(CppError) as e:
+        read(inc, 'x86_64', top='open.h', follow=('open.h',))
+    assert 'xen/open.h' in str(e.value) and 'unterminated #if' in str(e.value)
+
+
+def test_used_struct_only_declared_fails(tmp_path):
+    inc = write(tmp_path, {'main.h': 'struct later;\nstruct s {\n    struct later l;\n};\n'})
+    pp, unit = read(inc, 'x86_64')
+    with pytest.raises(cparse.ParseError) as e:
+        cparse.layout(unit.records['struct s'])
+    assert 'xen/main.h:3: member l' in str(e.value) and 'never defined' in str(e.value)
+
+
+def test_generator_reports_bad_headers_by_file_and_line(tmp_path):
+    # a whole release tree whose sysctl.h is broken: gen.py must stop, naming it
+    inc = tmp_path / 'libxen-dev-9.9' / 'usr' / 'include' / 'xen'
+    inc.mkdir(parents=True)
+    for f in gen.TOP_FILES:
+        (inc / f).write_text('\n')
+    (inc / 'sysctl.h').write_text('struct xen_sysctl {\n  uint32_t cmd\n};\n')
+    r = subprocess.run([sys.executable, os.path.join(TOP, 'tools', 'xenabi', 'gen.py'),
+                        '--deps', str(tmp_path), '--out', str(tmp_path / 'out')],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert 'xenabi: Xen 9.9 aarch64: xen/sysctl.h:3: ' in r.stderr, r.stderr
+    assert not (tmp_path / 'out').exists()
+
+
+def test_real_headers_parse_for_every_release_and_arch():
+    rels = gen.releases(os.path.join(TOP, '.deps', 'pkg'))
+    assert len(rels) >= 2
+    for release, inc in rels:
+        for arch in gen.ARCHES:
+            pp, unit = gen.read_headers(inc, arch)
+            assert len(unit.records) > 200
+            assert 'struct xen_domctl_getdomaininfo' in unit.records

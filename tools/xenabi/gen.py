@@ -1,0 +1,322 @@
+"""Generates stubmon's hypercall layouts and constants from Xen's public
+headers (host side, CPython + lark). For every release found as
+<deps>/libxen-dev-<major>.<minor>/usr/include and every arch:
+
+    <out>/<arch>/xenabi_<major>_<minor>_<arch>.py   uctypes layouts, sizes, constants
+    <out>/<arch>/xenabi_<arch>.py                   index: releases, interface versions
+    <out>/xenabi_sizes.h                            for the C side (buffer sizes)
+
+Usage: python3 tools/xenabi/gen.py --deps .deps/pkg --out build/xenabi
+Files are only rewritten when their content changes.
+"""
+import argparse
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import cparse  # noqa: E402
+from cpp import Preprocessor, CppError  # noqa: E402
+
+ARCHES = {'x86_64': '__x86_64__', 'aarch64': '__aarch64__'}
+
+# Headers read (relative to include/xen), in this order, and the ones an
+# #include may enter: the issue's set plus what domctl.h and sysctl.h need
+# for the sizes of their unions (memory.h, grant_table.h, physdev.h, hvm/*).
+TOP_FILES = ['xen.h', 'errno.h', 'sysctl.h', 'domctl.h', 'version.h', 'sched.h', 'vcpu.h',
+             'event_channel.h']
+FOLLOW = TOP_FILES + ['xen-compat.h', 'arch-x86/xen.h', 'arch-x86/xen-x86_64.h', 'arch-arm.h',
+                      'memory.h', 'physdev.h', 'grant_table.h', 'hvm/save.h',
+                      'arch-x86/hvm/save.h', 'arch-arm/hvm/save.h']
+
+# What the model of the compiler defines: gcc, C11, tools interface, the arch.
+BASE_DEFINES = {'__GNUC__': '12', '__STDC_VERSION__': '201112L', '__XEN_TOOLS__': '1'}
+
+# The layouts the monitor uses: struct name -> members emitted as opaque
+# bytes (big unions whose members the monitor reads through other layouts).
+STRUCTS = [
+    ('xen_sysctl', ('u',)),
+    ('xen_sysctl_getdomaininfolist', ()),
+    ('xen_domctl', ('u',)),
+    ('xen_domctl_getdomaininfo', ()),
+    ('xen_domctl_createdomain', ()),
+    ('xen_domctl_max_mem', ()),
+]
+TYPEDEF_SIZES = ['domid_t', 'xen_domain_handle_t', 'xen_extraversion_t']
+
+# Constants: exact names and name prefixes (integer #defines only).
+CONST_NAMES = ['XEN_SYSCTL_INTERFACE_VERSION', 'XEN_DOMCTL_INTERFACE_VERSION',
+               'XEN_SYSCTL_getdomaininfolist', 'XEN_SYSCTL_physinfo',
+               'XEN_DOMCTL_createdomain', 'XEN_DOMCTL_destroydomain',
+               'XEN_DOMCTL_pausedomain', 'XEN_DOMCTL_unpausedomain',
+               'XEN_DOMCTL_getdomaininfo', 'XEN_DOMCTL_max_mem', 'XEN_DOMCTL_max_vcpus',
+               'DOMID_FIRST_RESERVED', 'DOMID_SELF', 'DOMID_IDLE',
+               'XENVER_version', 'XENVER_extraversion']
+CONST_PREFIXES = ['XEN_DOMINF_', 'SHUTDOWN_', 'XEN_DOMCTL_CDF_']
+
+# uctypes' encoding (extmod/moductypes.c): type in the top bits of a 31-bit
+# small int, offset in the low 17 bits; bit-fields add position and length.
+UC_TYPE = {(1, False): 0 << 27, (1, True): 1 << 27, (2, False): 2 << 27, (2, True): 3 << 27,
+           (4, False): 4 << 27, (4, True): 5 << 27, (8, False): 6 << 27, (8, True): 7 << 27}
+UC_BF = {1: 8 << 27, 2: 10 << 27, 4: 12 << 27}
+UC_ARRAY = -(1 << 30)          # TYPE2SMALLINT(ARRAY, AGG_TYPE_BITS)
+UC_BF_POS, UC_BF_LEN = 17, 22
+UC_OFFSET_MASK = (1 << 17) - 1
+
+
+class GenError(Exception):
+    pass
+
+
+def releases(deps):
+    out = []
+    for d in sorted(os.listdir(deps)):
+        m = re.match(r'libxen-dev-(\d+)\.(\d+)$', d)
+        if m and os.path.isdir(os.path.join(deps, d, 'usr', 'include', 'xen')):
+            out.append(((int(m.group(1)), int(m.group(2))), os.path.join(deps, d, 'usr', 'include')))
+    return sorted(out)
+
+
+def read_headers(include_dir, arch):
+    """(Preprocessor, cparse.Unit) for one release and arch."""
+    defines = dict(BASE_DEFINES)
+    defines[ARCHES[arch]] = '1'
+    pp = Preprocessor(include_dir, defines, set('xen/' + f for f in FOLLOW))
+    for f in TOP_FILES:
+        pp.run_file(os.path.join(include_dir, 'xen', f))
+    return pp, cparse.parse(pp)
+
+
+def scalar_code(t, where):
+    t = cparse.strip(t)
+    if isinstance(t, cparse.Ptr):
+        return UC_TYPE[(8, False)]
+    if isinstance(t, cparse.Prim):
+        return UC_TYPE[(t.size, t.signed)]
+    raise GenError('%s: no uctypes scalar for %r' % (where, t))
+
+
+def descriptor(rec, opaque=()):
+    """uctypes descriptor of a record: dict name -> int or tuple."""
+    lay = cparse.layout(rec)
+    d = {}
+    for f in lay.fields:
+        t = cparse.strip(f.type)
+        if f.width is not None:
+            s, _ = cparse.size_align(t)
+            d[f.name] = f.offset | UC_BF[s] | f.bitpos << UC_BF_POS | f.width << UC_BF_LEN
+        elif f.name in opaque:
+            d[f.name] = (f.offset | UC_ARRAY, cparse.size_align(t)[0] | UC_TYPE[(1, False)])
+        elif isinstance(t, cparse.Rec):
+            d[f.name] = (f.offset, descriptor(t))
+        elif isinstance(t, cparse.Arr):
+            e = cparse.strip(t.elem)
+            if isinstance(e, cparse.Rec):
+                d[f.name] = (f.offset | UC_ARRAY, t.n or 0, descriptor(e))
+            else:
+                d[f.name] = (f.offset | UC_ARRAY, (t.n or 0) | scalar_code(e, rec.where))
+        else:
+            d[f.name] = f.offset | scalar_code(t, rec.where)
+    return d
+
+
+def find_record(unit, name):
+    for kind in ('struct', 'union'):
+        r = unit.records.get('%s %s' % (kind, name))
+        if r is not None and r.members is not None:
+            return r, '%s %s' % (kind, name)
+    t = unit.typedefs.get(name)
+    if isinstance(cparse.strip(t), cparse.Rec):
+        return cparse.strip(t), name
+    raise GenError('no struct %s in the headers' % name)
+
+
+def constants(pp, unit):
+    out = {}
+    for name, m in pp.macros.items():
+        if name in CONST_NAMES or any(name.startswith(p) for p in CONST_PREFIXES):
+            v = pp.constant(name)
+            if v is not None and m.params is None:
+                out[name] = v
+    missing = [n for n in CONST_NAMES if n not in out and n not in OPTIONAL_CONSTS]
+    if missing:
+        raise GenError('constants missing from the headers: %s' % ', '.join(missing))
+    return out
+
+
+OPTIONAL_CONSTS = set()
+
+
+def errnos(unit):
+    out = {}
+    for n, v in unit.enum_values.items():   # definition order: first name wins
+        if n.startswith('XEN_E'):
+            out.setdefault(v, n[4:])
+    return out
+
+
+def fmt(v, indent=''):
+    """Python source of a descriptor value (ints, tuples, dicts), compact."""
+    if isinstance(v, dict):
+        items = sorted(v.items(), key=lambda kv: _first_offset(kv[1]))
+        return '{%s}' % ', '.join('%r: %s' % (k, fmt(x)) for k, x in items)
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, tuple):
+        return '(%s)' % ', '.join(fmt(x) for x in v)
+    return str(v)
+
+
+def _first_offset(v):
+    if isinstance(v, tuple):
+        v = v[0]
+    return (v if isinstance(v, int) else 0) & UC_OFFSET_MASK
+
+
+def gdi_signature(mod):
+    # what must be equal for two releases to share the listing code path
+    return (mod['SIZE']['xen_sysctl'], mod['SIZE']['xen_domctl'],
+            repr(sorted(mod['layouts']['xen_domctl_getdomaininfo'].items())),
+            repr(sorted(mod['layouts']['xen_sysctl_getdomaininfolist'].items())),
+            mod['SIZE']['xen_domctl_getdomaininfo'])
+
+
+def generate(release, include_dir, arch):
+    pp, unit = read_headers(include_dir, arch)
+    layouts, sizes, ctypes = {}, {}, {}
+    for name, opaque in STRUCTS:
+        rec, cname = find_record(unit, name)
+        layouts[name] = descriptor(rec, opaque)
+        sizes[name] = cparse.layout(rec).size
+        ctypes[name] = cname
+    for name in TYPEDEF_SIZES:
+        sizes[name] = cparse.size_align(unit.typedefs[name])[0]
+    return {'release': release, 'arch': arch, 'layouts': layouts, 'SIZE': sizes, 'CTYPE': ctypes,
+            'CONST': constants(pp, unit), 'ERRNO': errnos(unit),
+            'skipped': pp.skipped_includes}
+
+
+def module_name(release, arch):
+    return 'xenabi_%d_%d_%s' % (release[0], release[1], arch)
+
+
+def module_source(mod, origin, shared_errno=False):
+    r, arch = mod['release'], mod['arch']
+    lines = ['# Generated by tools/xenabi/gen.py from the public headers of Xen %d.%d' % r,
+             '# (%s) for %s. Do not edit: `make` rebuilds it; not committed.' % (origin, arch),
+             '# Layouts are uctypes descriptors (LITTLE_ENDIAN); SIZE holds sizeof.',
+             'RELEASE = (%d, %d)' % r,
+             'ARCH = %r' % arch,
+             'SIZE = %s' % fmt(mod['SIZE'])]
+    for name, _ in STRUCTS:
+        lines.append('%s = %s' % (name, fmt(mod['layouts'][name])))
+    lines.append('CONST = {%s}' % ', '.join('%r: %d' % kv for kv in sorted(mod['CONST'].items())))
+    if not shared_errno:
+        lines.append('ERRNO = %s' % errno_source(mod['ERRNO']))
+    return '\n'.join(lines) + '\n'
+
+
+def errno_source(errno):
+    return '{%s}' % ', '.join('%d: %r' % kv for kv in sorted(errno.items()))
+
+
+def index_source(arch, mods):
+    sigs = []
+    gdi = {}
+    for m in mods:
+        s = gdi_signature(m)
+        if s not in sigs:
+            sigs.append(s)
+        gdi[m['release']] = sigs.index(s)
+    errno = mods[0]['ERRNO'] if all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods) else None
+    lines = ['# Generated by tools/xenabi/gen.py: the releases whose layouts exist',
+             '# for %s, oldest first. Do not edit.' % arch,
+             'RELEASES = (%s,)' % ', '.join('(%d, %d)' % m['release'] for m in mods),
+             '# (sysctl, domctl) interface versions from each release\'s headers',
+             'VERSIONS = {%s}' % ', '.join('(%d, %d): (0x%02x, 0x%02x)' % (
+                 m['release'] + (m['CONST']['XEN_SYSCTL_INTERFACE_VERSION'],
+                                 m['CONST']['XEN_DOMCTL_INTERFACE_VERSION'])) for m in mods),
+             '# equal numbers: identical sysctl/domctl headers and getdomaininfo(list) layouts',
+             'GDI_LAYOUT = {%s}' % ', '.join('(%d, %d): %d' % (m['release'] + (gdi[m['release']],))
+                                             for m in mods)]
+    if errno is not None:
+        lines.append('# errno names (xen/errno.h), the same in every release')
+        lines.append('ERRNO = %s' % errno_source(errno))
+    return '\n'.join(lines) + '\n'
+
+
+def sizes_header(all_mods):
+    lines = ['/* Generated by tools/xenabi/gen.py. Do not edit. The largest',
+             ' * xen_sysctl and xen_domctl over every generated release, per arch:',
+             ' * what a hypercall buffer from Python must hold at least. */',
+             '#ifndef XENABI_SIZES_H', '#define XENABI_SIZES_H']
+    for arch, macro in sorted(ARCHES.items()):
+        mods = all_mods.get(arch)
+        if not mods:
+            continue
+        lines.append('#if defined(%s)' % macro)
+        lines.append('#define XENABI_SYSCTL_SIZE %d' % max(m['SIZE']['xen_sysctl'] for m in mods))
+        lines.append('#define XENABI_DOMCTL_SIZE %d' % max(m['SIZE']['xen_domctl'] for m in mods))
+        lines.append('#endif')
+    lines.append('#endif')
+    return '\n'.join(lines) + '\n'
+
+
+def write_if_changed(path, text):
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + '.tmp', 'w') as f:
+        f.write(text)
+    os.replace(path + '.tmp', path)
+    return True
+
+
+def origin_of(deps, release):
+    # the exact package version, when tools/deps.sh recorded it
+    vfile = os.path.join(os.path.dirname(deps), 'versions.txt')
+    if os.path.exists(vfile):
+        with open(vfile) as f:
+            for line in f:
+                if 'libxen-dev' in line and ('%d.%d' % release) in line:
+                    return line.strip()
+    return 'libxen-dev %d.%d' % release
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--deps', required=True, help='directory holding libxen-dev-X.Y/')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--arch', action='append', help='default: all of ' + ', '.join(sorted(ARCHES)))
+    args = ap.parse_args(argv)
+    rels = releases(args.deps)
+    if not rels:
+        raise SystemExit('xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps)
+    all_mods = {}
+    changed = 0
+    for arch in args.arch or sorted(ARCHES):
+        mods = []
+        for release, inc in rels:
+            try:
+                mods.append(generate(release, inc, arch))
+            except (CppError, cparse.ParseError, GenError) as e:
+                raise SystemExit('xenabi: Xen %d.%d %s: %s' % (release + (arch, e)))
+        shared = all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods)
+        for mod in mods:
+            path = os.path.join(args.out, arch, module_name(mod['release'], arch) + '.py')
+            changed += write_if_changed(path, module_source(mod, origin_of(args.deps, mod['release']),
+                                                            shared))
+        changed += write_if_changed(os.path.join(args.out, arch, 'xenabi_%s.py' % arch),
+                                    index_source(arch, mods))
+        all_mods[arch] = mods
+    changed += write_if_changed(os.path.join(args.out, 'xenabi_sizes.h'), sizes_header(all_mods))
+    print('xenabi: %s for %s, %d file(s) changed' % (
+        ', '.join('%d.%d' % r for r, _ in rels), ', '.join(sorted(all_mods)), changed))
+
+
+if __name__ == '__main__':
+    main()
