@@ -266,3 +266,21 @@ def test_real_headers_parse_for_every_release_and_arch():
             pp, unit = gen.read_headers(inc, arch)
             assert len(unit.records) > 200
             assert 'struct xen_domctl_getdomaininfo' in unit.records
+
+
+def test_missing_constants_stop_the_generator(tmp_path):
+    inc = write(tmp_path, {'main.h': '#define XEN_DOMINF_dying (1U<<0)\n#define SHUTDOWN_poweroff 0\n'})
+    pp, unit = read(inc, 'x86_64')
+    with pytest.raises(gen.GenError) as e:
+        gen.constants(pp, unit)
+    assert 'XEN_DOMINF_paused' in str(e.value) and 'XEN_DOMINF_dying,' not in str(e.value)
+
+
+def test_expressions_use_the_grammar():
+    assert cparse.evaluate('( 1U << 3 ) | 0x10') == 24
+    assert cparse.evaluate('defined_as_0 == 0'.replace('defined_as_0', '0')) == 1
+    assert cparse.evaluate('1 ? 2 : 3 ? 4 : 5') == 2
+    assert cparse.evaluate('-7 / 2') == -3 and cparse.evaluate('-7 % 2') == -1   # C truncation
+    assert cparse.evaluate('0x00041300 >= 0x00030201 && !0') == 1
+    with pytest.raises(cparse.ParseError):
+        cparse.evaluate('"lx"')

@@ -23,7 +23,7 @@ def parser():
     if _parser is None:
         with open(os.path.join(HERE, 'c.lark')) as f:
             _parser = Lark(f.read(), parser='lalr', propagate_positions=True,
-                           start='start', maybe_placeholders=False)
+                           start=['start', 'expr'], maybe_placeholders=False)
     return _parser
 
 
@@ -243,10 +243,23 @@ class Build(Transformer):
     def binop(self, meta, c):
         a, op, b = c
         op = str(op)
-        if op == '/':
-            return a // b
-        return {'<<': a << b if True else 0, '>>': a >> b, '+': a + b, '-': a - b,
-                '%': a % b, '*': a * b}[op]
+        if op in ('/', '%'):
+            if b == 0:
+                raise ParseError('%s: division by zero' % self.w(meta))
+            q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)   # C truncates
+            return q if op == '/' else a - q * b
+        return {'<<': a << b, '>>': a >> b, '+': a + b, '-': a - b, '*': a * b,
+                '==': int(a == b), '!=': int(a != b), '<': int(a < b), '>': int(a > b),
+                '<=': int(a <= b), '>=': int(a >= b)}[op]
+
+    def op_lor(self, meta, c):
+        return int(bool(c[0] or c[1]))
+
+    def op_land(self, meta, c):
+        return int(bool(c[0] and c[1]))
+
+    def op_cond(self, meta, c):
+        return c[1] if c[0] else c[2]
 
     def op_or(self, meta, c):
         return c[0] | c[1]
@@ -436,6 +449,21 @@ class Build(Transformer):
         return None
 
 
+def evaluate(text, unit=None):
+    """Value of an integer constant expression (macros already expanded),
+    parsed with the grammar's `expr` rule. ParseError if it is not one."""
+    try:
+        tree = parser().parse(text, start='expr')
+    except UnexpectedInput as e:
+        raise ParseError('not an integer expression: %s (%s)' % (text, type(e).__name__))
+    try:
+        return Build(unit or Unit(), lambda line: '<expr>').transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, ParseError):
+            raise e.orig_exc
+        raise
+
+
 def skip_functions(lines):
     """Blanks `static inline` function definitions (bodies are code, not
     layout): from the line starting with `static` to its closing brace."""
@@ -467,7 +495,7 @@ def parse(pp, unit=None):
             return '%s:%d' % (f, n)
         return '<end>'
     try:
-        tree = parser().parse(text)
+        tree = parser().parse(text, start='start')
     except UnexpectedInput as e:
         tok = getattr(e, 'token', None)
         what = ('unexpected %r' % str(tok)) if tok is not None else 'syntax error'

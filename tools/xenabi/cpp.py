@@ -2,7 +2,8 @@
 
 It handles what those headers use: comments, line continuations, object-
 and function-like macros (#, ## and rescanning with hide sets),
-#if/#ifdef/#ifndef/#elif/#else/#endif with integer expressions and
+#if/#ifdef/#ifndef/#elif/#else/#endif with integer expressions (evaluated
+by the grammar's expression rules) and
 defined(), #undef, #error, and #include of the files it is told to follow
 (any other #include is skipped and recorded). The output is one text line
 per source line (directives and inactive code blanked, macros expanded) plus
@@ -380,90 +381,10 @@ def strip_casts(toks):
 
 
 def evaluate(toks):
-    """Integer C expression (no identifiers left) -> int; CppError if not."""
-    return _Eval(toks).run()
-
-
-class _Eval:
-    # precedence climbing over C's integer operators
-    BIN = {'||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7,
-           '<=': 7, '>=': 7, '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10}
-
-    def __init__(self, toks):
-        self.t = [x.text for x in toks]
-        self.kinds = [x.kind for x in toks]
-        self.i = 0
-
-    def run(self):
-        if not self.t:
-            raise CppError('empty expression')
-        v = self.cond()
-        if self.i != len(self.t):
-            raise CppError('unexpected %r' % self.t[self.i])
-        return v
-
-    def peek(self):
-        return self.t[self.i] if self.i < len(self.t) else None
-
-    def cond(self):
-        c = self.binary(1)
-        if self.peek() == '?':
-            self.i += 1
-            a = self.cond()
-            if self.peek() != ':':
-                raise CppError('missing :')
-            self.i += 1
-            b = self.cond()
-            return a if c else b
-        return c
-
-    def binary(self, prec):
-        left = self.unary()
-        while True:
-            op = self.peek()
-            p = self.BIN.get(op)
-            if p is None or p < prec:
-                return left
-            self.i += 1
-            right = self.binary(p + 1)
-            left = self.apply(op, left, right)
-
-    @staticmethod
-    def apply(op, a, b):
-        if op == '||':
-            return int(bool(a or b))
-        if op == '&&':
-            return int(bool(a and b))
-        if op in ('/', '%'):
-            if b == 0:
-                raise CppError('division by zero')
-            q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
-            return q if op == '/' else a - q * b
-        return {'|': lambda: a | b, '^': lambda: a ^ b, '&': lambda: a & b,
-                '==': lambda: int(a == b), '!=': lambda: int(a != b), '<': lambda: int(a < b),
-                '>': lambda: int(a > b), '<=': lambda: int(a <= b), '>=': lambda: int(a >= b),
-                '<<': lambda: a << b, '>>': lambda: a >> b, '+': lambda: a + b,
-                '-': lambda: a - b, '*': lambda: a * b}[op]()
-
-    def unary(self):
-        t = self.peek()
-        if t is None:
-            raise CppError('unexpected end')
-        self.i += 1
-        if t == '-':
-            return -self.unary()
-        if t == '+':
-            return self.unary()
-        if t == '~':
-            return ~self.unary()
-        if t == '!':
-            return int(not self.unary())
-        if t == '(':
-            v = self.cond()
-            if self.peek() != ')':
-                raise CppError('missing )')
-            self.i += 1
-            return v
-        if self.kinds[self.i - 1] == 'num':
-            return c_int(t)
-        raise CppError('not an integer: %r' % t)
+    """Integer C expression (no identifiers left) -> int, evaluated with the
+    lark grammar's `expr` rule (c.lark); CppError if it is not one."""
+    import cparse   # late: cparse imports this module
+    try:
+        return cparse.evaluate(' '.join(t.text for t in toks))
+    except cparse.ParseError as e:
+        raise CppError(str(e))

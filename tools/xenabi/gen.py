@@ -55,6 +55,13 @@ CONST_NAMES = ['XEN_SYSCTL_INTERFACE_VERSION', 'XEN_DOMCTL_INTERFACE_VERSION',
                'DOMID_FIRST_RESERVED', 'DOMID_SELF', 'DOMID_IDLE',
                'XENVER_version', 'XENVER_extraversion']
 CONST_PREFIXES = ['XEN_DOMINF_', 'SHUTDOWN_', 'XEN_DOMCTL_CDF_']
+# ... of which the monitor needs at least these (a missing one stops the build)
+CONST_NAMES += ['XEN_DOMINF_' + n for n in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked',
+                                             'running', 'debugged', 'xs_domain', 'hap',
+                                             'shutdownmask', 'shutdownshift')]
+CONST_NAMES += ['SHUTDOWN_' + n for n in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog',
+                                           'soft_reset')]
+CONST_NAMES += ['XEN_DOMCTL_CDF_hvm', 'XEN_DOMCTL_CDF_hap']
 
 # uctypes' encoding (extmod/moductypes.c): type in the top bits of a 31-bit
 # small int, offset in the low 17 bits; bit-fields add position and length.
@@ -140,13 +147,10 @@ def constants(pp, unit):
             v = pp.constant(name)
             if v is not None and m.params is None:
                 out[name] = v
-    missing = [n for n in CONST_NAMES if n not in out and n not in OPTIONAL_CONSTS]
+    missing = [n for n in CONST_NAMES if n not in out]
     if missing:
         raise GenError('constants missing from the headers: %s' % ', '.join(missing))
     return out
-
-
-OPTIONAL_CONSTS = set()
 
 
 def errnos(unit):
@@ -270,9 +274,10 @@ def write_if_changed(path, text):
             if f.read() == text:
                 return False
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + '.tmp', 'w') as f:
+    tmp = '%s.%d.tmp' % (path, os.getpid())   # concurrent makes must not collide
+    with open(tmp, 'w') as f:
         f.write(text)
-    os.replace(path + '.tmp', path)
+    os.replace(tmp, path)
     return True
 
 
