@@ -11,7 +11,9 @@ Shape (a boot-test parser relies on it; keep it stable):
 - N counts polls from 1. X.Y.Z is major.minor plus Xen's extraversion.
   S.T is Xen's uptime (monotonic clock) in seconds, one decimal.
 - D is the number of rows; it is `?` when the domain list could not be read
-  (the error line was printed before) and then no rows follow.
+  (the error line was printed before); then no table follows but one
+  status line (format_unlisted): "stubmon poll N: domains not listed
+  (EPERM, see above); own cpu 12 ms", the monitor's own vCPU time so far.
 - One row per domain, sorted by ID. Columns are right-aligned (State left)
   and separated by at least one space; a column widens for the whole poll
   (header included) when a value does not fit, so the rows stay aligned.
@@ -77,4 +79,15 @@ def format_poll(n, version, uptime_ns, domains, cpu):
     yield _join([t for t, _ in COLUMNS], widths)
     for d in doms:
         yield _join(_row_cells(d, cpu.get(d.domid)), widths)
+    yield 'stubmon poll %d end' % n
+
+
+def format_unlisted(n, version, uptime_ns, why, own_cpu_ns):
+    """A poll whose domain list was refused (why: the errno name): what
+    the monitor may still report, Xen's version and uptime and its own CPU
+    time, in three lines shaped like a table's header and end."""
+    yield ('stubmon poll %d: xen %s, uptime %ss, ? domains'
+           % (n, version, ns_to_seconds_text(uptime_ns)))
+    yield ('stubmon poll %d: domains not listed (%s, see above); own cpu %d ms'
+           % (n, why, own_cpu_ns // 1000000))
     yield 'stubmon poll %d end' % n

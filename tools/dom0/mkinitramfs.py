@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Build the Linux dom0 for the xl scenarios from the packages tools/dom0/fetch.sh
+unpacked: an uncompressed vmlinux (Xen loads the ELF; saves ~3 s of
+decompression under TCG) and a busybox initramfs holding xl, xenstored,
+xenconsoled, xen-init-dom0, the xenstore tools, every shared library they load
+(DT_NEEDED, resolved here; plus libgcc_s, which glibc loads at run time) and
+the xen kernel modules. Its /init starts the toolstack, runs
+/payload/scenario.sh (from a second cpio appended at boot) and powers off.
+
+    tools/dom0/mkinitramfs.py [--xen 4.17]   -> .deps/dom0-4.17/{vmlinux,dom0.cpio.gz}
+
+Also: `payload(files, out)` writes the appended cpio (used by tools/dom0/xlboot.py).
+"""
+import argparse
+import glob
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import stat
+import struct
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEPS = os.environ.get("DEPS", os.path.join(REPO, ".deps"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0", "xenconsole"]
+XENSTORE_TOOLS = ["xenstore-read", "xenstore-write", "xenstore-ls", "xenstore-list", "xenstore-rm"]
+MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]   # load order
+LIBDIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "usr/lib"]
+
+
+# --- cpio (newc) ---------------------------------------------------------------
+class Cpio:
+    def __init__(self):
+        self.out = io.BytesIO()
+        self.ino = 1
+        self.seen = set()
+
+    def _entry(self, name, mode, data=b"", nlink=1):
+        name = name.lstrip("/")
+        hdr = "070701" + "".join("%08x" % v for v in (
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
+        self.ino += 1
+        self.out.write(hdr.encode() + name.encode() + b"\0")
+        self.out.write(b"\0" * (-self.out.tell() % 4))
+        self.out.write(data)
+        self.out.write(b"\0" * (-self.out.tell() % 4))
+
+    def dir(self, name):
+        name = name.strip("/")
+        if not name or name in self.seen:
+            return
+        self.dir(os.path.dirname(name))
+        self.seen.add(name)
+        self._entry(name, stat.S_IFDIR | 0o755, nlink=2)
+
+    def file(self, name, data, mode=0o755):
+        name = name.strip("/")
+        self.dir(os.path.dirname(name))
+        self.seen.add(name)
+        self._entry(name, stat.S_IFREG | mode, data)
+
+    def symlink(self, name, target):
+        name = name.strip("/")
+        self.dir(os.path.dirname(name))
+        self.seen.add(name)
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def bytes(self):
+        self._entry("TRAILER!!!", 0)
+        return self.out.getvalue()
+
+
+def payload(files, out):
+    """files: {path in dom0: bytes, or a host path (str)}. Writes an uncompressed
+    cpio, to be appended to dom0.cpio.gz (whose size is a multiple of 4)."""
+    c = Cpio()
+    for name in sorted(files):
+        v = files[name]
+        if isinstance(v, str):
+            with open(v, "rb") as f:
+                v = f.read()
+        c.file(name, v, 0o755 if name.endswith(".sh") else 0o644)
+    with open(out, "wb") as f:
+        f.write(c.bytes())
+
+
+# --- picking files -------------------------------------------------------------
+def needed(path):
+    out = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
+    return [l.split("[")[1].split("]")[0] for l in out.splitlines() if "(NEEDED)" in l]
+
+
+def find_lib(root, soname):
+    for d in LIBDIRS:
+        p = os.path.join(root, d, soname)
+        if os.path.lexists(p):
+            return p
+    return None
+
+
+def vmlinux_from_bzimage(path):
+    """The ELF vmlinux inside a bzImage (its payload, xz/gzip compressed)."""
+    with open(path, "rb") as f:
+        bz = f.read()
+    setup_sects = bz[0x1f1] or 4
+    off, length = struct.unpack_from("<II", bz, 0x248)
+    data = bz[(setup_sects + 1) * 512 + off:][:length]
+    if data[:6] == b"\xfd7zXZ\0":
+        out = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data)
+    elif data[:2] == b"\x1f\x8b":
+        out = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+    else:
+        raise SystemExit("dom0: kernel payload compression not handled: %r" % data[:6])
+    assert out[:4] == b"\x7fELF", "not an ELF vmlinux"
+    return out
+
+
+def build(xen):
+    base = os.path.join(DEPS, "dom0-" + xen)
+    root = os.path.join(base, "root")
+    if not os.path.exists(os.path.join(base, ".versions")):
+        raise SystemExit("dom0: run tools/dom0/fetch.sh %s first" % xen)
+    c = Cpio()
+    bindir = "usr/lib/xen-%s/bin" % xen
+    files = []   # paths relative to root
+    for t in TOOLS:
+        files.append(os.path.join(bindir, t))
+    for t in XENSTORE_TOOLS:
+        p = os.path.join("usr/bin", t)
+        if os.path.lexists(os.path.join(root, p)):
+            files.append(p)
+    # shared libraries, transitively
+    todo = [os.path.join(root, f) for f in files]
+    libs = {}
+    for extra in ("libgcc_s.so.1", "ld-linux-x86-64.so.2"):
+        libs[extra] = find_lib(root, extra)
+        todo.append(libs[extra])
+    missing = set()
+    while todo:
+        p = todo.pop()
+        real = os.path.realpath(p)
+        for so in needed(real):
+            if so in libs:
+                continue
+            lp = find_lib(root, so)
+            if lp is None:
+                missing.add(so)
+                continue
+            libs[so] = lp
+            todo.append(lp)
+    if missing:
+        raise SystemExit("dom0: shared libraries not in the fetched packages: %s "
+                         "(add their packages to tools/dom0/fetch.sh)" % ", ".join(sorted(missing)))
+    for f in files:
+        c.file(f, open(os.path.realpath(os.path.join(root, f)), "rb").read())
+    for so, p in sorted(libs.items()):
+        # every library at /lib/x86_64-linux-gnu under its soname
+        c.file("lib/x86_64-linux-gnu/" + so, open(os.path.realpath(p), "rb").read())
+    c.symlink("lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    # kernel modules
+    kver = os.listdir(os.path.join(root, "lib/modules"))[0]
+    for m in MODULES:
+        hits = glob.glob(os.path.join(root, "lib/modules", kver, "kernel/drivers/xen/**", m + ".ko*"),
+                         recursive=True)
+        if not hits:
+            raise SystemExit("dom0: no kernel module %s in %s" % (m, kver))
+        c.file("lib/modules/xen/%s.ko" % m, open(hits[0], "rb").read(), 0o644)
+    # busybox and the rest
+    c.file("bin/busybox", open(os.path.join(root, "bin/busybox"), "rb").read())
+    c.symlink("bin/sh", "busybox")
+    for d in ("proc", "sys", "dev", "run", "tmp", "var/lib/xen", "var/log/xen/console",
+              "var/lib/xenstored", "etc/xen", "root", "payload"):
+        c.dir(d)
+    c.symlink("var/run", "/run")
+    for f in ("etc/xen/xl.conf",):
+        c.file(f, open(os.path.join(root, f), "rb").read(), 0o644)
+    c.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.file("etc/group", b"root:x:0:\n", 0o644)
+    init = open(os.path.join(HERE, "init.sh")).read().replace("@XEN@", xen)
+    c.file("init", init.encode())
+    data = c.bytes()
+    gz = gzip.compress(data, 6, mtime=0)
+    gz += b"\0" * (-len(gz) % 4)
+    with open(os.path.join(base, "dom0.cpio.gz.new"), "wb") as f:
+        f.write(gz)
+    os.replace(os.path.join(base, "dom0.cpio.gz.new"), os.path.join(base, "dom0.cpio.gz"))
+    kernel = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))[0]
+    with open(os.path.join(base, "vmlinux.new"), "wb") as f:
+        f.write(vmlinux_from_bzimage(kernel))
+    os.replace(os.path.join(base, "vmlinux.new"), os.path.join(base, "vmlinux"))
+    return len(gz), len(libs), kver
+
+
+def stamp_text(xen):
+    """What the cached dom0 was built from: this script, init.sh, the packages."""
+    h = hashlib.sha256()
+    for p in (os.path.abspath(__file__), os.path.join(HERE, "init.sh"),
+              os.path.join(DEPS, "dom0-" + xen, ".versions")):
+        with open(p, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def ensure(xen):
+    """Build unless the cached image matches its inputs. Returns the dir."""
+    base = os.path.join(DEPS, "dom0-" + xen)
+    stamp = os.path.join(base, ".built")
+    want = stamp_text(xen)
+    if os.path.exists(stamp) and open(stamp).read() == want \
+            and os.path.exists(os.path.join(base, "vmlinux")):
+        return base
+    size, nlibs, kver = build(xen)
+    print("dom0: built %s/dom0.cpio.gz (%d KiB, %d libraries, kernel %s)"
+          % (base, size // 1024, nlibs, kver), file=sys.stderr)
+    with open(stamp, "w") as f:
+        f.write(want)
+    return base
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xen", default="4.17")
+    ensure(ap.parse_args().xen)

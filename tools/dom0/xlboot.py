@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Boot Xen 4.17 + a Debian Linux dom0 under QEMU and run an xl scenario in
+it (tools/dom0/init.sh runs /payload/scenario.sh, then powers off). The dom0
+image is built once and cached (tools/dom0/mkinitramfs.py); the scenario,
+the stubmon image and configs ride in a second cpio appended to it.
+
+    tools/dom0/xlboot.py [--flask] [--timeout S] SCENARIO.sh [DOM0_PATH=HOST_FILE ...]
+
+Without --flask: Debian's Xen (no XSM). With --flask: Xen built from Debian's
+source with FLASK (tools/dom0/xen-flask.sh), booted flask=enforcing with the
+policy of that source plus policy/*.te (built here, about 0.05 s).
+"""
+import argparse
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import boot            # noqa: E402  (Result)
+import mkinitramfs     # noqa: E402
+
+DEPS = mkinitramfs.DEPS
+XEN = "4.17"
+DOM0_MEM_MIB = 256
+# Where the scenarios and the shipped config expect the image.
+IMAGE_IN_DOM0 = "/usr/local/lib/stubmon/stubmon.elf"
+
+
+def deps(flask):
+    """Fetch and build what is missing (cached under .deps/)."""
+    subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), XEN], check=True)
+    if flask:
+        subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
+    return mkinitramfs.ensure(XEN)
+
+
+def build_policy(out_dir, modules=None):
+    """The FLASK policy of the hypervisor's own source release plus our
+    modules (default: every policy/*.te). Returns the policy file."""
+    src = os.path.join(DEPS, "xen-flask-" + XEN, "policy-src")
+    tree = os.path.join(out_dir, "policy-src")
+    shutil.copytree(src, tree)
+    moddir = os.path.join(tree, "tools", "flask", "policy", "modules")
+    if modules is None:
+        pol = os.path.join(REPO, "policy")
+        modules = [os.path.join(pol, f) for f in sorted(os.listdir(pol)) if f.endswith(".te")]
+    with open(os.path.join(moddir, "modules.conf"), "a") as conf:
+        for m in modules:
+            shutil.copy(m, moddir)
+            conf.write("%s = on\n" % os.path.basename(m)[:-3])
+    out = os.path.join(out_dir, "xenpolicy")
+    subprocess.run(["make", "-s", "-f", "Makefile.common", "-C", os.path.dirname(moddir),
+                    "FLASK_BUILD_DIR=" + out_dir, "POLICY_FILENAME=" + out],
+                   check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def qemu_command(xen, kernel, initrd, policy=None, flask=False, dom0_mem_mib=DOM0_MEM_MIB):
+    xen_args = ("console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot "
+                "console_timestamps=boot dom0_max_vcpus=1 dom0_mem=%dM,max:%dM"
+                % (dom0_mem_mib, dom0_mem_mib))
+    if flask:
+        xen_args += " flask=enforcing"
+    mods = ["%s console=hvc0 rdinit=/init loglevel=3" % kernel, initrd]
+    if policy:
+        mods.append(policy)   # Xen finds the policy module by its magic
+    for m in mods:
+        assert "," not in m, m
+    # +rdrand: without it every xl create stalls ~3 s; -cpu max crashes a
+    # PV dom0 (SMAP); svm+npt: PVH guests need nested paging
+    return ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-cpu", "qemu64,+svm,+npt,+rdrand",
+            "-smp", "2", "-m", "512", "-display", "none", "-monitor", "none",
+            "-serial", "stdio", "-no-reboot",
+            "-kernel", xen, "-initrd", ",".join(mods), "-append", xen_args]
+
+
+def run(cmd, timeout, echo=None, log=None, until=None):
+    """Run QEMU, stream its serial console, kill it after `timeout` s."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines, timed_out, stopped, buf = [], False, False, b""
+    logf = open(log, "w") if log else None
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while not stopped:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                timed_out = True
+                break
+            if not sel.select(left):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            for raw in done:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                lines.append(line)
+                if echo:
+                    echo(line)
+                if logf:
+                    logf.write(line + "\n")
+                    logf.flush()
+                if until and until(line):
+                    stopped = True
+        if buf:
+            lines.append(buf.decode("utf-8", "replace").rstrip("\r"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        status = proc.wait()
+        if logf:
+            logf.close()
+    res = boot.Result(lines, None if timed_out or stopped else status, timed_out,
+                      time.monotonic() - start)
+    res.stopped = stopped
+    return res
+
+
+def scenario(script, files, flask=False, timeout=240, echo=None, log=None, policy_modules=None,
+             dom0_mem_mib=DOM0_MEM_MIB):
+    """Boot, run `script` (shell text) in dom0 with `files` ({dom0 path:
+    bytes, str or host path}) in place, return a boot.Result. Stops at
+    the dom0 line "dom0: scenario exit N" (res.scenario_exit)."""
+    base = deps(flask)
+    tmp = tempfile.mkdtemp(prefix="stubmon-xl-")
+    try:
+        files = dict(files)
+        files["/payload/scenario.sh"] = script.encode()
+        pay = os.path.join(tmp, "payload.cpio")
+        mkinitramfs.payload(files, pay)
+        initrd = os.path.join(tmp, "dom0.cpio")
+        with open(initrd, "wb") as out:
+            for p in (os.path.join(base, "dom0.cpio.gz"), pay):
+                with open(p, "rb") as f:
+                    shutil.copyfileobj(f, out)
+        if flask:
+            xen = os.path.join(DEPS, "xen-flask-" + XEN, "xen")
+            policy = build_policy(tmp, policy_modules)
+        else:
+            xen = os.path.join(DEPS, "xen-%s-amd64" % XEN)
+            policy = None
+        cmd = qemu_command(xen, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
+        res = run(cmd, timeout, echo=echo, log=log,
+                  until=lambda l: l.startswith("dom0: scenario exit "))
+        res.scenario_exit = None
+        for line in reversed(res.lines):
+            if line.startswith("dom0: scenario exit "):
+                res.scenario_exit = int(line.split()[-1])
+                break
+        return res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--flask", action="store_true")
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--log")
+    ap.add_argument("script")
+    ap.add_argument("files", nargs="*", help="DOM0_PATH=HOST_FILE")
+    o = ap.parse_args()
+    files = {}
+    for f in o.files:
+        k, _, v = f.partition("=")
+        files[k] = v
+    with open(o.script) as f:
+        script = f.read()
+    res = scenario(script, files, flask=o.flask, timeout=o.timeout,
+                   echo=lambda l: print(l, flush=True), log=o.log)
+    if res.timed_out:
+        print("xlboot: stopped after %d s (timeout)" % o.timeout, file=sys.stderr)
+        return 124
+    print("xlboot: %.1f s, scenario exit %s" % (res.seconds, res.scenario_exit), file=sys.stderr)
+    return 0 if res.scenario_exit == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
