@@ -11,6 +11,11 @@ XEN ?= 4.20
 # How the board boots the image, where it has a choice (x86_64: pv or pvh).
 MODE ?=
 # The monitor's command line for `make run` (see README: Options).
+# arm64: dom0 watches the dom0less domUs of boards/arm64/boot.py
+# (DEFAULT_DOMUS) end in every way; it pauses domU 3 after poll 2 until poll 4.
+ifeq ($(BOARD),arm64)
+ARGS ?= interval=1 count=7 pause=3:2:4 exit=qemu
+endif
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
 

@@ -21,6 +21,8 @@ DOMCTL_createdomain = 1
 DOMCTL_destroydomain = 2
 DOMCTL_getdomaininfo = 5
 DOMCTL_max_mem = 11
+DOMCTL_pausedomain = 3      # the monitor's pause= test option
+DOMCTL_unpausedomain = 4
 
 # Interface versions a wrong value of which Xen answers with -EACCES.
 # Newest first: the probe tries them in this order.

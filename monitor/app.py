@@ -2,6 +2,8 @@
 # poll loop on fixed deadlines. `xen` is the image's C module (or the unit
 # tests' fake); `say` prints one line (print() reaches the Xen console).
 import abi
+import events
+import guest
 import hypervisor as hv
 import options
 import table
@@ -48,6 +50,7 @@ class Monitor:
         self.demo_ids = []
         self.errors = Reporter(say)
         self.cpu = CpuLoad()
+        self.events = events.Tracker()
 
     def run(self):
         xen, say = self.xen, self.say
@@ -58,6 +61,9 @@ class Monitor:
         for m in msgs:
             say(m)
         self.choose_console()
+        if self.opts.role == 'guest':
+            guest.run(xen, self.opts, say)   # ends the domain itself
+            return
         for m in self.hyp.probe():
             say(m)
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
@@ -112,6 +118,9 @@ class Monitor:
             self.errors.failed('getdomaininfolist', e)
             doms = None
         cpu = {} if doms is None else self.cpu.update(doms, now)
+        if doms is not None:
+            for line in self.events.update(doms, now):
+                self.say(line)
         for line in table.format_poll(n, self.version, now, doms, cpu):
             self.say(line)
         if self.opts.stats:
@@ -130,6 +139,8 @@ class Monitor:
             self.poll(n)
             if self.demo_ids and n == opts.demo_keep:
                 self.destroy_demo()
+            if opts.pause:
+                self.pause_step(n)
             if opts.count and n >= opts.count:
                 return
             # deadlines advance from the fixed start: no drift; after a
@@ -141,12 +152,43 @@ class Monitor:
             self.sleep(deadline)
 
     def sleep(self, deadline):
-        # An early wake (domain event) just means: sleep on to the deadline.
+        # An early wake (VIRQ_DOM_EXC: a domain changed state) means: list
+        # the domains, say what changed, sleep on to the same deadline.
         # A False return is Xen's timer saying the deadline has come: trust
         # it over our own clock reading, or a small skew would make us spin.
         for _ in range(MAX_EARLY_WAKES):
             if not self.xen.sleep_until(deadline):
                 return
+            self.check_events()
+
+    def check_events(self):
+        """List the domains now and print the event lines (no table)."""
+        now = self.xen.time_ns()
+        try:
+            doms = self.hyp.list_domains()
+            self.errors.ok('getdomaininfolist')
+        except hv.HypercallError as e:
+            self.errors.failed('getdomaininfolist', e)
+            return
+        for line in self.events.update(doms, now):
+            self.say(line)
+
+    # --- pause= test option: a domain cannot pause itself -------------------
+    def pause_step(self, n):
+        domid, pause_after, unpause_after = self.opts.pause
+        if n == pause_after:
+            what, call = 'pausedomain', self.hyp.pause_domain
+        elif n == unpause_after:
+            what, call = 'unpausedomain', self.hyp.unpause_domain
+        else:
+            return
+        try:
+            call(domid)
+        except hv.HypercallError as e:
+            self.say(hv.explain(e))
+            return
+        self.say('stubmon: %s %d after poll %d' % (what[:-6] + 'd', domid, n))
+        self.check_events()
 
 
 def finish(xen, opts, ok):

@@ -47,6 +47,9 @@ _HINTS = {
     ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
     ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
     ('destroydomain', abi.ESRCH): 'the domain is already gone',
+    ('pausedomain', abi.ESRCH): 'no such domain',
+    ('pausedomain', abi.EINVAL): 'a domain cannot pause itself',
+    ('unpausedomain', abi.ESRCH): 'no such domain',
     abi.EPERM: 'operation not permitted for this domain',
     abi.EACCES: 'access denied (XSM/FLASK policy, or a wrong interface version)',
     abi.ENOSYS: 'this Xen does not implement the call',
@@ -248,6 +251,16 @@ class Hypervisor:
                 pass
             raise
         return domid
+
+    def pause_domain(self, domid):
+        """XEN_DOMCTL_pausedomain: a domain cannot pause itself; the
+        monitor does it for tests (the pause= option)."""
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_pausedomain, domid)
+        self._domctl_call('pausedomain')
+
+    def unpause_domain(self, domid):
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_unpausedomain, domid)
+        self._domctl_call('unpausedomain')
 
     def set_max_mem(self, domid, kib):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_max_mem, domid)

@@ -4,6 +4,10 @@
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
 KNOWN = ('console', 'count', 'demo', 'demo_keep', 'demo_mem', 'exit', 'interval', 'stats')
+# Accepted too, but left out of the one-line hint (which tests and users
+# already read as the monitor's options): the guest role's keys and the
+# pause= test option (README: Options).
+MORE = ('end', 'pause', 'role', 'run')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -14,6 +18,10 @@ EXITS = ('shutdown', 'qemu')
 # Console channels (port-xen/console.c); whether one exists here is only
 # known at run time, by the image.
 CONSOLE_CHANNELS = ('xen', 'ring', 'e9')
+ROLES = ('monitor', 'guest')
+# How a guest (role=guest) ends once its run time is up.
+ENDS = ('stay', 'poweroff', 'reboot', 'crash')
+DOMID_MAX = 0x7fef   # below DOMID_FIRST_RESERVED
 
 
 class Options:
@@ -26,6 +34,10 @@ class Options:
         self.exit = 'shutdown'    # 'shutdown' (poweroff) or 'qemu'
         self.stats = 0            # 1: a line of the monitor's own costs per poll
         self.console = 'auto'     # or channels joined by '+', e.g. ring+e9
+        self.role = 'monitor'     # or 'guest': a tiny workload domain (guest.py)
+        self.run_ms = 3000        # guest: how long it runs before it ends
+        self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
+        self.pause = None         # test: (domid, after poll A, unpause after poll B or 0)
 
 
 def seconds_text(ms):
@@ -67,6 +79,23 @@ def parse_int(text, lo, hi):
     if v < lo or v > hi:
         return None
     return v
+
+
+def parse_pause(text):
+    """'2:1:3' -> (2, 1, 3); B is 0 or after A. None if malformed."""
+    parts = text.split(':')
+    if len(parts) != 3:
+        return None
+    domid = parse_int(parts[0], 1, DOMID_MAX)
+    a = parse_int(parts[1], 1, 10 ** 9)
+    b = parse_int(parts[2], 0, 10 ** 9)
+    if domid is None or a is None or b is None or (b and b <= a):
+        return None
+    return domid, a, b
+
+
+def pause_text(p):
+    return 'none' if p is None else '%d:%d:%d' % p
 
 
 def _shown(word):
@@ -111,6 +140,25 @@ def _set(opts, key, value):
                                 or len(set(names)) != len(names)):
             return ('want auto, or some of %s joined by +' % ', '.join(CONSOLE_CHANNELS), opts.console)
         opts.console = value
+    elif key == 'role':
+        if value not in ROLES:
+            return ('want monitor or guest', opts.role)
+        opts.role = value
+    elif key == 'run':
+        ms = parse_seconds_ms(value)
+        if ms is None or ms > INTERVAL_MAX_MS:
+            return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.run_ms))
+        opts.run_ms = ms
+    elif key == 'end':
+        if value not in ENDS:
+            return ('want %s' % ', '.join(ENDS), opts.end)
+        opts.end = value
+    elif key == 'pause':
+        p = parse_pause(value)
+        if p is None:
+            return ('want DOMID:A:B, pause after poll A, unpause after poll B (0 = never)',
+                    pause_text(opts.pause))
+        opts.pause = p
     elif key == 'stats':
         v = parse_int(value, 0, 1)
         if v is None:
@@ -139,7 +187,7 @@ def parse(cmdline):
                 _shown(word), ', '.join(KNOWN))
         else:
             key, value = word[:eq], word[eq + 1:]
-            if key not in KNOWN:
+            if key not in KNOWN and key not in MORE:
                 line = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
             else:
                 bad = _set(opts, key, value)

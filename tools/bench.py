@@ -34,7 +34,9 @@ def median(values):
 
 
 def size(board):
-    out = subprocess.run(["size", boot.image_path(board)], capture_output=True, text=True, check=True).stdout
+    # always the ELF's sections (the loader's file may be a raw image)
+    elf = os.path.join(boot.REPO, "build", board, "stubmon.elf")
+    out = subprocess.run(["size", elf], capture_output=True, text=True, check=True).stdout
     text, data, bss = out.splitlines()[1].split()[:3]
     return int(text), int(data), int(bss)
 
@@ -84,6 +86,9 @@ def main():
     cfg = board_config(opts.board)
     print("  image: text %d B, data %d B, bss %d B (of which heap %s B, stack %s B)"
           % (text, data, bss, cfg.get("HEAP_SIZE"), cfg.get("STACK_SIZE")))
+    loaded = boot.image_path(opts.board)
+    if not loaded.endswith(".elf"):   # arm64: the raw Image Xen loads
+        print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
     # every boot mode of the board (x86_64: PV and PVH) side by side
     modes = getattr(mod, "MODES", None) or (None,)
     for xen in mod.XEN_VERSIONS:

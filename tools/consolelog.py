@@ -86,11 +86,49 @@ def polls(lines):
             continue
         fields = line.split()
         if len(fields) != len(COLUMNS) or not re.match(r"^[r-][b-][p-][s-][-rscwS?][d-]$", fields[1]):
-            if line.startswith("stubmon"):
-                continue        # a message between the header and the end
+            if line.startswith("stubmon") or line.startswith("("):
+                continue        # a message between the header and the end, or a
+                                # line of Xen's or of another domain's (dN)
             raise ValueError("poll %d: bad row %r" % (current.number, line))
         current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
     return found
+
+
+EVENT = re.compile(r"^stubmon event (\d+)\.(\d{3})s: domain (\d+) (.*)$")
+GUEST = re.compile(r"^(?:\(XEN\) )?(?:\[\s*(\d+)\.(\d+)\] )?\(d(\d+)\) (?:\[\s*(\d+)\.(\d+)\] )?(.*)$")
+
+
+def _us(sec, frac):
+    return int(sec) * 1000000 + int(frac.ljust(6, "0")[:6])
+
+
+def events(lines):
+    """The monitor's event lines (monitor/events.py) as (time in us,
+    domid, what), what being e.g. 'blocked -> crashed' or 'appeared (paused)'."""
+    out = []
+    for line in lines:
+        m = EVENT.match(line)
+        if m:
+            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)), m.group(4)))
+    return out
+
+
+def stamped_lines(lines):
+    """Lines other domains wrote to the Xen console, as (Xen's timestamp in
+    us or None, domid, text). Xen shows them as "(dN) [ t ] text" (4.17,
+    4.20 with console_timestamps) or "(XEN) [ t ] (dN) text"."""
+    out = []
+    for line in lines:
+        m = GUEST.match(line)
+        if m:
+            if m.group(1):
+                t = _us(m.group(1), m.group(2))
+            elif m.group(4):
+                t = _us(m.group(4), m.group(5))
+            else:
+                t = None
+            out.append((t, int(m.group(3)), m.group(6)))
+    return out
 
 
 def xen_stamp(lines, text):

@@ -23,6 +23,20 @@ CPU = "cortex-a57"
 MODULE_BASE = 0x49000000      # dom0's Image; each domU's 4 MiB further on
 MODULE_STRIDE = 0x400000
 
+# The dom0less domUs `make run BOARD=arm64` boots next to the monitor (and
+# any run that does not say otherwise): the same Image as `role=guest`,
+# ending in each way a guest can. IDs follow the order: d1, d2, ...
+DEFAULT_DOMUS = (
+    {"mem_mib": 16, "vcpus": 1, "args": "role=guest run=2 end=poweroff"},
+    {"mem_mib": 24, "vcpus": 2, "args": "role=guest run=3 end=crash"},
+    {"mem_mib": 20, "vcpus": 1, "args": "role=guest run=0.5 end=stay"},
+    {"mem_mib": 18, "vcpus": 1, "args": "role=guest run=3.5 end=reboot"},
+)
+
+# Boot modes (tools/boot.py --mode, make run MODE=, side by side in make bench):
+# dom0 next to DEFAULT_DOMUS, or dom0 alone.
+MODES = ("dom0less", "dom0")
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(REPO, "build", "arm64", "dtb")
 
@@ -98,9 +112,13 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
     return out
 
 
-def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_MEM_MIB, domus=()):
+def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_MEM_MIB, domus=None,
+                 mode="dom0less"):
     """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ..."}, ...]
-    booted as dom0less domUs with the same Image."""
+    booted as dom0less domUs with the same Image; None: DEFAULT_DOMUS
+    (mode dom0less) or none (mode dom0)."""
+    if domus is None:
+        domus = DEFAULT_DOMUS if mode == "dom0less" else ()
     dtb = device_tree(image, args, list(domus), dom0_mem_mib, qemu_mem_mib)
     cmd = _qemu_base(qemu_mem_mib) + ["-kernel", xen, "-dtb", dtb, "-append", xen_args(dom0_mem_mib)]
     for i in range(len(domus) + 1):

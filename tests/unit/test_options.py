@@ -115,3 +115,29 @@ def test_console_values():
         assert o.console == 'auto'
         assert msgs == ["stubmon: bad value 'console=%s' (want auto, or some of xen, ring, e9 "
                         "joined by +); using auto" % value], msgs
+
+
+def test_guest_role_keys():
+    o, msgs = parse('role=guest run=2.5 end=crash')
+    assert msgs == [] and (o.role, o.run_ms, o.end) == ('guest', 2500, 'crash')
+    o, msgs = parse('')
+    assert (o.role, o.run_ms, o.end, o.pause) == ('monitor', 3000, 'poweroff', None)
+    for end in ('stay', 'poweroff', 'reboot', 'crash'):
+        assert parse('end=' + end)[0].end == end
+    o, msgs = parse('role=domu run=x end=halt run=0')
+    assert (o.role, o.run_ms, o.end) == ('monitor', 0, 'poweroff')
+    assert msgs == [
+        "stubmon: bad value 'role=domu' (want monitor or guest); using monitor",
+        "stubmon: bad value 'run=x' (want seconds, e.g. 2 or 0.5); using 3",
+        "stubmon: bad value 'end=halt' (want stay, poweroff, reboot, crash); using poweroff",
+    ], msgs
+
+
+def test_pause_key():
+    assert parse('pause=2:1:3')[0].pause == (2, 1, 3)
+    assert parse('pause=7:4:0')[0].pause == (7, 4, 0)
+    for bad in ('2', '2:1', '0:1:2', '2:0:3', '2:3:3', '2:3:1', 'a:1:2', '2:1:2:3', '32752:1:2'):
+        o, msgs = parse('pause=2:1:3 pause=' + bad)
+        assert o.pause == (2, 1, 3), bad
+        assert msgs == ["stubmon: bad value 'pause=%s' (want DOMID:A:B, pause after poll A, "
+                        "unpause after poll B (0 = never)); using 2:1:3" % bad], msgs

@@ -37,6 +37,35 @@ static void say_hex(uint64_t v) {
     say(buf);
 }
 
+#define PSCI_0_2_FN64_CPU_ON      0xc4000003UL
+#define PSCI_INVALID_PARAMETERS   (-2)
+
+static long psci_call(unsigned long fn, unsigned long a1, unsigned long a2, unsigned long a3) {
+    register unsigned long x0 __asm__("x0") = fn;
+    register unsigned long x1 __asm__("x1") = a1;
+    register unsigned long x2 __asm__("x2") = a2;
+    register unsigned long x3 __asm__("x3") = a3;
+    __asm__ volatile ("hvc #0" : "+r" (x0), "+r" (x1), "+r" (x2), "+r" (x3) : : "memory");
+    return (long)x0;
+}
+
+// head.S: a vCPU that only waits (wfi blocks it in Xen), MMU off.
+extern char arm64_secondary_park[];
+
+// Bring every further vCPU the domain was given online, parked: the
+// domain then shows the vCPU count it was configured with (a dom0less
+// `cpus` property) while only vCPU 0 runs stubmon. Xen numbers vCPU n as
+// MPIDR affinity 0 = n % 16, affinity 1 = n / 16.
+static void park_secondary_vcpus(void) {
+    for (unsigned long n = 1; n < 128; n++) {
+        unsigned long mpidr = (n & 15) | ((n >> 4) << 8);
+        long rc = psci_call(PSCI_0_2_FN64_CPU_ON, mpidr, arm64_va_to_pa(arm64_secondary_park), 0);
+        if (rc == PSCI_INVALID_PARAMETERS) {
+            break;   // no such vCPU: that was the last
+        }
+    }
+}
+
 __attribute__((noreturn)) void arm64_start(uint64_t load_pa) {
     load_offset = load_pa - (uint64_t)(uintptr_t)_start;
     arch_cmdline = arm64_cmdline_buf;
@@ -55,6 +84,7 @@ __attribute__((noreturn)) void arm64_start(uint64_t load_pa) {
     }
     arch_shared_info = (struct shared_info *)shared_info_page;
     arm64_clock_init();
+    park_secondary_vcpus();
     stubmon_main();
 }
 

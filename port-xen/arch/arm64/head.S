@@ -123,6 +123,16 @@ virt_entry:
     .ltorg
 
 /*
+ * Further vCPUs (PSCI CPU_ON from arm64.c) enter here, MMU off, and only
+ * wait: wfi traps to Xen, which blocks the vCPU; nothing ever wakes it.
+ */
+    .globl arm64_secondary_park
+arm64_secondary_park:
+    msr     daifset, #0xf
+7:  wfi
+    b       7b
+
+/*
  * Exception vectors: stubmon takes no interrupts (event channels are
  * polled, never delivered), so any exception is a bug: report it and
  * crash the domain (arm64_trap does both).

@@ -254,7 +254,8 @@ def domctl(buf):
     _count(('domctl', cmd, version))
     if st.flask_deny or version != st.domctl_version:
         return -13
-    names = {1: 'createdomain', 2: 'destroydomain', 5: 'getdomaininfo', 11: 'max_mem'}
+    names = {1: 'createdomain', 2: 'destroydomain', 3: 'pausedomain', 4: 'unpausedomain',
+             5: 'getdomaininfo', 11: 'max_mem'}
     if cmd not in names:
         return -38
     if names[cmd] in st.fail:
@@ -272,4 +273,11 @@ def domctl(buf):
         d.max_pages = kib >> 2
     elif cmd == 2:
         del st.domains[domid]
+    elif cmd in (3, 4):
+        if domid == 0:
+            return -22   # Xen: a domain cannot pause itself
+        if cmd == 3:
+            d.flags |= 0x8
+        else:
+            d.flags &= ~0x8
     return 0

@@ -1,0 +1,68 @@
+# Domain events: what changed between two listings of the domains, as one
+# line each, stamped with Xen's uptime (the clock of Xen's own console
+# timestamps). The first listing is the baseline and says nothing.
+#
+#   stubmon event 12.345s: domain 2 appeared (running)
+#   stubmon event 14.001s: domain 2 blocked -> shutdown (poweroff)
+#   stubmon event 15.020s: domain 3 running -> crashed
+#   stubmon event 20.500s: domain 4 gone (was paused)
+import abi
+import domain as dommod
+
+REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
+# One shared string per state: 1000 domains must not cost 1000 strings.
+SHUTDOWN_STATES = tuple(['shutdown (%s)' % r for r in REASON_NAMES])
+
+
+def state_name(flags):
+    """The state an event talks about: dying, crashed, shutdown (reason),
+    paused, blocked or running (running or waiting for a CPU)."""
+    bits = flags & 0xffff
+    if bits & abi.DOMINF_dying:
+        return 'dying'
+    reason = dommod.shutdown_reason(flags)
+    if reason is not None:
+        if reason == abi.SHUTDOWN_crash:
+            return 'crashed'
+        if reason < len(SHUTDOWN_STATES):
+            return SHUTDOWN_STATES[reason]
+        return 'shutdown (reason %d)' % reason
+    if bits & abi.DOMINF_paused:
+        return 'paused'
+    if bits & abi.DOMINF_blocked:
+        return 'blocked'
+    return 'running'
+
+
+def stamp(ns):
+    """Xen time as seconds with milliseconds: 12345678901 -> '12.345'."""
+    ms = ns // 1000000
+    return '%d.%s' % (ms // 1000, str(1000 + ms % 1000)[1:])
+
+
+class Tracker:
+    def __init__(self):
+        self.known = None   # {domid: state name} of the last listing
+
+    def update(self, doms, now_ns):
+        """Event lines for the change from the last listing to `doms`."""
+        cur = {}
+        for d in doms:
+            cur[d.domid] = state_name(d.flags)
+        old = self.known
+        self.known = cur
+        if old is None:
+            return []
+        head = 'stubmon event %ss: domain ' % stamp(now_ns)
+        lines = []
+        for domid in sorted(cur):
+            was = old.get(domid)
+            now = cur[domid]
+            if was is None:
+                lines.append('%s%d appeared (%s)' % (head, domid, now))
+            elif was != now:
+                lines.append('%s%d %s -> %s' % (head, domid, was, now))
+        for domid in sorted(old):
+            if domid not in cur:
+                lines.append('%s%d gone (was %s)' % (head, domid, old[domid]))
+        return lines

@@ -1,0 +1,68 @@
+# Domain events: baseline silent, then appeared / state change / gone.
+import xen   # the fake (for FakeDomain-like records)
+
+import domain as dommod
+import events
+
+RUNNING, BLOCKED, PAUSED, SHUTDOWN, DYING = 0x20, 0x10, 0x8, 0x4, 0x1
+
+
+def dom(domid, flags):
+    return dommod.Domain(domid, flags, 0, 0, 0, 1, 0, 0, bytes(16), 0)
+
+
+def shut(reason):
+    return SHUTDOWN | (reason << 16)
+
+
+def test_state_names():
+    assert events.state_name(RUNNING) == 'running'
+    assert events.state_name(0) == 'running'           # runnable, waiting for a CPU
+    assert events.state_name(BLOCKED) == 'blocked'
+    assert events.state_name(PAUSED | BLOCKED) == 'paused'
+    assert events.state_name(shut(0)) == 'shutdown (poweroff)'
+    assert events.state_name(shut(1)) == 'shutdown (reboot)'
+    assert events.state_name(shut(3)) == 'crashed'
+    assert events.state_name(shut(3) | PAUSED) == 'crashed'
+    assert events.state_name(shut(9)) == 'shutdown (reason 9)'
+    assert events.state_name(shut(0) | DYING) == 'dying'
+
+
+def test_stamp():
+    assert events.stamp(0) == '0.000'
+    assert events.stamp(12345678901) == '12.345'
+    assert events.stamp(1000000) == '0.001'
+
+
+def test_baseline_is_silent_then_changes_in_domid_order():
+    t = events.Tracker()
+    assert t.update([dom(0, RUNNING), dom(1, BLOCKED), dom(2, BLOCKED)], 1000000000) == []
+    assert t.update([dom(0, RUNNING), dom(1, BLOCKED), dom(2, BLOCKED)], 2000000000) == []
+    lines = t.update([dom(0, RUNNING), dom(2, shut(3)), dom(1, shut(0)), dom(5, PAUSED)],
+                     2500000000)
+    assert lines == [
+        'stubmon event 2.500s: domain 1 blocked -> shutdown (poweroff)',
+        'stubmon event 2.500s: domain 2 blocked -> crashed',
+        'stubmon event 2.500s: domain 5 appeared (paused)',
+    ]
+    lines = t.update([dom(0, RUNNING), dom(1, shut(0) | DYING)], 3000000000)
+    assert lines == [
+        'stubmon event 3.000s: domain 1 shutdown (poweroff) -> dying',
+        'stubmon event 3.000s: domain 2 gone (was crashed)',
+        'stubmon event 3.000s: domain 5 gone (was paused)',
+    ]
+    assert t.update([dom(0, RUNNING)], 4000000000) == ['stubmon event 4.000s: domain 1 gone (was dying)']
+
+
+def test_running_and_runnable_are_one_state():
+    t = events.Tracker()
+    t.update([dom(1, RUNNING)], 0)
+    assert t.update([dom(1, 0)], 1) == []
+
+
+def test_thousand_domains_share_state_strings():
+    t = events.Tracker()
+    doms = [dom(i, shut(0)) for i in range(1000)]
+    t.update(doms, 0)
+    names = list(t.known.values())
+    assert all(n is names[0] for n in names)
