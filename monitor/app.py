@@ -116,13 +116,17 @@ class Monitor:
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
+            # not privileged (a plain domU): what it may report, no table
+            for line in table.format_unlisted(n, self.version, now, e.errno_name(),
+                                              self.xen.cpu_ns()):
+                self.say(line)
             doms = None
-        cpu = {} if doms is None else self.cpu.update(doms, now)
         if doms is not None:
+            cpu = self.cpu.update(doms, now)
             for line in self.events.update(doms, now):
                 self.say(line)
-        for line in table.format_poll(n, self.version, now, doms, cpu):
-            self.say(line)
+            for line in table.format_poll(n, self.version, now, doms, cpu):
+                self.say(line)
         if self.opts.stats:
             # what `make bench` reads: when, how long the poll took, and the
             # CPU time this monitor has used so far (its own vCPU runstate)

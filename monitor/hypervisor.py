@@ -28,8 +28,10 @@ class HypercallError(Exception):
 
 # What an errno means to someone running stubmon, per operation where it
 # differs. Keys: (op, errno) first, then errno alone.
-_LIST_DENIED = ('this domain is not privileged to list domains: run stubmon as dom0, '
-                'or under FLASK give its label getdomaininfo, see README')
+_LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FLASK '
+                '(flask=enforcing) and a policy that includes stubmon\'s policy/stubmon.te, '
+                'start stubmon with seclabel=\'system_u:system_r:stubmon_t\' '
+                '(boards/x86_64/stubmon.cfg), or run it as dom0; see README')
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
     ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '

@@ -12,7 +12,8 @@ versions=$deps/versions.txt
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 # --- host tools (real installs: emulator and compilers) -------------------
-host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
+host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils
+ flex bison m4 checkpolicy"   # the last four: Xen with FLASK and its policy (tools/dom0)
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -124,9 +125,16 @@ if [ ! -e "$venv/.ok" ]; then
     touch "$venv/.ok"
 fi
 
+# --- Linux dom0 for the xl scenarios, Xen 4.17 with FLASK (tools/dom0/) ------
+# Both cached under .deps/ (dom0-4.17/, xen-flask-4.17/); about 3 minutes once.
+bash "$top/tools/dom0/fetch.sh" 4.17
+bash "$top/tools/dom0/xen-flask.sh" 4.17
+
 # --- record what was fetched ---------------------------------------------------
 {
     cat "$deps"/pkg/*/.version "$mp/.version"
+    grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.17/.versions" | sed 's/^/dom0 /'
+    cat "$deps/xen-flask-4.17/.version"
     echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
     echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"

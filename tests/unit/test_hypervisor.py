@@ -127,8 +127,10 @@ def test_list_eperm_message():
     except hypervisor.HypercallError as e:
         assert hypervisor.explain(e) == (
             'stubmon: getdomaininfolist failed: EPERM (this domain is not privileged to list '
-            'domains: run stubmon as dom0, or under FLASK give its label getdomaininfo, '
-            'see README)')
+            'domains: boot Xen with FLASK (flask=enforcing) and a policy that includes '
+            'stubmon\'s policy/stubmon.te, start stubmon with '
+            'seclabel=\'system_u:system_r:stubmon_t\' (boards/x86_64/stubmon.cfg), or run it '
+            'as dom0; see README)')
 
 
 def test_unknown_errno_still_named():

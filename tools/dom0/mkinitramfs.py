@@ -174,7 +174,7 @@ def build(xen):
     c.file("bin/busybox", open(os.path.join(root, "bin/busybox"), "rb").read())
     c.symlink("bin/sh", "busybox")
     for d in ("proc", "sys", "dev", "run", "tmp", "var/lib/xen", "var/log/xen/console",
-              "var/lib/xenstored", "etc/xen", "root", "payload"):
+              "var/lib/xenstored", "var/lock", "etc/xen", "root", "payload"):
         c.dir(d)
     c.symlink("var/run", "/run")
     for f in ("etc/xen/xl.conf",):

@@ -1,0 +1,197 @@
+"""stubmon as a domU started by `xl create` from the shipped config
+(boards/x86_64/stubmon.cfg) in a Debian Linux dom0 of Xen 4.17 under QEMU
+(tools/dom0/): without FLASK (Debian's Xen) it is a plain domU that says it
+may not list domains and how to grant it; with FLASK enforcing and
+policy/stubmon.te it lists every domain, agrees with `xl list`, and is
+refused what the module does not grant (pausing another domain)."""
+import os
+import re
+import sys
+
+import pytest
+
+import boot
+import consolelog
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
+import xlboot  # noqa: E402
+
+SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
+BOARD = "x86_64"
+TIMEOUT = 240   # one scenario; measured about 12 to 20 s
+XEN_LINE = re.compile(r"^\((XEN|d\d+)\) ")
+
+
+def payload(image):
+    return {
+        "/payload/lib.sh": os.path.join(SCENARIOS, "lib.sh"),
+        xlboot.IMAGE_IN_DOM0: image,
+        "/etc/xen/stubmon.cfg": os.path.join(boot.REPO, "boards", BOARD, "stubmon.cfg"),
+    }
+
+
+def run_scenario(image, name, flask):
+    with open(os.path.join(SCENARIOS, name + ".sh")) as f:
+        script = f.read()
+    log = os.path.join(boot.REPO, "build", "xl-%s.log" % name)
+    res = xlboot.scenario(script, payload(image), flask=flask, timeout=TIMEOUT, log=log)
+    assert not res.timed_out, "\n".join(res.lines[-40:])
+    return res
+
+
+def section(res, name):
+    """dom0's output between '=== begin NAME' and '=== end NAME', without
+    the lines Xen and guests print to the same serial port meanwhile."""
+    out, inside = [], False
+    for line in res.lines:
+        if line == "=== begin " + name:
+            inside = True
+        elif line == "=== end " + name:
+            return out
+        elif inside and not XEN_LINE.match(line):
+            out.append(line)
+    raise AssertionError("no section %s in:\n%s" % (name, "\n".join(res.lines[-60:])))
+
+
+def xl_list(lines):
+    """`xl list` rows as {id: dict}."""
+    rows = {}
+    for line in lines[1:]:
+        f = line.split()
+        if len(f) >= 6 and f[1].isdigit():
+            rows[int(f[1])] = {"name": f[0], "Mem": int(f[2]), "VCPUs": int(f[3]),
+                               "State": f[4], "Time": f[5], "label": f[6] if len(f) > 6 else None}
+    return rows
+
+
+@pytest.fixture(scope="module")
+def unpriv(image):
+    return run_scenario(image(BOARD), "unprivileged", flask=False)
+
+
+@pytest.fixture(scope="module")
+def flask(image):
+    return run_scenario(image(BOARD), "flask", flask=True)
+
+
+# --- without FLASK: a plain domU ------------------------------------------------
+def test_unprivileged_scenario_completes(unpriv):
+    assert unpriv.scenario_exit == 0, "\n".join(unpriv.lines[-40:])
+    assert unpriv.seconds < 300
+
+
+def test_unprivileged_no_xsm(unpriv):
+    assert section(unpriv, "getenforce")[-1] == "Flask XSM Disabled"
+
+
+def test_unprivileged_says_once_how_to_grant(unpriv):
+    log = section(unpriv, "guest-log")
+    assert "stubmon: console ring" in log
+    diag = [l for l in log if "getdomaininfolist failed" in l]
+    assert len(diag) == 1, log
+    assert diag[0].startswith("stubmon: getdomaininfolist failed: EPERM (this domain is not "
+                              "privileged to list domains")
+    for needed in ("flask=enforcing", "policy/stubmon.te", "seclabel='system_u:system_r:stubmon_t'"):
+        assert needed in diag[0]
+
+
+def test_unprivileged_keeps_reporting_its_status(unpriv):
+    log = section(unpriv, "guest-log")
+    status = [l for l in log if "domains not listed (EPERM" in l]
+    numbers = [int(l.split()[2][:-1]) for l in status]
+    assert numbers[:4] == [1, 2, 3, 4], log
+    heads = [l for l in log if re.match(r"^stubmon poll \d+: xen 4\.17\.\d+, uptime [\d.]+s, \? domains$", l)]
+    assert len(heads) >= 4
+    assert not [l for l in log if l.strip().startswith("ID ")]   # no empty tables
+
+
+def test_unprivileged_readable_with_xl_console(unpriv):
+    out = section(unpriv, "xl-console")
+    assert any("domains not listed" in l for l in out), out
+
+
+def test_unprivileged_keeps_running_without_spinning(unpriv):
+    rows = {r["name"]: r for r in xl_list(section(unpriv, "xl-list")).values()}
+    me = rows["stubmon"]
+    assert "c" not in me["State"] and "s" not in me["State"] and "d" not in me["State"], me
+    # about 5 s of polls once a second: a spinning vCPU would show ~5 s
+    assert float(me["Time"]) < 1.0, me
+    log = section(unpriv, "guest-log")
+    own = [int(l.split()[-2]) for l in log if "domains not listed" in l]
+    assert own[-1] < 500, own
+
+
+# --- FLASK enforcing with policy/stubmon.te ------------------------------------------
+def test_flask_scenario_completes(flask):
+    assert flask.scenario_exit == 0, "\n".join(flask.lines[-40:])
+    assert flask.seconds < 300
+    assert any("Flask:  Starting in enforcing mode" in l for l in flask.lines)
+
+
+def test_flask_enforcing_and_labelled(flask):
+    assert section(flask, "getenforce")[-1] == "Enforcing"
+    rows = {r["name"]: r for r in xl_list(section(flask, "xl-list-Z")).values()}
+    assert rows["stubmon"]["label"] == "system_u:system_r:stubmon_t"
+    assert rows["work1"]["label"] == rows["work2"]["label"] == "system_u:system_r:domU_t"
+
+
+def polls(flask):
+    return consolelog.polls(section(flask, "guest-log"))
+
+
+def test_flask_lists_every_domain(flask):
+    ps = polls(flask)
+    assert [p.number for p in ps[:3]] == [1, 2, 3]
+    listed = xl_list(section(flask, "xl-list-after-poll-3"))
+    assert len(listed) == 4   # Domain-0, work1, work2, stubmon
+    for p in ps[:3]:
+        assert p.complete and p.count == 4 and sorted(p.ids()) == sorted(listed)
+
+
+def test_flask_table_matches_xl_list(flask):
+    """The poll seen last in the console log against `xl list` run right
+    after it in the same dom0: ID, state letters, Mem and VCPUs. The two
+    domains running at either moment differ only in r/b: dom0 (running xl)
+    and stubmon (running its poll)."""
+    p3 = [p for p in polls(flask) if p.number == 3][0]
+    listed = xl_list(section(flask, "xl-list-after-poll-3"))
+    byname = {r["name"]: i for i, r in listed.items()}
+    busy = {0, byname["stubmon"]}
+    for domid, want in listed.items():
+        got = p3.row(domid)
+        assert got is not None, (domid, want)
+        assert got["Mem(MiB)"] == want["Mem"], (domid, got, want)
+        assert got["VCPUs"] == want["VCPUs"], (domid, got, want)
+        if domid in busy:
+            assert got["State"][2:] == want["State"][2:], (domid, got, want)
+        else:
+            assert got["State"] == want["State"], (domid, got, want)
+    # within one poll: stubmon's next table began after xl list had ended
+    end = flask.lines.index("=== end xl-list-after-poll-3")
+    poll4 = [i for i, l in enumerate(flask.lines) if re.match(r"^\(d\d+\) .*stubmon poll 4: ", l)]
+    assert not poll4 or poll4[0] > end
+
+
+def test_flask_output_reaches_xen_console(flask):
+    domid = {r["name"]: i for i, r in xl_list(section(flask, "xl-list-Z")).items()}["stubmon"]
+    # Xen prints a domU's console_io lines as "(dN) [ stamp ] text"
+    text = [l for l in flask.lines if l.startswith("(d%d) " % domid)]
+    assert any(l.endswith(" stubmon poll 3 end") for l in text), text[-10:]
+    assert any(re.search(r" stubmon poll 3: xen 4\.17\.\d+, uptime [\d.]+s, 4 domains$", l)
+               for l in text), text[-10:]
+
+
+def test_flask_denies_what_the_module_does_not_grant(flask):
+    """pause=1:1:0 makes the monitor try to pause work1 after poll 1:
+    refused with EACCES, reported by the monitor, logged by FLASK, and
+    work1 still runs."""
+    log = section(flask, "guest-log")
+    denied = [l for l in log if l.startswith("stubmon: pausedomain failed: ")]
+    assert len(denied) == 1 and "EACCES" in denied[0], log
+    assert any(re.search(r"avc:  denied  \{ pause \} .*scontext=system_u:system_r:stubmon_t "
+                         r"tcontext=system_u:system_r:domU_t", l) for l in flask.lines)
+    listed = xl_list(section(flask, "xl-list-after-poll-3"))
+    work1 = [r for r in listed.values() if r["name"] == "work1"][0]
+    assert "p" not in work1["State"]
+    assert not any("stubmon: paused 1" in l for l in log)
