@@ -65,6 +65,10 @@ def xl_list(lines):
     return rows
 
 
+def xl_names(lines):
+    return {r["name"]: i for i, r in xl_list(lines).items()}
+
+
 @pytest.fixture(scope="module")
 def unpriv(image):
     return run_scenario(image(BOARD), "unprivileged", flask=False)
@@ -120,6 +124,22 @@ def test_unprivileged_keeps_running_without_spinning(unpriv):
     log = section(unpriv, "guest-log")
     own = [int(l.split()[-2]) for l in log if "domains not listed" in l]
     assert own[-1] < 500, own
+
+
+def test_unprivileged_pvh_same_config(unpriv):
+    """type="pvh" on the command line of xl create: the same image as a PVH
+    domU, its ring found through HVM params, port 0xE9 as well."""
+    log = section(unpriv, "guest-log-pvh")
+    assert log[0].startswith("stubmon: x86_64-pvh on xen 4.17.")
+    assert "stubmon: console ring+e9" in log
+    assert len([l for l in log if "getdomaininfolist failed: EPERM (this domain is not" in l]) == 1
+    status = [l for l in log if "domains not listed (EPERM" in l]
+    assert [int(l.split()[2][:-1]) for l in status][:3] == [1, 2, 3], log
+    domid = xl_names(section(unpriv, "xl-list"))["stubmon-pvh"]
+    e9 = [l for l in unpriv.lines if l.startswith("(d%d) " % domid)]
+    assert any("stubmon poll 3: domains not listed (EPERM" in l for l in e9), e9[-5:]
+    state = xl_list(section(unpriv, "xl-list"))[domid]["State"]
+    assert "c" not in state and "s" not in state, state
 
 
 # --- FLASK enforcing with policy/stubmon.te ------------------------------------------
