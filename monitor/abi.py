@@ -1,149 +1,187 @@
-# Xen hypercall layouts used by stubmon: every offset, size and command
-# number lives here and nowhere else, so a later generator (from the public
-# headers) can replace this one file. Hand-written baseline, checked against
-# the 4.17 and 4.20 headers by tests/unit/test_abi_offsets.py (host gcc).
-# Offsets of payload fields are relative to the start of the payload.
+# Xen hypercall layouts and constants for stubmon: a thin facade over the
+# modules tools/xenabi/gen.py generates from each release's public headers
+# (build/xenabi/<arch>/xenabi_<major>_<minor>_<arch>.py, uctypes descriptors
+# plus constants; frozen into the image, rebuilt by `make`, not committed).
+# No offset or size is written here: every number below is read from the
+# generated module of the release chosen at run time.
+#
+# On import the newest generated release of this arch is loaded, so every
+# name exists at once. Hypervisor then calls select() with the running Xen's
+# version (re-binding every name to that release's values) and confirm()
+# with the probed interface versions. Offsets of payload fields are relative
+# to the start of the payload.
 
-# --- struct xen_sysctl (sysctl.h): cmd u32 @0, interface_version u32 @4 ---
-SYSCTL_SIZE = 136
-SYSCTL_CMD = 0
-SYSCTL_VERSION = 4
-SYSCTL_PAYLOAD = 8
-SYSCTL_getdomaininfolist = 6
+_OFFSET = 0x1ffff   # uctypes keeps a field's offset in the low 17 bits
 
-# --- struct xen_domctl (domctl.h): cmd @0, version @4, domain u16 @8 ------
-DOMCTL_SIZE = 144
-DOMCTL_CMD = 0
-DOMCTL_VERSION = 4
-DOMCTL_DOMAIN = 8
-DOMCTL_PAYLOAD = 16
-DOMCTL_createdomain = 1
-DOMCTL_destroydomain = 2
-DOMCTL_getdomaininfo = 5
-DOMCTL_max_mem = 11
-DOMCTL_pausedomain = 3      # the monitor's pause= test option
+# Commands the generated modules may not carry (stable since Xen 3); the
+# monitor's pause= test option uses them.
+DOMCTL_pausedomain = 3
 DOMCTL_unpausedomain = 4
 
-# Interface versions a wrong value of which Xen answers with -EACCES.
-# Newest first: the probe tries them in this order.
-SYSCTL_VERSIONS = (0x16, 0x15, 0x14, 0x13)
-DOMCTL_VERSIONS = (0x18, 0x17, 0x16, 0x15, 0x14)
-# What each release's headers say: the probe tries these first, so a known
-# release costs one hypercall per interface.
-RELEASE_VERSIONS = {   # (major, minor): (sysctl, domctl)
-    (4, 16): (0x14, 0x14),
-    (4, 17): (0x15, 0x15),
-    (4, 18): (0x15, 0x16),
-    (4, 19): (0x15, 0x17),
-    (4, 20): (0x15, 0x17),
-    (4, 21): (0x16, 0x17),
-    (4, 22): (0x16, 0x18),
-}
-
-# --- struct xen_sysctl_getdomaininfolist ----------------------------------
-GDIL_FIRST_DOMAIN = 0   # domid_t (u16), IN
-GDIL_MAX_DOMAINS = 4    # u32, IN
-GDIL_BUFFER = 8         # XEN_GUEST_HANDLE_64: u64 guest address, IN
-GDIL_NUM_DOMAINS = 16   # u32, OUT
-GDIL_SIZE = 24
-
-# --- struct xen_domctl_getdomaininfo (one record of the list, too) --------
-# Offsets 0..96 are the same on both arches; only the trailing
-# xen_arch_domainconfig (8 bytes x86, 12 arm) changes the size.
-DI_DOMAIN = 0             # u16
-DI_FLAGS = 4              # u32
-DI_TOT_PAGES = 8          # u64
-DI_MAX_PAGES = 16         # u64
-DI_OUTSTANDING_PAGES = 24
-DI_SHR_PAGES = 32
-DI_PAGED_PAGES = 40
-DI_SHARED_INFO_FRAME = 48
-DI_CPU_TIME = 56          # u64 ns
-DI_NR_ONLINE_VCPUS = 64   # u32
-DI_MAX_VCPU_ID = 68       # u32, ~0 if no vcpus
-DI_SSIDREF = 72           # u32
-DI_HANDLE = 76            # 16 bytes (uuid)
-DI_HANDLE_LEN = 16
-DI_CPUPOOL = 92           # u32
-DI_GPADDR_BITS = 96       # u8
-DI_SIZE = {'x86_64': 112, 'aarch64': 120}
-
-# XEN_DOMINF_* bits of DI_FLAGS
-DOMINF_dying = 1 << 0
-DOMINF_hvm_guest = 1 << 1
-DOMINF_shutdown = 1 << 2
-DOMINF_paused = 1 << 3
-DOMINF_blocked = 1 << 4
-DOMINF_running = 1 << 5
-DOMINF_debugged = 1 << 6
-DOMINF_xs_domain = 1 << 7
-DOMINF_hap = 1 << 8
-DOMINF_shutdownshift = 16
-DOMINF_shutdownmask = 0xff
-
-# SHUTDOWN_* reasons (sched.h), index into xl's "-rscwS" letters
-SHUTDOWN_poweroff = 0
-SHUTDOWN_reboot = 1
-SHUTDOWN_suspend = 2
-SHUTDOWN_crash = 3
-SHUTDOWN_watchdog = 4
-SHUTDOWN_soft_reset = 5
-
-DOMID_FIRST_RESERVED = 0x7ff0  # ids from here on are not real domains
-
-# --- struct xen_domctl_createdomain ---------------------------------------
-# Xen 4.20 inserted altp2m_opts after grant_opts; everything after it moved
-# by 4. The two layouts, keyed by name; createdomain_layout() picks one.
-CD_SSIDREF = 0
-CD_HANDLE = 4
-CD_FLAGS = 20
-CD_IOMMU_OPTS = 24
-CD_MAX_VCPUS = 28
-CD_MAX_EVTCHN_PORT = 32
-CD_MAX_GRANT_FRAMES = 36      # s32, < 0: Xen's default
-CD_MAX_MAPTRACK_FRAMES = 40   # s32
-CD_GRANT_OPTS = 44            # low 4 bits: grant table version
-CD_LAYOUTS = {
-    '4.17': {'altp2m_opts': None, 'vmtrace_size': 48, 'cpupool_id': 52,
-             'arch': 56, 'size': {'x86_64': 64, 'aarch64': 68}},
-    '4.20': {'altp2m_opts': 48, 'vmtrace_size': 52, 'cpupool_id': 56,
-             'arch': 60, 'size': {'x86_64': 68, 'aarch64': 72}},
-}
-CDF_hvm = 1 << 0
-CDF_hap = 1 << 1
-# Flags for an empty domain: PV on x86; Arm only has HVM+HAP guests.
-CDF_EMPTY = {'x86_64': 0, 'aarch64': CDF_hvm | CDF_hap}
+# chosen layouts: (major, minor), arch, and the generated module
+RELEASE = None
+ARCH = None
+MODULE = None
+_wanted = None      # the running Xen's (major, minor)
+_exact = False
 
 
-def createdomain_layout(major, minor):
-    # Verified: 4.17 and 4.20. altp2m_opts is assumed present from 4.19 on
-    # (not verified against 4.18/4.19/4.21+ headers). For an empty domain
-    # every field from grant_opts on is 0 except grant_opts itself, so a
-    # wrong guess here only shifts zeros.
-    if (major, minor) >= (4, 19):
-        return CD_LAYOUTS['4.20']
-    return CD_LAYOUTS['4.17']
+def _arch_default():
+    try:
+        import xen
+        return xen.arch
+    except ImportError:
+        return 'x86_64'
 
 
-# --- struct xen_domctl_max_mem ---------------------------------------------
-MM_MAX_MEMKB = 0   # u64
+def _index(arch):
+    try:
+        return __import__('xenabi_' + arch)
+    except ImportError:
+        raise ImportError('no generated layouts for %s (build/xenabi: run make)' % arch)
 
-# --- xen_version sub-commands ----------------------------------------------
-XENVER_version = 0
-XENVER_extraversion = 1
-XENVER_EXTRAVERSION_LEN = 16
 
-# --- Xen errno values (xen/errno.h; equal to Linux's for these) ------------
-ERRNO_NAMES = {
-    1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG',
-    9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT',
-    16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC',
-    34: 'ERANGE', 38: 'ENOSYS', 61: 'ENODATA', 75: 'EOVERFLOW',
-    95: 'EOPNOTSUPP', 110: 'ETIMEDOUT',
-}
-EPERM = 1
-ESRCH = 3
-EINVAL = 22
-EACCES = 13
-ENOSYS = 38
-EOPNOTSUPP = 95
+def _module(release, arch):
+    return __import__('xenabi_%d_%d_%s' % (release[0], release[1], arch))
+
+
+def off(desc, name):
+    """Byte offset of a field in a generated uctypes descriptor."""
+    v = desc[name]
+    if isinstance(v, tuple):
+        v = v[0]
+    return v & _OFFSET
+
+
+def choose(major, minor, arch):
+    """(release whose layouts to use, True if generated for exactly this
+    Xen). A release without generated layouts takes the newest older one
+    (or the oldest, for an older Xen); confirm() may move it after probing."""
+    rels = _index(arch).RELEASES
+    want = (major, minor)
+    if want in rels:
+        return want, True
+    older = [r for r in rels if r < want]
+    return (older[-1] if older else rels[0]), False
+
+
+def _versions(rels):
+    s = [v[0] for v in rels.values()]
+    d = [v[1] for v in rels.values()]
+    # newest first, a little past both ends of what the headers know
+    return tuple(range(max(s) + 2, min(s) - 3, -1)), tuple(range(max(d) + 2, min(d) - 3, -1))
+
+
+def _apply(release, arch):
+    g = globals()
+    m = _module(release, arch)
+    idx = _index(arch)
+    g['RELEASE'], g['ARCH'], g['MODULE'] = release, arch, m
+    for name, v in m.CONST.items():
+        # XEN_DOMCTL_x -> DOMCTL_x, XEN_DOMINF_x -> DOMINF_x, XEN_DOMCTL_CDF_x
+        # -> CDF_x too; SHUTDOWN_*, XENVER_*, DOMID_* keep their names
+        short = name[4:] if name.startswith('XEN_') else name
+        g[short] = v
+        if short.startswith('DOMCTL_CDF_'):
+            g[short[7:]] = v
+    errno = getattr(m, 'ERRNO', None) or idx.ERRNO   # in the index when all agree
+    for n, name in errno.items():
+        g[name] = n
+    g['ERRNO_NAMES'] = errno
+    size = m.SIZE
+    sc, dc = m.xen_sysctl, m.xen_domctl
+    g['SYSCTL_SIZE'], g['SYSCTL_CMD'] = size['xen_sysctl'], off(sc, 'cmd')
+    g['SYSCTL_VERSION'], g['SYSCTL_PAYLOAD'] = off(sc, 'interface_version'), off(sc, 'u')
+    g['DOMCTL_SIZE'], g['DOMCTL_CMD'] = size['xen_domctl'], off(dc, 'cmd')
+    g['DOMCTL_VERSION'], g['DOMCTL_DOMAIN'] = off(dc, 'interface_version'), off(dc, 'domain')
+    g['DOMCTL_PAYLOAD'] = off(dc, 'u')
+    gl = m.xen_sysctl_getdomaininfolist
+    for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
+        g['GDIL_' + f.upper()] = off(gl, f)
+    g['GDIL_SIZE'] = size['xen_sysctl_getdomaininfolist']
+    di = m.xen_domctl_getdomaininfo
+    for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
+              'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus',
+              'max_vcpu_id', 'ssidref', 'handle', 'cpupool', 'gpaddr_bits'):
+        g['DI_' + f.upper()] = off(di, f)
+    g['DI_HANDLE_LEN'] = size['xen_domain_handle_t']
+    # per arch (the image holds one arch's layouts, the unit tests both)
+    g['DI_SIZE'] = {arch: size['xen_domctl_getdomaininfo']}
+    for other in ('x86_64', 'aarch64'):
+        if other != arch:
+            try:
+                g['DI_SIZE'][other] = _module(release, other).SIZE['xen_domctl_getdomaininfo']
+            except ImportError:
+                pass
+    cd = m.xen_domctl_createdomain
+    for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
+              'max_grant_frames', 'max_maptrack_frames', 'grant_opts'):
+        g['CD_' + f.upper()] = off(cd, f)
+    g['MM_MAX_MEMKB'] = off(m.xen_domctl_max_mem, 'max_memkb')
+    g['XENVER_EXTRAVERSION_LEN'] = size['xen_extraversion_t']
+    g['DOMINF_shutdownshift'] = m.CONST['XEN_DOMINF_shutdownshift']
+    # Flags for an empty domain: PV on x86; Arm only has HVM+HAP guests.
+    g['CDF_EMPTY'] = {'x86_64': 0, 'aarch64': m.CONST['XEN_DOMCTL_CDF_hvm'] | m.CONST['XEN_DOMCTL_CDF_hap']}
+    g['RELEASE_VERSIONS'] = idx.VERSIONS   # (major, minor): (sysctl, domctl)
+    g['SYSCTL_VERSIONS'], g['DOMCTL_VERSIONS'] = _versions(idx.VERSIONS)
+
+
+def select(major, minor, arch):
+    """Use the layouts for this Xen. Returns a line for the user when they
+    are not generated for exactly this release, else None."""
+    global _wanted, _exact
+    release, _exact = choose(major, minor, arch)
+    _wanted = (major, minor)
+    _apply(release, arch)
+    if _exact:
+        return None
+    return _assumed_line('no layouts generated for it')
+
+
+def _assumed_line(why):
+    idx = _index(ARCH)
+    same = [r for r in idx.RELEASES if idx.GDI_LAYOUT[r] == idx.GDI_LAYOUT[RELEASE]]
+    return ('stubmon: xen %d.%d: %s; assuming the layouts of xen %d.%d (its getdomaininfo '
+            'layout is the one of %s)' % (_wanted[0], _wanted[1], why, RELEASE[0], RELEASE[1],
+                                          ', '.join('%d.%d' % r for r in same)))
+
+
+def confirm(sysctl, domctl):
+    """After the probe: the interface versions Xen accepted. For a Xen
+    without generated layouts, prefer the newest release whose headers
+    declare exactly these versions. Returns a line for the user or None."""
+    if sysctl is None or domctl is None:
+        return None
+    vers = _index(ARCH).VERSIONS
+    if _exact:
+        if vers[RELEASE] != (sysctl, domctl):
+            return ('stubmon: xen %d.%d accepted interfaces sysctl 0x%02x domctl 0x%02x, its '
+                    'headers say 0x%02x 0x%02x: layouts may not match'
+                    % (RELEASE + (sysctl, domctl) + vers[RELEASE]))
+        return None
+    match = [r for r in _index(ARCH).RELEASES if vers[r] == (sysctl, domctl)]
+    if match and match[-1] != RELEASE:
+        _apply(match[-1], ARCH)
+        return _assumed_line('interfaces 0x%02x/0x%02x as in xen %d.%d' % ((sysctl, domctl) + match[-1]))
+    return None
+
+
+def layouts_text():
+    return 'layouts xen %d.%d (%s)' % (RELEASE[0], RELEASE[1], ARCH)
+
+
+def createdomain_layout(major, minor, arch=None):
+    """The fields of xen_domctl_createdomain past grant_opts, which move
+    between releases (4.20 inserted altp2m_opts): name -> offset or None,
+    and 'size': {arch: sizeof}."""
+    arch = arch or ARCH
+    m = _module(choose(major, minor, arch)[0], arch)
+    cd = m.xen_domctl_createdomain
+    lay = {'size': {arch: m.SIZE['xen_domctl_createdomain']}}
+    for f in ('altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
+        lay[f] = off(cd, f) if f in cd else None
+    return lay
+
+
+_a = _arch_default()
+_apply(_index(_a).RELEASES[-1], _a)

@@ -67,6 +67,7 @@ class Monitor:
         for m in self.hyp.probe():
             say(m)
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
+        say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
         if self.opts.demo:
             self.create_demo()
         self.loop()

@@ -1,12 +1,14 @@
 # The monitor's view of Xen: wraps the image's `xen` C module (passed in, so
 # unit tests can hand in a fake) with the few hypercalls stubmon makes.
-# Every layout detail comes from abi.py.
+# Every layout detail comes from abi.py, i.e. from the layouts generated from
+# Xen's headers; the running Xen's version picks which release's.
 import struct
 
 import abi
 import domain as dommod
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
+ERESTART = 85   # Xen-internal continuation errno, not in the public errno.h
 
 
 class HypercallError(Exception):
@@ -45,7 +47,7 @@ _HINTS = {
                                   'of 0 is unlabeled_t and refused)',
     ('createdomain', abi.EINVAL): 'Xen rejected the domain configuration (wrong createdomain '
                                   'layout for this Xen release?)',
-    ('createdomain', 12): 'Xen is out of memory for another domain',
+    ('createdomain', abi.ENOMEM): 'Xen is out of memory for another domain',
     ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
     ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
     ('destroydomain', abi.ESRCH): 'the domain is already gone',
@@ -57,9 +59,9 @@ _HINTS = {
     abi.ENOSYS: 'this Xen does not implement the call',
     abi.EOPNOTSUPP: 'not supported by this Xen build',
     abi.EINVAL: 'Xen rejected the arguments',
-    12: 'Xen is out of memory',
-    14: 'Xen could not access the buffer (bad guest address)',
-    16: 'busy, try again',
+    abi.ENOMEM: 'Xen is out of memory',
+    abi.EFAULT: 'Xen could not access the buffer (bad guest address)',
+    abi.EBUSY: 'busy, try again',
 }
 
 
@@ -77,14 +79,22 @@ class Hypervisor:
     def __init__(self, xen):
         self.xen = xen
         self.arch = xen.arch
-        self.di_size = abi.DI_SIZE[self.arch]
+        self._version = None
+        # the layouts of this Xen release (or the closest generated one):
+        # every size and offset below comes from them
+        major, minor, _ = self.version()
+        self.layout_note = abi.select(major, minor, self.arch)
         self.sysctl_version = None   # None until probe() confirms one
         self.domctl_version = None
+        self._alloc()
+
+    def _alloc(self):
+        xen = self.xen
+        self.di_size = abi.DI_SIZE[self.arch]
         self._sysctl = bytearray(abi.SYSCTL_SIZE)
         self._domctl = bytearray(abi.DOMCTL_SIZE)
         self._list = bytearray(BATCH * self.di_size)
         self._list_addr = xen.addressof(self._list)
-        self._version = None
 
     # --- version --------------------------------------------------------
     def version(self):
@@ -132,8 +142,9 @@ class Hypervisor:
     def probe(self):
         """Find the sysctl and domctl interface versions this Xen speaks.
         A wrong version answers -EACCES; any other answer (0, -EPERM ...)
-        confirms it. Returns message lines for the user."""
-        msgs = []
+        confirms it. Returns message lines for the user: also which layouts
+        were assumed when none were generated for exactly this release."""
+        msgs = [self.layout_note] if self.layout_note else []
         self.sysctl_version = None
         for v in self._candidates(abi.SYSCTL_VERSIONS, 0):
             if self._try_sysctl_version(v) != -abi.EACCES:
@@ -144,15 +155,36 @@ class Hypervisor:
             if self._try_domctl_version(v) != -abi.EACCES:
                 self.domctl_version = v
                 break
-        for name, v, known in (('sysctl', self.sysctl_version, abi.SYSCTL_VERSIONS),
-                               ('domctl', self.domctl_version, abi.DOMCTL_VERSIONS)):
+        exact = abi.RELEASE_VERSIONS.get(self.version()[:2])   # this release's headers
+        for i, name, v, known in ((0, 'sysctl', self.sysctl_version, abi.SYSCTL_VERSIONS),
+                                  (1, 'domctl', self.domctl_version, abi.DOMCTL_VERSIONS)):
             if v is None:
-                msgs.append('stubmon: every %s interface version (0x%02x..0x%02x) was refused '
-                            'with EACCES: since XSA-499 that is how a FLASK denial of '
-                            'getdomaininfo looks (give this domain\'s label getdomaininfo, see '
-                            'README); otherwise this Xen %s is newer than stubmon knows'
-                            % (name, min(known), max(known), self.version_text()))
+                head = ('stubmon: every %s interface version (0x%02x..0x%02x) was refused with '
+                        'EACCES' % (name, min(known), max(known)))
+                if exact:
+                    # the headers of this very release name a version Xen
+                    # refused: only a policy does that
+                    msgs.append('%s, even 0x%02x of xen %d.%d\'s own headers: this is a denial '
+                                'by the XSM/FLASK policy (since XSA-499 a denied getdomaininfo '
+                                'answers EACCES), not an unknown release; give this domain\'s '
+                                'label getdomaininfo on domains and domxen_t, see README'
+                                % ((head, exact[i]) + self.version()[:2]))
+                else:
+                    msgs.append('%s: since XSA-499 that is how a FLASK denial of getdomaininfo '
+                                'looks (give this domain\'s label getdomaininfo, see README); '
+                                'otherwise xen %s speaks an interface outside that range'
+                                % (head, self.version_text()))
+        note = abi.confirm(self.sysctl_version, self.domctl_version)
+        if note:
+            msgs.append(note)
+            if self.di_size != abi.DI_SIZE[self.arch] or len(self._sysctl) != abi.SYSCTL_SIZE \
+                    or len(self._domctl) != abi.DOMCTL_SIZE:
+                self._alloc()
         return msgs
+
+    def layouts_text(self):
+        '''e.g. 'layouts xen 4.17 (x86_64), interfaces sysctl 0x15 domctl 0x15' '''
+        return '%s, interfaces %s' % (abi.layouts_text(), self.interfaces_text())
 
     def interfaces_text(self):
         def hx(v):
@@ -223,8 +255,7 @@ class Hypervisor:
         no memory populated, no vCPU started; costs Xen ~50-70 KiB. Returns
         its domid. max_vcpus goes in createdomain itself (Xen >= 4.12 has
         no separate max_vcpus step); then only max_mem is set."""
-        major, minor, _ = self.version()
-        lay = abi.createdomain_layout(major, minor)
+        lay = abi.createdomain_layout(abi.RELEASE[0], abi.RELEASE[1])   # the chosen layouts'
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_createdomain, 0)
         b, p = self._domctl, abi.DOMCTL_PAYLOAD
         struct.pack_into('<I', b, p + abi.CD_SSIDREF, 0)
@@ -234,7 +265,7 @@ class Hypervisor:
         struct.pack_into('<i', b, p + abi.CD_MAX_GRANT_FRAMES, 1)
         struct.pack_into('<i', b, p + abi.CD_MAX_MAPTRACK_FRAMES, 1)
         struct.pack_into('<I', b, p + abi.CD_GRANT_OPTS, 1)   # grant table v1
-        # the fields past grant_opts move between releases (abi.CD_LAYOUTS);
+        # the fields past grant_opts move between releases (createdomain_layout);
         # all stay 0 here: no altp2m, no vmtrace, cpupool 0, and an arch
         # config of zeros (no emulation on x86 PV; native GIC, no TEE on Arm)
         if lay['altp2m_opts'] is not None:
@@ -278,6 +309,6 @@ class Hypervisor:
                 self._domctl_call('destroydomain')
                 return
             except HypercallError as e:
-                if e.errno() not in (11, 85):
+                if e.errno() not in (abi.EAGAIN, ERESTART):
                     raise
-        raise HypercallError('destroydomain', 11)
+        raise HypercallError('destroydomain', abi.EAGAIN)

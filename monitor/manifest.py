@@ -5,3 +5,6 @@
 for name in ('abi', 'options', 'domain', 'cpuload', 'table', 'hypervisor', 'events', 'guest',
              'app', 'main'):
     module(name + '.py')
+# The hypercall layouts generated from Xen's headers for this image's arch
+# (tools/xenabi; port-xen/Makefile passes XENABI_DIR=build/xenabi/<arch>).
+freeze('$(XENABI_DIR)')

@@ -1,5 +1,6 @@
 // The `xen` Python module: the hypervisor calls the monitor needs, nothing
-// more. Buffers are built in Python (layouts in monitor/abi.py); C only
+// more. Buffers are built in Python (layouts generated from Xen's headers,
+// through monitor/abi.py); C only
 // passes them through, so one image serves every Xen release.
 #include <string.h>
 
@@ -27,8 +28,11 @@ void modxen_init(void) {
     xen_platform_obj.data = (const byte *)arch_platform;
 }
 
-#define SYSCTL_SIZE 136
-#define DOMCTL_SIZE 144
+// The largest xen_sysctl / xen_domctl of every release the layouts were
+// generated for (tools/xenabi): what a buffer from Python must hold.
+#include "xenabi_sizes.h"
+#define SYSCTL_SIZE XENABI_SYSCTL_SIZE
+#define DOMCTL_SIZE XENABI_DOMCTL_SIZE
 
 static void *writable_buffer(mp_obj_t obj, size_t min_len, const char *what) {
     mp_buffer_info_t info;

@@ -19,7 +19,8 @@ def test_empty_command_line_runs_on_defaults(mode, image):
     assert res.stopped, res.text[-2000:]
     said = [l for l in res.lines if l.startswith("stubmon:")]
     assert said[0].startswith("stubmon: x86_64-%s on xen " % mode)
-    assert said[1:] == ["stubmon: console xen", "stubmon: interfaces sysctl 0x15 domctl 0x17"]
+    assert said[1:] == ["stubmon: console xen", "stubmon: interfaces sysctl 0x15 domctl 0x17",
+                        "stubmon: layouts xen %s (x86_64), interfaces sysctl 0x15 domctl 0x17" % XEN]
     (poll,) = consolelog.polls(res.lines)
     assert poll.complete and poll.ids() == [0]
 

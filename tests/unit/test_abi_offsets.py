@@ -1,95 +1,93 @@
 # CPYTHON_ONLY = True  (needs gcc, subprocess and pytest)
-# CPython only (needs gcc and subprocess): checks every offset, size and
-# command number in monitor/abi.py against Xen's public headers, by compiling
-# a small C program with host gcc (x86_64) and, if installed,
-# aarch64-linux-gnu-gcc (built only, values read from the object file since
-# it cannot run here). mprun.py never runs this module.
+# The layouts tools/xenabi generated (build/xenabi/<arch>/xenabi_<rel>_<arch>.py)
+# against the C compiler, for every release and arch: a C program compiled
+# against the same headers gives sizeof of every generated struct, offsetof
+# and sizeof of every member (nested ones too), every generated constant and
+# typedef size, and the errno values. Host gcc runs its program (x86_64);
+# aarch64-linux-gnu-gcc only compiles (-ffreestanding, no C library there)
+# and the values are read back from the object file. Then the facade
+# monitor/abi.py is checked to expose those same numbers under its names.
+# mprun.py never runs this module.
 import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 import abi
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RELEASES = {'4.17': '4.17', '4.20': '4.20'}   # header package -> CD layout
+sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
+import gen  # noqa: E402
+
+ARCHES = ('x86_64', 'aarch64')
+UC_COUNT = (1 << 27) - 1
+
+
+def releases():
+    return ['%d.%d' % r for r, _ in gen.releases(os.path.join(TOP, '.deps', 'pkg'))]
+
+
+RELEASES = releases()
+CASES = [(r, a) for r in RELEASES for a in ARCHES]
 
 
 def include_dir(release):
     return os.path.join(TOP, '.deps', 'pkg', 'libxen-dev-' + release, 'usr', 'include')
 
 
+def generated(release, arch):
+    major, minor = (int(x) for x in release.split('.'))
+    return __import__(gen.module_name((major, minor), arch))
+
+
+def scalar_size(code):
+    t = (code >> 27) & 0xf
+    assert t < 8, 'bit-field or float in a generated layout: %x' % code
+    return 1 << (t >> 1)
+
+
+def member_exprs(ctype, desc, prefix='', base=0):
+    """(C expression, value) for every member of a uctypes descriptor
+    (nested descriptors hold offsets relative to their own start)."""
+    out = []
+    for name, v in sorted(desc.items()):
+        path = prefix + name
+        whole = 'offsetof(%s, %s)' % (ctype, path)
+        size = 'sizeof(((%s *)0)->%s)' % (ctype, path)
+        if isinstance(v, int):
+            out.append((whole, base + (v & 0x1ffff)))
+            out.append((size, scalar_size(v)))
+        elif len(v) == 2 and isinstance(v[1], dict):        # nested struct
+            out.append((whole, base + (v[0] & 0x1ffff)))
+            out.extend(member_exprs(ctype, v[1], path + '.', base + (v[0] & 0x1ffff)))
+        elif len(v) == 2:                                    # array of scalars
+            out.append((whole, base + (v[0] & 0x1ffff)))
+            out.append((size, (v[1] & UC_COUNT) * scalar_size(v[1] & ~UC_COUNT)))
+        else:                                                # array of structs
+            out.append((whole, base + (v[0] & 0x1ffff)))
+            out.extend(member_exprs(ctype, v[2], path + '[0].', base + (v[0] & 0x1ffff)))
+    return out
+
+
 def expectations(release, arch):
-    """(C expression, value abi.py claims) pairs."""
-    cd = abi.CD_LAYOUTS[RELEASES[release]]
-    o = 'offsetof'
-    pl = 'offsetof(struct xen_sysctl, u)'
-    e = [
-        ('sizeof(struct xen_sysctl)', abi.SYSCTL_SIZE),
-        ('offsetof(struct xen_sysctl, cmd)', abi.SYSCTL_CMD),
-        ('offsetof(struct xen_sysctl, interface_version)', abi.SYSCTL_VERSION),
-        (pl, abi.SYSCTL_PAYLOAD),
-        ('XEN_SYSCTL_getdomaininfolist', abi.SYSCTL_getdomaininfolist),
-        ('sizeof(struct xen_domctl)', abi.DOMCTL_SIZE),
-        ('offsetof(struct xen_domctl, cmd)', abi.DOMCTL_CMD),
-        ('offsetof(struct xen_domctl, interface_version)', abi.DOMCTL_VERSION),
-        ('offsetof(struct xen_domctl, domain)', abi.DOMCTL_DOMAIN),
-        ('sizeof(((struct xen_domctl *)0)->domain)', 2),
-        ('offsetof(struct xen_domctl, u)', abi.DOMCTL_PAYLOAD),
-        ('XEN_DOMCTL_createdomain', abi.DOMCTL_createdomain),
-        ('XEN_DOMCTL_destroydomain', abi.DOMCTL_destroydomain),
-        ('XEN_DOMCTL_getdomaininfo', abi.DOMCTL_getdomaininfo),
-        ('XEN_DOMCTL_max_mem', abi.DOMCTL_max_mem),
-        ('sizeof(struct xen_sysctl_getdomaininfolist)', abi.GDIL_SIZE),
-        ('sizeof(domid_t)', 2),
-        ('sizeof(xen_domain_handle_t)', abi.DI_HANDLE_LEN),
-        ('DOMID_FIRST_RESERVED', abi.DOMID_FIRST_RESERVED),
-        ('sizeof(struct xen_domctl_getdomaininfo)', abi.DI_SIZE[arch]),
-        ('sizeof(struct xen_domctl_createdomain)', cd['size'][arch]),
-        ('XEN_DOMINF_shutdownshift', abi.DOMINF_shutdownshift),
-        ('XEN_DOMINF_shutdownmask', abi.DOMINF_shutdownmask),
-        ('XEN_DOMCTL_CDF_hvm', abi.CDF_hvm),
-        ('XEN_DOMCTL_CDF_hap', abi.CDF_hap),
-        ('offsetof(struct xen_domctl_max_mem, max_memkb)', abi.MM_MAX_MEMKB),
-        ('sizeof(((struct xen_domctl_max_mem *)0)->max_memkb)', 8),
-        ('XENVER_version', abi.XENVER_version),
-        ('XENVER_extraversion', abi.XENVER_extraversion),
-        ('sizeof(xen_extraversion_t)', abi.XENVER_EXTRAVERSION_LEN),
-    ]
-    for f, v in (('first_domain', abi.GDIL_FIRST_DOMAIN), ('max_domains', abi.GDIL_MAX_DOMAINS),
-                 ('buffer', abi.GDIL_BUFFER), ('num_domains', abi.GDIL_NUM_DOMAINS)):
-        e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), v))
-    for f, v in (('domain', abi.DI_DOMAIN), ('flags', abi.DI_FLAGS),
-                 ('tot_pages', abi.DI_TOT_PAGES), ('max_pages', abi.DI_MAX_PAGES),
-                 ('outstanding_pages', abi.DI_OUTSTANDING_PAGES),
-                 ('shr_pages', abi.DI_SHR_PAGES), ('paged_pages', abi.DI_PAGED_PAGES),
-                 ('shared_info_frame', abi.DI_SHARED_INFO_FRAME),
-                 ('cpu_time', abi.DI_CPU_TIME), ('nr_online_vcpus', abi.DI_NR_ONLINE_VCPUS),
-                 ('max_vcpu_id', abi.DI_MAX_VCPU_ID), ('ssidref', abi.DI_SSIDREF),
-                 ('handle', abi.DI_HANDLE), ('cpupool', abi.DI_CPUPOOL),
-                 ('gpaddr_bits', abi.DI_GPADDR_BITS)):
-        e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), v))
-    for name in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked', 'running',
-                 'debugged', 'xs_domain', 'hap'):
-        e.append(('XEN_DOMINF_' + name, getattr(abi, 'DOMINF_' + name)))
-    for name in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'):
-        e.append(('SHUTDOWN_' + name, getattr(abi, 'SHUTDOWN_' + name)))
-    cdf = [('ssidref', abi.CD_SSIDREF), ('handle', abi.CD_HANDLE), ('flags', abi.CD_FLAGS),
-           ('iommu_opts', abi.CD_IOMMU_OPTS), ('max_vcpus', abi.CD_MAX_VCPUS),
-           ('max_evtchn_port', abi.CD_MAX_EVTCHN_PORT),
-           ('max_grant_frames', abi.CD_MAX_GRANT_FRAMES),
-           ('max_maptrack_frames', abi.CD_MAX_MAPTRACK_FRAMES),
-           ('grant_opts', abi.CD_GRANT_OPTS)]
-    for f in ('altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
-        if cd[f] is not None:
-            cdf.append((f, cd[f]))
-    for f, v in cdf:
-        e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), v))
-    # payloads must fit their union
-    e.append(('sizeof(struct xen_domctl_createdomain) <= sizeof(((struct xen_domctl *)0)->u)', 1))
-    e.append(('sizeof(struct xen_domctl_getdomaininfo) <= sizeof(((struct xen_domctl *)0)->u)', 1))
+    """(C expression, value the generated module says) pairs."""
+    m = generated(release, arch)
+    assert m.RELEASE == tuple(int(x) for x in release.split('.')) and m.ARCH == arch
+    e = []
+    for name, _ in gen.STRUCTS:
+        ctype = 'struct ' + name
+        e.append(('sizeof(%s)' % ctype, m.SIZE[name]))
+        e.extend(member_exprs(ctype, getattr(m, name)))
+    for name in gen.TYPEDEF_SIZES:
+        e.append(('sizeof(%s)' % name, m.SIZE[name]))
+    for name, v in sorted(m.CONST.items()):
+        e.append((name, v))
+    errno = getattr(m, 'ERRNO', None) or __import__('xenabi_' + arch).ERRNO
+    for v, name in sorted(errno.items()):
+        e.append(('XEN_' + name, v))
     return e
 
 
@@ -97,10 +95,8 @@ def c_source(exprs, runnable=True):
     # runnable: a main() printing the values (host); else only the constants,
     # read back from the object file (cross compiler without a C library)
     lines = ['#include <stddef.h>', '#include <stdint.h>'] + (['#include <stdio.h>'] if runnable else []) + [
-             '#include <xen/xen.h>', '#include <xen/version.h>', '#include <xen/sched.h>',
-             '#include <xen/sysctl.h>', '#include <xen/domctl.h>',
-             # One array per value: readable from an object file that cannot run.
-             ]
+             '#include <xen/xen.h>', '#include <xen/errno.h>', '#include <xen/version.h>',
+             '#include <xen/sched.h>', '#include <xen/sysctl.h>', '#include <xen/domctl.h>']
     for i, (expr, _) in enumerate(exprs):
         lines.append('const unsigned long long v%d = (unsigned long long)(%s);' % (i, expr))
     if not runnable:
@@ -112,11 +108,11 @@ def c_source(exprs, runnable=True):
     return '\n'.join(lines) + '\n'
 
 
-def compare(exprs, got):
+def compare(exprs, got, what):
     bad = []
     for i, (expr, want) in enumerate(exprs):
-        if got[i] != want:
-            bad.append('%s: headers say %d, abi.py says %d' % (expr, got[i], want))
+        if got[i] != want & 0xffffffffffffffff:
+            bad.append('%s: the compiler says %d, %s says %d' % (expr, got[i], what, want))
     assert not bad, '\n'.join(bad)
 
 
@@ -124,28 +120,11 @@ def gcc_flags(release):
     return ['-D__XEN_TOOLS__', '-I', include_dir(release), '-std=gnu11', '-Wall', '-Werror']
 
 
-@pytest.mark.parametrize('release', sorted(RELEASES))
-def test_x86_64_layout_matches_headers(release, tmp_path):
-    assert shutil.which('gcc'), 'no host gcc: run make deps'
-    assert os.path.isdir(include_dir(release)), 'run tools/deps.sh'
-    exprs = expectations(release, 'x86_64')
-    src = tmp_path / 'abi.c'
-    src.write_text(c_source(exprs))
-    exe = tmp_path / 'abi'
-    subprocess.run(['gcc'] + gcc_flags(release) + ['-o', str(exe), str(src)], check=True)
-    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
-    got = {}
-    for line in out.splitlines():
-        i, v = line.split()
-        got[int(i)] = int(v)
-    compare(exprs, got)
-
-
-def read_consts_from_object(obj, n):
+def read_consts_from_object(obj, n, prefix='aarch64-linux-gnu-'):
     # v0..vN-1 are 8-byte little-endian constants in .rodata: find each
     # symbol's section offset with nm and read it with objcopy's dump.
-    nm = shutil.which('aarch64-linux-gnu-nm') or 'nm'
-    objcopy = shutil.which('aarch64-linux-gnu-objcopy') or 'objcopy'
+    nm = shutil.which(prefix + 'nm') or 'nm'
+    objcopy = shutil.which(prefix + 'objcopy') or 'objcopy'
     syms = subprocess.run([nm, str(obj)], check=True, capture_output=True, text=True).stdout
     data_file = str(obj) + '.rodata'
     subprocess.run([objcopy, '-O', 'binary', '--only-section=.rodata', str(obj), data_file], check=True)
@@ -160,45 +139,120 @@ def read_consts_from_object(obj, n):
     return got
 
 
-@pytest.mark.parametrize('release', sorted(RELEASES))
-def test_aarch64_layout_matches_headers(release, tmp_path):
+def compiler_values(release, arch, exprs, tmp_path):
+    """What gcc says for each expression, compiled against the release's headers."""
+    assert os.path.isdir(include_dir(release)), 'run tools/deps.sh'
+    src = tmp_path / 'abi.c'
+    if arch == 'x86_64':
+        assert shutil.which('gcc'), 'no host gcc: run make deps'
+        src.write_text(c_source(exprs))
+        exe = tmp_path / 'abi'
+        subprocess.run(['gcc'] + gcc_flags(release) + ['-o', str(exe), str(src)], check=True)
+        out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+        got = {}
+        for line in out.splitlines():
+            i, v = line.split()
+            got[int(i)] = int(v)
+        return got
     cc = shutil.which('aarch64-linux-gnu-gcc')
     assert cc, 'aarch64-linux-gnu-gcc missing: make deps installs it'
-    exprs = expectations(release, 'aarch64')
-    src = tmp_path / 'abi.c'
     src.write_text(c_source(exprs, runnable=False))
     obj = tmp_path / 'abi.o'
     # -ffreestanding: the cross compiler comes without a C library's headers
     subprocess.run([cc, '-ffreestanding'] + gcc_flags(release) + ['-c', '-o', str(obj), str(src)], check=True)
-    compare(exprs, read_consts_from_object(obj, len(exprs)))
+    return read_consts_from_object(obj, len(exprs))
 
 
-@pytest.mark.parametrize('release', sorted(RELEASES))
-def test_errno_names_match_headers(release):
-    text = open(os.path.join(include_dir(release), 'xen', 'errno.h')).read()
-    header = {}
-    for name, value in re.findall(r'XEN_ERRNO\((\w+),\s*(\d+)\)', text):
-        header.setdefault(int(value), set()).add(name)
-    for value, name in abi.ERRNO_NAMES.items():
-        assert name in header.get(value, ()), (value, name)
+def test_every_release_and_arch_generated():
+    assert RELEASES, 'no libxen-dev-X.Y headers under .deps/pkg: run make deps'
+    assert '4.17' in RELEASES and '4.20' in RELEASES
+    for arch in ARCHES:
+        idx = __import__('xenabi_' + arch)
+        assert ['%d.%d' % r for r in idx.RELEASES] == RELEASES
 
 
-def test_interface_versions_of_known_releases_are_probed():
-    for release in sorted(RELEASES):
-        d = os.path.join(include_dir(release), 'xen')
-        for hdr, cands in (('sysctl.h', abi.SYSCTL_VERSIONS), ('domctl.h', abi.DOMCTL_VERSIONS)):
-            m = re.search(r'#define XEN_\w+_INTERFACE_VERSION\s+(0x[0-9a-fA-F]+)',
-                          open(os.path.join(d, hdr)).read())
-            assert int(m.group(1), 16) in cands, (release, hdr)
+@pytest.mark.parametrize('release,arch', CASES)
+def test_generated_layouts_match_compiler(release, arch, tmp_path):
+    exprs = expectations(release, arch)
+    assert len(exprs) > 150
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'the generated module')
 
 
-def test_createdomain_layout_choice():
-    assert abi.createdomain_layout(4, 17) is abi.CD_LAYOUTS['4.17']
-    assert abi.createdomain_layout(4, 20) is abi.CD_LAYOUTS['4.20']
+def facade_expectations(arch):
+    """(C expression, facade value): monitor/abi.py's names after select()."""
+    o = 'offsetof'
+    e = [
+        ('sizeof(struct xen_sysctl)', abi.SYSCTL_SIZE),
+        ('offsetof(struct xen_sysctl, cmd)', abi.SYSCTL_CMD),
+        ('offsetof(struct xen_sysctl, interface_version)', abi.SYSCTL_VERSION),
+        ('offsetof(struct xen_sysctl, u)', abi.SYSCTL_PAYLOAD),
+        ('XEN_SYSCTL_getdomaininfolist', abi.SYSCTL_getdomaininfolist),
+        ('sizeof(struct xen_domctl)', abi.DOMCTL_SIZE),
+        ('offsetof(struct xen_domctl, cmd)', abi.DOMCTL_CMD),
+        ('offsetof(struct xen_domctl, interface_version)', abi.DOMCTL_VERSION),
+        ('offsetof(struct xen_domctl, domain)', abi.DOMCTL_DOMAIN),
+        ('offsetof(struct xen_domctl, u)', abi.DOMCTL_PAYLOAD),
+        ('XEN_DOMCTL_createdomain', abi.DOMCTL_createdomain),
+        ('XEN_DOMCTL_destroydomain', abi.DOMCTL_destroydomain),
+        ('XEN_DOMCTL_getdomaininfo', abi.DOMCTL_getdomaininfo),
+        ('XEN_DOMCTL_max_mem', abi.DOMCTL_max_mem),
+        ('XEN_DOMCTL_pausedomain', abi.DOMCTL_pausedomain),
+        ('XEN_DOMCTL_unpausedomain', abi.DOMCTL_unpausedomain),
+        ('XEN_SYSCTL_INTERFACE_VERSION', abi.RELEASE_VERSIONS[abi.RELEASE][0]),
+        ('XEN_DOMCTL_INTERFACE_VERSION', abi.RELEASE_VERSIONS[abi.RELEASE][1]),
+        ('sizeof(struct xen_sysctl_getdomaininfolist)', abi.GDIL_SIZE),
+        ('sizeof(xen_domain_handle_t)', abi.DI_HANDLE_LEN),
+        ('DOMID_FIRST_RESERVED', abi.DOMID_FIRST_RESERVED),
+        ('sizeof(struct xen_domctl_getdomaininfo)', abi.DI_SIZE[arch]),
+        ('XEN_DOMINF_shutdownshift', abi.DOMINF_shutdownshift),
+        ('XEN_DOMINF_shutdownmask', abi.DOMINF_shutdownmask),
+        ('XEN_DOMCTL_CDF_hvm', abi.CDF_hvm),
+        ('XEN_DOMCTL_CDF_hap', abi.CDF_hap),
+        ('offsetof(struct xen_domctl_max_mem, max_memkb)', abi.MM_MAX_MEMKB),
+        ('XENVER_version', abi.XENVER_version),
+        ('XENVER_extraversion', abi.XENVER_extraversion),
+        ('sizeof(xen_extraversion_t)', abi.XENVER_EXTRAVERSION_LEN),
+        ('XEN_EACCES', abi.EACCES), ('XEN_EPERM', abi.EPERM), ('XEN_ESRCH', abi.ESRCH),
+    ]
+    for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
+        e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), getattr(abi, 'GDIL_' + f.upper())))
+    for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
+              'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus', 'max_vcpu_id',
+              'ssidref', 'handle', 'cpupool', 'gpaddr_bits'):
+        e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), getattr(abi, 'DI_' + f.upper())))
+    for name in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked', 'running',
+                 'debugged', 'xs_domain', 'hap'):
+        e.append(('XEN_DOMINF_' + name, getattr(abi, 'DOMINF_' + name)))
+    for name in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'):
+        e.append(('SHUTDOWN_' + name, getattr(abi, 'SHUTDOWN_' + name)))
+    for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
+              'max_grant_frames', 'max_maptrack_frames', 'grant_opts'):
+        e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), getattr(abi, 'CD_' + f.upper())))
+    cd = abi.createdomain_layout(abi.RELEASE[0], abi.RELEASE[1], arch)
+    for f in ('altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
+        if cd[f] is not None:
+            e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), cd[f]))
+    e.append(('sizeof(struct xen_domctl_createdomain)', cd['size'][arch]))
+    return e
 
 
-@pytest.mark.parametrize('release', sorted(RELEASES))
-def test_release_interface_versions_match_headers(release):
+@pytest.mark.parametrize('release,arch', CASES)
+def test_facade_names_match_compiler(release, arch, tmp_path):
+    major, minor = (int(x) for x in release.split('.'))
+    assert abi.select(major, minor, arch) is None   # generated for exactly this release
+    assert abi.RELEASE == (major, minor) and abi.ARCH == arch
+    exprs = facade_expectations(arch)
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/abi.py')
+
+
+def test_createdomain_layout_moved_in_4_20():
+    assert abi.createdomain_layout(4, 17, 'x86_64')['altp2m_opts'] is None
+    assert abi.createdomain_layout(4, 20, 'x86_64')['altp2m_opts'] == 48
+    assert abi.createdomain_layout(4, 20, 'aarch64')['size'] == {'aarch64': 72}
+
+
+@pytest.mark.parametrize('release', RELEASES)
+def test_interface_versions_match_headers(release):
     found = {}
     for name in ('sysctl', 'domctl'):
         macro = 'XEN_%s_INTERFACE_VERSION' % name.upper()
@@ -208,5 +262,15 @@ def test_release_interface_versions_match_headers(release):
                 if parts[:2] == ['#define', macro]:
                     found[name] = int(parts[2], 16)
     major, minor = (int(x) for x in release.split('.'))
-    assert abi.RELEASE_VERSIONS[(major, minor)] == (found['sysctl'], found['domctl'])
+    for arch in ARCHES:
+        idx = __import__('xenabi_' + arch)
+        assert idx.VERSIONS[(major, minor)] == (found['sysctl'], found['domctl'])
+    abi.select(major, minor, 'x86_64')
     assert found['sysctl'] in abi.SYSCTL_VERSIONS and found['domctl'] in abi.DOMCTL_VERSIONS
+
+
+def test_no_hand_written_offsets_left_in_c():
+    # modxen.c takes its buffer sizes from the generated header
+    src = open(os.path.join(TOP, 'port-xen', 'modxen.c')).read()
+    assert 'xenabi_sizes.h' in src
+    assert not re.search(r'#define\s+\w*SIZE\s+\d', src)

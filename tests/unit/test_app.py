@@ -36,7 +36,8 @@ def test_count_2_prints_2_tables_and_exits_qemu():
     assert lines[0] == 'stubmon: x86_64-pv on xen 4.20.4'
     assert lines[1] == 'stubmon: console xen'
     assert lines[2] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
-    assert lines[3] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
+    assert lines[3] == 'stubmon: layouts xen 4.20 (x86_64), interfaces sysctl 0x15 domctl 0x17'
+    assert lines[4] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
     assert how == ('qemu_exit', 0)
     t = tables(lines)
     assert len(t) == 2

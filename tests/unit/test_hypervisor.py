@@ -36,10 +36,14 @@ def test_probe_4_20():
 
 def test_probe_unknown_release_tries_all():
     st = xen.reset(version=(4, 21))
-    st.version = (4, 99)   # a release stubmon has no table entry for
+    st.version = (4, 99)   # a release stubmon has no layouts generated for
     h = hypervisor.Hypervisor(xen)
-    assert h.probe() == []
+    msgs = h.probe()
     assert h.interfaces_text() == 'sysctl 0x16 domctl 0x17'
+    # the newest generated layouts are assumed, and the user is told
+    assert len(msgs) == 1, msgs
+    assert 'xen 4.99: no layouts generated for it; assuming the layouts of xen 4.20' in msgs[0]
+    assert h.layouts_text() == 'layouts xen 4.20 (x86_64), interfaces sysctl 0x16 domctl 0x17'
 
 
 def test_probe_eperm_confirms_version():
@@ -58,9 +62,9 @@ def test_probe_all_eacces_is_a_denial():
     msgs = h.probe()
     assert h.interfaces_text() == 'sysctl ? domctl ?'
     assert len(msgs) == 2
-    assert 'every sysctl interface version (0x13..0x16) was refused with EACCES' in msgs[0]
+    assert 'every sysctl interface version (0x13..0x17) was refused with EACCES' in msgs[0]
     assert 'FLASK' in msgs[0] and 'XSA-499' in msgs[0]
-    assert 'every domctl interface version (0x14..0x18)' in msgs[1]
+    assert 'every domctl interface version (0x13..0x19)' in msgs[1]
     try:
         h.list_domains()
         assert False, 'listing should fail'

@@ -13,13 +13,17 @@ def test_manifest_freezes_every_monitor_module():
         import manifestfile
     finally:
         sys.path.pop(0)
+    xenabi = os.path.join(TOP, 'build', 'xenabi', 'x86_64')
     m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, {'MPY_DIR': os.path.join(TOP, '.deps', 'micropython'),
-                                                                 'MPY_LIB_DIR': None})
+                                                                 'MPY_LIB_DIR': None, 'XENABI_DIR': xenabi})
     m.execute(os.path.join(TOP, 'monitor', 'manifest.py'))
     frozen = sorted(f.target_path for f in m.files())
     want = sorted(f for f in os.listdir(os.path.join(TOP, 'monitor'))
                   if f.endswith('.py') and f != 'manifest.py')
-    assert frozen == want
+    # plus the generated layouts of the image's arch, and nothing else
+    gen = sorted(f for f in os.listdir(xenabi) if f.endswith('.py'))
+    assert 'xenabi_x86_64.py' in gen and len(gen) >= 3
+    assert frozen == sorted(want + gen)
     assert 'main.py' in frozen
     for f in m.files():
-        assert os.path.dirname(f.full_path) == os.path.join(TOP, 'monitor')
+        assert os.path.dirname(f.full_path) in (os.path.join(TOP, 'monitor'), xenabi)

@@ -44,7 +44,9 @@ def test_unit_tests_pass_under_micropython(build):
     exe = micropython(build)
     env = dict(os.environ)
     env['MICROPYPATH'] = os.pathsep.join([os.path.join(TOP, 'monitor'),
-                                          os.path.join(HERE, 'fake'), HERE])
+                                          os.path.join(HERE, 'fake'), HERE] +
+                                         [os.path.join(TOP, 'build', 'xenabi', a)
+                                          for a in ('x86_64', 'aarch64')])
     mods = portable_modules()
     r = subprocess.run([exe, '-X', 'heapsize=8M', os.path.join(HERE, 'mprun.py')] + mods,
                        env=env, capture_output=True, text=True, timeout=300)

@@ -1,0 +1,162 @@
+# Run-time choice of the generated layouts (monitor/abi.py over
+# build/xenabi): exact release, fallback for unknown ones, refinement by the
+# probed interface versions, the FLASK denial. Portable: runs under CPython
+# and both MicroPython builds (the generated modules must load there too).
+import struct
+
+import xen   # the fake
+
+import abi
+import hypervisor
+
+
+def setup(version, sysctl=None, domctl=None, arch='x86_64'):
+    known = version in xen.RELEASES
+    st = xen.reset(version=version if known else (4, 20), arch_name=arch)
+    st.version = version
+    if sysctl is not None:
+        st.sysctl_version, st.domctl_version = sysctl, domctl
+    return st
+
+
+def test_generated_releases_present():
+    for arch in ('x86_64', 'aarch64'):
+        idx = __import__('xenabi_' + arch)
+        assert (4, 17) in idx.RELEASES and (4, 20) in idx.RELEASES
+        assert idx.VERSIONS[(4, 17)] == (0x15, 0x15)
+        assert idx.VERSIONS[(4, 20)] == (0x15, 0x17)
+    # x86_64: getdomaininfo(list) and the sysctl/domctl headers did not move;
+    # on Arm 4.20 put sve_vl into arch_config's former padding
+    idx = __import__('xenabi_x86_64')
+    assert idx.GDI_LAYOUT[(4, 17)] == idx.GDI_LAYOUT[(4, 20)]
+    idx = __import__('xenabi_aarch64')
+    assert idx.GDI_LAYOUT[(4, 17)] != idx.GDI_LAYOUT[(4, 20)]
+
+
+def test_exact_release_is_chosen():
+    for v, arch, di in (((4, 17), 'x86_64', 112), ((4, 20), 'x86_64', 112),
+                        ((4, 17), 'aarch64', 120), ((4, 20), 'aarch64', 120)):
+        setup(v, arch=arch)
+        h = hypervisor.Hypervisor(xen)
+        assert h.layout_note is None
+        assert h.probe() == []
+        assert abi.RELEASE == v and abi.ARCH == arch
+        assert h.di_size == di
+        assert h.layouts_text().startswith('layouts xen %d.%d (%s), interfaces sysctl 0x15' % (v + (arch,)))
+
+
+def test_createdomain_follows_the_chosen_release():
+    for v, altp2m in (((4, 17), None), ((4, 20), 48)):
+        st = setup(v)
+        h = hypervisor.Hypervisor(xen)
+        h.probe()
+        assert abi.createdomain_layout(v[0], v[1])['altp2m_opts'] == altp2m
+        domid = h.create_empty_domain(16)
+        assert domid in st.domains
+
+
+def test_newer_release_assumes_newest_layouts_and_lists_domains():
+    st = setup((4, 22), 0x16, 0x18)
+    xen.add_domain(5, tot_pages=256)
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert abi.RELEASE == (4, 20)
+    assert len(msgs) == 1
+    assert msgs[0] == ('stubmon: xen 4.22: no layouts generated for it; assuming the layouts of '
+                       'xen 4.20 (its getdomaininfo layout is the one of 4.17, 4.20)')
+    assert h.interfaces_text() == 'sysctl 0x16 domctl 0x18'
+    assert h.layouts_text() == 'layouts xen 4.20 (x86_64), interfaces sysctl 0x16 domctl 0x18'
+    doms = h.list_domains()
+    assert [d.domid for d in doms] == [0, 5] and doms[1].tot_pages == 256
+
+
+def test_older_release_assumes_oldest_layouts():
+    setup((4, 16), 0x14, 0x14)
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert abi.RELEASE == (4, 17)
+    assert 'xen 4.16: no layouts generated for it; assuming the layouts of xen 4.17' in msgs[0]
+    assert h.interfaces_text() == 'sysctl 0x14 domctl 0x14'
+
+
+def test_in_between_release_refined_by_probed_interfaces():
+    # 4.19 speaks what 4.20's headers declare: its layouts are preferred
+    # over 4.17's (the newest older release) once the probe confirms it
+    st = setup((4, 19), 0x15, 0x17)
+    h = hypervisor.Hypervisor(xen)
+    assert abi.RELEASE == (4, 17)
+    msgs = h.probe()
+    assert abi.RELEASE == (4, 20)
+    assert len(msgs) == 2
+    assert 'assuming the layouts of xen 4.17' in msgs[0]
+    assert msgs[1].startswith('stubmon: xen 4.19: interfaces 0x15/0x17 as in xen 4.20; '
+                              'assuming the layouts of xen 4.20')
+    h.create_empty_domain(16)   # the fake checks the 4.20 createdomain tail
+    assert st.created[-1]['max_vcpus'] == 1
+
+
+def test_known_release_with_other_interfaces_is_reported():
+    setup((4, 17), 0x15, 0x16)   # e.g. a patched 4.17
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert len(msgs) == 1
+    assert 'its headers say 0x15 0x15' in msgs[0]
+
+
+def test_every_version_refused_is_a_denial_not_an_unknown_release():
+    st = setup((4, 22), 0x16, 0x18)
+    st.flask_deny = True
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert h.interfaces_text() == 'sysctl ? domctl ?'
+    assert 'assuming the layouts of xen 4.20' in msgs[0]
+    assert 'FLASK' in msgs[1] and 'XSA-499' in msgs[1] and 'EACCES' in msgs[1]
+    assert 'domctl' in msgs[2]
+    assert abi.RELEASE == (4, 20)   # no refinement without confirmed versions
+
+
+def test_probe_candidates_cover_the_generated_versions():
+    setup((4, 20))
+    hypervisor.Hypervisor(xen)
+    for s, d in abi.RELEASE_VERSIONS.values():
+        assert s in abi.SYSCTL_VERSIONS and d in abi.DOMCTL_VERSIONS
+    assert list(abi.SYSCTL_VERSIONS) == sorted(abi.SYSCTL_VERSIONS, reverse=True)
+
+
+def test_facade_offsets_come_from_the_generated_descriptors():
+    setup((4, 20))
+    hypervisor.Hypervisor(xen)
+    m = abi.MODULE
+    assert abi.DI_CPU_TIME == m.xen_domctl_getdomaininfo['cpu_time'] & 0x1ffff
+    assert abi.DOMCTL_PAYLOAD == m.xen_domctl['u'][0] & 0x1ffff
+    assert abi.SYSCTL_SIZE == m.SIZE['xen_sysctl']
+    assert abi.DOMCTL_pausedomain == m.CONST['XEN_DOMCTL_pausedomain']
+    assert abi.ERRNO_NAMES[abi.EACCES] == 'EACCES'
+
+
+def test_descriptors_work_with_uctypes():
+    try:
+        import uctypes
+    except ImportError:
+        return   # CPython and the CORE unix build have no uctypes; the image has
+    setup((4, 20))
+    hypervisor.Hypervisor(xen)
+    buf = bytearray(abi.DI_SIZE['x86_64'])
+    struct.pack_into('<HHI', buf, 0, 7, 0, abi.DOMINF_paused)
+    struct.pack_into('<Q', buf, abi.DI_CPU_TIME, 123456789)
+    s = uctypes.struct(uctypes.addressof(buf), abi.MODULE.xen_domctl_getdomaininfo,
+                       uctypes.LITTLE_ENDIAN)
+    assert s.domain == 7 and s.flags == abi.DOMINF_paused and s.cpu_time == 123456789
+    assert s.arch_config.emulation_flags == 0
+
+
+def test_denial_on_a_generated_release_is_named_a_denial():
+    st = setup((4, 20))
+    st.flask_deny = True
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert len(msgs) == 2
+    assert msgs[0].startswith('stubmon: every sysctl interface version (0x13..0x17) was refused '
+                              'with EACCES, even 0x15 of xen 4.20\'s own headers: this is a denial')
+    assert 'not an unknown release' in msgs[0] and 'FLASK' in msgs[0]
+    assert 'even 0x17 of xen 4.20\'s own headers' in msgs[1]
