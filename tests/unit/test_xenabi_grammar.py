@@ -52,7 +52,11 @@ MAIN = r'''
 #define FRAG_FLAG (1U<<_FRAG_FLAG)
 #define _FRAG_FLAG 3
 #define NR_THINGS (2 * 4)
+#define FRAG_NONE (~0U)
+#define FRAG_NONE64 (~0UL)
+#define FRAG_NEG (-1)
 
+static int prototype_only(void);
 static inline int helper(void *h)
 {
     struct { int x; } *p = h;   /* code, not layout */
@@ -161,10 +165,13 @@ def test_fragment_layout(arch, tmp_path):
     # skipped, not parsed: the inline function, the function-like macro
     # with a body, the #include outside the followed set
     assert pp.skipped_includes == [('xen/main.h:4', 'not_followed.h')]
+    assert 'domid_t' in unit.typedefs   # parsing resumed after the prototype and the body
     assert 'set_handle' in pp.macros and 'helper' not in unit.typedefs
     # constants: integer #defines (with casts, shifts, later macros), not strings
     assert pp.constant('FRAG_FLAG') == 8 and pp.constant('NR_THINGS') == 8
     assert pp.constant('STR_CONST') is None
+    assert pp.constant('FRAG_NONE') == 0xffffffff and pp.constant('FRAG_NONE64') == (1 << 64) - 1
+    assert pp.constant('FRAG_NEG') == -1
     assert unit.enum_values == {'FRAG_A': 0, 'FRAG_B': 5, 'FRAG_C': 6}
     # and the whole of it agrees with gcc for this arch
     compare_with_gcc(inc, arch, lay, f, tmp_path)

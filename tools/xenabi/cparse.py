@@ -466,7 +466,8 @@ def evaluate(text, unit=None):
 
 def skip_functions(lines):
     """Blanks `static inline` function definitions (bodies are code, not
-    layout): from the line starting with `static` to its closing brace."""
+    layout): from the line starting with `static` to its closing brace, or
+    to its `;` for a prototype."""
     out = []
     depth = None
     for line in lines:
@@ -479,8 +480,8 @@ def skip_functions(lines):
         depth += line.count('{') - line.count('}')
         seen = seen or '{' in line
         out.append('')
-        if seen and depth <= 0:
-            depth = None
+        if (seen and depth <= 0) or (not seen and line.rstrip().endswith(';')):
+            depth = None   # end of the body, or a prototype without one
     return out
 
 

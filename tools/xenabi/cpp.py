@@ -354,9 +354,15 @@ class Preprocessor:
             return None
         toks = self.expand([Tok(name, 'id')], name)
         try:
-            return evaluate(strip_casts(toks))
+            v = evaluate(strip_casts(toks))
         except CppError:
             return None
+        if v < 0:
+            # ~0U and the like: unsigned (int, or long with an L) in C
+            sufs = [t.text.lower().lstrip('0123456789abcdefx') for t in toks if t.kind == 'num']
+            if any('u' in x for x in sufs):
+                v &= (1 << (64 if any('l' in x for x in sufs) else 32)) - 1
+        return v
 
 
 INT_TYPES = {'int', 'unsigned', 'signed', 'long', 'short', 'char', 'uint8_t', 'uint16_t',
