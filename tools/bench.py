@@ -96,6 +96,10 @@ def main():
             r = measure(opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {}))
             if r:
                 report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
+    if opts.board == "x86_64":   # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
+        sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
+        import xlbench
+        xlbench.main()
 
 
 def report(setup, interval, r):

@@ -127,6 +127,13 @@ def run(cmd, timeout, echo=None, log=None, until=None):
     return res
 
 
+def ended(line):
+    """The scenario is over: dom0 said so, or Xen or Linux panicked (with
+    noreboot QEMU would wait for the timeout)."""
+    return (line.startswith("dom0: scenario exit ") or "Manual reset required" in line
+            or "Kernel panic - not syncing" in line)
+
+
 def scenario(script, files, flask=False, timeout=240, echo=None, log=None, policy_modules=None,
              dom0_mem_mib=DOM0_MEM_MIB):
     """Boot, run `script` (shell text) in dom0 with `files` ({dom0 path:
@@ -151,8 +158,7 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
             xen = os.path.join(DEPS, "xen-%s-amd64" % XEN)
             policy = None
         cmd = qemu_command(xen, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
-        res = run(cmd, timeout, echo=echo, log=log,
-                  until=lambda l: l.startswith("dom0: scenario exit "))
+        res = run(cmd, timeout, echo=echo, log=log, until=ended)
         res.scenario_exit = None
         for line in reversed(res.lines):
             if line.startswith("dom0: scenario exit "):

@@ -1,0 +1,32 @@
+# make bench: xl create -> first table (FLASK, labelled), the smallest
+# memory= the monitor lists domains in, and what the dom0 Linux doing the same
+# job with `xl list` uses.
+. /payload/lib.sh
+for i in 1 2; do
+    printf 'name="work%s"\ntype="pv"\nkernel="/usr/local/lib/stubmon/stubmon.elf"\nmemory=8\nvcpus=1\nextra="role=guest run=3600 end=stay"\n' $i > /tmp/work$i.cfg
+    xl create -q /tmp/work$i.cfg >/dev/null 2>&1
+done
+for run in 1 2 3 4 5; do
+    log=/var/log/xen/console/guest-sm$run.log
+    t0=$(now_ms)
+    xl create -q /etc/xen/stubmon.cfg "name=\"sm$run\"" 'extra="interval=2 console=ring"' >/dev/null 2>&1
+    t1=$(now_ms)
+    wait_log $log '^stubmon poll 1 end' 20 >/dev/null
+    echo "bench: create_ms=$((t1 - t0)) first_table_ms=$(( $(now_ms) - t0 ))"
+    xl destroy sm$run
+done
+for mem in 2 3 4 5 6; do
+    log=/var/log/xen/console/guest-mem$mem.log
+    if xl create -q /etc/xen/stubmon.cfg "name=\"mem$mem\"" "memory=$mem" 'extra="interval=1 console=ring"' >/tmp/out 2>&1 &&
+        wait_log $log '^stubmon poll 2 end' 8 >/dev/null && grep -q ' 4 domains' $log; then
+        echo "bench: memory=$mem ok $(xl list mem$mem | tail -1)"
+        xl destroy mem$mem
+        break
+    else
+        echo "bench: memory=$mem fails: $(tail -c 300 /tmp/out | tr '\n' ' ') $(tail -c 300 $log 2>/dev/null | tr '\n' ' ')"
+    fi
+    xl destroy mem$mem 2>/dev/null
+done
+xl list >/dev/null
+echo "bench: dom0 $(xl list 0 | tail -1)"
+awk '/^MemTotal|^MemFree|^MemAvailable|^Buffers|^Cached|^Shmem:|^Slab/ {printf "bench: dom0 meminfo %s %s kB\n", $1, $2}' /proc/meminfo
