@@ -49,9 +49,14 @@ test: $(DEPS_STAMP)
 	$(MAKE) $(XENABI_STAMP)
 	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
 
-bench: image
+# Every board unless BOARD= is given on the command line.
+BENCH_BOARDS ?= $(if $(filter command line,$(origin BOARD)),$(BOARD),x86_64 arm64)
+bench: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
-	$(VENV)/bin/python tools/bench.py --board $(BOARD)
+	@for b in $(BENCH_BOARDS); do \
+		$(MAKE) -s -C port-xen BOARD=$$b -j2 >/dev/null && \
+		$(VENV)/bin/python tools/bench.py --board $$b || exit 1; \
+	done
 
 clean:
 	rm -rf build
