@@ -113,9 +113,9 @@ def test_pause_and_unpause_are_events_right_after(run):
             i += 1
         assert want[0] in block, (said, block)
     polls = consolelog.polls(run.lines)
-    assert polls[1].row(3)["State"] == "-b----"
+    assert polls[1].row(3)["State"][2] == "-"
     assert polls[2].row(3)["State"][2] == "p" and polls[3].row(3)["State"][2] == "p"
-    assert polls[4].row(3)["State"] == "-b----"
+    assert polls[4].row(3)["State"][2] == "-"
     # the event's stamp is the time of the pause: between polls 2 and 3
     assert polls[1].uptime_ds * 100000 - 100000 <= paused[0][0] <= polls[2].uptime_ds * 100000 + 100000
 
@@ -139,13 +139,15 @@ def test_monitor_blocks_between_polls(run):
 
 
 def test_clock_agrees_with_xen_console_stamps(run):
-    """Each guest's own hello time (its calibrated Xen clock) is at most a
-    few ms behind Xen's stamp of that very line, and never ahead."""
+    """Each guest's own hello/bye time (its calibrated Xen clock) is never
+    ahead of Xen's stamp of that very line, and behind it only by the time
+    the line takes to reach Xen (milliseconds; up to 1 s allowed for a
+    vCPU preempted in between on a loaded machine)."""
     for t, domid, text in consolelog.stamped_lines(run.lines):
         m = re.match(r"^stubmon guest: (?:hello|bye) at (\d+)\.(\d{3})s", text)
         if m and t is not None:
             own = int(m.group(1)) * 1000000 + int(m.group(2)) * 1000
-            assert -50000 <= t - own <= 200000 + 1000, (domid, t, own, text)
+            assert -50000 <= t - own <= 1000000, (domid, t, own, text)
 
 
 def test_exit_line_is_the_exit_code():
