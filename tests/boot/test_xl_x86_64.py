@@ -215,3 +215,21 @@ def test_flask_denies_what_the_module_does_not_grant(flask):
     work1 = [r for r in listed.values() if r["name"] == "work1"][0]
     assert "p" not in work1["State"]
     assert not any("stubmon: paused 1" in l for l in log)
+
+
+def test_policy_module_grants_only_what_the_monitor_uses():
+    """policy/stubmon.te: stubmon_t's own rights are getdomaininfo on the
+    domains and on domxen_t, and writeconsole; nothing else (dom0's rights
+    over it come from the stock interfaces create/manage_domain)."""
+    with open(os.path.join(boot.REPO, "policy", "stubmon.te")) as f:
+        rules = [l.split("#")[0].strip() for l in f]
+    allows = sorted(r for r in rules if r.startswith("allow "))
+    assert allows == [
+        "allow stubmon_t domain_type:domain getdomaininfo;",
+        "allow stubmon_t domxen_t:domain getdomaininfo;",
+        "allow stubmon_t xen_t:xen writeconsole;",
+    ]
+    macros = sorted(r.split("(")[0] + "(" + r.split("(")[1] for r in rules if "(" in r and not r.startswith("allow"))
+    assert macros == ["create_domain(dom0_t, stubmon_t)", "declare_domain(stubmon_t)",
+                      "domain_comms(dom0_t, stubmon_t)", "domain_self_comms(stubmon_t)",
+                      "manage_domain(dom0_t, stubmon_t)"]
