@@ -5,6 +5,7 @@
 # matching reason). Times are Xen's uptime, as in Xen's console stamps.
 import abi
 import events
+from options import seconds_text
 
 REASONS = {'poweroff': abi.SHUTDOWN_poweroff, 'reboot': abi.SHUTDOWN_reboot,
            'crash': abi.SHUTDOWN_crash}
@@ -14,7 +15,6 @@ FAR = 1 << 62   # "never" for a deadline, still a positive s64 for Xen
 def run(xen, opts, say=print, forever=True):
     """Never returns on a real Xen. With forever=False (unit tests) a guest
     told to stay returns after its first long sleep."""
-    from options import seconds_text
     start = xen.time_ns()
     say('stubmon guest: hello at %ss, running %ss then %s'
         % (events.stamp(start), seconds_text(opts.run_ms), opts.end))
