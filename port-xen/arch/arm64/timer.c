@@ -6,6 +6,7 @@
 // switched in). The estimate can only be early, never late, so the best
 // is the largest seen: it is refined after every block.
 #include "arch.h"
+#include "console.h"
 #include "hypercall.h"
 #include "arm64.h"
 
@@ -58,6 +59,12 @@ void arm64_clock_init(void) {
     area.addr.p = 0;
     area.addr.v = (struct vcpu_runstate_info *)&runstate;
     have_runstate = HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &area) == 0;
+    if (!have_runstate) {
+        // Never seen on 4.17/4.20; without it deadlines would be off by
+        // the time between Xen's boot and this domain's creation.
+        static const char warn[] = "stubmon: no runstate area: the clock is uncalibrated\n";
+        console_write(warn, sizeof(warn) - 1);
+    }
     // A few zero-length blocks: each wake has Xen stamp state_entry_time.
     for (int i = 0; i < 4; i++) {
         struct sched_poll poll = { .nr_ports = 0, .timeout = 1 };
