@@ -28,6 +28,18 @@ class HypercallError(Exception):
         return '%s failed: %s' % (self.args[0], self.errno_name())
 
 
+class DomainsHidden(HypercallError):
+    """getdomaininfolist answered but listed no domain, not even the caller:
+    the XSM/FLASK policy filtered every one out (Xen before XSA-499 filters
+    the list where later releases refuse it with EACCES). args: (op, 0)."""
+
+    def errno_name(self):
+        return 'none visible'
+
+    def __str__(self):
+        return '%s listed no domains, not even this one' % self.args[0]
+
+
 # What an errno means to someone running stubmon, per operation where it
 # differs. Keys: (op, errno) first, then errno alone.
 _LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FLASK '
@@ -36,6 +48,11 @@ _LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FL
                 '(boards/x86_64/stubmon.cfg), or run it as dom0; see README')
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
+    ('getdomaininfolist', 0): 'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
+                              'list instead of refusing it): give this domain\'s label '
+                              'getdomaininfo on domains and domxen_t, e.g. '
+                              'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
+                              'see README',
     ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
                                        'sysctl interface version): give this domain\'s label '
                                        'getdomaininfo on domains and domxen_t, see README',
@@ -242,6 +259,8 @@ class Hypervisor:
             if nxt <= first:   # no progress: stop rather than loop forever
                 break
             first = nxt
+        if not doms:   # there is always at least this domain: a policy hid them
+            raise DomainsHidden('getdomaininfolist', 0)
         return doms
 
     def get_domain(self, domid):

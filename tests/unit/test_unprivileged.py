@@ -52,3 +52,20 @@ def test_flask_denial_names_eacces():
     status = [l for l in lines if 'domains not listed' in l]
     assert len(status) == 2 and '(EACCES, see above)' in status[0]
     assert how == ('qemu_exit', 0)
+
+
+def test_policy_hiding_every_domain_is_said_not_shown_as_empty_tables():
+    """FLASK before XSA-499 (e.g. 4.17.5) answers getdomaininfolist from an
+    unprivileged label with 0 domains instead of EACCES: never print an
+    empty table as if no domain existed."""
+    def setup(st):
+        st.domains.clear()
+    lines, how, st = run('count=3 interval=1 exit=qemu', setup)
+    diag = [l for l in lines if 'getdomaininfolist listed no domains' in l]
+    assert len(diag) == 1, lines
+    assert diag[0].startswith('stubmon: getdomaininfolist listed no domains, not even this one '
+                              '(the XSM/FLASK policy hides them')
+    assert "seclabel='system_u:system_r:stubmon_t'" in diag[0]
+    status = [l for l in lines if 'domains not listed (none visible, see above)' in l]
+    assert len(status) == 3
+    assert not [l for l in lines if l.endswith(' 0 domains')]
