@@ -99,6 +99,12 @@ def _apply(release, arch):
     for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
         g['GDIL_' + f.upper()] = off(gl, f)
     g['GDIL_SIZE'] = size['xen_sysctl_getdomaininfolist']
+    pi = m.xen_sysctl_physinfo
+    for f in ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id', 'nr_nodes',
+              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
+              'outstanding_pages'):
+        g['PI_' + f.upper()] = off(pi, f)
+    g['PI_SIZE'] = size['xen_sysctl_physinfo']
     di = m.xen_domctl_getdomaininfo
     for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
               'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus',

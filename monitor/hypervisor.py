@@ -56,6 +56,11 @@ _HINTS = {
     ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
                                        'sysctl interface version): give this domain\'s label '
                                        'getdomaininfo on domains and domxen_t, see README',
+    ('physinfo', abi.EPERM): 'this domain may not read the host\'s CPUs and memory: the '
+                             'host lines are left out; run as dom0 or give its FLASK label '
+                             'physinfo (policy/stubmon.te)',
+    ('physinfo', abi.EACCES): 'denied by the XSM/FLASK policy: the host lines are left out; '
+                              'give this domain\'s label `xen physinfo` (policy/stubmon.te)',
     ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
                                   'run stubmon as dom0 or give its FLASK label getdomaininfo',
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
@@ -90,6 +95,42 @@ def explain(err):
     if hint:
         line += ' (%s)' % hint
     return line
+
+
+class PhysInfo:
+    """The host's CPUs and memory from XEN_SYSCTL_physinfo. Memory in
+    pages of 4 KiB (Xen's page size on x86_64 and arm64); *_kib and
+    cpu_mhz are derived (integer math)."""
+    FIELDS = ('nr_cpus', 'max_cpu_id', 'threads_per_core', 'cores_per_socket', 'nr_nodes',
+              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
+              'outstanding_pages')
+
+    def __init__(self, buf, p):
+        u32 = lambda o: struct.unpack_from('<I', buf, p + o)[0]
+        u64 = lambda o: struct.unpack_from('<Q', buf, p + o)[0]
+        self.nr_cpus = u32(abi.PI_NR_CPUS)
+        self.max_cpu_id = u32(abi.PI_MAX_CPU_ID)
+        self.threads_per_core = u32(abi.PI_THREADS_PER_CORE)
+        self.cores_per_socket = u32(abi.PI_CORES_PER_SOCKET)
+        self.nr_nodes = u32(abi.PI_NR_NODES)
+        self.cpu_khz = u32(abi.PI_CPU_KHZ)
+        self.capabilities = u32(abi.PI_CAPABILITIES)
+        self.total_pages = u64(abi.PI_TOTAL_PAGES)
+        self.free_pages = u64(abi.PI_FREE_PAGES)
+        self.scrub_pages = u64(abi.PI_SCRUB_PAGES)
+        self.outstanding_pages = u64(abi.PI_OUTSTANDING_PAGES)
+        self.cpu_mhz = self.cpu_khz // 1000
+        self.total_kib = self.total_pages * 4
+        self.free_kib = self.free_pages * 4
+
+    def as_dict(self):
+        d = {}
+        for f in self.FIELDS:
+            d[f] = getattr(self, f)
+        d['cpu_mhz'] = self.cpu_mhz
+        d['total_kib'] = self.total_kib
+        d['free_kib'] = self.free_kib
+        return d
 
 
 class Hypervisor:
@@ -262,6 +303,22 @@ class Hypervisor:
         if not doms:   # there is always at least this domain: a policy hid them
             raise DomainsHidden('getdomaininfolist', 0)
         return doms
+
+    def physinfo(self):
+        """XEN_SYSCTL_physinfo: the host, as xentop's header shows it. A
+        PhysInfo (nr_cpus, cpu_khz, cpu_mhz, total_pages, free_pages, ...);
+        raises HypercallError('physinfo', errno) when refused (a domU
+        without the FLASK permission `xen physinfo`)."""
+        if self.sysctl_version is None:
+            raise HypercallError('physinfo', abi.EACCES)
+        b = self._sysctl
+        for i in range(len(b)):
+            b[i] = 0
+        struct.pack_into('<II', b, 0, abi.SYSCTL_physinfo, self.sysctl_version)
+        rc = self.xen.sysctl(b)
+        if rc < 0:
+            raise HypercallError('physinfo', -rc)
+        return PhysInfo(b, abi.SYSCTL_PAYLOAD)
 
     def get_domain(self, domid):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getdomaininfo, domid)

@@ -187,6 +187,8 @@ def facade_expectations(arch):
         ('offsetof(struct xen_sysctl, interface_version)', abi.SYSCTL_VERSION),
         ('offsetof(struct xen_sysctl, u)', abi.SYSCTL_PAYLOAD),
         ('XEN_SYSCTL_getdomaininfolist', abi.SYSCTL_getdomaininfolist),
+        ('XEN_SYSCTL_physinfo', abi.SYSCTL_physinfo),
+        ('sizeof(struct xen_sysctl_physinfo)', abi.PI_SIZE),
         ('sizeof(struct xen_domctl)', abi.DOMCTL_SIZE),
         ('offsetof(struct xen_domctl, cmd)', abi.DOMCTL_CMD),
         ('offsetof(struct xen_domctl, interface_version)', abi.DOMCTL_VERSION),
@@ -216,6 +218,10 @@ def facade_expectations(arch):
     ]
     for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
         e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), getattr(abi, 'GDIL_' + f.upper())))
+    for f in ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id', 'nr_nodes',
+              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
+              'outstanding_pages'):
+        e.append(('%s(struct xen_sysctl_physinfo, %s)' % (o, f), getattr(abi, 'PI_' + f.upper())))
     for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
               'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus', 'max_vcpu_id',
               'ssidref', 'handle', 'cpupool', 'gpaddr_bits'):

@@ -195,3 +195,35 @@ def test_create_denied():
 def test_createdomain_layout_by_version():
     assert hypervisor.abi.createdomain_layout(4, 17)['altp2m_opts'] is None
     assert hypervisor.abi.createdomain_layout(4, 20)['altp2m_opts'] == 48
+
+
+def test_physinfo():
+    for version in ((4, 17), (4, 20)):
+        st = xen.reset(version=version)
+        st.physinfo['nr_cpus'] = 4
+        st.physinfo['cpu_khz'] = 2399999
+        st.physinfo['free_pages'] = 1000
+        pi = hyp().physinfo()
+        assert pi.nr_cpus == 4
+        assert pi.cpu_khz == 2399999 and pi.cpu_mhz == 2399
+        assert pi.total_pages == 262144 and pi.total_kib == 1048576
+        assert pi.free_pages == 1000 and pi.free_kib == 4000
+        assert pi.threads_per_core == 1 and pi.cores_per_socket == 2 and pi.nr_nodes == 1
+        d = pi.as_dict()
+        assert d['nr_cpus'] == 4 and d['cpu_mhz'] == 2399 and d['total_kib'] == 1048576
+        assert ('sysctl', 3, st.sysctl_version) in st.calls
+
+
+def test_physinfo_refused():
+    for errno, name in ((1, 'EPERM'), (13, 'EACCES')):
+        st = xen.reset()
+        h = hyp()
+        st.fail['physinfo'] = errno
+        try:
+            h.physinfo()
+            raise AssertionError('no error')
+        except hypervisor.HypercallError as e:
+            assert e.op() == 'physinfo' and e.errno() == errno
+            line = hypervisor.explain(e)
+            assert line.startswith('stubmon: physinfo failed: %s (' % name)
+            assert 'physinfo' in line[30:]

@@ -39,6 +39,7 @@ BASE_DEFINES = {'__GNUC__': '12', '__STDC_VERSION__': '201112L', '__XEN_TOOLS__'
 STRUCTS = [
     ('xen_sysctl', ('u',)),
     ('xen_sysctl_getdomaininfolist', ()),
+    ('xen_sysctl_physinfo', ()),
     ('xen_domctl', ('u',)),
     ('xen_domctl_getdomaininfo', ()),
     ('xen_domctl_createdomain', ()),

@@ -56,6 +56,11 @@ class State:
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
         self.created = []          # parsed createdomain payloads, first 8 only
+        # XEN_SYSCTL_physinfo: a 2-CPU, 2.4 GHz host with 1 GiB (262144 pages)
+        self.physinfo = {'threads_per_core': 1, 'cores_per_socket': 2, 'nr_cpus': 2,
+                         'max_cpu_id': 1, 'nr_nodes': 1, 'cpu_khz': 2400000,
+                         'capabilities': 3, 'total_pages': 262144, 'free_pages': 131072,
+                         'scrub_pages': 0, 'outstanding_pages': 0}
         # (both capped: a 1000-domain test must fit MicroPython's heap)
 
 
@@ -198,6 +203,8 @@ def sysctl(buf):
     _count(('sysctl', cmd, version))
     if st.flask_deny or version != st.sysctl_version:
         return -13
+    if cmd == 3:
+        return _physinfo(buf)
     if cmd != 6:
         return -38
     if 'getdomaininfolist' in st.fail:
@@ -217,6 +224,21 @@ def sysctl(buf):
             _record(out, n * size, st.domains[domid])
             n += 1
     struct.pack_into('<I', buf, 24, n)
+    return 0
+
+
+def _physinfo(buf):
+    # struct xen_sysctl_physinfo at u (offset 8), from sysctl.h (4.17 = 4.20)
+    if 'physinfo' in st.fail:
+        return -st.fail['physinfo']
+    pi = st.physinfo
+    for i in range(8, len(buf)):
+        buf[i] = 0
+    struct.pack_into('<IIIIIIII', buf, 8, pi['threads_per_core'], pi['cores_per_socket'],
+                     pi['nr_cpus'], pi['max_cpu_id'], pi['nr_nodes'], pi['nr_nodes'] - 1,
+                     pi['cpu_khz'], pi['capabilities'])
+    struct.pack_into('<QQQQ', buf, 8 + 40, pi['total_pages'], pi['free_pages'],
+                     pi['scrub_pages'], pi['outstanding_pages'])
     return 0
 
 
