@@ -18,10 +18,17 @@ ARGS ?= interval=1 count=7 pause=3:2:4 exit=qemu
 endif
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
+# A script of your own instead of the monitor (README: Your own script):
+# make EXAMPLE=watchdog builds examples/watchdog into build/$(BOARD)-watchdog;
+# APP=dir takes any directory holding a manifest.py.
+APP ?= $(if $(EXAMPLE),examples/$(EXAMPLE))
+ifneq ($(APP),)
+ARGS ?= interval=1 count=6 demo=2 stuck=3 exit=qemu
+endif
 
 DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
-IMAGE := build/$(BOARD)/stubmon.elf
+IMAGE := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))/stubmon.elf
 
 .PHONY: all image deps run test bench clean distclean xenabi FORCE
 
@@ -37,12 +44,12 @@ xenabi: $(DEPS_STAMP)
 	$(MAKE) $(XENABI_STAMP)
 
 image: $(DEPS_STAMP)
-	$(MAKE) -C port-xen BOARD=$(BOARD) -j2
+	$(MAKE) -C port-xen BOARD=$(BOARD) $(if $(APP),APP=$(abspath $(APP))) -j2
 
 $(IMAGE): image
 
 run: image
-	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) --timeout 3600 -- $(ARGS)
+	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) $(if $(APP),--image $(IMAGE)) --timeout 3600 -- $(ARGS)
 
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)

@@ -70,7 +70,10 @@ class Monitor:
         say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
         if self.opts.demo:
             self.create_demo()
-        self.loop()
+        if self.opts.repl:
+            self.repl()
+        else:
+            self.loop()
         if self.demo_ids and self.opts.demo_keep:
             self.destroy_demo()   # count ran out before demo_keep
 
@@ -155,6 +158,22 @@ class Monitor:
             if deadline <= now:
                 deadline += ((now - deadline) // step + 1) * step
             self.sleep(deadline)
+
+    def repl(self):
+        """repl=1: one table, then MicroPython's REPL on the console in
+        place of the poll loop (nothing polls while it waits for input);
+        Ctrl-D on an empty line leaves it and the run ends as exit= says."""
+        import stubmon
+        stubmon.use(self.hyp)
+        self.poll(1)
+        self.say('stubmon: repl: the poll loop is off; try stubmon.domains(), '
+                 'stubmon.physinfo(), xen.time_ns(); Ctrl-D ends the run')
+        ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
+        if not self.xen.repl(ns):
+            self.say('stubmon: repl: this domain has no console input; polling instead')
+            self.loop()
+            return
+        self.say('stubmon: repl: ended')
 
     def sleep(self, deadline):
         # An early wake (VIRQ_DOM_EXC: a domain changed state) means: list

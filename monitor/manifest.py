@@ -3,7 +3,7 @@
 # port's Makefile can pass FROZEN_MANIFEST=<repo>/monitor/manifest.py.
 # main.py is frozen as module `main`: the image runs it at boot.
 for name in ('abi', 'options', 'domain', 'cpuload', 'table', 'hypervisor', 'events', 'guest',
-             'app', 'main'):
+             'stubmon', 'app', 'main'):
     module(name + '.py')
 # The hypercall layouts generated from Xen's headers for this image's arch
 # (tools/xenabi; port-xen/Makefile passes XENABI_DIR=build/xenabi/<arch>).

@@ -5,7 +5,7 @@
 
 # Every key, as the one-line hint for an unknown one lists them.
 KNOWN = ('console', 'count', 'demo', 'demo_keep', 'demo_mem', 'end', 'exit', 'interval',
-         'pause', 'role', 'run', 'stats')
+         'pause', 'repl', 'role', 'run', 'stats')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -36,6 +36,7 @@ class Options:
         self.run_ms = 3000        # guest: how long it runs before it ends
         self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
         self.pause = None         # test: (domid, after poll A, unpause after poll B or 0)
+        self.repl = 0             # 1: one table, then a REPL on the console instead of polling
 
 
 def seconds_text(ms):
@@ -162,6 +163,11 @@ def _set(opts, key, value):
         if v is None:
             return ('want 0 or 1', str(opts.stats))
         opts.stats = v
+    elif key == 'repl':
+        v = parse_int(value, 0, 1)
+        if v is None:
+            return ('want 0 or 1', str(opts.repl))
+        opts.repl = v
     elif key == 'exit':
         if value not in EXITS:
             return ('want shutdown or qemu', opts.exit)

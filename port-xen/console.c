@@ -130,3 +130,13 @@ bool console_use(unsigned int wanted) {
 unsigned long console_dropped(void) {
     return dropped;
 }
+
+bool console_ring_get(struct xencons_interface **r, evtchn_port_t *p) {
+    if (!ring && !arch_console_ring(&ring, &ring_port)) {
+        return false;
+    }
+    clock_mask_port(ring_port);
+    *r = ring;
+    *p = ring_port;
+    return true;
+}

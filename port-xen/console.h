@@ -19,4 +19,8 @@ unsigned int console_channels(void);
 bool console_use(unsigned int channels);
 // Bytes the PV console ring had no room for (xenconsoled not draining).
 unsigned long console_dropped(void);
+// The PV console ring and its event channel (masked), if this domain has
+// one; console_input.c reads its input half.
+#include "xen_public.h"
+bool console_ring_get(struct xencons_interface **ring, evtchn_port_t *port);
 #endif

@@ -163,6 +163,9 @@ static mp_obj_t xen_has_dom_exc(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_has_dom_exc_obj, xen_has_dom_exc);
 
+// xen.repl(namespace) is in repl.c.
+extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
+
 static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_xen) },
     { MP_ROM_QSTR(MP_QSTR_platform), MP_ROM_PTR(&xen_platform_obj) },
@@ -181,6 +184,7 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_channels), MP_ROM_PTR(&xen_console_channels_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
+    { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
 

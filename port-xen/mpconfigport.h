@@ -3,10 +3,12 @@
 
 #define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_BASIC_FEATURES)
 
-// Compiler kept: a REPL on the Xen console is planned and costs little.
+// Compiler kept: the REPL (repl=1, port-xen/repl.c) compiles what is typed.
 #define MICROPY_ENABLE_COMPILER             (1)
 #define MICROPY_ENABLE_GC                   (1)
-#define MICROPY_HELPER_REPL                 (0)
+#define MICROPY_HELPER_REPL                 (1)
+#define MICROPY_REPL_AUTO_INDENT            (0)
+#define MICROPY_REPL_EMACS_KEYS             (0)
 #define MICROPY_ENABLE_EXTERNAL_IMPORT      (1)
 #define MICROPY_ALLOC_PATH_MAX              (128)
 #define MICROPY_ERROR_REPORTING             (MICROPY_ERROR_REPORTING_NORMAL)

@@ -10,8 +10,10 @@ _top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XENABI_DIRS = [os.path.join(_top, 'build', 'xenabi', _a) for _a in ('x86_64', 'aarch64')]
 if os.path.isdir(os.path.join(_top, '.deps', 'pkg')):
     subprocess.run(['make', '-s', '-C', _top, os.path.join(_top, 'build', 'xenabi', 'stamp')], check=True)
-for _p in XENABI_DIRS + [os.path.join(_top, 'tests', 'unit', 'fake'), os.path.join(_top, 'monitor'),
-                         os.path.join(_top, 'tests', 'unit')]:
+# The example scripts (examples/*/) import as watchdog, csvlog.
+EXAMPLE_DIRS = [os.path.join(_top, 'examples', _e) for _e in ('watchdog', 'csvlog')]
+for _p in XENABI_DIRS + EXAMPLE_DIRS + [os.path.join(_top, 'tests', 'unit', 'fake'),
+                                        os.path.join(_top, 'monitor'), os.path.join(_top, 'tests', 'unit')]:
     if _p not in sys.path:
         sys.path.insert(0, _p)
 

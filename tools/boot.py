@@ -66,15 +66,27 @@ class Result:
         return "\n".join(self.lines)
 
 
-def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None, **board_opts):
+def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None, image=None,
+         send=None, **board_opts):
     """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it).
     `until(line)`: stop QEMU as soon as it returns true for a console line
-    (for runs that would go on forever); `stopped` then says so."""
+    (for runs that would go on forever); `stopped` then says so.
+    `image`: another image than the board's build/<board> one (a script's).
+    `send(text, partial)`: typing on the serial console (the REPL); called
+    for each console line (partial False) and for the unfinished rest after
+    each read (partial True, e.g. a prompt); bytes it returns go to QEMU's
+    stdin, i.e. the serial line. Without it stdin is /dev/null."""
     mod = load_board(board)
-    cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image_path(board), args, **board_opts)
+    cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image or image_path(board), args,
+                           **board_opts)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def typed(data):
+        if data:
+            proc.stdin.write(data)
+            proc.stdin.flush()
     lines = []
     timed_out = stopped = False
     logf = open(log, "w") if log else None
@@ -104,6 +116,10 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
                     logf.write(line + "\n")
                 if until and until(line):
                     stopped = True
+                if send:
+                    typed(send(line, False))
+            if send and buf:
+                typed(send(buf.decode("utf-8", "replace"), True))
             if stopped:
                 break
         if buf:
@@ -127,6 +143,7 @@ def main():
     ap.add_argument("--mode", help="how the board boots the image, e.g. pv or pvh for x86_64")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")
+    ap.add_argument("--image", help="the image to boot (default: build/BOARD's)")
     ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
     opts = ap.parse_args()
     mod = load_board(opts.board)
@@ -142,7 +159,7 @@ def main():
         board_opts["mode"] = opts.mode
     try:
         res = boot(opts.board, opts.xen, " ".join(opts.args), timeout=opts.timeout,
-                   echo=lambda l: print(l, flush=True), log=opts.log, **board_opts)
+                   echo=lambda l: print(l, flush=True), log=opts.log, image=opts.image, **board_opts)
     except KeyboardInterrupt:
         print("\nboot: interrupted", file=sys.stderr)
         return 130

@@ -46,7 +46,8 @@ def test_unit_tests_pass_under_micropython(build):
     env['MICROPYPATH'] = os.pathsep.join([os.path.join(TOP, 'monitor'),
                                           os.path.join(HERE, 'fake'), HERE] +
                                          [os.path.join(TOP, 'build', 'xenabi', a)
-                                          for a in ('x86_64', 'aarch64')])
+                                          for a in ('x86_64', 'aarch64')] +
+                                         [os.path.join(TOP, 'examples', e) for e in ('watchdog', 'csvlog')])
     mods = portable_modules()
     r = subprocess.run([exe, '-X', 'heapsize=8M', os.path.join(HERE, 'mprun.py')] + mods,
                        env=env, capture_output=True, text=True, timeout=300)

@@ -56,6 +56,9 @@ class State:
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
         self.created = []          # parsed createdomain payloads, first 8 only
+        self.repl_input = None     # repl(): None = no console input; else lines exec'd in ns
+        self.repl_calls = 0
+        self.repl_output = []      # repr() of each expression's value
         # XEN_SYSCTL_physinfo: a 2-CPU, 2.4 GHz host with 1 GiB (262144 pages)
         self.physinfo = {'threads_per_core': 1, 'cores_per_socket': 2, 'nr_cpus': 2,
                          'max_cpu_id': 1, 'nr_nodes': 1, 'cpu_khz': 2400000,
@@ -167,6 +170,23 @@ def xen_version(cmd, buf=None):
             buf[i] = e[i]
         return 0
     return -38
+
+
+def repl(ns):
+    """The REPL (port-xen/repl.c): runs st.repl_input's lines in `ns` as if
+    typed, keeping each expression's value in st.repl_output; False if
+    there is no input."""
+    st.repl_calls += 1
+    if st.repl_input is None:
+        return False
+    for line in st.repl_input:
+        try:
+            v = eval(line, ns)
+            if v is not None:
+                st.repl_output.append(repr(v))
+        except SyntaxError:
+            exec(line, ns)
+    return True
 
 
 def shutdown(reason):

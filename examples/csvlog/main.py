@@ -1,0 +1,4 @@
+# Frozen as `main`: the image runs it at boot.
+import csvlog
+
+csvlog.main()

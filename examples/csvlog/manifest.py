@@ -1,0 +1,4 @@
+# make EXAMPLE=csvlog: the stubmon library plus this script as `main`.
+include('../lib_manifest.py')
+module('csvlog.py')
+module('main.py')

@@ -1,0 +1,222 @@
+# stubmon: the Python API of the image, for scripts of your own frozen in
+# place of the monitor (see examples/ and README "Your own script"), and for
+# the REPL (repl=1). Built on hypervisor.py, domain.py and events.py; the
+# hypercalls go through the image's `xen` C module (the unit tests' fake).
+#
+#   import stubmon
+#   for d in stubmon.domains():
+#       print(d.domid, d.state, d.mem_kib)
+#   stubmon.on_domain_change(lambda domid, old, new: print(domid, old, new))
+#   stubmon.sleep(5)        # callbacks run while it sleeps
+#
+# No floats in the image: times are integer ns/ms, memory integer KiB.
+from collections import namedtuple
+
+import xen
+
+import abi
+import domain as dommod
+import events
+import hypervisor as hv
+
+# One domain as domains() returns it.
+#   domid        int
+#   state        xl's six letters: 'r-----', '--p---', '---sc-' ...
+#   status       one word or two: 'running', 'blocked', 'paused',
+#                'shutdown (poweroff|reboot|suspend|watchdog|soft_reset)',
+#                'crashed', 'dying' (what on_domain_change reports)
+#   mem_kib      memory the domain has now, KiB
+#   max_mem_kib  its limit, KiB, or None when unlimited
+#   vcpus        online vCPUs
+#   cpu_ns       CPU time used so far, ns
+Info = namedtuple('Info', ('domid', 'state', 'status', 'mem_kib', 'max_mem_kib', 'vcpus', 'cpu_ns'))
+
+# A failed hypercall: str(e) is 'getdomaininfolist failed: EPERM',
+# explain(e) the line with what it means; e.errno_name(), e.op().
+Error = hv.HypercallError
+explain = hv.explain
+
+MAX_EARLY_WAKES = 1000   # domain events handled per sleep() before it gives up early
+
+_hyp = None
+_watchers = []
+_known = None   # {domid: status} at the last check, for on_domain_change
+
+
+def use(hyp):
+    """Start afresh on an already probed hypervisor.Hypervisor (the
+    monitor's), or with None probe anew on the next call; forgets the
+    callbacks."""
+    global _hyp, _known
+    _hyp = hyp
+    _known = None
+    del _watchers[:]
+
+
+def hypervisor():
+    """The hypervisor.Hypervisor behind every call, probed on first use
+    (what the probe had to say is printed once: layouts assumed, denials)."""
+    global _hyp
+    if _hyp is None:
+        h = hv.Hypervisor(xen)
+        for line in h.probe():
+            print(line)
+        _hyp = h
+    return _hyp
+
+
+def info(d):
+    """A domain.Domain (raw getdomaininfo record) as an Info."""
+    if dommod.max_pages_unlimited(d.max_pages):
+        max_kib = None
+    else:
+        max_kib = d.max_pages << 2
+    return Info(d.domid, dommod.state(d.flags), events.state_name(d.flags), d.tot_pages << 2,
+                max_kib, d.nr_online_vcpus, d.cpu_time)
+
+
+def domains():
+    """Every domain, in domid order, as a list of Info. Raises Error when
+    this domain may not list them (a plain domU: EPERM)."""
+    return [info(d) for d in hypervisor().list_domains()]
+
+
+def domain(domid):
+    """One domain's Info, or None if there is no such domain."""
+    try:
+        return info(hypervisor().get_domain(domid))
+    except Error as e:
+        if e.errno() == abi.ESRCH:
+            return None
+        raise
+
+
+def physinfo():
+    """The host's CPUs and memory: a hypervisor.PhysInfo (nr_cpus, cpu_mhz,
+    total_kib, free_kib, total_pages, free_pages, threads_per_core, ...;
+    as_dict() gives them all). Raises Error where refused (a plain domU)."""
+    return hypervisor().physinfo()
+
+
+def version():
+    """Xen's version as text, e.g. '4.20.5-pre'."""
+    return hypervisor().version_text()
+
+
+def uptime_ns():
+    """Xen system time: ns since the hypervisor booted."""
+    return xen.time_ns()
+
+
+def own_cpu_ns():
+    """CPU time this domain (the script) has used, ns."""
+    return xen.cpu_ns()
+
+
+# --- sleeping and domain change callbacks -----------------------------------
+def on_domain_change(fn):
+    """Call fn(domid, old, new) for each domain that changes status: old
+    and new are Info.status words; old is None for a domain that appeared,
+    new None for one that went. Callbacks run inside sleep(): at once when
+    a domain shuts down, crashes or goes (VIRQ_DOM_EXC, dom0 only) and at
+    the end of each sleep for any other change (pause, unpause). Returns
+    fn, so it works as a decorator too."""
+    global _known
+    if _known is None:
+        _known = _statuses(hypervisor().list_domains())
+    _watchers.append(fn)
+    return fn
+
+
+def _statuses(doms):
+    cur = {}
+    for d in doms:
+        cur[d.domid] = events.state_name(d.flags)
+    return cur
+
+
+def check():
+    """List the domains now and run the callbacks for what changed since
+    the last check. sleep() calls it; returns the number of changes."""
+    global _known
+    if not _watchers:
+        return 0
+    cur = _statuses(hypervisor().list_domains())
+    old = _known or {}
+    _known = cur
+    changes = []
+    for domid in sorted(cur):
+        if old.get(domid) != cur[domid]:
+            changes.append((domid, old.get(domid), cur[domid]))
+    for domid in sorted(old):
+        if domid not in cur:
+            changes.append((domid, old[domid], None))
+    for c in changes:
+        for fn in _watchers:
+            fn(c[0], c[1], c[2])
+    return len(changes)
+
+
+def sleep_until_ns(deadline):
+    """Block (the vCPU sleeps in Xen, nothing spins) until Xen time
+    `deadline`, running the domain change callbacks as events come."""
+    for _ in range(MAX_EARLY_WAKES):
+        woke = xen.sleep_until(deadline)
+        check()
+        if not woke:
+            return
+    # a domain changing state over and over: let the caller run
+    return
+
+
+def sleep_ms(ms):
+    sleep_until_ns(xen.time_ns() + ms * 1000000)
+
+
+def sleep(seconds):
+    """Sleep whole seconds (the image has no floats; sleep_ms for less)."""
+    sleep_ms(seconds * 1000)
+
+
+# --- for scripts -----------------------------------------------------------
+def args():
+    """The command line (Xen's module arguments, xl's extra=) as a dict of
+    key=value strings; words without '=' map to ''."""
+    out = {}
+    line = xen.cmdline()
+    if isinstance(line, (bytes, bytearray)):
+        line = bytes(line).decode()
+    for word in line.split():
+        eq = word.find('=')   # no str.partition in the image
+        if eq < 0:
+            out[word] = ''
+        else:
+            out[word[:eq]] = word[eq + 1:]
+    return out
+
+
+def end(ok=True):
+    """End the domain: powered off (ok) or crashed; with exit=qemu on the
+    command line, leave QEMU with status 0 or 1 (tests). Never returns."""
+    if args().get('exit') == 'qemu':
+        xen.qemu_exit(0 if ok else 1)
+    xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
+
+
+def create_demo(n, mem_mib=16):
+    """Create n empty paused domains (dom0 only; for trying things out),
+    returns their domids. destroy(domid) removes one."""
+    h = hypervisor()
+    return [h.create_empty_domain(mem_mib) for _ in range(n)]
+
+
+def destroy(domid):
+    hypervisor().destroy_domain(domid)
+
+
+def pause(domid):
+    hypervisor().pause_domain(domid)
+
+
+def unpause(domid):
+    hypervisor().unpause_domain(domid)
