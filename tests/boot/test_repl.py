@@ -94,3 +94,14 @@ def test_waiting_for_input_blocks(run):
     wall, cpu = int(m.group(1)), int(m.group(2))
     assert wall >= 1500, (wall, cpu)
     assert cpu < wall // 5, (wall, cpu)
+
+
+def test_arm64_dom0_repl(image):
+    """The same console input code on arm64: dom0 alone, Xen 4.20."""
+    image("arm64")
+    typist = Typist(["1+2", "[d.state for d in stubmon.domains()]", "xen.qemu_exit(0)"])
+    res = boot.boot("arm64", "4.20", "repl=1 exit=qemu", timeout=120, mode="dom0", send=typist)
+    assert not res.timed_out and typist.typed == 3, res.text[-3000:]
+    assert res.guest_exit == 0, res.text[-3000:]
+    assert answer(res, "1+2") == "3"
+    assert answer(res, "[d.state for d in stubmon.domains()]") == "['r-----']"
