@@ -2,9 +2,11 @@
 # poll loop on fixed deadlines. `xen` is the image's C module (or the unit
 # tests' fake); `say` prints one line (print() reaches the Xen console).
 import abi
+import alerts
 import events
 import guest
 import hypervisor as hv
+import jsonout
 import options
 import table
 from cpuload import CpuLoad
@@ -51,6 +53,9 @@ class Monitor:
         self.errors = Reporter(say)
         self.cpu = CpuLoad()
         self.events = events.Tracker()
+        self.alerts = alerts.Alerts([])
+        self.host = None            # the last physinfo (hypervisor.PhysInfo)
+        self.physinfo_denied = False   # refused for good: not asked again
 
     def run(self):
         xen, say = self.xen, self.say
@@ -60,6 +65,7 @@ class Monitor:
         self.opts, msgs = options.parse(xen.cmdline())
         for m in msgs:
             say(m)
+        self.alerts = alerts.Alerts(self.opts.alerts)
         self.choose_console()
         if self.opts.role == 'guest':
             guest.run(xen, self.opts, say)   # ends the domain itself
@@ -113,24 +119,82 @@ class Monitor:
         self.demo_ids = []
 
     # --- polling --------------------------------------------------------------
+    def physinfo(self):
+        """The host's figures, or None. A refusal (EPERM: not privileged;
+        EACCES: FLASK) is said once and not asked again: under FLASK every
+        refused call would log an avc denial."""
+        if self.physinfo_denied:
+            return None
+        try:
+            self.host = self.hyp.physinfo()
+            self.errors.ok('physinfo')
+        except hv.HypercallError as e:
+            self.errors.failed('physinfo', e)
+            self.host = None
+            if e.errno() in (abi.EPERM, abi.EACCES):
+                self.physinfo_denied = True
+        return self.host
+
+    def shown(self, doms):
+        """domains=: the domains the rows, events and alerts are about."""
+        r = self.opts.domains
+        if r is None:
+            return doms
+        return [d for d in doms if options.wanted(r, d.domid)]
+
+    def report_changes(self, doms, now, poll, cpu=None):
+        """Event and alert lines for this listing (doms already filtered)."""
+        fmt = self.opts.format
+        lines = self.events.update(doms, now)
+        if fmt != 'json':
+            for line in lines:
+                self.say(line)
+        if fmt != 'table':
+            for domid, was, state in self.events.changes:
+                self.say(jsonout.event_line(now, domid, was, state))
+        for domid, rule, status, detail in self.alerts.update(doms, poll, cpu):
+            if fmt != 'json':
+                self.say(alerts.alert_line(now, domid, rule, status, detail))
+            if fmt != 'table':
+                self.say(jsonout.alert_line(now, domid, rule, status, detail))
+
+    def say_pieces(self, pieces):
+        """One line given in pieces: print()ed piece by piece on the image
+        (the console buffers to the newline), joined for any other say."""
+        if self.say is print:
+            for p in pieces:
+                print(p, end='')
+            print()
+        else:
+            self.say(''.join(pieces))
+
     def poll(self, n):
         now = self.xen.time_ns()
+        fmt = self.opts.format
+        host = self.physinfo()
         try:
-            doms = self.hyp.list_domains()
+            every = self.hyp.list_domains()
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
             # not privileged (a plain domU): what it may report, no table
-            for line in table.format_unlisted(n, self.version, now, e.errno_name(),
-                                              self.xen.cpu_ns()):
-                self.say(line)
-            doms = None
-        if doms is not None:
+            if fmt != 'json':
+                for line in table.format_unlisted(n, self.version, now, e.errno_name(),
+                                                  self.xen.cpu_ns()):
+                    self.say(line)
+            if fmt != 'table':
+                self.say(jsonout.unlisted_line(n, self.version, now, e.errno_name(),
+                                               self.xen.cpu_ns(), host))
+            every = None
+        if every is not None:
+            doms = table.in_id_order(self.shown(every))
             cpu = self.cpu.update(doms, now)
-            for line in self.events.update(doms, now):
-                self.say(line)
-            for line in table.format_poll(n, self.version, now, doms, cpu):
-                self.say(line)
+            self.report_changes(doms, now, True, cpu)
+            if fmt != 'json':
+                for line in table.format_poll(n, self.version, now, doms, cpu, host, every):
+                    self.say(line)
+            if fmt != 'table':
+                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, cpu, host, every))
         if self.opts.stats:
             # what `make bench` reads: when, how long the poll took, and the
             # CPU time this monitor has used so far (its own vCPU runstate)
@@ -149,6 +213,8 @@ class Monitor:
                 self.destroy_demo()
             if opts.pause:
                 self.pause_step(n)
+            if opts.destroy and n == opts.destroy[1]:
+                self.destroy_step(n)
             if opts.count and n >= opts.count:
                 return
             # deadlines advance from the fixed start: no drift; after a
@@ -194,8 +260,19 @@ class Monitor:
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
             return
-        for line in self.events.update(doms, now):
-            self.say(line)
+        self.report_changes(self.shown(doms), now, False)
+
+    def destroy_step(self, n):
+        """destroy=ID:P test option: destroy that domain after poll P (a
+        crashed dom0less domU has no toolstack to do it), then list."""
+        domid = self.opts.destroy[0]
+        try:
+            self.hyp.destroy_domain(domid)
+        except hv.HypercallError as e:
+            self.say(hv.explain(e))
+            return
+        self.say('stubmon: destroyed %d after poll %d' % (domid, n))
+        self.check_events()
 
     # --- pause= test option: a domain cannot pause itself -------------------
     def pause_step(self, n):

@@ -43,6 +43,7 @@ def stamp(ns):
 class Tracker:
     def __init__(self):
         self.known = None   # {domid: state name} of the last listing
+        self.changes = []   # the last update's (domid, was or None, now or None)
 
     def update(self, doms, now_ns):
         """Event lines for the change from the last listing to `doms`."""
@@ -51,6 +52,7 @@ class Tracker:
             cur[d.domid] = state_name(d.flags)
         old = self.known
         self.known = cur
+        self.changes = changes = []
         if old is None:
             return []
         head = 'stubmon event %ss: domain ' % stamp(now_ns)
@@ -60,9 +62,12 @@ class Tracker:
             now = cur[domid]
             if was is None:
                 lines.append('%s%d appeared (%s)' % (head, domid, now))
+                changes.append((domid, None, now))
             elif was != now:
                 lines.append('%s%d %s -> %s' % (head, domid, was, now))
+                changes.append((domid, was, now))
         for domid in sorted(old):
             if domid not in cur:
                 lines.append('%s%d gone (was %s)' % (head, domid, old[domid]))
+                changes.append((domid, old[domid], None))
         return lines

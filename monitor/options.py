@@ -4,8 +4,8 @@
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
 # Every key, as the one-line hint for an unknown one lists them.
-KNOWN = ('console', 'count', 'demo', 'demo_keep', 'demo_mem', 'end', 'exit', 'interval',
-         'pause', 'repl', 'role', 'run', 'stats')
+KNOWN = ('alert', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy', 'domains',
+         'end', 'exit', 'format', 'interval', 'pause', 'repl', 'role', 'run', 'stats')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -20,6 +20,8 @@ ROLES = ('monitor', 'guest')
 # How a guest (role=guest) ends once its run time is up.
 ENDS = ('stay', 'poweroff', 'reboot', 'crash')
 DOMID_MAX = 0x7fef   # below DOMID_FIRST_RESERVED
+FORMATS = ('table', 'json', 'table+json')
+MAX_RANGES = 32      # domains=
 
 
 class Options:
@@ -36,6 +38,10 @@ class Options:
         self.run_ms = 3000        # guest: how long it runs before it ends
         self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
         self.pause = None         # test: (domid, after poll A, unpause after poll B or 0)
+        self.format = 'table'     # table, json or table+json (docs/json-schema.md)
+        self.domains = None       # None = all, else [(lo, hi)] domain ID ranges
+        self.alerts = []          # alert= rules, alerts.parse_rule() tuples
+        self.destroy = None       # test: (domid, after poll P): destroy that domain
         self.repl = 0             # 1: one table, then a REPL on the console instead of polling
 
 
@@ -91,6 +97,49 @@ def parse_pause(text):
     if domid is None or a is None or b is None or (b and b <= a):
         return None
     return domid, a, b
+
+
+def parse_ranges(text):
+    """'0,3-7' -> [(0, 0), (3, 7)]; None if malformed."""
+    out = []
+    for part in text.split(','):
+        dash = part.find('-')   # no str.partition in the image
+        a = parse_int(part if dash < 0 else part[:dash], 0, DOMID_MAX)
+        b = a if dash < 0 else parse_int(part[dash + 1:], 0, DOMID_MAX)
+        if a is None or b is None or b < a:
+            return None
+        out.append((a, b))
+    if len(out) > MAX_RANGES:
+        return None
+    return out
+
+
+def ranges_text(r):
+    if r is None:
+        return 'all'
+    return ','.join(['%d' % a if a == b else '%d-%d' % (a, b) for a, b in r])
+
+
+def wanted(ranges, domid):
+    """Whether domains= shows this domain."""
+    if ranges is None:
+        return True
+    for a, b in ranges:
+        if a <= domid <= b:
+            return True
+    return False
+
+
+def parse_destroy(text):
+    """'2:5' -> (2, 5). None if malformed."""
+    parts = text.split(':')
+    if len(parts) != 2:
+        return None
+    domid = parse_int(parts[0], 1, DOMID_MAX)
+    p = parse_int(parts[1], 1, 10 ** 9)
+    if domid is None or p is None:
+        return None
+    return domid, p
 
 
 def pause_text(p):
@@ -168,6 +217,27 @@ def _set(opts, key, value):
         if v is None:
             return ('want 0 or 1', str(opts.repl))
         opts.repl = v
+    elif key == 'format':
+        if value not in FORMATS:
+            return ('want %s' % ', '.join(FORMATS), opts.format)
+        opts.format = value
+    elif key == 'domains':
+        r = parse_ranges(value)
+        if r is None:
+            return ('want domain IDs or ranges, e.g. 0,3-7', ranges_text(opts.domains))
+        opts.domains = r
+    elif key == 'alert':
+        import alerts
+        rules = alerts.parse_rules(value)
+        if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
+            return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'
+                    % alerts.MAX_RULES, alerts.rules_text(opts.alerts))
+        opts.alerts = opts.alerts + rules
+    elif key == 'destroy':
+        p = parse_destroy(value)
+        if p is None:
+            return ('want DOMID:P, destroy that domain after poll P', 'none')
+        opts.destroy = p
     elif key == 'exit':
         if value not in EXITS:
             return ('want shutdown or qemu', opts.exit)

@@ -3,10 +3,15 @@
 Shape (a boot-test parser relies on it; keep it stable):
 
     stubmon poll N: xen X.Y.Z, uptime S.Ts, D domains
-       ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%)
-        0 r-----          64          64     1      1.2      -
-        1 --p---           0          16     0      0.0    0.0
+    stubmon host: Mem: 1048576k total, 524288k used, 524288k free, CPUs: 2 @ 2400MHz
+    stubmon domains: 2 domains: 1 running, 0 blocked, 1 paused, 0 crashed, 0 dying, 0 shutdown
+       ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID
+        0 r-----          64          64     1      1.2      -    6.3    0    0 00000000-0000-0000-0000-000000000000
+        1 --p---           0          16     0      0.0    0.0    0.0    0    0 00000000-0000-0000-0000-000000000000
     stubmon poll N end
+
+  The first seven columns are `xl list`'s and come first, in this order
+  (parsers written for them keep working); the rest follow at the right.
 
 - N counts polls from 1. X.Y.Z is major.minor plus Xen's extraversion.
   S.T is Xen's uptime (monotonic clock) in seconds, one decimal.
@@ -14,7 +19,7 @@ Shape (a boot-test parser relies on it; keep it stable):
   (the error line was printed before); then no table follows but one
   status line (format_unlisted): "stubmon poll N: domains not listed
   (EPERM, see above); own cpu 12 ms", the monitor's own vCPU time so far.
-- One row per domain, sorted by ID. Columns are right-aligned (State left)
+- One row per domain, sorted by ID. Columns are right-aligned (State, UUID left)
   and separated by at least one space; a column widens for the whole poll
   (header included) when a value does not fit, so the rows stay aligned.
 - State: six letters r b p s <shutdown reason> d as in `xl list`.
@@ -22,12 +27,69 @@ Shape (a boot-test parser relies on it; keep it stable):
 - VCPUs: online vCPUs. Time(s): CPU time, one decimal.
 - CPU(%): CPU time since the previous poll over wall time since then, one
   decimal (can exceed 100 with several vCPUs); `-` on a domain's first poll.
+- MEM(%) (xentop's): tot_pages over the host's total memory, one decimal;
+  `-` without the host figures (physinfo refused).
+- SSID: the domain's ssidref (its FLASK label's number; 0 without XSM).
+- Pool: its cpupool id. UUID: its handle (xl's UUID; all zeros for
+  domains created without one, e.g. dom0, dom0less domUs, demo domains).
+
+Between the header and the column titles (issue 7), each starting with a
+fixed word so parsers skip them:
+
+    stubmon host: Mem: 1048576k total, 524288k used, 524288k free, CPUs: 2 @ 2400MHz
+    stubmon domains: 4 domains: 1 running, 0 blocked, 3 paused, 0 crashed, 0 dying, 0 shutdown
+
+The host line comes from XEN_SYSCTL_physinfo and is left out when it is
+refused. The domains line counts every domain listed (also those domains=
+leaves out of the rows), each once, in the state its event lines name
+(dying, crashed, shutdown, paused, blocked, running: the first that holds).
 """
 import domain as dommod
+import events
 
 COLUMNS = (('ID', 5), ('State', 6), ('Mem(MiB)', 11), ('MaxMem(MiB)', 11),
-           ('VCPUs', 5), ('Time(s)', 8), ('CPU(%)', 6))
-STATE_COLUMN = 1   # the only left-aligned column
+           ('VCPUs', 5), ('Time(s)', 8), ('CPU(%)', 6),
+           ('MEM(%)', 6), ('SSID', 4), ('Pool', 4), ('UUID', 36))
+LEFT = (1, 10)     # State and UUID are left-aligned, the rest right-aligned
+STATES = ('running', 'blocked', 'paused', 'crashed', 'dying', 'shutdown')   # xentop's order
+
+
+def uuid_text(handle):
+    h = ''.join(['%02x' % b for b in handle])
+    return '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+
+
+def mem_pct_tenths(tot_pages, total_kib):
+    """xentop's MEM(%): the domain's memory over the host's, in tenths of
+    a percent, rounded half up; None without the host's total."""
+    if not total_kib:
+        return None
+    return (tot_pages * 4 * 1000 + total_kib // 2) // total_kib
+
+
+def summary(doms):
+    """{'domains': N, 'running': .., ...}: each domain counted once."""
+    c = {'domains': len(doms)}
+    for k in STATES:
+        c[k] = 0
+    for d in doms:
+        name = events.state_name(d.flags)
+        if name.startswith('shutdown'):
+            name = 'shutdown'
+        c[name] += 1
+    return c
+
+
+def summary_line(counts):
+    return ('stubmon domains: %d domains: %d running, %d blocked, %d paused, %d crashed, '
+            '%d dying, %d shutdown' % ((counts['domains'],) + tuple([counts[k] for k in STATES])))
+
+
+def host_line(host):
+    """host: a hypervisor.PhysInfo. xentop's Mem and CPUs figures."""
+    return ('stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz'
+            % (host.total_kib, host.total_kib - host.free_kib, host.free_kib,
+               host.nr_cpus, host.cpu_mhz))
 
 
 def tenths_text(tenths):
@@ -39,46 +101,58 @@ def ns_to_seconds_text(ns):
     return tenths_text((ns + 50000000) // 100000000)
 
 
-def _row_cells(d, cpu_tenths):
+def _row_cells(d, cpu_tenths, total_kib):
     if dommod.max_pages_unlimited(d.max_pages):
         maxmem = '-'
     else:
         maxmem = str(dommod.pages_to_mib(d.max_pages))
+    mem_pct = mem_pct_tenths(d.tot_pages, total_kib)
     return (str(d.domid), dommod.state(d.flags), str(dommod.pages_to_mib(d.tot_pages)),
             maxmem, str(d.nr_online_vcpus), ns_to_seconds_text(d.cpu_time),
-            '-' if cpu_tenths is None else tenths_text(cpu_tenths))
+            '-' if cpu_tenths is None else tenths_text(cpu_tenths),
+            '-' if mem_pct is None else tenths_text(mem_pct),
+            str(d.ssidref), str(d.cpupool), uuid_text(d.handle))
 
 
 def _join(cells, widths):
     out = []
     for i in range(len(cells)):
         pad = ' ' * (widths[i] - len(cells[i]))
-        out.append(cells[i] + pad if i == STATE_COLUMN else pad + cells[i])
-    return ' '.join(out)
+        out.append(cells[i] + pad if i in LEFT else pad + cells[i])
+    return ' '.join(out).rstrip()
 
 
-def format_poll(n, version, uptime_ns, domains, cpu):
-    """Yields the lines of one poll. domains: list of Domain (usually in ID
-    order already, as getdomaininfolist returns them) or None if unreadable; cpu: {domid: tenths
-    or None} from CpuLoad.update(). A generator, and cells are rebuilt in a
-    second pass, so 1000 domains never sit in the heap as text at once."""
-    doms = domains or []
+def in_id_order(doms):
     for i in range(1, len(doms)):
         if doms[i].domid <= doms[i - 1].domid:   # only copy when out of order
-            doms = sorted(doms, key=lambda d: d.domid)
-            break
+            return sorted(doms, key=lambda d: d.domid)
+    return doms
+
+
+def format_poll(n, version, uptime_ns, domains, cpu, host=None, all_domains=None):
+    """Yields the lines of one poll. domains: list of Domain (usually in ID
+    order already, as getdomaininfolist returns them) or None if unreadable; cpu: {domid: tenths
+    or None} from CpuLoad.update(); host: a hypervisor.PhysInfo or None;
+    all_domains: every domain listed when `domains` is filtered (the
+    summary line counts them all). A generator, and cells are rebuilt in a
+    second pass, so 1000 domains never sit in the heap as text at once."""
+    doms = in_id_order(domains or [])
+    total = host.total_kib if host is not None else None
     widths = [w for _, w in COLUMNS]
     for d in doms:
-        cells = _row_cells(d, cpu.get(d.domid))
+        cells = _row_cells(d, cpu.get(d.domid), total)
         for i in range(len(cells)):
             if len(cells[i]) > widths[i]:
                 widths[i] = len(cells[i])
     count = '?' if domains is None else str(len(doms))
     yield ('stubmon poll %d: xen %s, uptime %ss, %s domains'
            % (n, version, ns_to_seconds_text(uptime_ns), count))
+    if host is not None:
+        yield host_line(host)
+    yield summary_line(summary(doms if all_domains is None else all_domains))
     yield _join([t for t, _ in COLUMNS], widths)
     for d in doms:
-        yield _join(_row_cells(d, cpu.get(d.domid)), widths)
+        yield _join(_row_cells(d, cpu.get(d.domid), total), widths)
     yield 'stubmon poll %d end' % n
 
 

@@ -3,16 +3,28 @@
 A poll, as monitor/table.py prints it:
 
     stubmon poll 3: xen 4.20.4, uptime 12.5s, 2 domains
-       ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%)
-        0 r-----          64          64     1      1.2    3.4
-        1 --p---           0          16     0      0.0      -
+    stubmon host: Mem: 1048576k total, 524288k used, 524288k free, CPUs: 2 @ 2400MHz
+    stubmon domains: 2 domains: 1 running, 0 blocked, 1 paused, 0 crashed, 0 dying, 0 shutdown
+       ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID
+        0 r-----          64          64     1      1.2    3.4    6.3    0    0 00000000-0000-0000-0000-000000000000
+        1 --p---           0          16     0      0.0      -    0.0    0    0 00000000-0000-0000-0000-000000000000
     stubmon poll 3 end
+
+The host line is there when Xen answers physinfo. Lines of format=json
+(one object per line, starting with '{"schema":"stubmon/1"') are read by
+json_lines().
 """
+import json
 import re
 
 HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
-COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)"]
+COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)",
+           "MEM(%)", "SSID", "Pool", "UUID"]
+HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz$")
+SUMMARY = re.compile(r"^stubmon domains: (\d+) domains: (\d+) running, (\d+) blocked, (\d+) paused, "
+                     r"(\d+) crashed, (\d+) dying, (\d+) shutdown$")
+ALERT = re.compile(r"^stubmon ALERT (\d+)\.(\d{3})s: domain (\d+) (\S+) (firing|cleared) \((.*)\)$")
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
 # What Xen prints for a guest's debug-port (0xE9) or console_io output when
 # the guest is not the hardware domain: "(d3) [   1.234567] text".
@@ -37,6 +49,8 @@ class Poll:
         self.count = count              # None: the list could not be read
         self.rows = []                  # dicts keyed by COLUMNS
         self.complete = False
+        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz"}
+        self.summary = None             # {"domains", "running", ... "shutdown"}
 
     def row(self, domid):
         for r in self.rows:
@@ -49,11 +63,11 @@ class Poll:
 
 
 def _value(column, text):
-    if column == "State":
+    if column in ("State", "UUID"):
         return text
     if text == "-":
         return None
-    if column in ("Time(s)", "CPU(%)"):
+    if column in ("Time(s)", "CPU(%)", "MEM(%)"):
         whole, _, tenth = text.partition(".")
         return int(whole) * 10 + int(tenth or 0)    # tenths
     return int(text)
@@ -74,6 +88,16 @@ def polls(lines):
         if current is None or current.complete:
             continue
         if line.split() == COLUMNS:
+            continue
+        m = HOST.match(line)
+        if m:
+            current.host = dict(zip(("total_k", "used_k", "free_k", "cpus", "mhz"),
+                                    [int(g) for g in m.groups()]))
+            continue
+        m = SUMMARY.match(line)
+        if m:
+            current.summary = dict(zip(("domains", "running", "blocked", "paused", "crashed",
+                                        "dying", "shutdown"), [int(g) for g in m.groups()]))
             continue
         m = END.match(line)
         if m:
@@ -110,6 +134,70 @@ def events(lines):
         m = EVENT.match(line)
         if m:
             out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)), m.group(4)))
+    return out
+
+
+def alerts(lines):
+    """The monitor's ALERT lines (monitor/alerts.py) as (time in us, domid,
+    rule, 'firing' or 'cleared', detail)."""
+    out = []
+    for line in lines:
+        m = ALERT.match(line)
+        if m:
+            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)),
+                        m.group(4), m.group(5), m.group(6)))
+    return out
+
+
+FOREIGN = re.compile(r"\((?:XEN|d\d+)\) ")
+
+
+def untangle(lines):
+    """The log with a foreign line that landed inside one of ours (see
+    json_lines) moved onto a line of its own, after ours: then
+    stamped_lines() finds it."""
+    out = []
+    for line in lines:
+        m = None if FOREIGN.match(line) else FOREIGN.search(line, 1)
+        if m:
+            out.append(line[:m.start()])
+            out.append(line[m.start():])
+        else:
+            out.append(line)
+    return out
+
+
+def json_lines(lines, foreign=None):
+    """Every format=json object in the log, in order (lines starting with
+    '{"schema":'); raises ValueError on one that does not parse.
+
+    On a host with several CPUs a long JSON line can be cut by what
+    another domain or Xen prints at the same moment: the image writes 256
+    bytes per hypercall, Xen prints each piece under its console lock, and
+    a whole foreign line ("(d1) [ t ] text" or "(XEN) ...", with its
+    newline) may land between two pieces. The object is put
+    back together: the text before the foreign line, then the next lines
+    until it parses. `foreign`, if a list, receives the foreign lines."""
+    out = []
+    buf = None
+    for line in lines:
+        if buf is None:
+            if not line.startswith('{"schema":'):
+                continue
+            buf = ""
+        m = FOREIGN.search(line, 1)
+        ours = line[:m.start()] if m else line
+        buf += ours
+        try:
+            out.append(json.loads(buf))
+            buf = None
+        except ValueError:
+            if m is None:
+                raise
+        if m is not None and foreign is not None:
+            foreign.append(line[m.start():])
+    if buf is not None:
+        raise ValueError("log ends inside a JSON line: %r" % buf[:80])
     return out
 
 

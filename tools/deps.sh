@@ -124,6 +124,13 @@ if [ ! -e "$venv/.ok" ]; then
     "$venv/bin/pip" install -q pytest lark
     touch "$venv/.ok"
 fi
+# jsonschema: the format=json boot test validates every line against
+# docs/stubmon-1.schema.json (added after the venv above: install it into
+# an existing one too)
+if ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+    log "installing jsonschema into the venv"
+    "$venv/bin/pip" install -q jsonschema
+fi
 
 # --- Linux dom0 for the xl scenarios, Xen 4.17 with FLASK (tools/dom0/) ------
 # Both cached under .deps/ (dom0-4.17/, xen-flask-4.17/); about 3 minutes once.
@@ -140,6 +147,6 @@ bash "$top/tools/dom0/xen-flask.sh" 4.17
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
-    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark"))'
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"

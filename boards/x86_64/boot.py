@@ -27,7 +27,8 @@ def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_me
         "-m", str(qemu_mem_mib), "-display", "none", "-monitor", "none",
         "-serial", "stdio", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        "-kernel", xen, "-initrd", "%s %s" % (image, args), "-append", xen_args,
+        # QEMU splits -initrd at commas (several modules): ',,' is a comma
+        "-kernel", xen, "-initrd", "%s %s" % (image, args.replace(",", ",,")), "-append", xen_args,
     ]
 
 

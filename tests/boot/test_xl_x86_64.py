@@ -110,6 +110,15 @@ def test_unprivileged_keeps_reporting_its_status(unpriv):
     assert not [l for l in log if l.strip().startswith("ID ")]   # no empty tables
 
 
+def test_unprivileged_physinfo_refused_once(unpriv):
+    """No XSM: physinfo is dom0's (EPERM); said once, never a host line."""
+    for name in ("guest-log", "guest-log-pvh"):
+        log = section(unpriv, name)
+        diag = [l for l in log if "physinfo" in l]
+        assert len(diag) == 1 and diag[0].startswith("stubmon: physinfo failed: EPERM ("), diag
+        assert not [l for l in log if l.startswith("stubmon host:")]
+
+
 def test_unprivileged_readable_with_xl_console(unpriv):
     out = section(unpriv, "xl-console")
     assert any("domains not listed" in l for l in out), out
@@ -168,6 +177,28 @@ def test_flask_lists_every_domain(flask):
                                                          "work1", "work2"]
     for p in ps[:3]:
         assert p.complete and p.count == 5 and sorted(p.ids()) == sorted(listed)
+
+
+def test_flask_host_line_from_physinfo(flask):
+    """policy/stubmon.te grants `xen physinfo`: every table of the labelled
+    monitor has the host line (QEMU's -smp 2) and the domains line."""
+    ps = polls(flask)
+    for p in ps[:3]:
+        assert p.host is not None and p.host["cpus"] == 2 and p.host["mhz"] > 0, p.host
+        assert p.host["total_k"] == p.host["used_k"] + p.host["free_k"]
+        assert p.summary["domains"] == 5 and p.summary["running"] + p.summary["blocked"] == 5
+    assert not [l for l in section(flask, "guest-log") if "physinfo" in l]
+
+
+def test_flask_unlabelled_physinfo_refused_once(flask):
+    """domU_t has no `xen physinfo`: EACCES said once, asked once (one avc
+    denial in Xen's log, not one per poll), no host line."""
+    log = section(flask, "guest-log-plain")
+    diag = [l for l in log if "physinfo" in l]
+    assert len(diag) == 1 and diag[0].startswith("stubmon: physinfo failed: EACCES ("), diag
+    assert not [l for l in log if l.startswith("stubmon host:")]
+    avc = [l for l in flask.lines if "avc:  denied  { physinfo }" in l]
+    assert len(avc) == 1 and "scontext=system_u:system_r:domU_t" in avc[0], avc
 
 
 def test_flask_table_matches_xl_list(flask):
@@ -234,14 +265,15 @@ def test_flask_denies_what_the_module_does_not_grant(flask):
 
 def test_policy_module_grants_only_what_the_monitor_uses():
     """policy/stubmon.te: stubmon_t's own rights are getdomaininfo on the
-    domains and on domxen_t, and writeconsole; nothing else (dom0's rights
-    over it come from the stock interfaces create/manage_domain)."""
+    domains and on domxen_t, writeconsole and physinfo; nothing else (dom0's
+    rights over it come from the stock interfaces create/manage_domain)."""
     with open(os.path.join(boot.REPO, "policy", "stubmon.te")) as f:
         rules = [l.split("#")[0].strip() for l in f]
     allows = sorted(r for r in rules if r.startswith("allow "))
     assert allows == [
         "allow stubmon_t domain_type:domain getdomaininfo;",
         "allow stubmon_t domxen_t:domain getdomaininfo;",
+        "allow stubmon_t xen_t:xen physinfo;",
         "allow stubmon_t xen_t:xen writeconsole;",
     ]
     macros = sorted(r.split("(")[0] + "(" + r.split("(")[1] for r in rules if "(" in r and not r.startswith("allow"))

@@ -26,8 +26,8 @@ def tables(lines):
             cur = None
         elif l.startswith('stubmon poll '):
             cur = []
-        elif cur is not None and not l.startswith('   ID'):
-            cur.append(l.split())
+        elif cur is not None and not l.startswith('   ID') and not l.startswith('stubmon '):
+            cur.append(l.split()[:7])   # the xl list columns
     return out
 
 
@@ -65,8 +65,9 @@ def test_cpu_percent_between_polls():
 
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
-    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: console, count, demo, demo_keep, "
-                        "demo_mem, end, exit, interval, pause, repl, role, run, stats)")
+    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, console, count, demo, "
+                        "demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, "
+                        "repl, role, run, stats)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
     assert lines[3] == 'stubmon: console xen'

@@ -1,7 +1,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 import options
 
-KNOWN = '(known: console, count, demo, demo_keep, demo_mem, end, exit, interval, pause, repl, role, run, stats)'
+KNOWN = '(known: alert, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, repl, role, run, stats)'
 
 
 def parse(line):
@@ -67,8 +67,9 @@ def test_unknown_key_and_bare_word():
     assert o.count == 2
     assert msgs == [
         "stubmon: unknown option 'foo=1' ignored " + KNOWN,
-        "stubmon: unknown word 'verbose' ignored (options are key=value; known: console, count, demo, "
-        "demo_keep, demo_mem, end, exit, interval, pause, repl, role, run, stats)",
+        "stubmon: unknown word 'verbose' ignored (options are key=value; known: alert, console, count, "
+        "demo, demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, repl, role, run, "
+        "stats)",
     ], msgs
 
 

@@ -12,7 +12,9 @@ def poll(*args):
     return list(table.format_poll(*args))
 
 
-HEADER = '   ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%)'
+HEADER = '   ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID'
+ZERO_UUID = '00000000-0000-0000-0000-000000000000'
+SUMMARY2 = 'stubmon domains: 2 domains: 1 running, 0 blocked, 1 paused, 0 crashed, 0 dying, 0 shutdown'
 
 
 def test_small_poll_exact():
@@ -21,20 +23,23 @@ def test_small_poll_exact():
     lines = poll(3, '4.20.4', 12345000000, doms, {0: 125, 1: None})
     assert lines == [
         'stubmon poll 3: xen 4.20.4, uptime 12.3s, 2 domains',
+        SUMMARY2,
         HEADER,
-        '    0 r-----          64           -     1      1.3   12.5',
-        '    1 --p---           0          16     0      0.0      -',
+        '    0 r-----          64           -     1      1.3   12.5      -    0    0 ' + ZERO_UUID,
+        '    1 --p---           0          16     0      0.0      -      -    0    0 ' + ZERO_UUID,
         'stubmon poll 3 end',
     ], lines
 
 
 def test_header_columns_line_up_with_rows():
     lines = poll(1, '4.17.7', 0, [dom(0, abi.DOMINF_blocked, 1, 2, 3)], {0: None})
-    header, row = lines[1], lines[2]
+    header, row = lines[2], lines[3]
     assert header == HEADER
-    assert len(row) == len(header)
+    assert len(row) == len(header) + 32   # UUID: a left-aligned title
+    assert row.find(ZERO_UUID) == header.find('UUID')
     # every right-aligned title ends where its value ends
-    for title in ('ID', 'Mem(MiB)', 'MaxMem(MiB)', 'VCPUs', 'Time(s)', 'CPU(%)'):
+    for title in ('ID', 'Mem(MiB)', 'MaxMem(MiB)', 'VCPUs', 'Time(s)', 'CPU(%)', 'MEM(%)', 'SSID',
+                  'Pool'):
         end = header.find(title) + len(title)
         assert row[end - 1] != ' ' and (end == len(row) or row[end] == ' '), title
 
@@ -43,25 +48,27 @@ def test_wide_values_widen_whole_column():
     doms = [dom(0, 0, 2 ** 45, 2 ** 36, 10 ** 15, 100000),
             dom(32000, 0, 1, 1, 0, 1)]
     lines = poll(1, 'x', 0, doms, {0: 123456789, 32000: 0})
-    rows = lines[1:4]
+    rows = lines[3:5]
     assert len(set([len(r) for r in rows])) == 1, rows   # all the same width
+    assert lines[2].find('UUID') == rows[0].find(ZERO_UUID)
     for r in rows:
-        assert len(r.split()) == 7, r
-    assert lines[2].split()[2] == str(2 ** 45 >> 8)
-    assert lines[2].split()[5] == '1000000.0'
-    assert lines[2].split()[6] == '12345678.9'
+        assert len(r.split()) == 11, r
+    assert lines[3].split()[2] == str(2 ** 45 >> 8)
+    assert lines[3].split()[5] == '1000000.0'
+    assert lines[3].split()[6] == '12345678.9'
 
 
 def test_sorted_by_id():
     doms = [dom(i, 0, 0, 0, 0) for i in (5, 0, 300, 2)]
     lines = poll(1, 'x', 0, doms, {})
-    assert [int(l.split()[0]) for l in lines[2:-1]] == [0, 2, 5, 300]
+    assert [int(l.split()[0]) for l in lines[3:-1]] == [0, 2, 5, 300]
 
 
 def test_unreadable_list():
     lines = poll(2, '4.20.4', 100000000, None, {})
-    assert lines == ['stubmon poll 2: xen 4.20.4, uptime 0.1s, ? domains', HEADER,
-                     'stubmon poll 2 end']
+    assert lines == ['stubmon poll 2: xen 4.20.4, uptime 0.1s, ? domains',
+                     'stubmon domains: 0 domains: 0 running, 0 blocked, 0 paused, 0 crashed, '
+                     '0 dying, 0 shutdown', HEADER, 'stubmon poll 2 end']
 
 
 def test_seconds_text_rounds_half_up():
@@ -70,3 +77,59 @@ def test_seconds_text_rounds_half_up():
     assert table.ns_to_seconds_text(50000000) == '0.1'
     assert table.ns_to_seconds_text(59950000000) == '60.0'
     assert table.tenths_text(7) == '0.7'
+
+
+class Host:
+    """What table.py reads of a hypervisor.PhysInfo."""
+    nr_cpus = 4
+    cpu_mhz = 2399
+    total_kib = 1048576
+    free_kib = 262144
+
+
+def full_dom(domid, flags, tot, maxp, ssid=0, pool=0, handle=None):
+    return domain.Domain(domid, flags, tot, maxp, 0, 1, 0, ssid, handle or bytes(16), pool)
+
+
+def test_host_line_mem_percent_ssid_pool_uuid():
+    handle = bytes(range(0xa0, 0xb0))
+    doms = [full_dom(0, abi.DOMINF_running, 16384, 16384),
+            full_dom(7, abi.DOMINF_blocked, 4096, 8192, ssid=12, pool=3, handle=handle)]
+    lines = poll(1, '4.17.7', 0, doms, {}, Host())
+    assert lines[1] == 'stubmon host: Mem: 1048576k total, 786432k used, 262144k free, CPUs: 4 @ 2399MHz'
+    assert lines[2] == ('stubmon domains: 2 domains: 1 running, 1 blocked, 0 paused, 0 crashed, '
+                        '0 dying, 0 shutdown')
+    assert lines[3] == HEADER
+    assert lines[4].split()[7:] == ['6.3', '0', '0', ZERO_UUID]   # 64 MiB of 1 GiB
+    assert lines[5].split()[7:] == ['1.6', '12', '3', 'a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf']
+    assert table.uuid_text(handle) == 'a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf'
+
+
+def test_mem_percent_rounds_and_needs_host():
+    assert table.mem_pct_tenths(0, 1048576) == 0
+    assert table.mem_pct_tenths(262144, 1048576) == 1000
+    assert table.mem_pct_tenths(131, 1048576) == 0     # 0.0499 %
+    assert table.mem_pct_tenths(132, 1048576) == 1     # 0.0503 %
+    assert table.mem_pct_tenths(100, None) is None and table.mem_pct_tenths(100, 0) is None
+
+
+def test_summary_counts_each_domain_once():
+    sd = abi.DOMINF_shutdown
+    doms = [full_dom(0, abi.DOMINF_running, 1, 1), full_dom(1, abi.DOMINF_blocked, 1, 1),
+            full_dom(2, abi.DOMINF_paused | abi.DOMINF_blocked, 1, 1),
+            full_dom(3, sd | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift), 1, 1),
+            full_dom(4, sd | (abi.SHUTDOWN_reboot << abi.DOMINF_shutdownshift), 1, 1),
+            full_dom(5, sd | abi.DOMINF_dying, 1, 1), full_dom(6, sd, 1, 1)]
+    c = table.summary(doms)
+    assert (c['domains'], c['running'], c['blocked'], c['paused'], c['crashed'], c['dying'],
+            c['shutdown']) == (7, 1, 1, 1, 1, 1, 2)
+    assert table.summary_line(c) == ('stubmon domains: 7 domains: 1 running, 1 blocked, 1 paused, '
+                                     '1 crashed, 1 dying, 2 shutdown')
+
+
+def test_filtered_rows_full_summary():
+    every = [full_dom(i, abi.DOMINF_blocked, 1, 1) for i in range(5)]
+    lines = poll(1, 'x', 0, every[1:3], {}, None, every)
+    assert lines[0] == 'stubmon poll 1: xen x, uptime 0.0s, 2 domains'
+    assert lines[1].startswith('stubmon domains: 5 domains: 0 running, 5 blocked')
+    assert [l.split()[0] for l in lines[3:-1]] == ['1', '2']

@@ -1,0 +1,174 @@
+# alert= rules: an ALERT line once when a rule starts to hold for a domain,
+# once when it stops holding. Integer math only.
+#
+#   cpu>P     the domain's CPU(%) (the table's, since the previous poll) is
+#             above P (P may have one decimal: cpu>12.5); checked at polls
+#   mem>P     its memory is above P% of its own maximum (tot_pages over
+#             max_pages; never for an unlimited maximum); checked at polls
+#   crashed   its state is crashed (shut down with reason crash); checked
+#             at every listing, so it fires as the crash event comes
+#   gone:N    a domain that was listed is missing from N polls in a row
+#             (0: from the first listing that misses it). It clears when it
+#             comes back: a domain with the same UUID (xl's reboot makes a
+#             new domain ID with the same UUID), or, for a domain without a
+#             UUID (all zeros: dom0, dom0less, demo domains), the same ID.
+#
+# A cpu, mem or crashed alert of a domain that goes away clears ("gone").
+#
+#   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
+#   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
+import domain as dommod
+import events
+import table
+
+MAX_RULES = 16
+MAX_MISSING = 1024   # vanished domains remembered for gone:N
+
+
+def _tenths(text):
+    """'90' -> 900, '12.5' -> 125; None if not a number with at most one
+    decimal."""
+    dot = text.find('.')   # no str.partition in the image
+    whole, frac = (text, '') if dot < 0 else (text[:dot], text[dot + 1:])
+    if not whole.isdigit() or len(whole) > 6 or (dot >= 0 and (len(frac) != 1 or not frac.isdigit())):
+        return None
+    return int(whole) * 10 + (int(frac) if frac else 0)
+
+
+def parse_rule(text):
+    """'cpu>90' -> ('cpu>90', 'cpu', 900); 'mem>95' -> (.., 'mem', 950);
+    'crashed' -> (.., 'crashed', 0); 'gone:5' -> (.., 'gone', 5). None if bad."""
+    if text == 'crashed':
+        return (text, 'crashed', 0)
+    for kind in ('cpu', 'mem'):
+        if text.startswith(kind + '>'):
+            v = _tenths(text[4:])
+            if v is None or (kind == 'mem' and v > 1000):
+                return None
+            return (text, kind, v)
+    if text.startswith('gone:'):
+        n = text[5:]
+        if not n.isdigit() or len(n) > 6:
+            return None
+        return (text, 'gone', int(n))
+    return None
+
+
+def parse_rules(value):
+    """'cpu>90,crashed' -> [rules]; None if any part is bad."""
+    rules = []
+    for part in value.split(','):
+        r = parse_rule(part)
+        if r is None:
+            return None
+        rules.append(r)
+    return rules
+
+
+def rules_text(rules):
+    return ','.join([r[0] for r in rules]) if rules else 'none'
+
+
+def ident(d):
+    """What gone:N recognises a domain by: its UUID, else its ID."""
+    if d.handle == dommod.ZERO_HANDLE or d.handle == bytes(len(d.handle)):
+        return d.domid
+    return d.handle
+
+
+def _pct(tenths):
+    return table.tenths_text(tenths)
+
+
+class Alerts:
+    def __init__(self, rules):
+        self.rules = rules
+        self.firing = {}    # (rule text, domid or ident) -> True
+        self.seen = None    # {ident: (domid, state name)} of the last listing
+        self.missing = {}   # ident -> [domid, polls missed, state name]
+
+    def update(self, doms, poll, cpu=None):
+        """doms: the domains listed now (already filtered by domains=);
+        poll: True at a poll (cpu and mem rules, gone:N counting), False at
+        an event listing; cpu: {domid: tenths or None} at a poll.
+        Returns [(domid, rule text, 'firing'|'cleared', detail)]."""
+        out = []
+        if not self.rules:
+            return out
+        present = {}
+        for d in doms:
+            present[d.domid] = d
+        # per-domain rules
+        for text, kind, arg in self.rules:
+            if kind == 'gone':
+                continue
+            for d in doms:
+                key = (text, d.domid)
+                if kind == 'crashed':
+                    holds = events.state_name(d.flags) == 'crashed'
+                    detail = 'state ' + dommod.state(d.flags)
+                elif not poll:
+                    continue   # cpu and mem: judged at polls only
+                elif kind == 'cpu':
+                    t = cpu.get(d.domid) if cpu else None
+                    if t is None:
+                        continue   # no figure yet: keep what holds
+                    holds = t > arg
+                    detail = 'CPU %s%%' % _pct(t)
+                else:
+                    if dommod.max_pages_unlimited(d.max_pages) or not d.max_pages:
+                        holds, t = False, None
+                        detail = 'no memory limit'
+                    else:
+                        t = (d.tot_pages * 1000 + d.max_pages // 2) // d.max_pages
+                        holds = d.tot_pages * 1000 > arg * d.max_pages
+                        detail = 'mem %s%% of max' % _pct(t)
+                if holds and key not in self.firing:
+                    self.firing[key] = True
+                    out.append((d.domid, text, 'firing', detail))
+                elif not holds and key in self.firing:
+                    del self.firing[key]
+                    out.append((d.domid, text, 'cleared', detail))
+        for key in sorted([k for k in self.firing if not isinstance(k[1], bytes)
+                           and k[1] not in present and not k[0].startswith('gone:')]):
+            del self.firing[key]
+            out.append((key[1], key[0], 'cleared', 'gone'))
+        self._gone(doms, poll, out)
+        return out
+
+    def _gone(self, doms, poll, out):
+        gone_rules = [r for r in self.rules if r[1] == 'gone']
+        if not gone_rules:
+            return
+        now = {}
+        for d in doms:
+            now[ident(d)] = (d.domid, events.state_name(d.flags))
+        old = self.seen
+        self.seen = now
+        if old is not None:
+            for i in old:
+                if i not in now and i not in self.missing and len(self.missing) < MAX_MISSING:
+                    self.missing[i] = [old[i][0], 0, old[i][1]]
+        missing = self.missing
+        for i in sorted(missing, key=lambda k: missing[k][0]):   # in domain ID order
+            domid, missed, was = missing[i]
+            if i in now:   # back
+                del self.missing[i]
+                for text, _, _ in gone_rules:
+                    if (text, i) in self.firing:
+                        del self.firing[(text, i)]
+                        out.append((domid, text, 'cleared', 'back as domain %d' % now[i][0]))
+                continue
+            if poll:
+                missed += 1
+                self.missing[i][1] = missed
+            for text, _, n in gone_rules:
+                if missed >= n and (text, i) not in self.firing:
+                    self.firing[(text, i)] = True
+                    out.append((domid, text, 'firing', 'missing from %d poll%s, was %s'
+                                % (missed, '' if missed == 1 else 's', was)))
+
+
+def alert_line(now_ns, domid, rule, status, detail):
+    return 'stubmon ALERT %ss: domain %d %s %s (%s)' % (events.stamp(now_ns), domid, rule,
+                                                       status, detail)
