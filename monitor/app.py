@@ -230,15 +230,16 @@ class Monitor:
         place of the poll loop (nothing polls while it waits for input);
         Ctrl-D on an empty line leaves it and the run ends as exit= says."""
         import stubmon
+        if not self.xen.repl(None):
+            self.say('stubmon: repl: this domain has no console input; polling instead')
+            self.loop()
+            return
         stubmon.use(self.hyp)
         self.poll(1)
         self.say('stubmon: repl: the poll loop is off; try stubmon.domains(), '
                  'stubmon.physinfo(), xen.time_ns(); Ctrl-D ends the run')
         ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
-        if not self.xen.repl(ns):
-            self.say('stubmon: repl: this domain has no console input; polling instead')
-            self.loop()
-            return
+        self.xen.repl(ns)
         self.say('stubmon: repl: ended')
 
     def sleep(self, deadline):

@@ -26,15 +26,29 @@ static struct xencons_interface *ring;
 static char buf[64];
 static unsigned int have, next;
 
+// Whether Xen says we are the hardware domain (XENFEAT_dom0).
+static bool is_dom0(void) {
+    struct xen_feature_info fi = { .submap_idx = 0 };
+    return HYPERVISOR_xen_version(XENVER_get_features, &fi) == 0
+        && (fi.submap & (1u << XENFEAT_dom0));
+}
+
+// The ring first. Any domain may bind the global VIRQ_CONSOLE, but Xen
+// sends it (and serial input) to dom0 only: a domU that bound it would
+// wait for good. Dom0 has no ring; an arm64 dom0less domU neither (its
+// serial input goes to an emulated PL011): no input there.
 static int choose(void) {
+    if (console_ring_get(&ring, &port)) {
+        return CONSOLE_RING;   // console.c masked its port already
+    }
+    if (!is_dom0()) {
+        return 0;
+    }
     struct evtchn_bind_virq bind = { .virq = VIRQ_CONSOLE, .vcpu = 0 };
     if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind) == 0) {
         port = bind.port;
         clock_mask_port(port);
         return CONSOLE_XEN;
-    }
-    if (console_ring_get(&ring, &port)) {
-        return CONSOLE_RING;   // console.c masked its port already
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 // xen.repl(namespace): MicroPython's friendly REPL on the console, input
-// from console_input.c. Runs until the user types Ctrl-D on an empty line
-// (or the domain has no console input), then returns to the caller.
+// from console_input.c. Runs until the user types Ctrl-D on an empty line,
+// then returns True; False at once if the domain has no console input.
+// xen.repl(None) only says whether there is console input.
 #include "py/runtime.h"
 #include "shared/readline/readline.h"
 #include "shared/runtime/pyexec.h"
@@ -9,6 +10,9 @@
 #include "console_input.h"
 
 static mp_obj_t xen_repl(mp_obj_t ns) {
+    if (ns == mp_const_none) {
+        return mp_obj_new_bool(console_input_source() != 0);
+    }
     if (!mp_obj_is_type(ns, &mp_type_dict)) {
         mp_raise_TypeError(MP_ERROR_TEXT("repl wants a dict"));
     }

@@ -79,11 +79,12 @@ def measure(board, xen, interval_s, polls, **board_opts):
     }
 
 
-def scaling(board, xen, interval_s=3, polls=3, sizes=(1, 10, 100, 1000)):
+def scaling(board, xen, interval_s=3, polls=4, sizes=(1, 10, 100, 1000)):
     """One poll's time and the monitor's own CPU time per minute for N
     domains in all: dom0 and N-1 empty paused domains it creates itself
     (demo=, kept). Serial output of 1000 rows is what a poll costs most."""
-    print("  domains (xen %s, PV dom0, interval %d s, %d polls each; medians):" % (xen, interval_s, polls))
+    print("  domains (xen %s, PV dom0, interval %d s, %d polls each; poll: median of all but the"
+          " first):" % (xen, interval_s, polls))
     for fmt in ("table", "json"):
         for n in sizes:
             args = "demo=%d demo_keep=0 interval=%d count=%d stats=1 format=%s exit=qemu" % (

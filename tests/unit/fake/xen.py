@@ -175,7 +175,9 @@ def xen_version(cmd, buf=None):
 def repl(ns):
     """The REPL (port-xen/repl.c): runs st.repl_input's lines in `ns` as if
     typed, keeping each expression's value in st.repl_output; False if
-    there is no input."""
+    there is no input. repl(None): whether there is input."""
+    if ns is None:
+        return st.repl_input is not None
     st.repl_calls += 1
     if st.repl_input is None:
         return False
