@@ -13,11 +13,6 @@ MODE ?=
 # The monitor's command line for `make run` (see README: Options).
 # arm64: dom0 watches the dom0less domUs of boards/arm64/boot.py
 # (DEFAULT_DOMUS) end in every way; it pauses domU 3 after poll 2 until poll 4.
-ifeq ($(BOARD),arm64)
-ARGS ?= interval=1 count=7 pause=3:2:4 exit=qemu
-endif
-ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
-PYTEST_ARGS ?=
 # A script of your own instead of the monitor (README: Your own script):
 # make EXAMPLE=watchdog builds examples/watchdog into build/$(BOARD)-watchdog;
 # APP=dir takes any directory holding a manifest.py.
@@ -25,10 +20,16 @@ APP ?= $(if $(EXAMPLE),examples/$(EXAMPLE))
 ifneq ($(APP),)
 ARGS ?= interval=1 count=6 demo=2 stuck=3 exit=qemu
 endif
+ifeq ($(BOARD),arm64)
+ARGS ?= interval=1 count=7 pause=3:2:4 exit=qemu
+endif
+ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
+PYTEST_ARGS ?=
 
 DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
-IMAGE := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))/stubmon.elf
+BUILD_DIR := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))
+IMAGE := $(BUILD_DIR)/stubmon.elf
 
 .PHONY: all image deps run test bench clean distclean xenabi FORCE
 
@@ -49,7 +50,7 @@ image: $(DEPS_STAMP)
 $(IMAGE): image
 
 run: image
-	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) $(if $(APP),--image $(IMAGE)) --timeout 3600 -- $(ARGS)
+	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) $(if $(APP),--image $(BUILD_DIR)) --timeout 3600 -- $(ARGS)
 
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)

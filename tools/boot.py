@@ -71,14 +71,17 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
     """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it).
     `until(line)`: stop QEMU as soon as it returns true for a console line
     (for runs that would go on forever); `stopped` then says so.
-    `image`: another image than the board's build/<board> one (a script's).
+    `image`: another image than the board's build/<board> one (a script's),
+    or a build directory holding the board's image file (stubmon.elf, .bin).
     `send(text, partial)`: typing on the serial console (the REPL); called
     for each console line (partial False) and for the unfinished rest after
     each read (partial True, e.g. a prompt); bytes it returns go to QEMU's
     stdin, i.e. the serial line. Without it stdin is /dev/null."""
     mod = load_board(board)
-    cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image or image_path(board), args,
-                           **board_opts)
+    image = image or image_path(board)
+    if os.path.isdir(image):
+        image = os.path.join(image, getattr(mod, "IMAGE", "stubmon.elf"))
+    cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image, args, **board_opts)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -143,7 +146,8 @@ def main():
     ap.add_argument("--mode", help="how the board boots the image, e.g. pv or pvh for x86_64")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")
-    ap.add_argument("--image", help="the image to boot (default: build/BOARD's)")
+    ap.add_argument("--image", help="the image to boot, or a build directory holding it"
+                                    " (default: build/BOARD)")
     ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
     opts = ap.parse_args()
     mod = load_board(opts.board)

@@ -14,12 +14,12 @@ BOARD = "x86_64"
 DOM0_MEM_KIB = boot.load_board(BOARD).DOM0_MEM_MIB * 1024
 
 
-def build(example):
-    subprocess.run(["make", "-s", "image", "BOARD=" + BOARD, "EXAMPLE=" + example], cwd=boot.REPO,
+def build(example, board=BOARD):
+    subprocess.run(["make", "-s", "image", "BOARD=" + board, "EXAMPLE=" + example], cwd=boot.REPO,
                    check=True, stdout=subprocess.DEVNULL)
-    path = os.path.join(boot.REPO, "build", "%s-%s" % (BOARD, example), "stubmon.elf")
-    assert os.path.exists(path)
-    return path
+    path = os.path.join(boot.REPO, "build", "%s-%s" % (board, example))
+    assert os.path.exists(os.path.join(path, "stubmon.elf"))
+    return path   # the build directory: boot.boot takes the board's file from it
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,15 @@ def test_csvlog_lines_parse_as_csv(csvlog):
                 == ("--p---", "paused", "0", "16384", "0", "0")
     cpu0 = [int(r["cpu_ns"]) for r in rows if r["domid"] == "0"]
     assert cpu0 == sorted(cpu0)
+
+
+def test_watchdog_on_arm64_dom0():
+    """The same script image built for arm64 (make BOARD=arm64
+    EXAMPLE=watchdog), as dom0 of Xen 4.20 alone."""
+    res = boot.boot("arm64", "4.20", "stuck=2 interval=1 count=4 demo=1 exit=qemu", timeout=120,
+                    image=build("watchdog", "arm64"), mode="dom0")
+    assert res.guest_exit == 0, res.text[-3000:]
+    lines = [l for l in res.lines if l.startswith("watchdog:")]
+    assert lines[1] == "watchdog: created 1 paused demo domains: 1"
+    assert re.match(r"^watchdog: domain 1 stuck paused \(--p---\) for [234]s \(threshold 2 s\)$", lines[2]), lines
+    assert lines[-1] == "watchdog: done after 4 checks; 1 domains stuck now"
