@@ -8,6 +8,7 @@ import argparse
 import importlib.util
 import os
 import re
+import selectors
 import subprocess
 import sys
 import time
@@ -82,6 +83,15 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
     if os.path.isdir(image):
         image = os.path.join(image, getattr(mod, "IMAGE", "stubmon.elf"))
     cmd = mod.qemu_command(mod.xen_binary(DEPS, xen_version), image, args, **board_opts)
+    res = run_qemu(cmd, timeout, echo=echo, log=log, until=until, send=send)
+    res.exit_from_console = getattr(mod, "EXIT_FROM_CONSOLE", False)
+    return res
+
+
+def run_qemu(cmd, timeout, echo=None, log=None, until=None, send=None):
+    """Run a QEMU command line, stream its serial console (stdout) line by
+    line, and kill it after `timeout` s or once `until(line)` holds.
+    `echo`, `log`, `until` and `send` as for boot()."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -94,7 +104,6 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
     timed_out = stopped = False
     logf = open(log, "w") if log else None
     try:
-        import selectors
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         buf = b""
@@ -117,6 +126,7 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
                     echo(line)
                 if logf:
                     logf.write(line + "\n")
+                    logf.flush()
                 if until and until(line):
                     stopped = True
                 if send:
@@ -135,7 +145,6 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
             logf.close()
     res = Result(lines, None if timed_out or stopped else status, timed_out, time.monotonic() - start)
     res.stopped = stopped
-    res.exit_from_console = getattr(mod, "EXIT_FROM_CONSOLE", False)
     return res
 
 

@@ -12,18 +12,16 @@ policy of that source plus policy/*.te (built here, about 0.05 s).
 """
 import argparse
 import os
-import selectors
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
-import boot            # noqa: E402  (Result)
+import boot            # noqa: E402  (run_qemu, Result)
 import mkinitramfs     # noqa: E402
 
 DEPS = mkinitramfs.DEPS
@@ -81,52 +79,6 @@ def qemu_command(xen, kernel, initrd, policy=None, flask=False, dom0_mem_mib=DOM
             "-kernel", xen, "-initrd", ",".join(mods), "-append", xen_args]
 
 
-def run(cmd, timeout, echo=None, log=None, until=None):
-    """Run QEMU, stream its serial console, kill it after `timeout` s."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    lines, timed_out, stopped, buf = [], False, False, b""
-    logf = open(log, "w") if log else None
-    try:
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while not stopped:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                timed_out = True
-                break
-            if not sel.select(left):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-            *done, buf = buf.split(b"\n")
-            for raw in done:
-                line = raw.decode("utf-8", "replace").rstrip("\r")
-                lines.append(line)
-                if echo:
-                    echo(line)
-                if logf:
-                    logf.write(line + "\n")
-                    logf.flush()
-                if until and until(line):
-                    stopped = True
-        if buf:
-            lines.append(buf.decode("utf-8", "replace").rstrip("\r"))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        status = proc.wait()
-        if logf:
-            logf.close()
-    res = boot.Result(lines, None if timed_out or stopped else status, timed_out,
-                      time.monotonic() - start)
-    res.stopped = stopped
-    return res
-
-
 def ended(line):
     """The scenario is over: dom0 said so, or Xen or Linux panicked (with
     noreboot QEMU would wait for the timeout)."""
@@ -158,7 +110,7 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
             xen = os.path.join(DEPS, "xen-%s-amd64" % XEN)
             policy = None
         cmd = qemu_command(xen, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
-        res = run(cmd, timeout, echo=echo, log=log, until=ended)
+        res = boot.run_qemu(cmd, timeout, echo=echo, log=log, until=ended)
         res.scenario_exit = None
         for line in reversed(res.lines):
             if line.startswith("dom0: scenario exit "):
