@@ -3,18 +3,7 @@
 import xen   # the fake
 
 import app
-
-
-def run(cmdline, setup=None):
-    st = xen.reset(cmdline=cmdline)
-    if setup:
-        setup(st)
-    lines = []
-    try:
-        app.start(xen, say=lines.append)
-        assert False, 'start() must end the guest'
-    except xen.Exited as e:
-        return lines, e.args, st
+from apprun import run
 
 
 def events(lines):

@@ -5,6 +5,7 @@ import xen   # the fake
 
 import app
 import options
+from apprun import run
 
 try:
     import json
@@ -14,16 +15,6 @@ except ImportError:
 CRASH = 0x4 | (3 << 16)   # XEN_DOMINF_shutdown, SHUTDOWN_crash
 
 
-def run(cmdline, setup=None):
-    st = xen.reset(cmdline=cmdline)
-    if setup:
-        setup(st)
-    lines = []
-    try:
-        app.start(xen, say=lines.append)
-        assert False, 'start() must end the guest'
-    except xen.Exited as e:
-        return lines, e.args, st
 
 
 def jsons(lines, kind=None):
