@@ -203,6 +203,22 @@ def end(ok=True):
     xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
 
 
+def run(script, name, say=print):
+    """A frozen script's whole life: script(say), then end(). An exception
+    becomes one line (a hypercall error explained, anything else named
+    after the script) and the domain crashes. Never returns."""
+    ok = True
+    try:
+        script(say)
+    except Exception as e:
+        if isinstance(e, Error):
+            say(explain(e))
+        else:
+            say('%s: fatal error: %s: %s' % (name, type(e).__name__, e))
+        ok = False
+    end(ok)
+
+
 def create_demo(n, mem_mib=16):
     """Create n empty paused domains (dom0 only; for trying things out),
     returns their domids. destroy(domid) removes one."""

@@ -108,13 +108,4 @@ def run(say=print):
 
 
 def main(say=print):
-    ok = True
-    try:
-        run(say)
-    except Exception as e:
-        if isinstance(e, stubmon.Error):
-            say(stubmon.explain(e))
-        else:
-            say('watchdog: fatal error: %s: %s' % (type(e).__name__, e))
-        ok = False
-    stubmon.end(ok)
+    stubmon.run(run, 'watchdog', say)

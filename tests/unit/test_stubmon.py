@@ -229,3 +229,36 @@ def test_repl_mode_without_console_input_polls_instead():
     assert 'stubmon: repl: this domain has no console input; polling instead' in lines
     assert st.repl_calls == 0
     assert len([l for l in lines if l.startswith('stubmon poll ') and l.endswith(' end')]) == 2
+
+
+def _ended(script, cmdline='exit=qemu', setup=None):
+    st = fresh(cmdline)
+    if setup:
+        setup(st)
+    lines = []
+    try:
+        stubmon.run(script, 'myscript', say=lines.append)
+        assert False, 'run() must end the guest'
+    except xen.Exited as e:
+        return lines, e.args
+
+
+def test_run_ends_ok_after_the_script():
+    lines, how = _ended(lambda say: say('hello'))
+    assert lines == ['hello'] and how == ('qemu_exit', 0)
+
+
+def test_run_names_an_exception_in_one_line_and_crashes():
+    def script(say):
+        raise ValueError('bad input')
+    lines, how = _ended(script, cmdline='')
+    assert lines == ['myscript: fatal error: ValueError: bad input']
+    assert how == ('shutdown', 3)
+
+
+def test_run_explains_a_hypercall_error():
+    def setup(st):
+        st.fail['getdomaininfolist'] = 1     # EPERM
+    lines, how = _ended(lambda say: stubmon.domains(), setup=setup)
+    assert len(lines) == 1 and 'getdomaininfolist failed: EPERM' in lines[0], lines
+    assert how == ('qemu_exit', 1)
