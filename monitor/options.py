@@ -86,17 +86,27 @@ def parse_int(text, lo, hi):
     return v
 
 
+def parse_ints(text, bounds):
+    """'2:1:3' with bounds ((lo, hi), ...) -> (2, 1, 3): one whole number
+    per bound, colon-separated, each within its bound. None if not."""
+    parts = text.split(':')
+    if len(parts) != len(bounds):
+        return None
+    out = []
+    for part, (lo, hi) in zip(parts, bounds):
+        v = parse_int(part, lo, hi)
+        if v is None:
+            return None
+        out.append(v)
+    return tuple(out)
+
+
 def parse_pause(text):
     """'2:1:3' -> (2, 1, 3); B is 0 or after A. None if malformed."""
-    parts = text.split(':')
-    if len(parts) != 3:
+    r = parse_ints(text, ((1, DOMID_MAX), (1, 10 ** 9), (0, 10 ** 9)))
+    if r is None or (r[2] and r[2] <= r[1]):
         return None
-    domid = parse_int(parts[0], 1, DOMID_MAX)
-    a = parse_int(parts[1], 1, 10 ** 9)
-    b = parse_int(parts[2], 0, 10 ** 9)
-    if domid is None or a is None or b is None or (b and b <= a):
-        return None
-    return domid, a, b
+    return r
 
 
 def parse_ranges(text):
@@ -132,14 +142,7 @@ def wanted(ranges, domid):
 
 def parse_destroy(text):
     """'2:5' -> (2, 5). None if malformed."""
-    parts = text.split(':')
-    if len(parts) != 2:
-        return None
-    domid = parse_int(parts[0], 1, DOMID_MAX)
-    p = parse_int(parts[1], 1, 10 ** 9)
-    if domid is None or p is None:
-        return None
-    return domid, p
+    return parse_ints(text, ((1, DOMID_MAX), (1, 10 ** 9)))
 
 
 def pause_text(p):
