@@ -8,6 +8,11 @@
 
 static evtchn_port_t dom_exc_port;
 static bool have_dom_exc;
+// A port nothing ever signals (VIRQ_TIMER with no vCPU timer set): polling
+// on it alone sleeps until the timeout however many other events arrive,
+// where a poll on no port would wake at any event of the domain.
+static evtchn_port_t quiet_port;
+static bool have_quiet;
 
 uint64_t clock_now_ns(void) {
     return arch_now_ns();
@@ -76,13 +81,14 @@ void clock_init(void) {
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
     // Only the domain Xen sends domain-state changes to may bind this.
     have_dom_exc = bind_virq(VIRQ_DOM_EXC, &dom_exc_port);
+    have_quiet = bind_virq(VIRQ_TIMER, &quiet_port);
 }
 
 bool clock_has_dom_exc(void) {
     return have_dom_exc;
 }
 
-bool clock_sleep_until(uint64_t deadline_ns) {
+bool clock_sleep_until(uint64_t deadline_ns, bool events) {
     console_flush();
     // Xen's timers take signed nanoseconds (0 means no timeout): keep
     // "never" far but positive.
@@ -91,9 +97,10 @@ bool clock_sleep_until(uint64_t deadline_ns) {
     } else if (deadline_ns == 0) {
         deadline_ns = 1;
     }
-    struct sched_poll poll = { .nr_ports = have_dom_exc ? 1 : 0, .timeout = deadline_ns };
-    set_xen_guest_handle(poll.ports, &dom_exc_port);
-    if (have_dom_exc && test_and_clear_pending(dom_exc_port)) {
+    bool want = have_dom_exc && events;
+    struct sched_poll poll = { .nr_ports = want || have_quiet ? 1 : 0, .timeout = deadline_ns };
+    set_xen_guest_handle(poll.ports, want ? &dom_exc_port : &quiet_port);
+    if (want && test_and_clear_pending(dom_exc_port)) {
         return true;
     }
     // Returns at the timeout (at once if it is past), or when a domain
@@ -102,5 +109,5 @@ bool clock_sleep_until(uint64_t deadline_ns) {
     // two disagree.
     HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
     clock_after_block();
-    return have_dom_exc && test_and_clear_pending(dom_exc_port);
+    return want && test_and_clear_pending(dom_exc_port);
 }

@@ -12,8 +12,9 @@ uint64_t clock_own_cpu_ns(void);
 void clock_init(void);
 // Block the vCPU until deadline_ns or until a domain changes state
 // (VIRQ_DOM_EXC, when this domain may receive it). Returns true if woken
-// early by such an event.
-bool clock_sleep_until(uint64_t deadline_ns);
+// early by such an event. With events false it sleeps through them (they
+// stay pending) and returns false.
+bool clock_sleep_until(uint64_t deadline_ns, bool events);
 // Mask an event channel we only ever poll (never take as an upcall).
 void clock_mask_port(evtchn_port_t port);
 // Block until `port` is pending or until deadline_ns; clears it.

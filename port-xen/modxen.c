@@ -12,6 +12,7 @@
 #include "console.h"
 #include "hypercall.h"
 #include "shutdown.h"
+#include "watchdog.h"
 
 #if defined(__x86_64__)
 #define STUBMON_ARCH "x86_64"
@@ -66,11 +67,30 @@ static mp_obj_t xen_cpu_ns(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_cpu_ns_obj, xen_cpu_ns);
 
-static mp_obj_t xen_sleep_until(mp_obj_t deadline) {
-    uint64_t ns = mp_obj_int_get_uint_checked(deadline);
-    return mp_obj_new_bool(clock_sleep_until(ns));
+// sleep_until(deadline[, events]): events=False sleeps through domain
+// events (they stay pending for the next sleep that wants them): how the
+// monitor holds back event listings during a storm.
+static mp_obj_t xen_sleep_until(size_t n_args, const mp_obj_t *args) {
+    uint64_t ns = mp_obj_int_get_uint_checked(args[0]);
+    bool events = n_args < 2 || mp_obj_is_true(args[1]);
+    return mp_obj_new_bool(clock_sleep_until(ns, events));
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(xen_sleep_until_obj, xen_sleep_until);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_sleep_until_obj, 1, 2, xen_sleep_until);
+
+// watchdog(seconds): arm Xen's domain watchdog, re-arm it with a new
+// timeout, or (0) disarm it; watchdog() kicks it. Returns 0 or -errno.
+static mp_obj_t xen_watchdog(size_t n_args, const mp_obj_t *args) {
+    if (n_args == 0) {
+        watchdog_kick();
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    mp_int_t s = mp_obj_get_int(args[0]);
+    if (s < 0 || s > 0x7fffffff) {
+        mp_raise_ValueError(MP_ERROR_TEXT("watchdog seconds out of range"));
+    }
+    return MP_OBJ_NEW_SMALL_INT(watchdog_set((uint32_t)s));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_watchdog_obj, 0, 1, xen_watchdog);
 
 static mp_obj_t xen_sysctl(mp_obj_t buf) {
     return MP_OBJ_NEW_SMALL_INT(HYPERVISOR_sysctl(writable_buffer(buf, SYSCTL_SIZE, "sysctl")));
@@ -185,6 +205,7 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
 

@@ -48,6 +48,8 @@ class State:
         self.now = 1000000000      # ns since "boot"
         self.tick = 0              # ns the clock moves on each time_ns()
         self.early_wakes = 0       # sleep_until calls that return True half way
+        self.watchdog_s = 0        # armed timeout, 0 = off
+        self.watchdog_kicks = 0
         self.cmdline = ''
         self.console = []
         self.console_have = ('xen',)   # channels this fake guest has
@@ -132,13 +134,22 @@ def cpu_ns():
     return st.domains[0].cpu_time if 0 in st.domains else 0
 
 
-def sleep_until(deadline):
-    if st.early_wakes > 0 and deadline > st.now:
+def sleep_until(deadline, events=True):
+    if events and st.early_wakes > 0 and deadline > st.now:
         st.early_wakes -= 1
         _advance((deadline - st.now) // 2)
         return True
     _advance(deadline - st.now)
     return False
+
+
+def watchdog(seconds=None):
+    """Arm (seconds > 0), disarm (0) or kick (no argument) the watchdog."""
+    if seconds is None:
+        st.watchdog_kicks += 1
+    else:
+        st.watchdog_s = seconds
+    return -st.fail['watchdog'] if 'watchdog' in st.fail else 0
 
 
 def addressof(buf):
