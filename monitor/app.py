@@ -79,6 +79,7 @@ class Monitor:
         self.health.on_error = self.error_json
         self.watchdog_ns = 0        # armed timeout, 0 = none
         self.listings = 0           # event listings since the last poll
+        self.last_listings = 0      # in the interval before it (stats listings=)
         self.event_listings = 0     # since start
         self.storms = 0             # intervals whose event listings ran out
         self.next_listing = 0       # Xen time before which no event listing starts
@@ -247,7 +248,7 @@ class Monitor:
         """What `make bench` and the soak read: when, how long the poll
         took, the CPU time this monitor has used so far (its own vCPU
         runstate), errors and console lines lost so far, event listings
-        since the last poll, the heap (stats=2: after a collection) and
+        in the interval before this poll, the heap (stats=2: after a collection) and
         how many domains the change trackers hold."""
         xen = self.xen
         poll_us = (xen.time_ns() - now) // 1000
@@ -258,7 +259,7 @@ class Monitor:
         return ('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d errors=%d dropped=%d '
                 'listings=%d heap=%d tracked=%d'
                 % (n, now // 1000, poll_us, cpu_us, self.health.errors, console_dropped(xen),
-                   self.listings, heap, self.tracked()))
+                   self.last_listings, heap, self.tracked()))
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
@@ -280,7 +281,7 @@ class Monitor:
         n = 0
         while True:
             n += 1
-            self.listings = 0   # event listings since this poll
+            self.last_listings, self.listings = self.listings, 0   # per interval
             try:
                 self.poll(n)
                 self.after_poll(n)

@@ -151,3 +151,23 @@ def test_soak_tables_do_not_grow(soak):
     tracked = [int(s["tracked"]) for s in stats(soak.lines)]
     assert len(set(tracked[10:])) == 1, sorted(set(tracked))
     assert all(s["errors"] == "0" for s in stats(soak.lines))
+
+
+def test_polls_back_off_while_failing_and_say_when_they_work_again(image):
+    res = booted(image, "x86_64", "4.20", "pv",
+                 "interval=0.5 count=5 stats=1 format=table+json fault=raise:1,raise:2,raise:3 exit=qemu")
+    assert res.guest_exit == 0, res.text[-3000:]
+    lines = res.lines
+    assert [l for l in lines if l.startswith("stubmon: error in poll ")] == [
+        "stubmon: error in poll %d: RuntimeError: test fault (fault=raise:%d)" % (n, n) for n in (1, 2, 3)]
+    assert "stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works" in lines
+    assert "stubmon: poll 4 worked again after 3 errors in a row; back to every interval" in lines
+    # polls 1..3 on grid points 0..2 (their JSON error lines' uptime), then
+    # two intervals: poll 4 at grid point 4, poll 5 at 5
+    err_ms = [json.loads(l)["uptime_ms"] for l in lines if l.startswith('{"schema":"stubmon/1","type":"error"')]
+    t_ms = [int(s["now_us"]) // 1000 for s in stats(lines)]   # polls 4 and 5
+    assert len(err_ms) == 3 and len(t_ms) == 2, lines[-40:]
+    assert [b - a for a, b in zip(err_ms, err_ms[1:])] == [500, 500] or \
+        all(450 <= b - a <= 600 for a, b in zip(err_ms, err_ms[1:])), err_ms
+    assert 950 <= t_ms[0] - err_ms[2] <= 1100, (err_ms, t_ms)   # backed off: 2 intervals
+    assert 450 <= t_ms[1] - t_ms[0] <= 600, t_ms                 # back to every interval
