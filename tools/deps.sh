@@ -14,6 +14,7 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 # --- host tools (real installs: emulator and compilers) -------------------
 host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils
  flex bison m4 checkpolicy"   # the last four: Xen with FLASK and its policy (tools/dom0)
+host_pkgs="$host_pkgs setools"   # sesearch: tests/unit/test_policy.py queries the compiled FLASK policy
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -20,7 +20,8 @@ def test_empty_command_line_runs_on_defaults(mode, image):
     said = [l for l in res.lines if l.startswith("stubmon:")]
     assert said[0].startswith("stubmon: x86_64-%s on xen " % mode)
     assert said[1:] == ["stubmon: console xen", "stubmon: interfaces sysctl 0x15 domctl 0x17",
-                        "stubmon: layouts xen %s (x86_64), interfaces sysctl 0x15 domctl 0x17" % XEN]
+                        "stubmon: layouts xen %s (x86_64), interfaces sysctl 0x15 domctl 0x17" % XEN,
+                        "stubmon: watchdog 30 s"]
     (poll,) = consolelog.polls(res.lines)
     assert poll.complete and poll.ids() == [0]
 
@@ -37,8 +38,8 @@ def test_long_command_line_is_read_to_its_end(mode, image):
     assert res.guest_exit == 0, res.text[-2000:]
     unknown = [l for l in res.lines if l.startswith("stubmon: unknown option 'key")]
     assert unknown == ["stubmon: unknown option 'key%02d=value%02d' ignored (known: alert, console, "
-                       "count, demo, demo_keep, demo_mem, destroy, domains, end, exit, format, interval, "
-                       "pause, repl, role, run, stats)" % (i, i)
+                       "count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, "
+                       "interval, pause, repl, role, run, stats, watchdog)" % (i, i)
                        for i in range(8)]
     assert "stubmon: 52 more command line problems not shown" in res.lines
     assert len(consolelog.polls(res.lines)) == 1

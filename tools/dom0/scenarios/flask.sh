@@ -34,3 +34,7 @@ xl pause stubmon
 xl pause plain
 section guest-log cat $log
 section guest-log-plain cat /var/log/xen/console/guest-plain.log
+# Teardown as a user does it: every right dom0 needs for that (destroy, the
+# rings' grant unmaps) comes from policy/stubmon.te.
+section destroy xl destroy stubmon
+section xl-list-after-destroy xl list
