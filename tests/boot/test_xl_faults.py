@@ -180,7 +180,10 @@ def console_polls(log):
 
 
 def stop_poll(res):
-    return int(scenario_line(res, "scenario: xenconsoled ").split()[-1])
+    m = [re.match(r"^scenario: xenconsoled \d+ stopped after poll (\d+)$", l) for l in res.lines]
+    m = [x for x in m if x]
+    assert len(m) == 1, "no 'stopped after poll' line"
+    return int(m[0].group(1))
 
 
 def test_console_full_no_torn_line(console_full):
