@@ -85,7 +85,13 @@ class Alerts:
         self.rules = rules
         self.firing = {}    # (rule text, domid or ident) -> True
         self.seen = None    # {ident: (domid, state name)} of the last listing
-        self.missing = {}   # ident -> [domid, polls missed, state name]
+        self.missing = {}   # ident -> [domid, polls missed, state name, since]
+        self.seq = 0        # orders self.missing: the oldest is forgotten first
+        self.forgotten = 0  # vanished domains dropped to keep missing bounded
+        self.said = []      # lines about the alerts themselves, for the caller
+
+    def size(self):
+        return len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
 
     def update(self, doms, poll, cpu=None):
         """doms: the domains listed now (already filtered by domains=);
@@ -147,11 +153,13 @@ class Alerts:
         self.seen = now
         if old is not None:
             for i in old:
-                if i not in now and i not in self.missing and len(self.missing) < MAX_MISSING:
-                    self.missing[i] = [old[i][0], 0, old[i][1]]
+                if i not in now and i not in self.missing:
+                    self.seq += 1
+                    self.missing[i] = [old[i][0], 0, old[i][1], self.seq]
+            self._bound()
         missing = self.missing
         for i in sorted(missing, key=lambda k: missing[k][0]):   # in domain ID order
-            domid, missed, was = missing[i]
+            domid, missed, was = missing[i][:3]
             if i in now:   # back
                 del self.missing[i]
                 for text, _, _ in gone_rules:
@@ -167,6 +175,24 @@ class Alerts:
                     self.firing[(text, i)] = True
                     out.append((domid, text, 'firing', 'missing from %d poll%s, was %s'
                                 % (missed, '' if missed == 1 else 's', was)))
+
+
+    def _bound(self):
+        """At most MAX_MISSING vanished domains are remembered for gone:N;
+        past that the oldest are forgotten, and said (the caller prints
+        self.said), with their firing alerts."""
+        over = len(self.missing) - MAX_MISSING
+        if over <= 0:
+            return
+        oldest = sorted(self.missing, key=lambda k: self.missing[k][3])[:over]
+        for i in oldest:
+            del self.missing[i]
+            for key in [k for k in self.firing if k[1] == i and k[0].startswith('gone:')]:
+                del self.firing[key]
+        self.forgotten += over
+        self.said.append('stubmon: alert gone: more than %d vanished domains; forgot the %d that '
+                         'vanished first (%d forgotten since start), their gone: alerts too'
+                         % (MAX_MISSING, over, self.forgotten))
 
 
 def alert_line(now_ns, domid, rule, status, detail):

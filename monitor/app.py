@@ -1,8 +1,11 @@
 # stubmon's run: banner, options, interface probe, demo domains, then the
 # poll loop on fixed deadlines. `xen` is the image's C module (or the unit
 # tests' fake); `say` prints one line (print() reaches the Xen console).
+import gc
+
 import abi
 import alerts
+import health
 import events
 import guest
 import hypervisor as hv
@@ -11,7 +14,23 @@ import options
 import table
 from cpuload import CpuLoad
 
-MAX_EARLY_WAKES = 1000   # domain events per interval before we stop waiting
+EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
+
+
+def console_dropped(xen):
+    """Whole console lines lost so far (a full PV console ring); 0 where
+    the image cannot tell."""
+    f = getattr(xen, 'console_dropped', None)
+    return f() if f else 0
+
+
+def next_deadline(start, step, want, now):
+    """The first point of the grid start + k * step at or after `want` that
+    is still ahead of `now`: after a stall (or a storm) the missed points
+    are skipped, never polled in a burst, and the grid never drifts."""
+    if want > now:
+        return want
+    return start + ((now - start) // step + 1) * step
 
 
 def fatal_line(e):
@@ -56,26 +75,48 @@ class Monitor:
         self.alerts = alerts.Alerts([])
         self.host = None            # the last physinfo (hypervisor.PhysInfo)
         self.physinfo_denied = False   # refused for good: not asked again
+        self.health = health.Health(say)
+        self.health.on_error = self.error_json
+        self.watchdog_ns = 0        # armed timeout, 0 = none
+        self.listings = 0           # event listings since the last poll
+        self.last_listings = 0      # in the interval before it (stats listings=)
+        self.event_listings = 0     # since start
+        self.storms = 0             # intervals whose event listings ran out
+        self.next_listing = 0       # Xen time before which no event listing starts
+        self.listing_ns = 0         # how long the last event listing took
 
     def run(self):
         xen, say = self.xen, self.say
         self.hyp = hv.Hypervisor(xen)
         self.version = self.hyp.version_text()
         say('stubmon: %s on xen %s' % (xen.platform, self.version))
-        self.opts, msgs = options.parse(xen.cmdline())
+        line = xen.cmdline()
+        self.opts, msgs = options.parse(line)
         for m in msgs:
             say(m)
+        cut = options.cut_line(line, getattr(xen, 'cmdline_max', 0))
+        if cut:
+            say(cut)
         self.alerts = alerts.Alerts(self.opts.alerts)
         self.choose_console()
         if self.opts.role == 'guest':
             guest.run(xen, self.opts, say)   # ends the domain itself
             return
-        for m in self.hyp.probe():
-            say(m)
+        # From here on nothing ends the run: each step that fails is said
+        # and the polls report what they can (a failed probe: no listing).
+        try:
+            for m in self.hyp.probe():
+                say(m)
+        except Exception as e:
+            self.health.failed('the interface probe', e)
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
         say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
+        self.arm_watchdog()
         if self.opts.demo:
-            self.create_demo()
+            try:
+                self.create_demo()
+            except Exception as e:
+                self.health.failed('demo', e)
         if self.opts.repl:
             self.repl()
         else:
@@ -157,6 +198,9 @@ class Monitor:
                 self.say(alerts.alert_line(now, domid, rule, status, detail))
             if fmt != 'table':
                 self.say(jsonout.alert_line(now, domid, rule, status, detail))
+        for line in self.alerts.said:
+            self.say(line)
+        del self.alerts.said[:]
 
     def say_pieces(self, pieces):
         """One line given in pieces: print()ed piece by piece on the image
@@ -171,6 +215,8 @@ class Monitor:
     def poll(self, n):
         now = self.xen.time_ns()
         fmt = self.opts.format
+        if self.opts.faults:
+            self.inject_fault(n)
         host = self.physinfo()
         try:
             every = self.hyp.list_domains()
@@ -196,34 +242,108 @@ class Monitor:
             if fmt != 'table':
                 self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, cpu, host, every))
         if self.opts.stats:
-            # what `make bench` reads: when, how long the poll took, and the
-            # CPU time this monitor has used so far (its own vCPU runstate)
-            self.say('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d'
-                     % (n, now // 1000, (self.xen.time_ns() - now) // 1000, self.xen.cpu_ns() // 1000))
+            self.say(self.stats_line(n, now))
+
+    def stats_line(self, n, now):
+        """What `make bench` and the soak read: when, how long the poll
+        took, the CPU time this monitor has used so far (its own vCPU
+        runstate), errors and console lines lost so far, event listings
+        in the interval before this poll, the heap (stats=2: after a collection) and
+        how many domains the change trackers hold."""
+        xen = self.xen
+        poll_us = (xen.time_ns() - now) // 1000
+        cpu_us = xen.cpu_ns() // 1000
+        if self.opts.stats > 1:
+            gc.collect()
+        heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
+        return ('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d errors=%d dropped=%d '
+                'listings=%d heap=%d tracked=%d'
+                % (n, now // 1000, poll_us, cpu_us, self.health.errors, console_dropped(xen),
+                   self.last_listings, heap, self.tracked()))
+
+    def tracked(self):
+        """Entries in every table kept from poll to poll (bounded: the soak
+        checks they do not grow)."""
+        return self.events.size() + self.alerts.size() + self.cpu.size()
+
+    def error_json(self, where, text):
+        if self.opts.format != 'table':
+            self.say(jsonout.error_line(self.xen.time_ns(), where, text, self.health.errors))
 
     def loop(self):
+        """Poll on the fixed grid start + k * interval, for ever (or count=
+        polls). An error in a poll is said, counted and the loop goes on;
+        while polls keep failing they are spaced out (health.Health)."""
         xen, opts = self.xen, self.opts
         step = opts.interval_ms * 1000000
-        deadline = xen.time_ns()
+        start = xen.time_ns()
+        deadline = start
         n = 0
         while True:
             n += 1
-            self.poll(n)
-            if self.demo_ids and n == opts.demo_keep:
-                self.destroy_demo()
-            if opts.pause:
-                self.pause_step(n)
-            if opts.destroy and n == opts.destroy[1]:
-                self.destroy_step(n)
+            self.last_listings, self.listings = self.listings, 0   # per interval
+            try:
+                self.poll(n)
+                self.after_poll(n)
+                self.health.ok('poll %d' % n)
+                wait = 1
+            except Exception as e:   # never stop watching (health.py)
+                wait = self.health.failed('poll %d' % n, e)
+            self.kick()
             if opts.count and n >= opts.count:
                 return
-            # deadlines advance from the fixed start: no drift; after a
-            # stall skip the missed ones instead of polling in a burst
-            deadline += step
-            now = xen.time_ns()
-            if deadline <= now:
-                deadline += ((now - deadline) // step + 1) * step
-            self.sleep(deadline)
+            deadline = next_deadline(start, step, deadline + wait * step, xen.time_ns())
+            self.sleep(deadline, n)
+
+    def after_poll(self, n):
+        """Test options that act after a given poll."""
+        opts = self.opts
+        if self.demo_ids and n == opts.demo_keep:
+            self.destroy_demo()
+        if opts.pause:
+            self.pause_step(n)
+        if opts.destroy and n == opts.destroy[1]:
+            self.destroy_step(n)
+
+    def inject_fault(self, n):
+        """fault=KIND:P (tests, docs/faults.md): a real exception, a real
+        MemoryError (the heap filled up), or a real hang at poll P."""
+        for kind, poll in self.opts.faults:
+            if poll != n:
+                continue
+            if kind == 'raise':
+                raise RuntimeError('test fault (fault=raise:%d)' % n)
+            if kind == 'memory':
+                hog = []
+                for _ in range(16384):   # the image's heap is far smaller
+                    hog.append(bytearray(4096))
+                raise MemoryError('test fault: 64 MiB allocated without running out')
+            if kind == 'hang':
+                self.say('stubmon: test fault: hanging in poll %d (fault=hang:%d)' % (n, n))
+                while True:   # spins on purpose: what the watchdog is for
+                    pass
+
+    # --- Xen's watchdog -----------------------------------------------------
+    def arm_watchdog(self):
+        """watchdog=S: Xen shuts this domain down (reason watchdog, xl's
+        `w`; the xl config's on_watchdog restarts it) if it is not kicked
+        for S seconds: after every poll and event listing, and while a
+        long sleep lasts."""
+        s = self.opts.watchdog_seconds()
+        if not s:
+            self.say('stubmon: watchdog off (watchdog=0)')
+            return
+        rc = self.xen.watchdog(s)
+        if rc < 0:
+            self.say('%s; running without it' % hv.explain(hv.HypercallError('watchdog', -rc)))
+            return
+        self.watchdog_ns = s * 1000000000
+        # Xen shuts the domain down (reason watchdog) after s seconds unkicked
+        self.say('stubmon: watchdog %d s' % s)
+
+    def kick(self):
+        if self.watchdog_ns:
+            self.xen.watchdog()
 
     def repl(self):
         """repl=1: one table, then MicroPython's REPL on the console in
@@ -235,22 +355,67 @@ class Monitor:
             self.loop()
             return
         stubmon.use(self.hyp)
-        self.poll(1)
+        try:
+            self.poll(1)
+        except Exception as e:
+            self.health.failed('poll 1', e)
         self.say('stubmon: repl: the poll loop is off; try stubmon.domains(), '
                  'stubmon.physinfo(), xen.time_ns(); Ctrl-D ends the run')
         ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
         self.xen.repl(ns)
         self.say('stubmon: repl: ended')
 
-    def sleep(self, deadline):
-        # An early wake (VIRQ_DOM_EXC: a domain changed state) means: list
-        # the domains, say what changed, sleep on to the same deadline.
-        # A False return is Xen's timer saying the deadline has come: trust
-        # it over our own clock reading, or a small skew would make us spin.
-        for _ in range(MAX_EARLY_WAKES):
-            if not self.xen.sleep_until(deadline):
-                return
-            self.check_events()
+    def sleep(self, deadline, n):
+        """Sleep to the deadline. A domain event (VIRQ_DOM_EXC) wakes it
+        early: list the domains and say what changed, at most
+        EVENT_LISTINGS per interval, spaced out evenly and never running
+        into the deadline; events past that stay pending for the next
+        listing (or the poll), whose listing shows their net changes.
+        A False return is Xen's timer saying the deadline has come: trust
+        it over our own clock reading, or a small skew would make us spin."""
+        xen = self.xen
+        gap = self.opts.interval_ms * 1000000 // EVENT_LISTINGS
+        while True:
+            now = xen.time_ns()
+            until = deadline
+            if self.watchdog_ns and now + self.watchdog_ns // 2 < until:
+                until = now + self.watchdog_ns // 2   # wake to kick it
+            earliest = max(now, self.next_listing)   # when a listing may start
+            can_list = (self.listings < EVENT_LISTINGS
+                        and earliest + self.listing_ns < deadline)
+            if can_list and earliest <= now:
+                woke = xen.sleep_until(until)
+            else:
+                # no listing may start now: sleep through events until one may
+                if can_list and earliest < until:
+                    until = earliest
+                xen.sleep_until(until, False)
+                woke = False
+                if until == earliest:
+                    self.next_listing = 0   # Xen's timer says it is time
+            if not woke:
+                if until == deadline:
+                    return
+                self.kick()
+                continue
+            t0 = xen.time_ns()
+            if t0 >= deadline:
+                return   # the poll lists them
+            self.listings += 1
+            self.event_listings += 1
+            if self.listings == EVENT_LISTINGS:
+                self.storms += 1
+                self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
+                         'the most allowed; later domain events wait for the next poll, which '
+                         'shows what they changed' % (n, EVENT_LISTINGS))
+            try:
+                self.check_events()
+            except Exception as e:
+                self.health.failed('event listing after poll %d' % n, e)
+            t1 = xen.time_ns()
+            self.listing_ns = t1 - t0
+            self.next_listing = t1 + gap
+            self.kick()
 
     def check_events(self):
         """List the domains now and print the event lines (no table)."""
@@ -306,7 +471,8 @@ def start(xen, say=print):
     try:
         m.run()
         ok = True
-    except Exception as e:   # never die silently: one line naming it
+    except Exception as e:   # before the first poll: nothing to report
         say(fatal_line(e))
+        health.print_traceback(e, say)
         ok = False
     finish(xen, m.opts, ok)

@@ -17,6 +17,9 @@ class CpuLoad:
         self._last = {}
         self._last_ns = 0
 
+    def size(self):
+        return len(self._last)
+
     def update(self, domains, now_ns):
         """Returns {domid: tenths or None} and remembers this poll's samples.
         Domains that vanished are forgotten, so the map stays small."""

@@ -45,6 +45,9 @@ class Tracker:
         self.known = None   # {domid: state name} of the last listing
         self.changes = []   # the last update's (domid, was or None, now or None)
 
+    def size(self):
+        return len(self.known) if self.known else 0
+
     def update(self, doms, now_ns):
         """Event lines for the change from the last listing to `doms`."""
         cur = {}

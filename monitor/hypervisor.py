@@ -8,6 +8,10 @@ import abi
 import domain as dommod
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
+# A sysctl interface newer than every generated layout may have grown the
+# domain record: then one record per call, into a buffer this large (the
+# stable fields at its start still decode).
+UNKNOWN_RECORD_ROOM = 4096
 ERESTART = 85   # Xen-internal continuation errno, not in the public errno.h
 
 
@@ -146,12 +150,16 @@ class Hypervisor:
         self.domctl_version = None
         self._alloc()
 
-    def _alloc(self):
+    def _alloc(self, record_known=True):
+        """Buffers for the layouts in force. The listing buffer holds
+        self.batch records of the size in force; with an unknown record
+        size (record_known False) one record of up to UNKNOWN_RECORD_ROOM."""
         xen = self.xen
         self.di_size = abi.DI_SIZE[self.arch]
         self._sysctl = bytearray(abi.SYSCTL_SIZE)
         self._domctl = bytearray(abi.DOMCTL_SIZE)
-        self._list = bytearray(BATCH * self.di_size)
+        self.batch = BATCH if record_known else 1
+        self._list = bytearray(BATCH * self.di_size if record_known else UNKNOWN_RECORD_ROOM)
         self._list_addr = xen.addressof(self._list)
 
     # --- version --------------------------------------------------------
@@ -235,9 +243,14 @@ class Hypervisor:
         note = abi.confirm(self.sysctl_version, self.domctl_version)
         if note:
             msgs.append(note)
-            if self.di_size != abi.DI_SIZE[self.arch] or len(self._sysctl) != abi.SYSCTL_SIZE \
-                    or len(self._domctl) != abi.DOMCTL_SIZE:
-                self._alloc()
+        known = self.sysctl_version is None or self.sysctl_version in abi.SYSCTL_VERSIONS
+        if not known:
+            msgs.append('stubmon: sysctl 0x%02x is newer than every known layout: the size of its '
+                        'domain record is unknown, so domains are listed one per call (slower, '
+                        'never past the buffer)' % self.sysctl_version)
+        if not known or self.di_size != abi.DI_SIZE[self.arch] or \
+                len(self._sysctl) != abi.SYSCTL_SIZE or len(self._domctl) != abi.DOMCTL_SIZE:
+            self._alloc(known)
         return msgs
 
     def layouts_text(self):
@@ -284,17 +297,21 @@ class Hypervisor:
             raise HypercallError('getdomaininfolist', abi.EACCES)
         doms = []
         first = 0
+        batch = self.batch
+        if len(self._list) < batch * self.di_size:   # Xen would write past it
+            raise ValueError('listing buffer of %d bytes is too small for %d records of %d'
+                             % (len(self._list), batch, self.di_size))
         while first < abi.DOMID_FIRST_RESERVED:
-            self._fill_sysctl_list(self.sysctl_version, first, BATCH)
+            self._fill_sysctl_list(self.sysctl_version, first, batch)
             rc = self.xen.sysctl(self._sysctl)
             if rc < 0:
                 raise HypercallError('getdomaininfolist', -rc)
             n = struct.unpack_from('<I', self._sysctl, abi.SYSCTL_PAYLOAD + abi.GDIL_NUM_DOMAINS)[0]
-            if n > BATCH:   # never trust a count past our buffer
-                n = BATCH
+            if n > batch:   # never trust a count past our buffer
+                n = batch
             for i in range(n):
                 doms.append(dommod.decode(self._list, i * self.di_size))
-            if n < BATCH:
+            if n < batch:
                 break
             nxt = doms[-1].domid + 1
             if nxt <= first:   # no progress: stop rather than loop forever

@@ -113,6 +113,12 @@ def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):
         'domains', None, 'error', why, 'own_cpu_ns', own_cpu_ns))))
 
 
+def error_line(uptime_ns, where, error, errors):
+    """An error the monitor survived (docs/faults.md); errors: how many so far."""
+    return dumps(O(*(_head('error', uptime_ns) + (
+        'where', where, 'error', error, 'errors', errors))))
+
+
 def event_line(uptime_ns, domid, was, now):
     """was None: appeared; now None: gone."""
     kind = 'appeared' if was is None else ('gone' if now is None else 'changed')

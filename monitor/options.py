@@ -5,7 +5,8 @@
 
 # Every key, as the one-line hint for an unknown one lists them.
 KNOWN = ('alert', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy', 'domains',
-         'end', 'exit', 'format', 'interval', 'pause', 'repl', 'role', 'run', 'stats')
+         'end', 'exit', 'fault', 'format', 'interval', 'pause', 'repl', 'role', 'run', 'stats',
+         'watchdog')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -21,6 +22,16 @@ ROLES = ('monitor', 'guest')
 ENDS = ('stay', 'poweroff', 'reboot', 'crash')
 DOMID_MAX = 0x7fef   # below DOMID_FIRST_RESERVED
 FORMATS = ('table', 'json', 'table+json')
+# watchdog=S: Xen's domain watchdog timeout. Auto (no watchdog= given):
+# WATCHDOG_INTERVALS intervals, at least WATCHDOG_MIN_S, so that one slow
+# poll (1000 domains take seconds under emulation) never trips it.
+WATCHDOG_MIN_S = 5
+WATCHDOG_AUTO_MIN_S = 30
+WATCHDOG_INTERVALS = 4
+WATCHDOG_MAX_S = 7 * 86400
+# fault=KIND:P test faults, injected at poll P (docs/faults.md).
+FAULTS = ('raise', 'memory', 'hang')
+MAX_FAULTS = 8
 MAX_RANGES = 32      # domains=
 
 
@@ -43,6 +54,15 @@ class Options:
         self.alerts = []          # alert= rules, alerts.parse_rule() tuples
         self.destroy = None       # test: (domid, after poll P): destroy that domain
         self.repl = 0             # 1: one table, then a REPL on the console instead of polling
+        self.watchdog_s = None    # None: auto (watchdog_seconds()); 0: off
+        self.faults = []          # test: [(kind, poll)], kind in FAULTS
+
+    def watchdog_seconds(self):
+        """The watchdog timeout in force, whole seconds; 0 = off."""
+        if self.watchdog_s is not None:
+            return self.watchdog_s
+        auto = (self.interval_ms * WATCHDOG_INTERVALS + 999) // 1000
+        return max(auto, WATCHDOG_AUTO_MIN_S)
 
 
 def seconds_text(ms):
@@ -145,6 +165,22 @@ def parse_destroy(text):
     return parse_ints(text, ((1, DOMID_MAX), (1, 10 ** 9)))
 
 
+def parse_faults(text):
+    """'raise:2,hang:5' -> [('raise', 2), ('hang', 5)]; None if bad."""
+    out = []
+    for part in text.split(','):
+        colon = part.find(':')
+        poll = parse_int(part[colon + 1:], 1, 10 ** 9) if colon > 0 else None
+        if poll is None or part[:colon] not in FAULTS:
+            return None
+        out.append((part[:colon], poll))
+    return out
+
+
+def faults_text(faults):
+    return ','.join(['%s:%d' % f for f in faults]) if faults else 'none'
+
+
 def pause_text(p):
     return 'none' if p is None else '%d:%d:%d' % p
 
@@ -211,10 +247,22 @@ def _set(opts, key, value):
                     pause_text(opts.pause))
         opts.pause = p
     elif key == 'stats':
-        v = parse_int(value, 0, 1)
+        v = parse_int(value, 0, 2)
         if v is None:
-            return ('want 0 or 1', str(opts.stats))
+            return ('want 0, 1 or 2 (2: the heap measured after a collection too)', str(opts.stats))
         opts.stats = v
+    elif key == 'watchdog':
+        v = parse_int(value, 0, WATCHDOG_MAX_S)
+        if v is None or 0 < v < WATCHDOG_MIN_S:
+            return ('want seconds, %d to %d, or 0 for off' % (WATCHDOG_MIN_S, WATCHDOG_MAX_S),
+                    'auto' if opts.watchdog_s is None else str(opts.watchdog_s))
+        opts.watchdog_s = v
+    elif key == 'fault':
+        f = parse_faults(value)
+        if f is None or len(opts.faults) + len(f) > MAX_FAULTS:
+            return ('want KIND:POLL, KIND one of %s, comma-joined, at most %d'
+                    % (', '.join(FAULTS), MAX_FAULTS), faults_text(opts.faults))
+        opts.faults = opts.faults + f
     elif key == 'repl':
         v = parse_int(value, 0, 1)
         if v is None:
@@ -246,6 +294,21 @@ def _set(opts, key, value):
             return ('want shutdown or qemu', opts.exit)
         opts.exit = value
     return None
+
+
+def cut_line(line, limit):
+    """Xen keeps `limit` characters of a command line and drops the rest
+    without a word: a line of that length was most likely cut. Returns
+    the line saying so, or None."""
+    if isinstance(line, (bytes, bytearray)):
+        line = bytes(line).decode()
+    if not limit or len(line) < limit:
+        return None
+    words = line.split()
+    last = _shown(words[-1]) if words else ''
+    return ("stubmon: the command line is %d characters, the most Xen passes on: it was "
+            "probably cut; the last option read was '%s', anything after it was lost"
+            % (len(line), last))
 
 
 def parse(cmdline):

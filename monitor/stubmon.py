@@ -17,6 +17,7 @@ import xen
 import abi
 import domain as dommod
 import events
+import health
 import hypervisor as hv
 
 # One domain as domains() returns it.
@@ -36,7 +37,11 @@ Info = namedtuple('Info', ('domid', 'state', 'status', 'mem_kib', 'max_mem_kib',
 Error = hv.HypercallError
 explain = hv.explain
 
-MAX_EARLY_WAKES = 1000   # domain events handled per sleep() before it gives up early
+CHECK_GAP_MS = 100   # sleep(): at most ten listings a second for the callbacks
+RESTART_WAIT_MS = 1000   # run(): first wait before a script that raised starts again
+
+# Errors in on_domain_change callbacks (reported, counted; the callback stays).
+callback_errors = health.Health(print)
 
 _hyp = None
 _watchers = []
@@ -153,20 +158,28 @@ def check():
             changes.append((domid, old[domid], None))
     for c in changes:
         for fn in _watchers:
-            fn(c[0], c[1], c[2])
+            try:
+                fn(c[0], c[1], c[2])
+            except Exception as e:   # said and counted; fn stays registered
+                callback_errors.failed('on_domain_change callback %s (domain %d)'
+                                       % (getattr(fn, '__name__', 'fn'), c[0]), e)
     return len(changes)
 
 
 def sleep_until_ns(deadline):
     """Block (the vCPU sleeps in Xen, nothing spins) until Xen time
-    `deadline`, running the domain change callbacks as events come."""
-    for _ in range(MAX_EARLY_WAKES):
-        woke = xen.sleep_until(deadline)
+    `deadline`, running the domain change callbacks as events come and
+    once at the end. In an event storm the callbacks' listings are spaced
+    CHECK_GAP_MS apart (events meanwhile stay pending; the next listing
+    shows what they changed), and the deadline is kept."""
+    while xen.sleep_until(deadline):
         check()
-        if not woke:
-            return
-    # a domain changing state over and over: let the caller run
-    return
+        quiet = xen.time_ns() + CHECK_GAP_MS * 1000000
+        if quiet >= deadline:
+            break
+        xen.sleep_until(quiet, False)
+    xen.sleep_until(deadline, False)   # at once unless a storm ran into it
+    check()
 
 
 def sleep_ms(ms):
@@ -203,20 +216,34 @@ def end(ok=True):
     xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
 
 
-def run(script, name, say=print):
-    """A frozen script's whole life: script(say), then end(). An exception
-    becomes one line (a hypercall error explained, anything else named
-    after the script) and the domain crashes. Never returns."""
-    ok = True
-    try:
-        script(say)
-    except Exception as e:
-        if isinstance(e, Error):
-            say(explain(e))
-        else:
-            say('%s: fatal error: %s: %s' % (name, type(e).__name__, e))
-        ok = False
-    end(ok)
+def run(script, name, say=print, restarts=None):
+    """A frozen script's whole life: script(say), then end(). A script
+    that raises is not the end of watching: its error and traceback are
+    said, counted, and it starts again after RESTART_WAIT_MS, waiting
+    longer (up to health.BACKOFF_MAX times) while it keeps failing.
+    restarts: give up (crash the domain) after that many restarts; None:
+    the command line's restarts=N, else for ever. Never returns."""
+    h = health.Health(say, name, 'restart')
+    if restarts is None and args().get('restarts', '').isdigit():
+        restarts = int(args()['restarts'])
+    callback_errors.say = say
+    runs = 0
+    while True:
+        runs += 1
+        try:
+            script(say)
+            end(True)
+        except Exception as e:
+            wait = h.failed('run %d' % runs, e)
+            if isinstance(e, Error):
+                say(explain(e))   # what it means for the user
+        if restarts is not None and runs > restarts:
+            say('%s: giving up after %d runs' % (name, runs))
+            end(False)
+        ms = RESTART_WAIT_MS * wait
+        say('%s: starting again in %d ms (%d errors so far)' % (name, ms, h.errors))
+        use(_hyp)   # callbacks of the failed run go with it
+        sleep_ms(ms)
 
 
 def create_demo(n, mem_mib=16):

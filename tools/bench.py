@@ -26,11 +26,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot          # noqa: E402
 import consolelog    # noqa: E402
 
-STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) poll_us=(\d+) cpu_us=(\d+)$")
+STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) poll_us=(\d+) cpu_us=(\d+)( .*)?$")
 
 
 def stats(lines):
-    return [tuple(int(g) for g in m.groups()) for m in map(STATS.match, lines) if m]
+    return [tuple(int(g) for g in m.groups()[:4]) for m in map(STATS.match, lines) if m]
 
 
 def median(values):

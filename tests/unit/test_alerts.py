@@ -111,3 +111,20 @@ def test_no_rules_no_work():
 def test_alert_line():
     assert alerts.alert_line(3251000000, 2, 'crashed', 'firing', 'state ---sc-') == \
         'stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)'
+
+
+def test_gone_forgets_the_oldest_vanished_past_the_bound_and_says_so():
+    old = alerts.MAX_MISSING
+    alerts.MAX_MISSING = 4
+    try:
+        a = alerts.Alerts(alerts.parse_rules('gone:5'))
+        a.update([dom(i) for i in range(7)], True, {})
+        a.update([dom(0), dom(4), dom(5), dom(6)], True, {})   # 1, 2, 3 vanish
+        assert a.said == []
+        a.update([dom(0)], True, {})                          # 4, 5, 6 too: 6 > 4
+        assert a.said == ['stubmon: alert gone: more than 4 vanished domains; forgot the 2 '
+                          'that vanished first (2 forgotten since start), their gone: alerts too']
+        assert len(a.missing) == 4 and a.forgotten == 2
+        assert sorted(v[0] for v in a.missing.values()) == [3, 4, 5, 6]
+    finally:
+        alerts.MAX_MISSING = old

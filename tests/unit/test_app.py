@@ -26,8 +26,10 @@ def test_count_2_prints_2_tables_and_exits_qemu():
     assert lines[1] == 'stubmon: console xen'
     assert lines[2] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
     assert lines[3] == 'stubmon: layouts xen 4.20 (x86_64), interfaces sysctl 0x15 domctl 0x17'
-    assert lines[4] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
+    assert lines[4] == 'stubmon: watchdog 30 s'   # 4 intervals, at least 30 s
+    assert lines[5] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
     assert how == ('qemu_exit', 0)
+    assert st.watchdog_s == 30 and st.watchdog_kicks >= 2
     t = tables(lines)
     assert len(t) == 2
     assert t[0] == [['0', 'r-----', '64', '64', '1', '1.2', '-']]
@@ -55,8 +57,8 @@ def test_cpu_percent_between_polls():
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
     assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, console, count, demo, "
-                        "demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, "
-                        "repl, role, run, stats)")
+                        "demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, "
+                        "pause, repl, role, run, stats, watchdog)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
     assert lines[3] == 'stubmon: console xen'
@@ -138,16 +140,100 @@ def test_flask_denial_reported_and_polls_continue():
     assert len(tables(lines)) == 2 and how == ('qemu_exit', 0)
 
 
-def test_exception_reported_in_one_line_and_nonzero_exit():
+def test_an_exception_in_every_poll_is_reported_and_the_loop_goes_on():
+    xen.reset(cmdline='count=5 interval=1')
+    lines = []
+    m = app.Monitor(xen, say=lines.append)
+
+    def poll(n):
+        raise TypeError('boom %d' % n)
+    m.poll = poll
+    m.run()
+    errs = [l for l in lines if l.startswith('stubmon: error in poll ')]
+    assert [e.split()[4] for e in errs] == ['1:', '2:', '3:', '4:', '5:'], errs
+    assert all('\n' not in e for e in errs)
+    i = lines.index(errs[0])
+    assert lines[i + 1].startswith('Traceback'), lines[i + 1]
+    # after 3 in a row the polls are spaced out, 2, 4, then 8 intervals
+    assert 'stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works' in lines
+    assert 'stubmon: 5 errors in a row; backing off: one poll every 8 intervals until one works' in lines
+
+
+def test_polls_recover_after_errors_and_say_so():
+    xen.reset(cmdline='count=6 interval=1 exit=qemu stats=1')
+    lines = []
+    m = app.Monitor(xen, say=lines.append)
+    real = m.poll
+
+    def poll(n):
+        if n < 5:
+            raise KeyError('x')
+        real(n)
+    m.poll = poll
+    m.run()
+    assert 'stubmon: poll 5 worked again after 4 errors in a row; back to every interval' in lines
+    stats = [l for l in lines if l.startswith('stubmon: stats poll=')]
+    assert stats[0].split()[6] == 'errors=4' and stats[-1].split()[2] == 'poll=6'
+    # the grid: polls 1..4 at 1, 2, 3, 5 s (back-off 2 after the 3rd,
+    # 4 after the 4th), 5 and 6 at 9 and 10 s
+    ups = [l.split()[6] for l in lines if l.startswith('stubmon poll ') and ' uptime ' in l]
+    assert ups == ['9.0s,', '10.0s,'], ups
+
+
+def test_fault_raise_at_poll_2_is_reported_in_table_and_json():
+    lines, how, st = run('count=3 interval=1 exit=qemu fault=raise:2 format=table+json')
+    assert how == ('qemu_exit', 0)
+    assert 'stubmon: error in poll 2: RuntimeError: test fault (fault=raise:2)' in lines
+    js = [l for l in lines if l.startswith('{"schema":"stubmon/1","type":"error"')]
+    assert len(js) == 1 and '"where":"poll 2","error":"RuntimeError: test fault (fault=raise:2)","errors":1}' in js[0]
+    assert 'stubmon poll 3 end' in lines
+
+
+def test_fault_memory_collects_says_the_heap_and_goes_on():
+    lines, how, st = run('count=3 interval=1 exit=qemu fault=memory:2')
+    assert how == ('qemu_exit', 0)
+    oom = [l for l in lines if l.startswith('stubmon: out of memory in poll 2; after a collection the heap has ')]
+    assert len(oom) == 1, lines
+    assert oom[0].endswith('; going on')
+    assert 'stubmon poll 3 end' in lines
+
+
+def test_watchdog_option_arms_kicks_and_can_be_off():
+    lines, how, st = run('count=3 interval=1 watchdog=7 exit=qemu')
+    assert 'stubmon: watchdog 7 s' in lines and st.watchdog_s == 7
+    assert st.watchdog_kicks >= 3   # after every poll
+    lines, how, st = run('count=1 interval=1 watchdog=0 exit=qemu')
+    assert 'stubmon: watchdog off (watchdog=0)' in lines and st.watchdog_s == 0
+    lines, how, st = run('count=1 interval=20 exit=qemu')
+    assert 'stubmon: watchdog 80 s' in lines   # auto: 4 intervals
+    lines, how, st = run('count=1 watchdog=2 exit=qemu')
+    assert "stubmon: bad value 'watchdog=2' (want seconds, 5 to 604800, or 0 for off); using auto" in lines
+
+
+def test_watchdog_refused_is_explained_and_the_run_goes_on():
     def setup(st):
-        st.domains[0].flags = 'boom'   # the fake then raises inside struct.pack_into
-    for exit_opt, want in (('qemu', ('qemu_exit', 1)), ('shutdown', ('shutdown', 3))):
-        lines, how, st = run('count=2 exit=' + exit_opt, setup)
-        assert how == want, how
-        fatal = [l for l in lines if l.startswith('stubmon: fatal error: ')]
-        assert len(fatal) == 1, lines
-        assert lines[-1] == fatal[0]
-        assert '\n' not in fatal[0]
+        st.fail['watchdog'] = 38   # ENOSYS
+    lines, how, st = run('count=1 exit=qemu', setup)
+    assert 'stubmon: watchdog failed: ENOSYS (this Xen does not implement the call); running without it' in lines
+    assert how == ('qemu_exit', 0)
+
+
+def test_a_long_sleep_wakes_to_kick_the_watchdog():
+    lines, how, st = run('count=2 interval=60 watchdog=10 exit=qemu')
+    # 60 s between polls with a 10 s watchdog: kicked every 5 s meanwhile
+    assert st.watchdog_kicks >= 12, st.watchdog_kicks
+
+
+def test_a_command_line_as_long_as_xen_keeps_is_said_to_be_cut():
+    line = 'count=1 exit=qemu ' + 'interval=1 ' * 95
+    line = line[:1023]
+    xen.cmdline_max = 1023
+    try:
+        lines, how, st = run(line)
+    finally:
+        del xen.cmdline_max
+    assert ("stubmon: the command line is 1023 characters, the most Xen passes on: it was probably "
+            "cut; the last option read was '%s', anything after it was lost" % line.split()[-1]) in lines
 
 
 def test_fatal_line_names_the_exception():

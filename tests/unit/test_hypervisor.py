@@ -227,3 +227,31 @@ def test_physinfo_refused():
             line = hypervisor.explain(e)
             assert line.startswith('stubmon: physinfo failed: %s (' % name)
             assert 'physinfo' in line[30:]
+
+
+def test_an_unknown_sysctl_version_lists_one_record_per_call():
+    st = xen.reset()
+    for i in range(1, 5):
+        xen.add_domain(i)
+    h = hypervisor.Hypervisor(xen)
+    h.probe()
+    h.sysctl_version = 0x7f   # as if Xen had accepted a version newer than every layout
+    abi_known = abi.SYSCTL_VERSIONS
+    h._alloc(record_known=False)
+    assert h.batch == 1 and len(h._list) == hypervisor.UNKNOWN_RECORD_ROOM
+    st.sysctl_version = 0x7f
+    st.ncalls = 0
+    assert [d.domid for d in h.list_domains()] == [0, 1, 2, 3, 4]
+    assert st.ncalls == 6   # one per domain, and the short one that ends it
+    assert 0x7f not in abi_known
+
+
+def test_a_listing_buffer_too_small_for_the_batch_is_refused():
+    xen.reset()
+    h = hyp()
+    h._list = bytearray(h.di_size * 2)   # as if the record had grown
+    try:
+        h.list_domains()
+        assert False
+    except ValueError as e:
+        assert 'too small for 64 records' in str(e)

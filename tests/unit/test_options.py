@@ -1,7 +1,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 import options
 
-KNOWN = '(known: alert, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, repl, role, run, stats)'
+KNOWN = '(known: alert, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, repl, role, run, stats, watchdog)'
 
 
 def parse(line):
@@ -68,8 +68,8 @@ def test_unknown_key_and_bare_word():
     assert msgs == [
         "stubmon: unknown option 'foo=1' ignored " + KNOWN,
         "stubmon: unknown word 'verbose' ignored (options are key=value; known: alert, console, count, "
-        "demo, demo_keep, demo_mem, destroy, domains, end, exit, format, interval, pause, repl, role, run, "
-        "stats)",
+        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, repl, "
+        "role, run, stats, watchdog)",
     ], msgs
 
 
@@ -104,7 +104,8 @@ def test_seconds_text():
 def test_stats_bad_value():
     o, msgs = parse('stats=yes')
     assert o.stats == 0
-    assert msgs == ["stubmon: bad value 'stats=yes' (want 0 or 1); using 0"]
+    assert msgs == ["stubmon: bad value 'stats=yes' (want 0, 1 or 2 (2: the heap measured after "
+                    "a collection too)); using 0"]
 
 
 def test_console_values():

@@ -195,8 +195,12 @@ def test_csvlog_unlimited_memory_is_empty_field():
 def test_csvlog_denied_says_why_and_crashes():
     def setup(st):
         st.fail['getdomaininfolist'] = 1
-    lines, how, st = run_script(csvlog, 'count=1 exit=qemu', setup)
-    assert lines[1].startswith('stubmon: getdomaininfolist failed: EPERM')
+    lines, how, st = run_script(csvlog, 'count=1 exit=qemu restarts=1', setup)
+    assert lines[1] == 'csvlog: error in run 1: HypercallError: getdomaininfolist failed: EPERM'
+    assert [l for l in lines if l.startswith('stubmon: getdomaininfolist failed: EPERM (')]
+    assert 'csvlog: starting again in 1000 ms (1 errors so far)' in lines
+    assert 'csvlog: error in run 2: HypercallError: getdomaininfolist failed: EPERM' in lines
+    assert lines[-1] == 'csvlog: giving up after 2 runs'
     assert how == ('qemu_exit', 1)
 
 
@@ -248,17 +252,65 @@ def test_run_ends_ok_after_the_script():
     assert lines == ['hello'] and how == ('qemu_exit', 0)
 
 
-def test_run_names_an_exception_in_one_line_and_crashes():
+def test_run_reports_the_traceback_and_starts_the_script_again():
+    runs = []
+
     def script(say):
-        raise ValueError('bad input')
+        runs.append(xen.time_ns())
+        if len(runs) < 3:
+            raise ValueError('bad input %d' % len(runs))
+        say('third run ok')
     lines, how = _ended(script, cmdline='')
-    assert lines == ['myscript: fatal error: ValueError: bad input']
-    assert how == ('shutdown', 3)
+    assert how == ('shutdown', 0)   # the third run returned: powered off
+    assert lines[0] == 'myscript: error in run 1: ValueError: bad input 1'
+    assert lines[1].startswith('Traceback')
+    if lines[1].startswith('Traceback (most recent call last)'):   # not unix-core: no StringIO
+        assert [l for l in lines if 'in script' in l]   # the frame that raised
+    assert 'myscript: starting again in 1000 ms (1 errors so far)' in lines
+    assert 'myscript: error in run 2: ValueError: bad input 2' in lines
+    assert lines[-1] == 'third run ok'
+    # it waited before each restart: Xen time moved on by the wait
+    assert runs[1] - runs[0] >= 1000000000 and runs[2] - runs[1] >= 1000000000
+
+
+def test_run_backs_off_while_the_script_keeps_failing():
+    def script(say):
+        raise KeyError('x')
+    lines, how = _ended(script, cmdline='exit=qemu restarts=5')
+    waits = [l for l in lines if 'starting again in' in l]
+    assert [w.split()[4] for w in waits] == ['1000', '1000', '2000', '4000', '8000']
+    assert 'myscript: 3 errors in a row; backing off: one restart every 2 intervals until one works' in lines
+    assert lines[-1] == 'myscript: giving up after 6 runs'
+    assert how == ('qemu_exit', 1)
 
 
 def test_run_explains_a_hypercall_error():
     def setup(st):
         st.fail['getdomaininfolist'] = 1     # EPERM
-    lines, how = _ended(lambda say: stubmon.domains(), setup=setup)
-    assert len(lines) == 1 and 'getdomaininfolist failed: EPERM' in lines[0], lines
+    lines, how = _ended(lambda say: stubmon.domains(), cmdline='exit=qemu restarts=0',
+                        setup=setup)
+    assert lines[0] == 'myscript: error in run 1: HypercallError: getdomaininfolist failed: EPERM'
+    assert [l for l in lines if l.startswith('stubmon: getdomaininfolist failed: EPERM (this domain')]
     assert how == ('qemu_exit', 1)
+
+
+def test_a_callback_that_raises_is_reported_and_stays_registered():
+    st = fresh('')
+    xen.add_domain(4, flags=0x20)
+    calls = []
+    lines = []
+    stubmon.callback_errors.say = lines.append
+
+    def cb(domid, old, new):
+        calls.append((domid, old, new))
+        raise KeyError(domid)
+    stubmon.on_domain_change(cb)
+    st.domains[4].flags = 0x28   # paused
+    stubmon.check()
+    st.domains[4].flags = 0x20
+    stubmon.check()
+    assert calls == [(4, 'running', 'paused'), (4, 'paused', 'running')]
+    errs = [l for l in lines if l.startswith('stubmon: error in on_domain_change callback ')]
+    assert len(errs) == 2 and errs[0].endswith('(domain 4): KeyError: 4')
+    assert ' cb (domain' in errs[0] or ' fn (domain' in errs[0]   # unix-core: no __name__
+    assert [l for l in lines if l.startswith('Traceback')]

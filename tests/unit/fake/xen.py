@@ -48,6 +48,8 @@ class State:
         self.now = 1000000000      # ns since "boot"
         self.tick = 0              # ns the clock moves on each time_ns()
         self.early_wakes = 0       # sleep_until calls that return True half way
+        self.storm_ns = 0          # >0: VIRQ_DOM_EXC pending again every storm_ns
+        self.storm_wakes = 0
         self.watchdog_s = 0        # armed timeout, 0 = off
         self.watchdog_kicks = 0
         self.cmdline = ''
@@ -135,6 +137,10 @@ def cpu_ns():
 
 
 def sleep_until(deadline, events=True):
+    if events and st.storm_ns and deadline > st.now + st.storm_ns:
+        st.storm_wakes += 1   # a domain event every storm_ns: wakes at once
+        _advance(st.storm_ns)
+        return True
     if events and st.early_wakes > 0 and deadline > st.now:
         st.early_wakes -= 1
         _advance((deadline - st.now) // 2)
