@@ -4,7 +4,8 @@ version.h) before Xen sees it; typed at the REPL (repl=1)."""
 import pytest
 
 import boot
-from test_repl import Typist, answer
+from test_repl import Typist
+from test_x86_64_cmdline import answer_to as answer, typed_at
 
 LINES = [
     "xen.xen_version(9, bytearray(16))",            # XENVER_commandline writes 1024
@@ -41,7 +42,7 @@ def run(request, image):
 
 def error(res, line):
     """The last line of the traceback typing `line` printed."""
-    i = res.lines.index(">>> " + line)
+    i = typed_at(res, line)
     j = i + 1
     while not res.lines[j].startswith(">>> "):
         j += 1
