@@ -13,6 +13,10 @@ extern const char *arch_platform;
 extern struct shared_info *arch_shared_info;
 // The kernel command line (Xen's module arguments or xl's extra=).
 extern const char *arch_cmdline;
+// The longest command line this boot can deliver: a line this long must be
+// assumed cut (Xen, the toolstack or our own copy drop the rest without a
+// word). Shown as xen.cmdline_max.
+extern size_t arch_cmdline_max;
 
 // The domain's PV console ring (read by xenconsoled, `xl console`), if it
 // has one: a domU created by a toolstack does, dom0 does not.

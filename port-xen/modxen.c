@@ -24,11 +24,6 @@ static MP_DEFINE_STR_OBJ(xen_arch_obj, STUBMON_ARCH);
 // Filled in at start-up: one image may boot in more than one way.
 static mp_obj_str_t xen_platform_obj = { { &mp_type_str }, 0, 0, NULL };
 
-void modxen_init(void) {
-    xen_platform_obj.len = strlen(arch_platform);
-    xen_platform_obj.data = (const byte *)arch_platform;
-}
-
 // The largest xen_sysctl / xen_domctl of every release the layouts were
 // generated for (tools/xenabi): what a buffer from Python must hold.
 #include "xenabi_sizes.h"
@@ -39,7 +34,8 @@ static void *writable_buffer(mp_obj_t obj, size_t min_len, const char *what) {
     mp_buffer_info_t info;
     mp_get_buffer_raise(obj, &info, MP_BUFFER_RW);
     if (info.len < min_len) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s buffer needs %d bytes"), what, (int)min_len);
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s may write %u bytes; the buffer has %u"),
+            what, (unsigned)min_len, (unsigned)info.len);
     }
     return info.buf;
 }
@@ -102,12 +98,75 @@ static mp_obj_t xen_domctl(mp_obj_t buf) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_domctl_obj, xen_domctl);
 
-// xen_version(cmd[, buf]): the sub-commands the monitor uses take either
-// no argument (XENVER_version) or a small output buffer.
+// xen_version(cmd[, buf]): every buffer is checked against what the
+// sub-command writes (Xen's public version.h, unchanged 4.17 to 4.22), so
+// Xen never writes past a Python object. A sub-command not listed has an
+// unknown size and is refused.
+#ifndef XENVER_extraversion2
+// Added by 4.20's version.h (we build against 4.17's); older Xen answers
+// -ENOSYS.
+#define XENVER_extraversion2 11
+#define XENVER_capabilities2 12
+#define XENVER_changeset2    13
+#define XENVER_commandline2  14
+#endif
+#define XENVER_NO_BUFFER  0        // arg == NULL: the answer is the return value
+#define XENVER_VARBUF     (-1)     // xen_varbuf_t: 4 + its own len field
+static const int16_t xenver_writes[] = {
+    [XENVER_version] = XENVER_NO_BUFFER,
+    [XENVER_extraversion] = sizeof(xen_extraversion_t),
+    [XENVER_compile_info] = sizeof(xen_compile_info_t),
+    [XENVER_capabilities] = sizeof(xen_capabilities_info_t),
+    [XENVER_changeset] = sizeof(xen_changeset_info_t),
+    [XENVER_platform_parameters] = sizeof(xen_platform_parameters_t),
+    [XENVER_get_features] = sizeof(xen_feature_info_t),
+    [XENVER_pagesize] = XENVER_NO_BUFFER,
+    [XENVER_guest_handle] = sizeof(xen_domain_handle_t),
+    [XENVER_commandline] = sizeof(xen_commandline_t),
+    [XENVER_build_id] = XENVER_VARBUF,
+    [XENVER_extraversion2] = XENVER_VARBUF,
+    [XENVER_capabilities2] = XENVER_VARBUF,
+    [XENVER_changeset2] = XENVER_VARBUF,
+    [XENVER_commandline2] = XENVER_VARBUF,
+};
+
 static mp_obj_t xen_xen_version(size_t n_args, const mp_obj_t *args) {
-    int cmd = mp_obj_get_int(args[0]);
-    void *arg = n_args > 1 ? writable_buffer(args[1], 0, "xen_version") : NULL;
-    return mp_obj_new_int(HYPERVISOR_xen_version(cmd, arg));
+    mp_int_t cmd = mp_obj_get_int(args[0]);
+    if (cmd < 0 || cmd >= (mp_int_t)MP_ARRAY_SIZE(xenver_writes)) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("xen_version(%d): unknown sub-command, its output size is unknown"), (int)cmd);
+    }
+    int writes = xenver_writes[cmd];
+    void *arg = NULL;
+    if (n_args > 1) {
+        mp_buffer_info_t info;
+        mp_get_buffer_raise(args[1], &info, MP_BUFFER_RW);
+        if (writes == XENVER_NO_BUFFER) {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("xen_version(%d) takes no buffer"), (int)cmd);
+        }
+        size_t need = (size_t)writes;
+        if (writes == XENVER_VARBUF) {
+            // Xen fills buf[] up to the len the header gives (build_id
+            // also checks len against what it has, never the buffer).
+            uint32_t len = 0;
+            if (info.len >= sizeof(len)) {
+                memcpy(&len, info.buf, sizeof(len));
+            }
+            need = sizeof(len) + (size_t)len;
+        }
+        if (info.len < need) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("xen_version(%d) writes %u bytes; the buffer has %u"),
+                (int)cmd, (unsigned)need, (unsigned)info.len);
+        }
+        arg = info.buf;
+    } else if (writes > 0) {
+        // Xen would write to guest address 0.
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("xen_version(%d) writes %u bytes; no buffer given"), (int)cmd, (unsigned)writes);
+    }
+    // a varbuf sub-command without a buffer asks for the size: allowed
+    return mp_obj_new_int(HYPERVISOR_xen_version((int)cmd, arg));
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_xen_version_obj, 1, 2, xen_xen_version);
 
@@ -186,11 +245,13 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_has_dom_exc_obj, xen_has_dom_exc);
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
 
-static const mp_rom_map_elem_t xen_module_globals_table[] = {
+// Not const: modxen_init() fills in the values known only at boot.
+static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_xen) },
     { MP_ROM_QSTR(MP_QSTR_platform), MP_ROM_PTR(&xen_platform_obj) },
     { MP_ROM_QSTR(MP_QSTR_arch), MP_ROM_PTR(&xen_arch_obj) },
     { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&xen_cmdline_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cmdline_max), MP_ROM_INT(0) },   // arch_cmdline_max
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
     { MP_ROM_QSTR(MP_QSTR_cpu_ns), MP_ROM_PTR(&xen_cpu_ns_obj) },
@@ -208,6 +269,16 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
+
+void modxen_init(void) {
+    xen_platform_obj.len = strlen(arch_platform);
+    xen_platform_obj.data = (const byte *)arch_platform;
+    for (size_t i = 0; i < MP_ARRAY_SIZE(xen_module_globals_table); i++) {
+        if (xen_module_globals_table[i].key == MP_ROM_QSTR(MP_QSTR_cmdline_max)) {
+            xen_module_globals_table[i].value = MP_ROM_INT(arch_cmdline_max);
+        }
+    }
+}
 
 const mp_obj_module_t mp_module_xen = {
     .base = { &mp_type_module },

@@ -6,6 +6,7 @@ added by dtc; the Images are loaded with `-device loader`."""
 import hashlib
 import os
 import subprocess
+import sys
 
 ARCH = "aarch64"
 XEN_VERSIONS = ("4.17", "4.20")
@@ -55,6 +56,26 @@ def _qemu_base(qemu_mem_mib):
             "-serial", "stdio", "-no-reboot"]
 
 
+# Xen on arm panics ("module chosen command line too long") on a module's
+# bootargs longer than BOOTMOD_MAX_CMDLINE (1024) while it reads the device
+# tree, before its console is up: nothing is printed, the boot just stops.
+# It keeps 1023 characters of a line it accepts; x86 Xen cuts any line
+# there without a word. Cut here the same way, and say so.
+XEN_BOOTMOD_MAX_CMDLINE = 1024
+XEN_KEEPS = XEN_BOOTMOD_MAX_CMDLINE - 1
+
+
+def bootargs(args, who):
+    """`args` as Xen can take them for module `who`: cut to XEN_KEEPS
+    characters, with one line on stderr, if longer than Xen accepts."""
+    if len(args) <= XEN_BOOTMOD_MAX_CMDLINE:
+        return args
+    sys.stderr.write("boot: arm64: the %s command line is %d characters; Xen panics, before its console "
+                     "is up, on more than %d (BOOTMOD_MAX_CMDLINE): passing its first %d, what Xen keeps\n"
+                     % (who, len(args), XEN_BOOTMOD_MAX_CMDLINE, XEN_KEEPS))
+    return args[:XEN_KEEPS]
+
+
 def _quote(s):
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -71,7 +92,7 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
         "    dom0 {",
         '      compatible = "multiboot,kernel", "multiboot,module";',
         "      reg = <0x0 0x%x 0x0 0x%x>;" % (MODULE_BASE, size),
-        "      bootargs = %s;" % _quote(args),
+        "      bootargs = %s;" % _quote(bootargs(args, "dom0")),
         "    };",
     ]
     for i, d in enumerate(domus, 1):
@@ -85,7 +106,7 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
             "      kernel {",
             '        compatible = "multiboot,kernel", "multiboot,module";',
             "        reg = <0x%x 0x%x>;" % (MODULE_BASE + i * MODULE_STRIDE, size),
-            "        bootargs = %s;" % _quote(d["args"]),
+            "        bootargs = %s;" % _quote(bootargs(d["args"], "domU%d" % i)),
             "      };",
             "    };",
         ]

@@ -43,6 +43,7 @@ def test_long_command_line_is_read_to_its_end(mode, image):
                        for i in range(8)]
     assert "stubmon: 52 more command line problems not shown" in res.lines
     assert len(consolelog.polls(res.lines)) == 1
+    assert not [l for l in res.lines if "probably cut" in l]   # 800 to 1000 characters: whole
 
 
 def test_pvh_console_on_debug_port(image):
@@ -63,3 +64,66 @@ def test_pv_has_no_debug_port(image):
     assert res.guest_exit == 0, res.text[-2000:]
     assert "stubmon: console 'e9' is not available here; using xen" in res.lines
     assert "stubmon: console xen" in res.lines
+
+
+# --- lines as long as Xen keeps, and longer --------------------------------
+XEN_KEEPS = 1023   # MAX_GUEST_CMDLINE 1024 with its NUL (start_info, dom0_cmdline)
+CUT_HEAD = "repl=1 exit=qemu"
+
+
+def line_of(n, head=CUT_HEAD):
+    """`head` then unknown options up to exactly n characters."""
+    words = [head] + ["k%04d=v" % i for i in range(n // 8 + 1)]
+    line = " ".join(words)[:n]
+    return line + "x" * (n - len(line))
+
+
+def cut_message(sent, keeps=XEN_KEEPS):
+    kept = sent[:keeps]
+    last = kept.split()[-1]
+    last = last if len(last) <= 60 else last[:57] + "..."
+    return ("stubmon: the command line is %d characters, the most Xen passes on: it was probably cut; "
+            "the last option read was '%s', anything after it was lost" % (len(kept), last))
+
+
+LENGTH_QUESTION = "(len(xen.cmdline()), xen.cmdline_max)"
+
+
+def typed_at(res, line):
+    """Index of the echo of `line` typed at a prompt. Xen's own messages
+    (e.g. "(XEN) ... uart interrupt taking more than 4ms") may land between
+    the prompt and the echo: match the line's end."""
+    return next(i for i, l in enumerate(res.lines) if l.endswith(line) and
+                (l.startswith(">>> ") or res.lines[i - 1].startswith(">>> ")))
+
+
+def answer_to(res, line):
+    return res.lines[typed_at(res, line) + 1]
+
+
+def boot_line(board, xen, mode, n):
+    """Boot a line of n characters, type LENGTH_QUESTION at the REPL."""
+    from test_repl import Typist
+    typist = Typist([LENGTH_QUESTION, "xen.qemu_exit(0)"])
+    res = boot.boot(board, xen, line_of(n), timeout=120, mode=mode, send=typist)
+    assert not res.timed_out and typist.typed == 2, res.text[-3000:]
+    assert res.guest_exit == 0, res.text[-3000:]
+    return res
+
+
+@pytest.mark.parametrize("mode,n", [("pv", 1022), ("pv", 1023), ("pv", 1100), ("pvh", 1023), ("pvh", 1100)])
+def test_a_line_as_long_as_xen_keeps_is_said_to_be_cut(mode, n, image):
+    image(BOARD)
+    res = boot_line(BOARD, XEN, mode, n)
+    sent = line_of(n)
+    # options before the cut are obeyed: one table, then the REPL (repl=1)
+    polls = consolelog.polls(res.lines)
+    assert len(polls) == 1 and polls[0].complete and polls[0].ids() == [0], res.text[-3000:]
+    assert any(l.startswith("stubmon: repl: the poll loop is off") for l in res.lines)
+    kept = min(n, XEN_KEEPS)
+    assert answer_to(res, LENGTH_QUESTION) == "(%d, %d)" % (kept, XEN_KEEPS)
+    said = [l for l in res.lines if "probably cut" in l]
+    if n < XEN_KEEPS:
+        assert said == []
+    else:
+        assert said == [cut_message(sent)]

@@ -11,6 +11,7 @@
 const char *arch_platform = "arm64";
 struct shared_info *arch_shared_info;
 const char *arch_cmdline = "";
+size_t arch_cmdline_max;
 
 // The page that comes to hold Xen's shared_info frame.
 static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
@@ -66,9 +67,26 @@ static void park_secondary_vcpus(void) {
     }
 }
 
+// Dom0 and dom0less domUs get their line from Xen's boot modules (Xen
+// keeps 1023 characters); a domU built by a toolstack (a real xenstore
+// frame from the start) from libxl's device tree, kept by our copy only.
+static size_t cmdline_max(void) {
+    struct xen_feature_info fi = { .submap_idx = 0 };
+    if (HYPERVISOR_xen_version(XENVER_get_features, &fi) == 0 && (fi.submap & (1u << XENFEAT_dom0))) {
+        return XEN_BOOTMOD_MAX_CMDLINE - 1;
+    }
+    struct xen_hvm_param store = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_PFN };
+    // 0: no xenstore; ~0: a dom0less domU whose xenstore comes later
+    if (HYPERVISOR_hvm_op(HVMOP_get_param, &store) == 0 && store.value && store.value != ~0ULL) {
+        return ARM64_CMDLINE_MAX - 1;
+    }
+    return XEN_BOOTMOD_MAX_CMDLINE - 1;
+}
+
 __attribute__((noreturn)) void arm64_start(uint64_t load_pa) {
     load_offset = load_pa - (uint64_t)(uintptr_t)_start;
     arch_cmdline = arm64_cmdline_buf;
+    arch_cmdline_max = cmdline_max();
 
     // shared_info (event channel bits, vcpu_info 0) into a page of ours.
     struct xen_add_to_physmap xatp = {

@@ -4,7 +4,13 @@
 #include <stdint.h>
 
 #define ARM64_LINK_BASE     0x4000000000UL   // link.ld
-#define ARM64_CMDLINE_MAX   1024
+// Our copy of /chosen/bootargs, with its NUL: larger than any line Xen
+// passes (BOOTMOD_MAX_CMDLINE), so Xen's cut is the one that shows.
+#define ARM64_CMDLINE_MAX   4096
+// Xen's arm bootmodule command line buffer (xen/include/xen/bootfdt.h, not
+// public): Xen keeps 1023 characters and panics on a module's bootargs of
+// more than 1024, before its console is up (docs/cmdline.md).
+#define XEN_BOOTMOD_MAX_CMDLINE 1024
 
 extern char arm64_cmdline_buf[ARM64_CMDLINE_MAX];
 

@@ -10,8 +10,11 @@ __attribute__((noreturn)) void pv_start(start_info_t *si) {
     // Re-pointing a page of our own image leaves its old frame unused.
     x86_pv_map_frame(x86_shared_info_page, si->shared_info >> 12);
     arch_shared_info = (struct shared_info *)x86_shared_info_page;
+    // start_info.cmd_line: Xen (dom0) and libxenguest (xl domU) both cut
+    // the line to fit it with its NUL.
     si->cmd_line[MAX_GUEST_CMDLINE - 1] = '\0';
     arch_cmdline = (const char *)si->cmd_line;
+    arch_cmdline_max = MAX_GUEST_CMDLINE - 1;
 
     // A PV kernel runs in ring 3: ask for I/O privilege (granted to dom0
     // only) so that exit=qemu can reach QEMU's isa-debug-exit port.

@@ -9,6 +9,10 @@
 
 extern char hypercall_page[];
 
+// The command line, copied: hvm_start_info only points at it, and an xl
+// domU's line (libxenguest) has no length limit but this one.
+static char pvh_cmdline_buf[X86_PVH_CMDLINE_MAX];
+
 // Xen's CPUID leaves sit at 0x40000000, or 0x100 higher when Viridian
 // (Hyper-V) leaves come first.
 static uint32_t xen_cpuid_base(void) {
@@ -52,8 +56,20 @@ __attribute__((noreturn)) void pvh_start(uint32_t start_info_pa) {
 
     // Identity mapped: physical addresses below 4 GiB are pointers.
     const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
+    size_t n = 0;
     if (si->magic == XEN_HVM_START_MAGIC_VALUE && si->cmdline_paddr && si->cmdline_paddr < (1ULL << 32)) {
-        arch_cmdline = (const char *)(uintptr_t)si->cmdline_paddr;
+        const char *line = (const char *)(uintptr_t)si->cmdline_paddr;
+        while (n < sizeof(pvh_cmdline_buf) - 1 && line[n]) {
+            pvh_cmdline_buf[n] = line[n];
+            n++;
+        }
     }
+    pvh_cmdline_buf[n] = 0;
+    arch_cmdline = pvh_cmdline_buf;
+    // Xen copies dom0's line into a MAX_GUEST_CMDLINE buffer (its NUL
+    // included) for PVH as for PV; a domU's is cut only by our copy.
+    struct xen_feature_info fi = { .submap_idx = 0 };
+    bool dom0 = HYPERVISOR_xen_version(XENVER_get_features, &fi) == 0 && (fi.submap & (1u << XENFEAT_dom0));
+    arch_cmdline_max = dom0 ? MAX_GUEST_CMDLINE - 1 : sizeof(pvh_cmdline_buf) - 1;
     stubmon_main();
 }

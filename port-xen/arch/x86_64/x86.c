@@ -7,6 +7,7 @@
 const char *arch_platform = "x86_64";
 struct shared_info *arch_shared_info;
 const char *arch_cmdline = "";
+size_t arch_cmdline_max;
 
 uint8_t x86_shared_info_page[4096] __attribute__((aligned(4096)));
 struct start_info *x86_pv_start_info;

@@ -10,6 +10,9 @@ extern uint8_t x86_shared_info_page[4096];
 // Set by the boot path taken: PV's start_info, or NULL when booted as PVH.
 extern struct start_info *x86_pv_start_info;
 
+// PVH: the longest command line kept (our copy, with its NUL).
+#define X86_PVH_CMDLINE_MAX 4096
+
 // PV: make the page of our image at `va` show machine frame `mfn` instead.
 long x86_pv_map_frame(void *va, uint64_t mfn);
 

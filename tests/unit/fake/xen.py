@@ -175,11 +175,16 @@ def _buffer_at(addr):
 
 
 def xen_version(cmd, buf=None):
+    # the size checks of port-xen/modxen.c (its table holds every XENVER_*)
     if cmd == 0:
+        if buf is not None:
+            raise ValueError('xen_version(0) takes no buffer')
         return (st.version[0] << 16) | st.version[1]
     if cmd == 1:
-        if buf is None or len(buf) < 16:
-            return -14
+        if buf is None:
+            raise ValueError('xen_version(1) writes 16 bytes; no buffer given')
+        if len(buf) < 16:
+            raise ValueError('xen_version(1) writes 16 bytes; the buffer has %d' % len(buf))
         for i in range(16):
             buf[i] = 0
         e = st.extraversion[:15]
