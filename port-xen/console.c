@@ -1,9 +1,19 @@
 // The console: line-buffered output to one or more channels.
 //  xen   CONSOLEIO_write: the Xen console (serial). Dom0 may; a domU may only
-//        where Xen allows it (XSM/FLASK, arm64 dom0less).
+//        where Xen allows it (XSM/FLASK, arm64 dom0less), and a release Xen
+//        shows a domU's writes only with guest_loglvl=all.
 //  ring  the PV console ring, read by xenconsoled (`xl console`, its log).
 //  e9    the debug port Xen echoes as "(dN) ..." (x86 PVH/HVM only).
-// At start-up: xen when permitted, otherwise ring and e9, whichever exist.
+// At start-up (console=auto): the ring wherever it exists, plus xen where
+// permitted, else e9 where it exists (see console_init).
+//
+// The ring never waits: xenconsoled may be slow or gone, and the monitor
+// must go on. A piece of output goes into the ring only if all of it fits;
+// otherwise its line is dropped to its newline and counted. A line longer
+// than the line buffer goes out in pieces: while one is in progress room
+// for CUT_MARK is kept, so that a piece that does not fit ends the line
+// visibly instead of tearing it. Once there is room again, one line says
+// how much was lost, before the next line.
 #include <string.h>
 
 #include "arch.h"
@@ -16,49 +26,121 @@ static size_t used;
 static unsigned int channels;
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
-static unsigned long dropped;
+
+#define CUT_MARK " [cut: console full]\n"
+#define CUT_LEN (sizeof(CUT_MARK) - 1)
+
+// Where the ring output stands within the current line.
+static enum { AT_START, IN_LINE, DROPPING } ring_state;
+static unsigned long dropped_lines, dropped_bytes;     // since boot
+static unsigned long unsaid_lines, unsaid_bytes;       // since the last report
 
 #define barrier() __asm__ volatile ("" ::: "memory")
 #if defined(__x86_64__)
 #define wmb() barrier()     // x86 stores are not reordered with stores
+#define mb() barrier()      // nor earlier loads with later stores
 #else
 #define wmb() __asm__ volatile ("dmb ishst" ::: "memory")
+#define mb() __asm__ volatile ("dmb ish" ::: "memory")
 #endif
+
+// Bytes the ring has room for now (xenconsoled moves out_cons).
+static size_t ring_room(void) {
+    XENCONS_RING_IDX cons = *(volatile XENCONS_RING_IDX *)&ring->out_cons;
+    XENCONS_RING_IDX prod = ring->out_prod;
+    mb();   // read cons before overwriting what it freed
+    return sizeof(ring->out) - (size_t)(prod - cons);
+}
+
+// Caller checked ring_room(): never more than fits.
+static void ring_put(const char *s, size_t n) {
+    XENCONS_RING_IDX prod = ring->out_prod;
+    for (size_t i = 0; i < n; i++) {
+        ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = s[i];
+    }
+    wmb();
+    ring->out_prod = prod;
+}
 
 static void ring_notify(void) {
     struct evtchn_send send = { .port = ring_port };
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
 }
 
-// The ring is full: give xenconsoled up to half a second to drain it,
-// blocking (never spinning) on its event channel, then drop output rather
-// than stall the monitor.
-static bool ring_wait(void) {
-    uint64_t give_up = clock_now_ns() + 500000000ULL;
-    while (ring->out_prod - ring->out_cons >= sizeof(ring->out)) {
-        if (clock_now_ns() >= give_up) {
-            return false;
-        }
-        clock_wait_port(ring_port, clock_now_ns() + 10000000ULL);
-    }
-    return true;
+// Decimal of v into the end of buf; returns where it starts.
+static char *utoa_end(char *end, unsigned long v) {
+    do {
+        *--end = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    return end;
 }
 
-static void ring_write(const char *s, size_t n) {
-    XENCONS_RING_IDX prod = ring->out_prod;
-    for (size_t i = 0; i < n; i++) {
-        if (prod - ring->out_cons >= sizeof(ring->out)) {
-            ring->out_prod = prod;
-            ring_notify();
-            if (!ring_wait()) {
-                dropped += n - i;
-                return;
-            }
-        }
-        ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = s[i];
+// "stubmon: console: N lines (M bytes) dropped while the console ring was full\n"
+static size_t report_text(char *out) {
+    char n[24], m[24];
+    char *ns = utoa_end(n + sizeof(n), unsaid_lines);
+    char *ms = utoa_end(m + sizeof(m), unsaid_bytes);
+    size_t len = 0;
+#define ADD(p, l) (memcpy(out + len, (p), (l)), len += (l))
+    ADD("stubmon: console: ", 18);
+    ADD(ns, (size_t)(n + sizeof(n) - ns));
+    ADD(" lines (", 8);   // always "lines": the text is what tests match
+    ADD(ms, (size_t)(m + sizeof(m) - ms));
+    static const char tail[] = " bytes) dropped while the console ring was full\n";
+    ADD(tail, sizeof(tail) - 1);
+#undef ADD
+    return len;
+}
+
+static void ring_lost(size_t n, bool whole_line) {
+    dropped_bytes += n;
+    unsaid_bytes += n;
+    if (whole_line) {
+        dropped_lines++;
+        unsaid_lines++;
     }
-    wmb();
-    ring->out_prod = prod;
+}
+
+// One flushed piece of output: a whole line, the start or a continuation
+// of a long line, or a line's unfinished part (a prompt, before a sleep).
+static void ring_write(const char *s, size_t n) {
+    bool ends = s[n - 1] == '\n';
+    if (ring_state == DROPPING) {
+        ring_lost(n, false);   // its line is counted already
+        ring_state = ends ? AT_START : DROPPING;
+        return;
+    }
+    // a piece that leaves its line open must leave room to cut it
+    size_t need = n + (ends ? 0 : CUT_LEN);
+    size_t room = ring_room();
+    if (ring_state == AT_START && unsaid_lines) {
+        // said only with the line that follows it, or the report itself
+        // could take the room a line needs, report after report
+        char report[128];
+        size_t rn = report_text(report);
+        if (rn + need > room) {
+            ring_lost(n, true);
+            ring_state = ends ? AT_START : DROPPING;
+            return;
+        }
+        ring_put(report, rn);
+        unsaid_lines = unsaid_bytes = 0;
+        room -= rn;
+    }
+    if (need <= room) {
+        ring_put(s, n);
+        ring_state = ends ? AT_START : IN_LINE;
+    } else if (ring_state == IN_LINE) {
+        // room for the mark was kept when the line's last piece went in
+        ring_put(CUT_MARK, CUT_LEN);
+        ring_lost(n, true);
+        ring_state = ends ? AT_START : DROPPING;
+    } else {
+        ring_lost(n, true);
+        ring_state = ends ? AT_START : DROPPING;
+        return;   // nothing new in the ring
+    }
     ring_notify();
 }
 
@@ -105,7 +187,12 @@ unsigned int console_available(void) {
 
 void console_init(void) {
     unsigned int have = console_available();
-    channels = (have & CONSOLE_XEN) ? CONSOLE_XEN : have;
+    // The ring is what `xl console` and xenconsoled's log show, whatever
+    // Xen's log levels: always, where there is one. The Xen console too
+    // where permitted (dom0 has nothing else); where it is not, e9 (which
+    // Xen prints like a domU's Xen console writes) where it exists.
+    unsigned int serial = (have & CONSOLE_XEN) ? CONSOLE_XEN : (have & CONSOLE_E9);
+    channels = (have & CONSOLE_RING) | serial;
     if (channels & CONSOLE_RING) {
         clock_mask_port(ring_port);
     }
@@ -128,7 +215,7 @@ bool console_use(unsigned int wanted) {
 }
 
 unsigned long console_dropped(void) {
-    return dropped;
+    return dropped_lines;
 }
 
 bool console_ring_get(struct xencons_interface **r, evtchn_port_t *p) {

@@ -8,7 +8,8 @@
 #define CONSOLE_RING 2u
 #define CONSOLE_E9   4u
 
-// Picks the channels: the Xen console when permitted, else the others.
+// Picks the channels: the PV ring where there is one, plus the Xen console
+// where permitted, else the debug port (e9) where there is one.
 void console_init(void);
 // Buffered by line so that each line reaches Xen in one hypercall.
 void console_write(const char *s, size_t n);
@@ -17,7 +18,8 @@ unsigned int console_available(void);
 unsigned int console_channels(void);
 // Switch to the given channels; false (and no change) if one is missing.
 bool console_use(unsigned int channels);
-// Bytes the PV console ring had no room for (xenconsoled not draining).
+// Lines the PV console ring had no room for (xenconsoled not draining):
+// dropped whole or cut with " [cut: console full]", since boot.
 unsigned long console_dropped(void);
 // The PV console ring and its event channel (masked), if this domain has
 // one; console_input.c reads its input half.

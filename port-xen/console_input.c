@@ -6,10 +6,17 @@
 //        CONSOLEIO_read then takes out of Xen's serial receive ring.
 //  ring  a domU: the input half of its PV console ring (`xl console`),
 //        signalled on the ring's event channel.
+// While a statement runs, console_input_take() lets the VM look for the
+// interrupt character (Ctrl-C) without blocking; whatever else it finds
+// stays buffered for the REPL.
+#include <string.h>
+
+#include "arch.h"
 #include "clock.h"
 #include "console.h"
 #include "console_input.h"
 #include "hypercall.h"
+#include "watchdog.h"
 
 #define barrier() __asm__ volatile ("" ::: "memory")
 #if defined(__x86_64__)
@@ -23,8 +30,11 @@
 static int source = -1;   // -1 not chosen yet; else CONSOLE_XEN, CONSOLE_RING or 0
 static evtchn_port_t port;
 static struct xencons_interface *ring;
-static char buf[64];
+// Typed-ahead input, buf[next..have). Bytes that arrive while a statement
+// runs wait here for the REPL; more than fits is dropped and said.
+static char buf[256];
 static unsigned int have, next;
+static unsigned long overflow;   // typed-ahead bytes dropped, not yet said
 
 // Whether Xen says we are the hardware domain (XENFEAT_dom0).
 static bool is_dom0(void) {
@@ -60,17 +70,17 @@ unsigned int console_input_source(void) {
     return source;
 }
 
-// Whatever input is there now, without waiting: bytes read into buf.
-static unsigned int read_now(void) {
+// Whatever input is there now, up to max bytes, without waiting.
+static unsigned int read_now(char *dst, unsigned int max) {
     if (source == CONSOLE_XEN) {
-        long n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf);
+        long n = HYPERVISOR_console_io(CONSOLEIO_read, max, dst);
         return n > 0 ? (unsigned int)n : 0;
     }
     XENCONS_RING_IDX cons = ring->in_cons, prod = ring->in_prod;
     rmb();
     unsigned int n = 0;
-    while (cons != prod && n < sizeof(buf)) {
-        buf[n++] = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
+    while (cons != prod && n < max) {
+        dst[n++] = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
     }
     mb();
     ring->in_cons = cons;
@@ -81,7 +91,97 @@ static unsigned int read_now(void) {
     return n;
 }
 
+// Cheap: is there input that read_now() would take? Dom0 looks at the
+// VIRQ_CONSOLE pending bit in shared_info (set by each arrival) and clears
+// it, as clock_wait_port would: what arrives after that sets it again.
+static bool input_waiting(void) {
+    if (source == CONSOLE_XEN) {
+        unsigned long bit = 1UL << (port % 64);
+        volatile unsigned long *w = &arch_shared_info->evtchn_pending[port / 64];
+        if (!(*w & bit)) {
+            return false;
+        }
+        __atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    return *(volatile XENCONS_RING_IDX *)&ring->in_prod != *(volatile XENCONS_RING_IDX *)&ring->in_cons;
+}
+
+bool console_input_take(int intr) {
+    if (source <= 0 || !input_waiting()) {
+        return false;
+    }
+    bool seen = false;
+    for (;;) {
+        if (next == have) {
+            next = have = 0;
+        } else if (have == sizeof(buf) && next) {
+            memmove(buf, buf + next, have - next);
+            have -= next;
+            next = 0;
+        }
+        char spill[64];
+        bool room = have < sizeof(buf);
+        char *dst = room ? buf + have : spill;
+        unsigned int n = read_now(dst, room ? sizeof(buf) - have : sizeof(spill));
+        if (!n) {
+            return seen;
+        }
+        unsigned int cut = 0;   // bytes of dst before and with the last intr
+        for (unsigned int i = 0; i < n; i++) {
+            if ((unsigned char)dst[i] == intr) {
+                cut = i + 1;
+                seen = true;
+            }
+        }
+        if (!room) {
+            overflow += n - cut;
+            continue;
+        }
+        have += n;
+        if (cut) {
+            // like a terminal's interrupt: what was typed before it goes
+            next = have - n + cut;
+            memmove(buf, buf + next, have - next);
+            have -= next;
+            next = 0;
+        }
+    }
+}
+
+// Blocks for input; wakes at least every half watchdog timeout (when one
+// is armed) to kick it: an idle prompt is not a hung monitor.
+static void wait_input(void) {
+    uint32_t wd = watchdog_timeout_s();
+    uint64_t deadline = wd ? clock_now_ns() + (uint64_t)wd * 500000000ULL : INT64_MAX;
+    clock_wait_port(port, deadline);
+    watchdog_kick();
+}
+
+static void say_overflow(void) {
+    char line[100];
+    static const char a[] = "stubmon: repl: ", b[] = " typed-ahead bytes dropped (more than 256 typed while a statement ran)\n";
+    char num[24], *p = num + sizeof(num);
+    unsigned long v = overflow;
+    do {
+        *--p = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    size_t len = 0, nl = (size_t)(num + sizeof(num) - p);
+    memcpy(line, a, sizeof(a) - 1);
+    len += sizeof(a) - 1;
+    memcpy(line + len, p, nl);
+    len += nl;
+    memcpy(line + len, b, sizeof(b) - 1);
+    len += sizeof(b) - 1;
+    console_write(line, len);
+    overflow = 0;
+}
+
 int console_getc(void) {
+    if (overflow) {
+        say_overflow();
+    }
     if (next < have) {
         return (unsigned char)buf[next++];
     }
@@ -94,11 +194,12 @@ int console_getc(void) {
         // The port's pending bit is set by every arrival and cleared by
         // clock_wait_port before it returns: input landing between the
         // read and the poll leaves it set, so the poll returns at once.
-        have = read_now();
+        next = 0;
+        have = read_now(buf, sizeof(buf));
         if (have) {
             next = 1;
             return (unsigned char)buf[0];
         }
-        clock_wait_port(port, INT64_MAX);
+        wait_input();
     }
 }

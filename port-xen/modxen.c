@@ -237,6 +237,12 @@ static mp_obj_t xen_console_use(mp_obj_t names) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_use_obj, xen_console_use);
 
+// console_dropped() -> lines the PV ring had no room for since boot.
+static mp_obj_t xen_console_dropped(void) {
+    return mp_obj_new_int_from_uint(console_dropped());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_dropped_obj, xen_console_dropped);
+
 static mp_obj_t xen_has_dom_exc(void) {
     return mp_obj_new_bool(clock_has_dom_exc());
 }
@@ -264,6 +270,7 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_qemu_exit), MP_ROM_PTR(&xen_qemu_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_channels), MP_ROM_PTR(&xen_console_channels_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_dropped), MP_ROM_PTR(&xen_console_dropped_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },

@@ -9,6 +9,22 @@
 #define MICROPY_HELPER_REPL                 (1)
 #define MICROPY_REPL_AUTO_INDENT            (0)
 #define MICROPY_REPL_EMACS_KEYS             (0)
+// Ctrl-C at the REPL raises KeyboardInterrupt in the running statement.
+// There are no interrupts: the VM looks for it itself, every
+// STUBMON_VM_POLL_EVERY backward jumps or returns, and only while pyexec
+// has set the interrupt char (never in the monitor's own loop, where the
+// hook costs one load and compare).
+#define MICROPY_KBD_EXCEPTION               (1)
+#define STUBMON_VM_POLL_EVERY               (256)
+extern int mp_interrupt_char;
+extern unsigned int stubmon_vm_countdown;
+void stubmon_vm_poll(void);
+#define MICROPY_VM_HOOK_POLL \
+    if (mp_interrupt_char >= 0 && --stubmon_vm_countdown == 0) { \
+        stubmon_vm_poll(); \
+    }
+#define MICROPY_VM_HOOK_LOOP                MICROPY_VM_HOOK_POLL
+#define MICROPY_VM_HOOK_RETURN              MICROPY_VM_HOOK_POLL
 #define MICROPY_ENABLE_EXTERNAL_IMPORT      (1)
 #define MICROPY_ALLOC_PATH_MAX              (128)
 #define MICROPY_ERROR_REPORTING             (MICROPY_ERROR_REPORTING_NORMAL)

@@ -1,7 +1,7 @@
 #ifndef STUBMON_MPHALPORT_H
 #define STUBMON_MPHALPORT_H
-// No keyboard interrupt source: the console is output only for now.
-static inline void mp_hal_set_interrupt_char(int c) {
-    (void)c;
-}
+// Ctrl-C (repl=1): pyexec sets the interrupt char around each statement
+// (shared/runtime/interrupt_char.c stores it); the VM hook in
+// mpconfigport.h then looks for it in console input (mphalport.c).
+#include "shared/runtime/interrupt_char.h"
 #endif

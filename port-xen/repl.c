@@ -2,12 +2,68 @@
 // from console_input.c. Runs until the user types Ctrl-D on an empty line,
 // then returns True; False at once if the domain has no console input.
 // xen.repl(None) only says whether there is console input.
+// Ctrl-C interrupts a running statement (mphalport.c); an input line is
+// bounded (REPL_LINE_MAX); each line kicks the watchdog, as does waiting.
 #include "py/runtime.h"
 #include "shared/readline/readline.h"
 #include "shared/runtime/pyexec.h"
 
 #include "console.h"
 #include "console_input.h"
+#include "watchdog.h"
+
+// Characters one input line may hold; what is typed past it is dropped
+// (readline's line would otherwise grow until the heap is gone).
+#define REPL_LINE_MAX 512
+
+static vstr_t *rl_line;           // readline's line while it reads one
+static size_t rl_start;           // where this input line starts in it
+static unsigned long rl_dropped;  // characters dropped from this line
+static int rl_esc;                // 0, 1 after ESC, 2 inside ESC [ / ESC O
+
+// The linker sends every readline() call here (--wrap=readline, Makefile).
+int __real_readline(vstr_t *line, const char *prompt);
+int __wrap_readline(vstr_t *line, const char *prompt) {
+    watchdog_kick();
+    rl_line = line;
+    rl_start = vstr_len(line);
+    rl_dropped = 0;
+    rl_esc = 0;
+    int ret = __real_readline(line, prompt);
+    rl_line = NULL;
+    if (rl_dropped) {
+        mp_printf(&mp_plat_print, "stubmon: repl: input line longer than %d characters: "
+            "%lu more dropped\n", REPL_LINE_MAX, rl_dropped);
+    }
+    watchdog_kick();
+    return ret;
+}
+
+// The next input byte for MicroPython (mp_hal_stdin_rx_chr): inside
+// readline, a printable byte past the bound is dropped; escape sequences
+// (cursor keys) and control bytes (Enter, Ctrl-C) always pass.
+int repl_rx_chr(void) {
+    for (;;) {
+        int c = console_getc();
+        if (c < 0) {
+            return 4;   // no console input at all: Ctrl-D ends the REPL
+        }
+        if (!rl_line) {
+            return c;
+        }
+        if (rl_esc == 1) {
+            rl_esc = (c == '[' || c == 'O') ? 2 : 0;
+        } else if (rl_esc == 2) {
+            rl_esc = c >= 0x40 ? 0 : 2;   // a final byte ends the sequence
+        } else if (c == 27) {
+            rl_esc = 1;
+        } else if (c >= 32 && c <= 126 && vstr_len(rl_line) - rl_start >= REPL_LINE_MAX) {
+            rl_dropped++;
+            continue;
+        }
+        return c;
+    }
+}
 
 static mp_obj_t xen_repl(mp_obj_t ns) {
     if (ns == mp_const_none) {

@@ -33,6 +33,8 @@ def image_path(board):
     return os.path.join(REPO, "build", board, name)
 
 
+SEND_TICK = 0.1   # seconds between send() calls on a quiet console
+
 EXIT_LINE = re.compile(r"^stubmon: exit (\d+)$")
 
 
@@ -76,7 +78,9 @@ def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None,
     or a build directory holding the board's image file (stubmon.elf, .bin).
     `send(text, partial)`: typing on the serial console (the REPL); called
     for each console line (partial False) and for the unfinished rest after
-    each read (partial True, e.g. a prompt); bytes it returns go to QEMU's
+    each read (partial True, e.g. a prompt), and again with that rest every
+    SEND_TICK s while the console is quiet (typing at a time, e.g. Ctrl-C
+    into a statement that prints nothing); bytes it returns go to QEMU's
     stdin, i.e. the serial line. Without it stdin is /dev/null."""
     mod = load_board(board)
     image = image or image_path(board)
@@ -112,7 +116,9 @@ def run_qemu(cmd, timeout, echo=None, log=None, until=None, send=None):
             if left <= 0:
                 timed_out = True
                 break
-            if not sel.select(left):
+            if not sel.select(min(left, SEND_TICK) if send else left):
+                if send:
+                    typed(send(buf.decode("utf-8", "replace"), True))
                 continue
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:

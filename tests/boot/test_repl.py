@@ -105,3 +105,124 @@ def test_arm64_dom0_repl(image):
     assert res.guest_exit == 0, res.text[-3000:]
     assert answer(res, "1+2") == "3"
     assert answer(res, "[d.state for d in stubmon.domains()]") == "['r-----']"
+
+
+class Script:
+    """Typing with timing, for what Typist cannot do: each step is
+    ("line", text[, pause]): typed at the next prompt (after `pause` host
+    seconds there), in chunks of CHUNK bytes GAP s apart so that a long
+    line does not overrun Xen's serial input ring; or ("after", seconds,
+    bytes): typed that long after the previous step, prompt or not (Ctrl-C
+    into a statement that prints nothing). Uses boot.py's quiet-console
+    ticks to act on time."""
+    CHUNK, GAP = 32, 0.05
+
+    def __init__(self, steps):
+        self.steps = steps
+        self.i = 0
+        self.prompts = 0       # prompt lines completed
+        self.lines_typed = 0
+        self.last = time.monotonic()
+        self.chunks = []
+        self.at_prompt = None  # when the prompt the next line waits for came
+
+    def __call__(self, text, partial):
+        now = time.monotonic()
+        if not partial:
+            if text.startswith(PROMPT):
+                self.prompts += 1
+            return None
+        if self.chunks:
+            if now - self.last < self.GAP:
+                return None
+            self.last = now
+            return self.chunks.pop(0)
+        if self.i >= len(self.steps):
+            return None
+        step = self.steps[self.i]
+        if step[0] == "after":
+            if now - self.last < step[1]:
+                return None
+            return self._type(now, step[2])
+        if not (text.endswith(PROMPT) and self.prompts == self.lines_typed):
+            return None
+        if self.at_prompt is None:
+            self.at_prompt = now
+        if now - self.at_prompt < (step[2] if len(step) > 2 else 0):
+            return None
+        self.at_prompt = None
+        self.lines_typed += 1
+        return self._type(now, step[1].encode() + b"\r")
+
+    def _type(self, now, data):
+        self.i += 1
+        self.last = now
+        self.chunks = [data[i:i + self.CHUNK] for i in range(0, len(data), self.CHUNK)]
+        return self.chunks.pop(0)
+
+    @property
+    def done(self):
+        return self.i == len(self.steps) and not self.chunks
+
+
+LONG = "s = '" + "a" * 600 + "'"
+HANG = "while True: pass"
+WATCHDOG_FIRED = "Watchdog timer fired for domain 0"
+
+
+@pytest.fixture(scope="module")
+def interrupted(image):
+    """Ctrl-C into a busy statement, a line past the bound, then the
+    watchdog: armed at the prompt, 8 s idle there (the REPL kicks it while
+    it waits), then a statement that hangs with no Ctrl-C: Xen's watchdog
+    must end dom0 (Xen prints it; QEMU is stopped on that line)."""
+    image(BOARD)
+    script = Script([
+        ("line", HANG + "\r"),   # a compound statement: an empty line ends it
+        ("after", 1.0, b"\x03"),
+        ("line", "'after the interrupt'"),
+        ("line", LONG),
+        ("line", "len(s)"),
+        ("line", "xen.watchdog(3)"),
+        ("line", "'still here'", 8.0),
+        ("line", HANG + "\r"),
+    ])
+    res = boot.boot(BOARD, "4.20", "repl=1 exit=qemu", timeout=150, mode="pv", send=script,
+                    until=lambda l: WATCHDOG_FIRED in l)
+    res.script = script
+    return res
+
+
+def test_ctrl_c_interrupts_a_running_statement(interrupted):
+    res = interrupted
+    assert res.script.done, res.text[-3000:]
+    i = res.lines.index(PROMPT + HANG)
+    assert res.lines[i + 1] == "... ", res.lines[i:i + 4]
+    after = res.lines[i + 2:]
+    assert after[0] == "Traceback (most recent call last):", after[:6]
+    kbd = next(j for j, l in enumerate(after) if l.startswith("KeyboardInterrupt"))
+    assert kbd < 4, after[:6]
+    assert answer(res, "'after the interrupt'") == "'after the interrupt'"
+
+
+def test_input_line_bound(interrupted):
+    res = interrupted
+    i = next(i for i, l in enumerate(res.lines) if l.startswith(PROMPT + "s = 'aaaa"))
+    # the echo stops at the bound: 512 characters typed, the rest dropped
+    assert res.lines[i] == PROMPT + LONG[:512], res.lines[i][-40:]
+    assert res.lines[i + 1] == ("stubmon: repl: input line longer than 512 characters: %d more dropped"
+                                % (len(LONG) - 512)), res.lines[i + 1]
+    # the cut line lost its closing quote: a SyntaxError, and s was never set
+    assert any(l.startswith("SyntaxError") for l in res.lines[i + 2:i + 6]), res.lines[i:i + 6]
+    j = res.lines.index(PROMPT + "len(s)")
+    assert res.lines[j + 3] == "NameError: name 's' isn't defined", res.lines[j:j + 4]
+
+
+def test_idle_prompt_kicks_the_watchdog_a_hang_does_not(interrupted):
+    res = interrupted
+    assert answer(res, "xen.watchdog(3)") == "0"
+    # 8 s idle at the prompt with a 3 s watchdog armed: still alive
+    assert answer(res, "'still here'") == "'still here'"
+    last = max(i for i, l in enumerate(res.lines) if l == PROMPT + HANG)
+    fired = [i for i, l in enumerate(res.lines) if WATCHDOG_FIRED in l]
+    assert res.stopped and fired and fired[0] > last, res.text[-2000:]

@@ -56,6 +56,7 @@ class State:
         self.console = []
         self.console_have = ('xen',)   # channels this fake guest has
         self.console_now = ['xen']
+        self.console_dropped = 0    # lines a full PV ring had no room for
         self.buffers = []          # [(address, bytearray)]
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
@@ -119,6 +120,10 @@ def console_use(names):
         return False
     st.console_now = wanted
     return True
+
+
+def console_dropped():
+    return st.console_dropped
 
 
 def console_write(b):
