@@ -222,7 +222,8 @@ def run(script, name, say=print, restarts=None):
     said, counted, and it starts again after RESTART_WAIT_MS, waiting
     longer (up to health.BACKOFF_MAX times) while it keeps failing.
     restarts: give up (crash the domain) after that many restarts; None:
-    the command line's restarts=N, else for ever. Never returns."""
+    the command line's restarts=N, else for ever. fault=raise:R on the
+    command line makes run R raise at its start (tests). Never returns."""
     h = health.Health(say, name, 'restart')
     if restarts is None and args().get('restarts', '').isdigit():
         restarts = int(args()['restarts'])
@@ -231,6 +232,8 @@ def run(script, name, say=print, restarts=None):
     while True:
         runs += 1
         try:
+            if args().get('fault') == 'raise:%d' % runs:   # test fault (docs/faults.md)
+                raise RuntimeError('test fault (fault=raise:%d)' % runs)
             script(say)
             end(True)
         except Exception as e:

@@ -97,3 +97,17 @@ def test_watchdog_on_arm64_dom0():
     assert lines[1] == "watchdog: created 1 paused demo domains: 1"
     assert re.match(r"^watchdog: domain 1 stuck paused \(--p---\) for [234]s \(threshold 2 s\)$", lines[2]), lines
     assert lines[-1] == "watchdog: done after 4 checks; 1 domains stuck now"
+
+
+def test_a_script_that_raises_is_said_and_started_again():
+    res = boot.boot(BOARD, "4.20", "interval=1 count=2 demo=1 fault=raise:1 exit=qemu", timeout=120,
+                    image=build("csvlog"))
+    assert res.guest_exit == 0, res.text[-3000:]   # run 2 ran to its count
+    lines = res.lines
+    i = lines.index("csvlog: error in run 1: RuntimeError: test fault (fault=raise:1)")
+    assert lines[i + 1] == "Traceback (most recent call last):", lines[i:i + 5]
+    assert lines[i + 2 + [l.startswith("RuntimeError") for l in lines[i + 2:i + 8]].index(True)] \
+        == "RuntimeError: test fault (fault=raise:1)"
+    assert "csvlog: starting again in 1000 ms (1 errors so far)" in lines
+    rows = [l for l in lines if re.match(r"^\d+,\d+,", l)]
+    assert len(rows) >= 4, lines[-30:]   # two polls of dom0 and the demo domain
