@@ -24,7 +24,6 @@ import xlboot    # noqa: E402
 SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
 BOARD = "x86_64"
 TIMEOUT = 180   # one scenario; measured 21 to 41 s
-XEN_LINE = re.compile(r"^\((XEN|d\d+)\) ")
 STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) poll_us=(\d+) cpu_us=(\d+) errors=(\d+) "
                    r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+)$")
 CONSOLE_DROPPED = re.compile(r"^stubmon: console: (\d+) lines \((\d+) bytes\) dropped while the "
@@ -52,18 +51,7 @@ def run(image, name, flask, extra=None):
     return res
 
 
-def section(res, name):
-    """dom0's output between '=== begin NAME' and '=== end NAME', without
-    the lines Xen and guests print to the same serial port meanwhile."""
-    out, inside = [], False
-    for line in res.lines:
-        if line == "=== begin " + name:
-            inside = True
-        elif line == "=== end " + name:
-            return out
-        elif inside and not XEN_LINE.match(line):
-            out.append(line)
-    raise AssertionError("no section %s in:\n%s" % (name, "\n".join(res.lines[-60:])))
+section = xlboot.section
 
 
 def xl_ids(lines):

@@ -20,7 +20,6 @@ import xlboot  # noqa: E402
 SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
 BOARD = "x86_64"
 TIMEOUT = 240   # one scenario; measured about 12 to 20 s
-XEN_LINE = re.compile(r"^\((XEN|d\d+)\) ")
 
 
 def payload(image):
@@ -40,18 +39,7 @@ def run_scenario(image, name, flask):
     return res
 
 
-def section(res, name):
-    """dom0's output between '=== begin NAME' and '=== end NAME', without
-    the lines Xen and guests print to the same serial port meanwhile."""
-    out, inside = [], False
-    for line in res.lines:
-        if line == "=== begin " + name:
-            inside = True
-        elif line == "=== end " + name:
-            return out
-        elif inside and not XEN_LINE.match(line):
-            out.append(line)
-    raise AssertionError("no section %s in:\n%s" % (name, "\n".join(res.lines[-60:])))
+section = xlboot.section
 
 
 def xl_list(lines):

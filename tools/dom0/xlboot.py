@@ -12,6 +12,7 @@ policy of that source plus policy/*.te (built here, about 0.05 s).
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,25 @@ XEN = "4.17"
 DOM0_MEM_MIB = 256
 # Where the scenarios and the shipped config expect the image.
 IMAGE_IN_DOM0 = "/usr/local/lib/stubmon/stubmon.elf"
+
+
+# Lines Xen and the guests print to the serial port, between dom0's own.
+XEN_LINE = re.compile(r"^\((XEN|d\d+)\) ")
+
+
+def section(res, name):
+    """dom0's output between '=== begin NAME' and '=== end NAME' (scenarios'
+    lib.sh), without the lines Xen and guests print to the same serial
+    port meanwhile."""
+    out, inside = [], False
+    for line in res.lines:
+        if line == "=== begin " + name:
+            inside = True
+        elif line == "=== end " + name:
+            return out
+        elif inside and not XEN_LINE.match(line):
+            out.append(line)
+    raise AssertionError("no section %s in:\n%s" % (name, "\n".join(res.lines[-60:])))
 
 
 def deps(flask):
