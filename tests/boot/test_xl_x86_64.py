@@ -215,6 +215,9 @@ def test_flask_table_matches_xl_list(flask):
 
 
 def test_flask_output_reaches_xen_console(flask):
+    """console=auto in a domU granted writeconsole: the ring and the Xen
+    console both."""
+    assert "stubmon: console xen+ring" in section(flask, "guest-log")
     domid = {r["name"]: i for i, r in xl_list(section(flask, "xl-list-Z")).items()}["stubmon"]
     # Xen prints a domU's console_io lines as "(dN) [ stamp ] text"
     text = [l for l in flask.lines if l.startswith("(d%d) " % domid)]

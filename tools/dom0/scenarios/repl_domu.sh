@@ -15,6 +15,20 @@ type_line() {   # type_line TEXT EXPECT: one line, then wait for the answer
 type_line '1+2' '^3'
 type_line 'xen.platform' "^'x86_64-pv'"
 type_line 'sum(range(10))' '^45'
+# Ctrl-C through the ring: a busy statement (an empty line ends the
+# compound statement) is interrupted, the next statement runs
+printf 'while True: pass\r\r' > $tty
+sleep 1
+printf '\003' > $tty
+wait_log $log '^KeyboardInterrupt' 20 || { section guest-log cat $log; exit 1; }
+type_line "'after the interrupt'" "^'after the interrupt'"
+# a line past the REPL's bound (512 characters): the rest is dropped, said
+type_line "s = '$(printf '%0600d' 0)'" '^stubmon: repl: input line longer than'
+# the watchdog armed at the prompt: 8 s idle there with a 3 s timeout, and
+# the domain is still alive and answers (waiting for input kicks it)
+type_line 'xen.watchdog(3)' '^0'
+sleep 8
+type_line "'still here'" "^'still here'"
 # Ctrl-D on an empty line: the REPL ends, the run ends (exit=shutdown)
 printf '\004' > $tty
 wait_log $log '^stubmon: repl: ended' 20 || exit 1
