@@ -98,7 +98,16 @@ def typed_at(res, line):
 
 
 def answer_to(res, line):
-    return res.lines[typed_at(res, line) + 1]
+    """The REPL's answer to `line`: the first line after its echo that is
+    not Xen's. A Xen message can also land inside the echo itself, so the
+    echo is found by the end of what was typed."""
+    for end in (line, line[-12:]):   # the whole echo first, then its end
+        for i, l in enumerate(res.lines):
+            if l.endswith(end) and not l.startswith("(XEN)"):
+                for a in res.lines[i + 1:]:
+                    if not a.startswith("(XEN)"):
+                        return a
+    raise AssertionError("no echo of %r in:\n%s" % (line, res.text[-3000:]))
 
 
 def boot_line(board, xen, mode, n):
