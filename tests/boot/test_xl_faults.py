@@ -56,12 +56,7 @@ section = xlboot.section
 
 def xl_ids(lines):
     """`xl list` output -> {name: (id, state)}."""
-    rows = {}
-    for line in lines[1:]:
-        f = line.split()
-        if len(f) >= 6 and f[1].isdigit():
-            rows[f[0]] = (int(f[1]), f[4])
-    return rows
+    return {r["name"]: (i, r["State"]) for i, r in xlboot.xl_list(lines).items()}
 
 
 def scenario_line(res, prefix):

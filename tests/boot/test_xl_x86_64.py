@@ -42,15 +42,7 @@ def run_scenario(image, name, flask):
 section = xlboot.section
 
 
-def xl_list(lines):
-    """`xl list` rows as {id: dict}."""
-    rows = {}
-    for line in lines[1:]:
-        f = line.split()
-        if len(f) >= 6 and f[1].isdigit():
-            rows[int(f[1])] = {"name": f[0], "Mem": int(f[2]), "VCPUs": int(f[3]),
-                               "State": f[4], "Time": f[5], "label": f[6] if len(f) > 6 else None}
-    return rows
+xl_list = xlboot.xl_list
 
 
 def xl_names(lines):

@@ -51,6 +51,17 @@ def section(res, name):
     raise AssertionError("no section %s in:\n%s" % (name, "\n".join(res.lines[-60:])))
 
 
+def xl_list(lines):
+    """`xl list` rows (the lines of its output) as {id: dict}."""
+    rows = {}
+    for line in lines[1:]:
+        f = line.split()
+        if len(f) >= 6 and f[1].isdigit():
+            rows[int(f[1])] = {"name": f[0], "Mem": int(f[2]), "VCPUs": int(f[3]),
+                               "State": f[4], "Time": f[5], "label": f[6] if len(f) > 6 else None}
+    return rows
+
+
 def deps(flask):
     """Fetch and build what is missing (cached under .deps/)."""
     subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), XEN], check=True)
