@@ -256,10 +256,10 @@ class Monitor:
         if self.opts.stats > 1:
             gc.collect()
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
-        return ('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d errors=%d dropped=%d '
-                'listings=%d heap=%d tracked=%d'
-                % (n, now // 1000, poll_us, cpu_us, self.health.errors, console_dropped(xen),
-                   self.last_listings, heap, self.tracked()))
+        return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
+                'dropped=%d listings=%d heap=%d tracked=%d'
+                % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
+                   console_dropped(xen), self.last_listings, heap, self.tracked()))
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
@@ -281,6 +281,7 @@ class Monitor:
         n = 0
         while True:
             n += 1
+            self.due = deadline   # the grid point this poll belongs to (stats)
             self.last_listings, self.listings = self.listings, 0   # per interval
             try:
                 self.poll(n)

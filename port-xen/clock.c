@@ -104,10 +104,20 @@ bool clock_sleep_until(uint64_t deadline_ns, bool events) {
         return true;
     }
     // Returns at the timeout (at once if it is past), or when a domain
-    // changes state. Xen's clock, not our extrapolation of it, decides the
-    // deadline passed: re-polling on our own reading could spin while the
-    // two disagree.
-    HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-    clock_after_block();
-    return want && test_and_clear_pending(dom_exc_port);
+    // changes state; on Arm any interrupt Xen injects also ends a poll.
+    // Our clock reading before the deadline after a return that is not our
+    // event means such a wake (or Xen's clock a little ahead of our
+    // extrapolation of it): poll again, a bounded number of times, so a
+    // lasting disagreement costs a few quick hypercalls, never a spin.
+    for (int tries = 0; tries < 4; tries++) {
+        HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+        clock_after_block();
+        if (want && test_and_clear_pending(dom_exc_port)) {
+            return true;
+        }
+        if (clock_now_ns() >= deadline_ns) {
+            break;
+        }
+    }
+    return false;
 }
