@@ -13,7 +13,7 @@
 # the word on_domain_change uses (running, blocked, paused, crashed, dying,
 # shutdown (reason)). Take the lines from the console with, e.g.,
 #   sed -n '/^time_ms,domid,/,$p' console.log | grep -E '^[0-9]+,[0-9]+,'
-import options
+from stubmon import options
 import stubmon
 
 HEADER = 'time_ms,domid,state,status,mem_kib,max_mem_kib,vcpus,cpu_ns'

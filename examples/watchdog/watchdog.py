@@ -11,7 +11,7 @@
 #
 #   watchdog: domain 2 stuck paused (--p---) for 4s (threshold 3s)
 #   watchdog: domain 2 paused -> running after 12s paused
-import options
+from stubmon import options
 import stubmon
 
 NS_PER_MS = 1000000

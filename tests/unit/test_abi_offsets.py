@@ -6,7 +6,7 @@
 # typedef size, and the errno values. Host gcc runs its program (x86_64);
 # aarch64-linux-gnu-gcc only compiles (-ffreestanding, no C library there)
 # and the values are read back from the object file. Then the facade
-# monitor/abi.py is checked to expose those same numbers under its names.
+# monitor/stubmon/abi.py is checked to expose those same numbers under its names.
 # mprun.py never runs this module.
 import os
 import re
@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-import abi
+from stubmon import abi
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
@@ -179,7 +179,7 @@ def test_generated_layouts_match_compiler(release, arch, tmp_path):
 
 
 def facade_expectations(arch):
-    """(C expression, facade value): monitor/abi.py's names after select()."""
+    """(C expression, facade value): monitor/stubmon/abi.py's names after select()."""
     o = 'offsetof'
     e = [
         ('sizeof(struct xen_sysctl)', abi.SYSCTL_SIZE),
@@ -248,7 +248,7 @@ def test_facade_names_match_compiler(release, arch, tmp_path):
     assert abi.select(major, minor, arch) is None   # generated for exactly this release
     assert abi.RELEASE == (major, minor) and abi.ARCH == arch
     exprs = facade_expectations(arch)
-    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/abi.py')
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/stubmon/abi.py')
 
 
 def test_createdomain_layout_moved_in_4_20():

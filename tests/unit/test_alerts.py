@@ -1,7 +1,7 @@
 # alert= rules: parsing, and each rule firing once and clearing once.
-import abi
-import alerts
-import domain
+from stubmon import abi
+from stubmon import alerts
+from stubmon import record as domain
 
 RUN, BLK, PAU = abi.DOMINF_running, abi.DOMINF_blocked, abi.DOMINF_paused
 CRASH = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)

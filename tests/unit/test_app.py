@@ -1,7 +1,7 @@
 # The whole monitor end to end against the fake hypervisor.
 import xen   # the fake
 
-import app
+from stubmon import app
 from apprun import run
 
 

@@ -2,7 +2,7 @@
 # the fake hypervisor (which wakes sleep_until early like VIRQ_DOM_EXC).
 import xen   # the fake
 
-import app
+from stubmon import app
 from apprun import run
 
 

@@ -1,6 +1,6 @@
 # CPU% in integer tenths.
-import cpuload
-import domain
+from stubmon import cpuload
+from stubmon import record as domain
 
 
 def dom(domid, cpu_time):

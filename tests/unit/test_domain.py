@@ -1,8 +1,8 @@
 # Decoding getdomaininfo records and xl-style state letters.
 import xen   # the fake
 
-import abi
-import domain
+from stubmon import abi
+from stubmon import record as domain
 
 
 def record(**kw):

@@ -1,8 +1,8 @@
 # Domain events: baseline silent, then appeared / state change / gone.
 import xen   # the fake (for FakeDomain-like records)
 
-import domain as dommod
-import events
+from stubmon import record as dommod
+from stubmon import events
 
 RUNNING, BLOCKED, PAUSED, SHUTDOWN, DYING = 0x20, 0x10, 0x8, 0x4, 0x1
 

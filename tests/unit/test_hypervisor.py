@@ -1,8 +1,8 @@
 # The hypercall wrapper against the fake hypervisor.
 import xen   # the fake
 
-import abi
-import hypervisor
+from stubmon import abi
+from stubmon import hypercalls as hypervisor
 
 
 def hyp():

@@ -1,10 +1,10 @@
 # format=json: the hand-written JSON encoder and the objects of schema
 # stubmon/1 (docs/json-schema.md). Under CPython the lines are also parsed
 # with the json module.
-import abi
-import domain
-import jsonout
-from jsonout import O
+from stubmon import abi
+from stubmon import record as domain
+from stubmon import jsonout
+from stubmon.jsonout import O
 
 try:
     import json

@@ -5,10 +5,10 @@ import gc
 
 import xen   # the fake
 
-import cpuload
-import hypervisor
-import jsonout
-import table
+from stubmon import cpuload
+from stubmon import hypercalls as hypervisor
+from stubmon import jsonout
+from stubmon import table
 
 BUDGET = 320 * 1024
 

@@ -1,7 +1,7 @@
 # The poll table's exact text.
-import abi
-import domain
-import table
+from stubmon import abi
+from stubmon import record as domain
+from stubmon import table
 
 
 def dom(domid, flags, tot, maxp, cpu_ns, vcpus=1):

@@ -1,4 +1,4 @@
-# Run-time choice of the generated layouts (monitor/abi.py over
+# Run-time choice of the generated layouts (monitor/stubmon/abi.py over
 # build/xenabi): exact release, fallback for unknown ones, refinement by the
 # probed interface versions, the FLASK denial. Portable: runs under CPython
 # and both MicroPython builds (the generated modules must load there too).
@@ -6,8 +6,8 @@ import struct
 
 import xen   # the fake
 
-import abi
-import hypervisor
+from stubmon import abi
+from stubmon import hypercalls as hypervisor
 
 
 def setup(version, sysctl=None, domctl=None, arch='x86_64'):

@@ -17,9 +17,9 @@
 #
 #   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
 #   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
-import domain as dommod
-import events
-import table
+from . import record as dommod
+from . import events
+from . import table
 
 MAX_RULES = 16
 MAX_MISSING = 1024   # vanished domains remembered for gone:N

@@ -3,16 +3,16 @@
 # tests' fake); `say` prints one line (print() reaches the Xen console).
 import gc
 
-import abi
-import alerts
-import health
-import events
-import guest
-import hypervisor as hv
-import jsonout
-import options
-import table
-from cpuload import CpuLoad
+from . import abi
+from . import alerts
+from . import health
+from . import events
+from . import guest
+from . import hypercalls as hv
+from . import jsonout
+from . import options
+from . import table
+from .cpuload import CpuLoad
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 

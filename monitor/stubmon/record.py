@@ -4,7 +4,7 @@
 import struct
 from collections import namedtuple
 
-import abi
+from . import abi
 
 # xl's shutdown reason letters, indexed by SHUTDOWN_* (poweroff shows '-')
 REASON_LETTERS = '-rscwS'

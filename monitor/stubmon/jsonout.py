@@ -2,9 +2,9 @@
 # json module and no floats). Schema "stubmon/1": docs/json-schema.md and
 # docs/stubmon-1.schema.json. Objects keep their key order (O, not dict:
 # MicroPython's dicts have none), so a line is byte-for-byte reproducible.
-import domain as dommod
-import events
-import table
+from . import record as dommod
+from . import events
+from . import table
 
 SCHEMA = 'stubmon/1'
 

@@ -4,8 +4,8 @@
 # Xen's headers; the running Xen's version picks which release's.
 import struct
 
-import abi
-import domain as dommod
+from . import abi
+from . import record as dommod
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # A sysctl interface newer than every generated layout may have grown the

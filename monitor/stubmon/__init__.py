@@ -14,11 +14,11 @@ from collections import namedtuple
 
 import xen
 
-import abi
-import domain as dommod
-import events
-import health
-import hypervisor as hv
+from . import abi
+from . import record as dommod
+from . import events
+from . import health
+from . import hypercalls as hv
 
 # One domain as domains() returns it.
 #   domid        int

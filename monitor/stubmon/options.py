@@ -278,7 +278,7 @@ def _set(opts, key, value):
             return ('want domain IDs or ranges, e.g. 0,3-7', ranges_text(opts.domains))
         opts.domains = r
     elif key == 'alert':
-        import alerts
+        from . import alerts
         rules = alerts.parse_rules(value)
         if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
             return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'

@@ -6,8 +6,8 @@
 #   stubmon event 14.001s: domain 2 blocked -> shutdown (poweroff)
 #   stubmon event 15.020s: domain 3 running -> crashed
 #   stubmon event 20.500s: domain 4 gone (was paused)
-import abi
-import domain as dommod
+from . import abi
+from . import record as dommod
 
 REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
 # One shared string per state: 1000 domains must not cost 1000 strings.

@@ -44,8 +44,8 @@ refused. The domains line counts every domain listed (also those domains=
 leaves out of the rows), each once, in the state its event lines name
 (dying, crashed, shutdown, paused, blocked, running: the first that holds).
 """
-import domain as dommod
-import events
+from . import record as dommod
+from . import events
 
 COLUMNS = (('ID', 5), ('State', 6), ('Mem(MiB)', 11), ('MaxMem(MiB)', 11),
            ('VCPUs', 5), ('Time(s)', 8), ('CPU(%)', 6),
