@@ -48,6 +48,11 @@ void stubmon_vm_poll(void);
 #define MICROPY_PY_BUILTINS_MEMORYVIEW      (1)
 #define MICROPY_PY_BUILTINS_STR_UNICODE     (0)
 #define MICROPY_PY_ARRAY                    (1)
+// Above the BASIC level, used by the monitor: buffers zeroed by slice
+// assignment, str.partition, json.
+#define MICROPY_PY_ARRAY_SLICE_ASSIGN       (1)
+#define MICROPY_PY_BUILTINS_STR_PARTITION   (1)
+#define MICROPY_PY_JSON                     (1)
 #define MICROPY_PY_COLLECTIONS              (1)
 #define MICROPY_PY_IO                       (0)
 #define MICROPY_PY_TIME                     (0)

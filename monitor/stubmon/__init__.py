@@ -75,8 +75,8 @@ def info(d):
     if dommod.max_pages_unlimited(d.max_pages):
         max_kib = None
     else:
-        max_kib = d.max_pages << 2
-    return Info(d.domid, dommod.state(d.flags), events.state_name(d.flags), d.tot_pages << 2,
+        max_kib = dommod.pages_to_kib(d.max_pages)
+    return Info(d.domid, d.state, d.status, dommod.pages_to_kib(d.tot_pages),
                 max_kib, d.nr_online_vcpus, d.cpu_time)
 
 
@@ -136,7 +136,7 @@ def on_domain_change(fn):
 def _statuses(doms):
     cur = {}
     for d in doms:
-        cur[d.domid] = events.state_name(d.flags)
+        cur[d.domid] = d.status
     return cur
 
 

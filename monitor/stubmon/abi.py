@@ -1,29 +1,32 @@
-# Xen hypercall layouts and constants for stubmon: a thin facade over the
-# modules tools/xenabi/gen.py generates from each release's public headers
-# (build/xenabi/<arch>/xenabi_<major>_<minor>_<arch>.py, uctypes descriptors
-# plus constants; frozen into the image, rebuilt by `make`, not committed).
-# No offset or size is written here: every number below is read from the
-# generated module of the release chosen at run time.
+# Xen hypercall layouts and constants for stubmon, read from the modules
+# tools/xenabi/gen.py generates from each release's public headers
+# (build/xenabi/<arch>/xenabi_<major>_<minor>_<arch>.py; frozen into the
+# image, rebuilt by `make`, not committed). No offset or size is written
+# here: every number comes from a generated module.
 #
-# On import the newest generated release of this arch is loaded, so every
-# name exists at once. Hypervisor then calls select() with the running Xen's
-# version (re-binding every name to that release's values) and confirm()
-# with the probed interface versions. Offsets of payload fields are relative
-# to the start of the payload.
+# Two kinds of names:
+# - the module's own: what every release shares (errno numbers, DOMINF_*
+#   flags, SHUTDOWN_* reasons, DOMID_*, command numbers), read once at import
+#   from the newest generated release (a unit test checks they all agree);
+# - an Abi object's: the layouts of one release (sizes, offsets, the domain
+#   record's format), chosen at run time by select() from the running Xen's
+#   version and refined by confirm() from the probed interface versions.
 
-_OFFSET = 0x1ffff   # uctypes keeps a field's offset in the low 17 bits
+# uctypes' descriptor encoding, which the generated modules use: a scalar's
+# offset is in the low 17 bits
+_OFFSET = 0x1ffff
 
 # Commands the generated modules may not carry (stable since Xen 3); the
 # monitor's pause= test option uses them.
 DOMCTL_pausedomain = 3
 DOMCTL_unpausedomain = 4
 
-# chosen layouts: (major, minor), arch, and the generated module
-RELEASE = None
-ARCH = None
-MODULE = None
-_wanted = None      # the running Xen's (major, minor)
-_exact = False
+# The getdomaininfo fields a record carries, in record order, with their
+# struct codes (their types are the same in every release; offsets move).
+DI_FIELDS = (('domain', 'H'), ('flags', 'I'), ('tot_pages', 'Q'), ('max_pages', 'Q'),
+             ('cpu_time', 'Q'), ('nr_online_vcpus', 'I'), ('max_vcpu_id', 'I'),
+             ('ssidref', 'I'), ('handle', 's'), ('cpupool', 'I'))
+_SIZES = {'H': 2, 'I': 4, 'Q': 8}
 
 
 def _arch_default():
@@ -46,23 +49,151 @@ def _module(release, arch):
 
 
 def off(desc, name):
-    """Byte offset of a field in a generated uctypes descriptor."""
+    """Byte offset of a field in a generated descriptor."""
     v = desc[name]
     if isinstance(v, tuple):
         v = v[0]
     return v & _OFFSET
 
 
+def _short(name):
+    """XEN_DOMCTL_x -> DOMCTL_x, XEN_DOMINF_x -> DOMINF_x; SHUTDOWN_*,
+    XENVER_*, DOMID_* keep their names."""
+    return name[4:] if name.startswith('XEN_') else name
+
+
+def stable_constants(module, index):
+    """{name: value} of what every release shares, from one release."""
+    out = {}
+    for name, v in module.CONST.items():
+        short = _short(name)
+        if short.endswith('INTERFACE_VERSION'):
+            continue   # per release: an Abi's
+        out[short] = v
+        if short.startswith('DOMCTL_CDF_'):
+            out[short[7:]] = v
+    errno = getattr(module, 'ERRNO', None) or index.ERRNO
+    for n, name in errno.items():
+        out[name] = n
+    return out, errno
+
+
+def record_format(offsets, handle_len, size):
+    """One struct format for the whole record: DI_FIELDS at their offsets,
+    padding between and after them."""
+    fmt, at = ['<'], 0
+    for (name, code) in sorted(DI_FIELDS, key=lambda f: offsets[f[0]]):
+        o = offsets[name]
+        if o < at:
+            raise ValueError('getdomaininfo field %s overlaps the one before it' % name)
+        if o > at:
+            fmt.append('%dx' % (o - at))
+        n = handle_len if code == 's' else _SIZES[code]
+        fmt.append('%ds' % n if code == 's' else code)
+        at = o + n
+    if size > at:
+        fmt.append('%dx' % (size - at))
+    return ''.join(fmt)
+
+
+class Abi:
+    """The layouts of one release for one arch: every size and offset the
+    hypercalls need, and the domain record's one format string."""
+
+    def __init__(self, release, arch, exact=True, wanted=None):
+        m = _module(release, arch)
+        self.release, self.arch, self.module = release, arch, m
+        self.exact = exact                      # generated for exactly the running Xen
+        self.wanted = wanted or release         # the running Xen's (major, minor)
+        idx = _index(arch)
+        self.versions = idx.VERSIONS            # (major, minor): (sysctl, domctl)
+        size = m.SIZE
+        sc, dc = m.xen_sysctl, m.xen_domctl
+        self.SYSCTL_SIZE, self.SYSCTL_CMD = size['xen_sysctl'], off(sc, 'cmd')
+        self.SYSCTL_VERSION, self.SYSCTL_PAYLOAD = off(sc, 'interface_version'), off(sc, 'u')
+        self.DOMCTL_SIZE, self.DOMCTL_CMD = size['xen_domctl'], off(dc, 'cmd')
+        self.DOMCTL_VERSION, self.DOMCTL_DOMAIN = off(dc, 'interface_version'), off(dc, 'domain')
+        self.DOMCTL_PAYLOAD = off(dc, 'u')
+        gl = m.xen_sysctl_getdomaininfolist
+        self.GDIL = dict([(f, off(gl, f)) for f in
+                          ('first_domain', 'max_domains', 'buffer', 'num_domains')])
+        self.GDIL_SIZE = size['xen_sysctl_getdomaininfolist']
+        pi = m.xen_sysctl_physinfo
+        self.PI = dict([(f, off(pi, f)) for f in
+                        ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id',
+                         'nr_nodes', 'cpu_khz', 'capabilities', 'total_pages', 'free_pages',
+                         'scrub_pages', 'outstanding_pages')])
+        self.PI_SIZE = size['xen_sysctl_physinfo']
+        di = m.xen_domctl_getdomaininfo
+        self.DI = dict([(f, off(di, f)) for f, _ in DI_FIELDS])
+        self.DI_HANDLE_LEN = size['xen_domain_handle_t']
+        self.DI_SIZE = size['xen_domctl_getdomaininfo']
+        self.DI_FORMAT = record_format(self.DI, self.DI_HANDLE_LEN, self.DI_SIZE)
+        cd = m.xen_domctl_createdomain
+        self.CD = {}
+        for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
+                  'max_grant_frames', 'max_maptrack_frames', 'grant_opts',
+                  # past grant_opts the fields move between releases (4.20
+                  # inserted altp2m_opts): None where a release has none
+                  'altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
+            self.CD[f] = off(cd, f) if f in cd else None
+        self.CD_SIZE = size['xen_domctl_createdomain']
+        self.MM_MAX_MEMKB = off(m.xen_domctl_max_mem, 'max_memkb')
+        self.XENVER_EXTRAVERSION_LEN = size['xen_extraversion_t']
+        c = m.CONST
+        # Flags for an empty domain: PV on x86; Arm only has HVM+HAP guests.
+        self.CDF_EMPTY = 0 if arch == 'x86_64' else c['XEN_DOMCTL_CDF_hvm'] | c['XEN_DOMCTL_CDF_hap']
+
+    def text(self):
+        return 'layouts xen %d.%d (%s)' % (self.release[0], self.release[1], self.arch)
+
+    def assumed_line(self, why):
+        idx = _index(self.arch)
+        same = [r for r in idx.RELEASES if idx.GDI_LAYOUT[r] == idx.GDI_LAYOUT[self.release]]
+        return ('stubmon: xen %d.%d: %s; assuming the layouts of xen %d.%d (its getdomaininfo '
+                'layout is the one of %s)' % (self.wanted[0], self.wanted[1], why,
+                                              self.release[0], self.release[1],
+                                              ', '.join(['%d.%d' % r for r in same])))
+
+    def confirm(self, sysctl, domctl):
+        """After the probe: the interface versions Xen accepted. For a Xen
+        without generated layouts, prefer the newest release whose headers
+        declare exactly these versions. Returns (Abi to use, a line for the
+        user or None)."""
+        if sysctl is None or domctl is None:
+            return self, None
+        if self.exact:
+            if self.versions[self.release] != (sysctl, domctl):
+                return self, ('stubmon: xen %d.%d accepted interfaces sysctl 0x%02x domctl 0x%02x, '
+                              'its headers say 0x%02x 0x%02x: layouts may not match'
+                              % (self.release + (sysctl, domctl) + self.versions[self.release]))
+            return self, None
+        match = [r for r in _index(self.arch).RELEASES if self.versions[r] == (sysctl, domctl)]
+        if match and match[-1] != self.release:
+            a = Abi(match[-1], self.arch, False, self.wanted)
+            return a, a.assumed_line('interfaces 0x%02x/0x%02x as in xen %d.%d'
+                                     % ((sysctl, domctl) + match[-1]))
+        return self, None
+
+
 def choose(major, minor, arch):
     """(release whose layouts to use, True if generated for exactly this
     Xen). A release without generated layouts takes the newest older one
-    (or the oldest, for an older Xen); confirm() may move it after probing."""
+    (or the oldest, for an older Xen); Abi.confirm may move it after probing."""
     rels = _index(arch).RELEASES
     want = (major, minor)
     if want in rels:
         return want, True
     older = [r for r in rels if r < want]
     return (older[-1] if older else rels[0]), False
+
+
+def select(major, minor, arch):
+    """(the Abi for this Xen, a line for the user when its layouts are
+    not generated for exactly this release, else None)."""
+    release, exact = choose(major, minor, arch)
+    a = Abi(release, arch, exact, (major, minor))
+    return a, (None if exact else a.assumed_line('no layouts generated for it'))
 
 
 def _versions(rels):
@@ -72,122 +203,18 @@ def _versions(rels):
     return tuple(range(max(s) + 2, min(s) - 3, -1)), tuple(range(max(d) + 2, min(d) - 3, -1))
 
 
-def _apply(release, arch):
-    g = globals()
-    m = _module(release, arch)
+def _load(arch):
     idx = _index(arch)
-    g['RELEASE'], g['ARCH'], g['MODULE'] = release, arch, m
-    for name, v in m.CONST.items():
-        # XEN_DOMCTL_x -> DOMCTL_x, XEN_DOMINF_x -> DOMINF_x, XEN_DOMCTL_CDF_x
-        # -> CDF_x too; SHUTDOWN_*, XENVER_*, DOMID_* keep their names
-        short = name[4:] if name.startswith('XEN_') else name
-        g[short] = v
-        if short.startswith('DOMCTL_CDF_'):
-            g[short[7:]] = v
-    errno = getattr(m, 'ERRNO', None) or idx.ERRNO   # in the index when all agree
-    for n, name in errno.items():
-        g[name] = n
+    m = _module(idx.RELEASES[-1], arch)
+    consts, errno = stable_constants(m, idx)
+    g = globals()
+    # read before a release is chosen (the version call tells which)
+    g['XENVER_EXTRAVERSION_LEN'] = m.SIZE['xen_extraversion_t']
+    for k, v in consts.items():
+        g.setdefault(k, v)
     g['ERRNO_NAMES'] = errno
-    size = m.SIZE
-    sc, dc = m.xen_sysctl, m.xen_domctl
-    g['SYSCTL_SIZE'], g['SYSCTL_CMD'] = size['xen_sysctl'], off(sc, 'cmd')
-    g['SYSCTL_VERSION'], g['SYSCTL_PAYLOAD'] = off(sc, 'interface_version'), off(sc, 'u')
-    g['DOMCTL_SIZE'], g['DOMCTL_CMD'] = size['xen_domctl'], off(dc, 'cmd')
-    g['DOMCTL_VERSION'], g['DOMCTL_DOMAIN'] = off(dc, 'interface_version'), off(dc, 'domain')
-    g['DOMCTL_PAYLOAD'] = off(dc, 'u')
-    gl = m.xen_sysctl_getdomaininfolist
-    for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
-        g['GDIL_' + f.upper()] = off(gl, f)
-    g['GDIL_SIZE'] = size['xen_sysctl_getdomaininfolist']
-    pi = m.xen_sysctl_physinfo
-    for f in ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id', 'nr_nodes',
-              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
-              'outstanding_pages'):
-        g['PI_' + f.upper()] = off(pi, f)
-    g['PI_SIZE'] = size['xen_sysctl_physinfo']
-    di = m.xen_domctl_getdomaininfo
-    for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
-              'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus',
-              'max_vcpu_id', 'ssidref', 'handle', 'cpupool', 'gpaddr_bits'):
-        g['DI_' + f.upper()] = off(di, f)
-    g['DI_HANDLE_LEN'] = size['xen_domain_handle_t']
-    # per arch (the image holds one arch's layouts, the unit tests both)
-    g['DI_SIZE'] = {arch: size['xen_domctl_getdomaininfo']}
-    for other in ('x86_64', 'aarch64'):
-        if other != arch:
-            try:
-                g['DI_SIZE'][other] = _module(release, other).SIZE['xen_domctl_getdomaininfo']
-            except ImportError:
-                pass
-    cd = m.xen_domctl_createdomain
-    for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
-              'max_grant_frames', 'max_maptrack_frames', 'grant_opts'):
-        g['CD_' + f.upper()] = off(cd, f)
-    g['MM_MAX_MEMKB'] = off(m.xen_domctl_max_mem, 'max_memkb')
-    g['XENVER_EXTRAVERSION_LEN'] = size['xen_extraversion_t']
-    g['DOMINF_shutdownshift'] = m.CONST['XEN_DOMINF_shutdownshift']
-    # Flags for an empty domain: PV on x86; Arm only has HVM+HAP guests.
-    g['CDF_EMPTY'] = {'x86_64': 0, 'aarch64': m.CONST['XEN_DOMCTL_CDF_hvm'] | m.CONST['XEN_DOMCTL_CDF_hap']}
-    g['RELEASE_VERSIONS'] = idx.VERSIONS   # (major, minor): (sysctl, domctl)
+    g['RELEASE_VERSIONS'] = idx.VERSIONS
     g['SYSCTL_VERSIONS'], g['DOMCTL_VERSIONS'] = _versions(idx.VERSIONS)
 
 
-def select(major, minor, arch):
-    """Use the layouts for this Xen. Returns a line for the user when they
-    are not generated for exactly this release, else None."""
-    global _wanted, _exact
-    release, _exact = choose(major, minor, arch)
-    _wanted = (major, minor)
-    _apply(release, arch)
-    if _exact:
-        return None
-    return _assumed_line('no layouts generated for it')
-
-
-def _assumed_line(why):
-    idx = _index(ARCH)
-    same = [r for r in idx.RELEASES if idx.GDI_LAYOUT[r] == idx.GDI_LAYOUT[RELEASE]]
-    return ('stubmon: xen %d.%d: %s; assuming the layouts of xen %d.%d (its getdomaininfo '
-            'layout is the one of %s)' % (_wanted[0], _wanted[1], why, RELEASE[0], RELEASE[1],
-                                          ', '.join('%d.%d' % r for r in same)))
-
-
-def confirm(sysctl, domctl):
-    """After the probe: the interface versions Xen accepted. For a Xen
-    without generated layouts, prefer the newest release whose headers
-    declare exactly these versions. Returns a line for the user or None."""
-    if sysctl is None or domctl is None:
-        return None
-    vers = _index(ARCH).VERSIONS
-    if _exact:
-        if vers[RELEASE] != (sysctl, domctl):
-            return ('stubmon: xen %d.%d accepted interfaces sysctl 0x%02x domctl 0x%02x, its '
-                    'headers say 0x%02x 0x%02x: layouts may not match'
-                    % (RELEASE + (sysctl, domctl) + vers[RELEASE]))
-        return None
-    match = [r for r in _index(ARCH).RELEASES if vers[r] == (sysctl, domctl)]
-    if match and match[-1] != RELEASE:
-        _apply(match[-1], ARCH)
-        return _assumed_line('interfaces 0x%02x/0x%02x as in xen %d.%d' % ((sysctl, domctl) + match[-1]))
-    return None
-
-
-def layouts_text():
-    return 'layouts xen %d.%d (%s)' % (RELEASE[0], RELEASE[1], ARCH)
-
-
-def createdomain_layout(major, minor, arch=None):
-    """The fields of xen_domctl_createdomain past grant_opts, which move
-    between releases (4.20 inserted altp2m_opts): name -> offset or None,
-    and 'size': {arch: sizeof}."""
-    arch = arch or ARCH
-    m = _module(choose(major, minor, arch)[0], arch)
-    cd = m.xen_domctl_createdomain
-    lay = {'size': {arch: m.SIZE['xen_domctl_createdomain']}}
-    for f in ('altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
-        lay[f] = off(cd, f) if f in cd else None
-    return lay
-
-
-_a = _arch_default()
-_apply(_index(_a).RELEASES[-1], _a)
+_load(_arch_default())

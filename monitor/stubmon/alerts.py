@@ -17,8 +17,8 @@
 #
 #   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
 #   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
-from . import record as dommod
 from . import events
+from . import record as dommod
 from . import table
 
 MAX_RULES = 16
@@ -93,10 +93,10 @@ class Alerts:
     def size(self):
         return len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
 
-    def update(self, doms, poll, cpu=None):
+    def update(self, doms, poll):
         """doms: the domains listed now (already filtered by domains=);
         poll: True at a poll (cpu and mem rules, gone:N counting), False at
-        an event listing; cpu: {domid: tenths or None} at a poll.
+        an event listing (the records carry CPU % at a poll only).
         Returns [(domid, rule text, 'firing'|'cleared', detail)]."""
         out = []
         if not self.rules:
@@ -111,12 +111,12 @@ class Alerts:
             for d in doms:
                 key = (text, d.domid)
                 if kind == 'crashed':
-                    holds = events.state_name(d.flags) == 'crashed'
-                    detail = 'state ' + dommod.state(d.flags)
+                    holds = d.status == 'crashed'
+                    detail = 'state ' + d.state
                 elif not poll:
                     continue   # cpu and mem: judged at polls only
                 elif kind == 'cpu':
-                    t = cpu.get(d.domid) if cpu else None
+                    t = d.cpu_pct
                     if t is None:
                         continue   # no figure yet: keep what holds
                     holds = t > arg
@@ -148,7 +148,7 @@ class Alerts:
             return
         now = {}
         for d in doms:
-            now[ident(d)] = (d.domid, events.state_name(d.flags))
+            now[ident(d)] = (d.domid, d.status)
         old = self.seen
         self.seen = now
         if old is not None:

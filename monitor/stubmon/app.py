@@ -11,8 +11,8 @@ from . import guest
 from . import hypercalls as hv
 from . import jsonout
 from . import options
+from . import record as dommod
 from . import table
-from .cpuload import CpuLoad
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 
@@ -70,7 +70,7 @@ class Monitor:
         self.hyp = None
         self.demo_ids = []
         self.errors = Reporter(say)
-        self.cpu = CpuLoad()
+        self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
         self.host = None            # the last physinfo (hypervisor.PhysInfo)
@@ -183,7 +183,7 @@ class Monitor:
             return doms
         return [d for d in doms if options.wanted(r, d.domid)]
 
-    def report_changes(self, doms, now, poll, cpu=None):
+    def report_changes(self, doms, now, poll):
         """Event and alert lines for this listing (doms already filtered)."""
         fmt = self.opts.format
         lines = self.events.update(doms, now)
@@ -193,7 +193,7 @@ class Monitor:
         if fmt != 'table':
             for domid, was, state in self.events.changes:
                 self.say(jsonout.event_line(now, domid, was, state))
-        for domid, rule, status, detail in self.alerts.update(doms, poll, cpu):
+        for domid, rule, status, detail in self.alerts.update(doms, poll):
             if fmt != 'json':
                 self.say(alerts.alert_line(now, domid, rule, status, detail))
             if fmt != 'table':
@@ -218,8 +218,11 @@ class Monitor:
         if self.opts.faults:
             self.inject_fault(n)
         host = self.physinfo()
+        fig = self.figures
+        fig.begin(now, host.total_kib if host is not None else None)
         try:
-            every = self.hyp.list_domains()
+            every = self.hyp.list_domains(fig)
+            fig.end()
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
@@ -234,13 +237,12 @@ class Monitor:
             every = None
         if every is not None:
             doms = table.in_id_order(self.shown(every))
-            cpu = self.cpu.update(doms, now)
-            self.report_changes(doms, now, True, cpu)
+            self.report_changes(doms, now, True)
             if fmt != 'json':
-                for line in table.format_poll(n, self.version, now, doms, cpu, host, every):
+                for line in table.format_poll(n, self.version, now, doms, host, every):
                     self.say(line)
             if fmt != 'table':
-                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, cpu, host, every))
+                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, host, every))
         if self.opts.stats:
             self.say(self.stats_line(n, now))
 
@@ -264,7 +266,7 @@ class Monitor:
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
         checks they do not grow)."""
-        return self.events.size() + self.alerts.size() + self.cpu.size()
+        return self.events.size() + self.alerts.size() + self.figures.size()
 
     def error_json(self, where, text):
         if self.opts.format != 'table':

@@ -6,32 +6,6 @@
 #   stubmon event 14.001s: domain 2 blocked -> shutdown (poweroff)
 #   stubmon event 15.020s: domain 3 running -> crashed
 #   stubmon event 20.500s: domain 4 gone (was paused)
-from . import abi
-from . import record as dommod
-
-REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
-# One shared string per state: 1000 domains must not cost 1000 strings.
-SHUTDOWN_STATES = tuple(['shutdown (%s)' % r for r in REASON_NAMES])
-
-
-def state_name(flags):
-    """The state an event talks about: dying, crashed, shutdown (reason),
-    paused, blocked or running (running or waiting for a CPU)."""
-    bits = flags & 0xffff
-    if bits & abi.DOMINF_dying:
-        return 'dying'
-    reason = dommod.shutdown_reason(flags)
-    if reason is not None:
-        if reason == abi.SHUTDOWN_crash:
-            return 'crashed'
-        if reason < len(SHUTDOWN_STATES):
-            return SHUTDOWN_STATES[reason]
-        return 'shutdown (reason %d)' % reason
-    if bits & abi.DOMINF_paused:
-        return 'paused'
-    if bits & abi.DOMINF_blocked:
-        return 'blocked'
-    return 'running'
 
 
 def stamp(ns):
@@ -52,7 +26,7 @@ class Tracker:
         """Event lines for the change from the last listing to `doms`."""
         cur = {}
         for d in doms:
-            cur[d.domid] = state_name(d.flags)
+            cur[d.domid] = d.status
         old = self.known
         self.known = cur
         self.changes = changes = []
