@@ -298,9 +298,17 @@ def main(argv=None):
     rels = releases(args.deps)
     if not rels:
         raise SystemExit('xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps)
+    arches = args.arch or sorted(ARCHES)
+    for arch in arches:
+        if arch not in ARCHES:
+            raise SystemExit('xenabi: unknown arch %s (known: %s)' % (arch, ', '.join(sorted(ARCHES))))
+        try:
+            preprocess.compiler(arch)
+        except preprocess.PreprocessError as e:
+            raise SystemExit('xenabi: %s' % e)
     all_mods = {}
     changed = 0
-    for arch in args.arch or sorted(ARCHES):
+    for arch in arches:
         mods = []
         for release, inc in rels:
             try:
