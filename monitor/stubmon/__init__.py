@@ -15,6 +15,7 @@ from collections import namedtuple
 import xen
 
 from . import abi
+from . import options
 from . import record as dommod
 from . import events
 from . import health
@@ -45,16 +46,16 @@ callback_errors = health.Health(print)
 
 _hyp = None
 _watchers = []
-_known = None   # {domid: status} at the last check, for on_domain_change
+_tracker = events.Tracker()   # the statuses at the last check, for on_domain_change
 
 
 def use(hyp):
     """Start afresh on an already probed hypervisor.Hypervisor (the
     monitor's), or with None probe anew on the next call; forgets the
     callbacks."""
-    global _hyp, _known
+    global _hyp, _tracker
     _hyp = hyp
-    _known = None
+    _tracker = events.Tracker()
     del _watchers[:]
 
 
@@ -126,36 +127,20 @@ def on_domain_change(fn):
     a domain shuts down, crashes or goes (VIRQ_DOM_EXC, dom0 only) and at
     the end of each sleep for any other change (pause, unpause). Returns
     fn, so it works as a decorator too."""
-    global _known
-    if _known is None:
-        _known = _statuses(hypervisor().list_domains())
+    if _tracker.known is None:
+        _tracker.update(hypervisor().list_domains(), None)   # the baseline
     _watchers.append(fn)
     return fn
 
 
-def _statuses(doms):
-    cur = {}
-    for d in doms:
-        cur[d.domid] = d.status
-    return cur
-
-
 def check():
     """List the domains now and run the callbacks for what changed since
-    the last check. sleep() calls it; returns the number of changes."""
-    global _known
+    the last check (events.Tracker: the monitor's own diff). sleep() calls
+    it; returns the number of changes."""
     if not _watchers:
         return 0
-    cur = _statuses(hypervisor().list_domains())
-    old = _known or {}
-    _known = cur
-    changes = []
-    for domid in sorted(cur):
-        if old.get(domid) != cur[domid]:
-            changes.append((domid, old.get(domid), cur[domid]))
-    for domid in sorted(old):
-        if domid not in cur:
-            changes.append((domid, old[domid], None))
+    _tracker.update(hypervisor().list_domains(), None)
+    changes = _tracker.changes
     for c in changes:
         for fn in _watchers:
             try:
@@ -196,15 +181,8 @@ def args():
     """The command line (Xen's module arguments, xl's extra=) as a dict of
     key=value strings; words without '=' map to ''."""
     out = {}
-    line = xen.cmdline()
-    if isinstance(line, (bytes, bytearray)):
-        line = bytes(line).decode()
-    for word in line.split():
-        eq = word.find('=')   # no str.partition in the image
-        if eq < 0:
-            out[word] = ''
-        else:
-            out[word[:eq]] = word[eq + 1:]
+    for key, value, _ in options.words(xen.cmdline()):
+        out[key] = '' if value is None else value
     return out
 
 

@@ -28,9 +28,8 @@ MAX_MISSING = 1024   # vanished domains remembered for gone:N
 def _tenths(text):
     """'90' -> 900, '12.5' -> 125; None if not a number with at most one
     decimal."""
-    dot = text.find('.')   # no str.partition in the image
-    whole, frac = (text, '') if dot < 0 else (text[:dot], text[dot + 1:])
-    if not whole.isdigit() or len(whole) > 6 or (dot >= 0 and (len(frac) != 1 or not frac.isdigit())):
+    whole, dot, frac = text.partition('.')
+    if not whole.isdigit() or len(whole) > 6 or (dot and (len(frac) != 1 or not frac.isdigit())):
         return None
     return int(whole) * 10 + (int(frac) if frac else 0)
 

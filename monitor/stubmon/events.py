@@ -22,8 +22,10 @@ class Tracker:
     def size(self):
         return len(self.known) if self.known else 0
 
-    def update(self, doms, now_ns):
-        """Event lines for the change from the last listing to `doms`."""
+    def update(self, doms, now_ns=0):
+        """Event lines for the change from the last listing to `doms`
+        (self.changes holds the same changes as tuples; the stubmon API's
+        on_domain_change reads those and passes now_ns=None: no lines)."""
         cur = {}
         for d in doms:
             cur[d.domid] = d.status
@@ -32,19 +34,29 @@ class Tracker:
         self.changes = changes = []
         if old is None:
             return []
+        # appeared and changed first, then gone, each in domid order (the
+        # records come in domid order; dicts keep none in MicroPython)
+        for d in doms:
+            was = old.get(d.domid)
+            if was != d.status:
+                changes.append((d.domid, was, d.status))
+        for i in range(1, len(changes)):
+            if changes[i][0] < changes[i - 1][0]:   # records out of order: rare
+                changes.sort()
+                break
+        gone = [(domid, old[domid], None) for domid in old if domid not in cur]
+        if gone:
+            gone.sort()
+            changes.extend(gone)
+        if now_ns is None:
+            return []
         head = 'stubmon event %ss: domain ' % stamp(now_ns)
         lines = []
-        for domid in sorted(cur):
-            was = old.get(domid)
-            now = cur[domid]
+        for domid, was, now in changes:
             if was is None:
                 lines.append('%s%d appeared (%s)' % (head, domid, now))
-                changes.append((domid, None, now))
-            elif was != now:
+            elif now is None:
+                lines.append('%s%d gone (was %s)' % (head, domid, was))
+            else:
                 lines.append('%s%d %s -> %s' % (head, domid, was, now))
-                changes.append((domid, was, now))
-        for domid in sorted(old):
-            if domid not in cur:
-                lines.append('%s%d gone (was %s)' % (head, domid, old[domid]))
-                changes.append((domid, old[domid], None))
         return lines

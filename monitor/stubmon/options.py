@@ -80,11 +80,7 @@ def seconds_text(ms):
 def parse_seconds_ms(text):
     """'2' -> 2000, '0.5' -> 500; digits past milliseconds are dropped.
     None if not a plain non-negative decimal."""
-    dot = text.find('.')
-    if dot < 0:
-        whole, frac = text, ''
-    else:
-        whole, frac = text[:dot], text[dot + 1:]
+    whole, dot, frac = text.partition('.')
     if whole == '' and frac == '':
         return None
     for part in (whole, frac):
@@ -133,9 +129,9 @@ def parse_ranges(text):
     """'0,3-7' -> [(0, 0), (3, 7)]; None if malformed."""
     out = []
     for part in text.split(','):
-        dash = part.find('-')   # no str.partition in the image
-        a = parse_int(part if dash < 0 else part[:dash], 0, DOMID_MAX)
-        b = a if dash < 0 else parse_int(part[dash + 1:], 0, DOMID_MAX)
+        lo, dash, hi = part.partition('-')
+        a = parse_int(lo, 0, DOMID_MAX)
+        b = parse_int(hi, 0, DOMID_MAX) if dash else a
         if a is None or b is None or b < a:
             return None
         out.append((a, b))
@@ -169,11 +165,11 @@ def parse_faults(text):
     """'raise:2,hang:5' -> [('raise', 2), ('hang', 5)]; None if bad."""
     out = []
     for part in text.split(','):
-        colon = part.find(':')
-        poll = parse_int(part[colon + 1:], 1, 10 ** 9) if colon > 0 else None
-        if poll is None or part[:colon] not in FAULTS:
+        kind, colon, at = part.partition(':')
+        poll = parse_int(at, 1, 10 ** 9) if colon else None
+        if poll is None or kind not in FAULTS:
             return None
-        out.append((part[:colon], poll))
+        out.append((kind, poll))
     return out
 
 
@@ -311,22 +307,31 @@ def cut_line(line, limit):
             % (len(line), last))
 
 
+def words(cmdline):
+    """The command line as [(key, value or None, word)]: value None for a
+    word without '='. The one splitter: the monitor's options and
+    stubmon.args() both read it."""
+    if cmdline is None:
+        return []
+    if isinstance(cmdline, (bytes, bytearray)):
+        cmdline = bytes(cmdline).decode()
+    out = []
+    for word in cmdline.split():
+        key, eq, value = word.partition('=')
+        out.append((key, value if eq else None, word))
+    return out
+
+
 def parse(cmdline):
     """Returns (Options, [message lines]); the caller prints the lines."""
     opts = Options()
     msgs = []
-    if cmdline is None:
-        return opts, msgs
-    if isinstance(cmdline, (bytes, bytearray)):
-        cmdline = bytes(cmdline).decode()
     problems = 0
-    for word in cmdline.split():
-        eq = word.find('=')
-        if eq < 0:
+    for key, value, word in words(cmdline):
+        if value is None:
             line = "stubmon: unknown word '%s' ignored (options are key=value; known: %s)" % (
                 _shown(word), ', '.join(KNOWN))
         else:
-            key, value = word[:eq], word[eq + 1:]
             if key not in KNOWN:
                 line = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
             else:
