@@ -20,6 +20,8 @@ from . import record as dommod
 from . import events
 from . import health
 from . import hypercalls as hv
+from . import loop
+from . import testopts
 
 # One domain as domains() returns it.
 #   domid        int
@@ -46,6 +48,7 @@ callback_errors = health.Health(print)
 
 _hyp = None
 _watchers = []
+_waker = loop.Waker(xen, None)
 _tracker = events.Tracker()   # the statuses at the last check, for on_domain_change
 
 
@@ -154,16 +157,12 @@ def check():
 def sleep_until_ns(deadline):
     """Block (the vCPU sleeps in Xen, nothing spins) until Xen time
     `deadline`, running the domain change callbacks as events come and
-    once at the end. In an event storm the callbacks' listings are spaced
-    CHECK_GAP_MS apart (events meanwhile stay pending; the next listing
-    shows what they changed), and the deadline is kept."""
-    while xen.sleep_until(deadline):
-        check()
-        quiet = xen.time_ns() + CHECK_GAP_MS * 1000000
-        if quiet >= deadline:
-            break
-        xen.sleep_until(quiet, False)
-    xen.sleep_until(deadline, False)   # at once unless a storm ran into it
+    once at the end. The monitor's own sleep (loop.Waker): in an event
+    storm the callbacks' listings are spaced CHECK_GAP_MS apart (events
+    meanwhile stay pending; the next listing shows what they changed), and
+    the deadline is kept."""
+    _waker.new_interval()
+    _waker.sleep(deadline, CHECK_GAP_MS * 1000000, check)
     check()
 
 
@@ -186,12 +185,43 @@ def args():
     return out
 
 
+def seconds_text(ms):
+    """3000 -> '3', 500 -> '0.5' (the image has no floats)."""
+    return options.seconds_text(ms)
+
+
+def seconds_arg(key, default_ms, least_ms=100, name='stubmon', say=print):
+    """The command line's key=S (seconds, e.g. 2 or 0.5) in ms; a bad or
+    too small value is said in one line and default_ms used instead."""
+    a = args()
+    if key not in a:
+        return default_ms
+    ms = options.parse_seconds_ms(a[key])
+    if ms is None or ms < least_ms:
+        say("%s: bad value '%s=%s' (want seconds, at least %s); using %s"
+            % (name, key, a[key], seconds_text(least_ms), seconds_text(default_ms)))
+        return default_ms
+    return ms
+
+
+def int_arg(key, default, lo=0, hi=10 ** 9, name='stubmon', say=print):
+    """The command line's key=N as an int in lo..hi; a bad value is said in
+    one line and default used instead."""
+    a = args()
+    if key not in a:
+        return default
+    v = options.parse_int(a[key], lo, hi)
+    if v is None:
+        say("%s: bad value '%s=%s' (want a number %d..%d); using %d"
+            % (name, key, a[key], lo, hi, default))
+        return default
+    return v
+
+
 def end(ok=True):
     """End the domain: powered off (ok) or crashed; with exit=qemu on the
     command line, leave QEMU with status 0 or 1 (tests). Never returns."""
-    if args().get('exit') == 'qemu':
-        xen.qemu_exit(0 if ok else 1)
-    xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
+    testopts.leave(xen, args().get('exit'), ok)
 
 
 def run(script, name, say=print, restarts=None):
