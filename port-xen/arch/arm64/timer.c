@@ -37,7 +37,7 @@ static uint64_t runstate_field(volatile uint64_t *f) {
     return a;
 }
 
-void arm64_after_block(void) {
+void arch_after_block(void) {
     if (!have_runstate) {
         return;
     }
@@ -73,15 +73,16 @@ void arm64_clock_init(void) {
     struct sched_poll poll = { .nr_ports = 0, .timeout = 1 };
     set_xen_guest_handle(poll.ports, NULL);
     HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-    arm64_after_block();
+    arch_after_block();
 }
 
 uint64_t arch_now_ns(void) {
     return ticks_to_ns(read_cntvct()) + offset_ns;
 }
 
-// Completed running stints only (as the x86 path): the sum never goes back.
-uint64_t arm64_own_cpu_ns(void) {
+// Arm allows no VCPUOP_get_runstate_info: the registered area is read.
+// Completed running stints only (arch.h): the sum never goes back.
+uint64_t arch_own_cpu_ns(void) {
     if (!have_runstate) {
         return 0;
     }
