@@ -1,11 +1,17 @@
-# format=json: one JSON object per line, written by hand (the image has no
-# json module and no floats). Schema "stubmon/1": docs/json-schema.md and
-# docs/stubmon-1.schema.json. Objects keep their key order (O, not dict:
-# MicroPython's dicts have none), so a line is byte-for-byte reproducible.
+# format=json: one JSON object per line, through MicroPython's json module
+# (C; no floats in the image). Schema "stubmon/1": docs/json-schema.md and
+# docs/stubmon-1.schema.json. Objects keep their key order (O, given to
+# json as an OrderedDict: MicroPython's dicts have none), so a line is
+# byte-for-byte reproducible; a domain's object, 1000 of them a poll, is
+# one %-template with json only for its strings.
+import json
+from collections import OrderedDict
+
 from . import record as dommod
 from . import table
 
 SCHEMA = 'stubmon/1'
+SEPARATORS = (',', ':')
 
 
 class O:
@@ -15,39 +21,34 @@ class O:
         self.kv = kv
 
 
-def _str(s):
-    out = ['"']
-    for ch in s:
-        c = ord(ch)
-        if ch == '"' or ch == '\\':
-            out.append('\\' + ch)
-        elif c < 0x20 or c >= 0x7f:
-            out.append('\\u%04x' % c)
-        else:
-            out.append(ch)
-    out.append('"')
-    return ''.join(out)
+def _plain(v):
+    if isinstance(v, O):
+        kv = v.kv
+        return OrderedDict([(kv[i], _plain(kv[i + 1])) for i in range(0, len(kv), 2)])
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    raise TypeError('not JSON: %s' % type(v).__name__)
 
 
 def dumps(v):
     """JSON text of None, bool, int, str, list/tuple, O."""
-    if v is None:
-        return 'null'
-    if v is True:
-        return 'true'
-    if v is False:
-        return 'false'
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return _str(v)
-    if isinstance(v, O):
-        kv = v.kv
-        return '{' + ','.join([_str(kv[i]) + ':' + dumps(kv[i + 1])
-                               for i in range(0, len(kv), 2)]) + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ','.join([dumps(x) for x in v]) + ']'
-    raise TypeError('not JSON: %s' % type(v).__name__)
+    return json.dumps(_plain(v), separators=SEPARATORS)
+
+
+def text(s):
+    """A string from outside (an error's text, a rule from the command
+    line) as printable ASCII: a byte past it becomes '?', so a line stays
+    valid UTF-8 whatever it quotes."""
+    for ch in s:
+        if ord(ch) > 0x7e:
+            return ''.join([c if ord(c) <= 0x7e else '?' for c in s])
+    return s
+
+
+def _null(v):
+    return 'null' if v is None else str(v)
 
 
 def _head(kind, uptime_ns):
@@ -70,16 +71,20 @@ def summary_object(counts):
              'shutdown', counts['shutdown'])
 
 
-def domain_object(d):
+DOMAIN = ('{"id":%d,"state":"%s","status":%s,"cpu_ns":%d,"cpu_sec":%d,"cpu_pct_x10":%s,'
+          '"mem_k":%d,"mem_pct_x10":%s,"maxmem_k":%s,"vcpus":%d,"ssid":%d,"cpupool":%d,'
+          '"uuid":"%s"}')
+
+
+def domain_text(d):
+    """One domain's object (state letters and the UUID's hex need no
+    escaping; the status goes through json)."""
     unlimited = dommod.max_pages_unlimited(d.max_pages)
-    return O('id', d.domid, 'state', d.state, 'status', d.status,
-             'cpu_ns', d.cpu_time, 'cpu_sec', d.cpu_time // 1000000000,
-             'cpu_pct_x10', d.cpu_pct,
-             'mem_k', dommod.pages_to_kib(d.tot_pages),
-             'mem_pct_x10', d.mem_pct,
-             'maxmem_k', None if unlimited else dommod.pages_to_kib(d.max_pages),
-             'vcpus', d.nr_online_vcpus, 'ssid', d.ssidref, 'cpupool', d.cpupool,
-             'uuid', table.uuid_text(d.handle))
+    return DOMAIN % (d.domid, d.state, json.dumps(d.status), d.cpu_time,
+                     d.cpu_time // 1000000000, _null(d.cpu_pct), dommod.pages_to_kib(d.tot_pages),
+                     _null(d.mem_pct),
+                     'null' if unlimited else str(dommod.pages_to_kib(d.max_pages)),
+                     d.nr_online_vcpus, d.ssidref, d.cpupool, table.uuid_text(d.handle))
 
 
 def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None):
@@ -94,7 +99,7 @@ def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None):
     yield head[:-1] + ',"domains":['
     sep = ''
     for d in doms:
-        yield sep + dumps(domain_object(d))
+        yield sep + domain_text(d)
         sep = ','
     yield ']}'
 
@@ -114,7 +119,7 @@ def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):
 def error_line(uptime_ns, where, error, errors):
     """An error the monitor survived (docs/faults.md); errors: how many so far."""
     return dumps(O(*(_head('error', uptime_ns) + (
-        'where', where, 'error', error, 'errors', errors))))
+        'where', text(where), 'error', text(error), 'errors', errors))))
 
 
 def event_line(uptime_ns, domid, was, now):
@@ -126,4 +131,4 @@ def event_line(uptime_ns, domid, was, now):
 
 def alert_line(uptime_ns, domid, rule, status, detail):
     return dumps(O(*(_head('alert', uptime_ns) + (
-        'domain', domid, 'rule', rule, 'status', status, 'detail', detail))))
+        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail)))))

@@ -1,4 +1,4 @@
-# format=json: the hand-written JSON encoder and the objects of schema
+# format=json: the JSON lines (MicroPython's json module) and the objects of schema
 # stubmon/1 (docs/json-schema.md). Under CPython the lines are also parsed
 # with the json module.
 from stubmon import abi
@@ -38,7 +38,8 @@ def test_dumps_values():
     assert jsonout.dumps(None) == 'null'
     assert jsonout.dumps(True) == 'true' and jsonout.dumps(False) == 'false'
     assert jsonout.dumps(-12) == '-12' and jsonout.dumps(2 ** 70) == str(2 ** 70)
-    assert jsonout.dumps('a"b\\c\n\x01\x7f') == '"a\\"b\\\\c\\u000a\\u0001\\u007f"'
+    assert jsonout.dumps('a"b\\c\n\x01') == '"a\\"b\\\\c\\n\\u0001"'
+    assert jsonout.text('caf\xe9 \x7f') == 'caf? ?'
     assert jsonout.dumps([1, 'x', None, []]) == '[1,"x",null,[]]'
     assert jsonout.dumps(O('b', 1, 'a', O())) == '{"b":1,"a":{}}'   # order kept
 
