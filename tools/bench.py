@@ -106,6 +106,33 @@ def scaling(board, xen, interval_s=3, polls=4, sizes=(1, 10, 100, 1000)):
                                            len(res.lines)))
 
 
+def modules_text(board):
+    """Text bytes of the MicroPython modules the monitor uses in place of
+    hand-written code (json, time, and io for json.loads): what they add
+    to the image."""
+    total = 0
+    for obj in ("extmod/modjson.o", "extmod/modtime.o", "py/objstringio.o"):
+        path = os.path.join(boot.REPO, "build", board, obj)
+        if os.path.exists(path):
+            out = subprocess.run(["size", path], capture_output=True, text=True).stdout
+            if out:
+                total += int(out.splitlines()[1].split()[0])
+    return total
+
+
+def decode():
+    """tools/bench_decode.py under the MicroPython unix port."""
+    exe = os.path.join(boot.REPO, "build", "unix", "micropython")
+    if not os.path.exists(exe):
+        subprocess.run(["bash", os.path.join(boot.REPO, "tools", "build-unix-micropython.sh")],
+                       check=True)
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [os.path.join(boot.REPO, p) for p in ("monitor", "build/xenabi/x86_64", "tests/unit/fake")]))
+    r = subprocess.run([exe, os.path.join(boot.REPO, "tools", "bench_decode.py")],
+                       capture_output=True, text=True, env=env)
+    print(r.stdout.rstrip() or "  decode: failed: " + r.stderr.strip()[-300:])
+
+
 def rebuild(board, module="main.py"):
     """`make` after a one-line edit of monitor/<module>: the same work as
     touching it (makemanifest goes by timestamp), so the file is touched,
@@ -129,18 +156,25 @@ def main():
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--interval", type=int, default=3, help="seconds, the monitor's default")
     ap.add_argument("--polls", type=int, default=8)
-    ap.add_argument("--only", choices=("scaling", "rebuild"), help="just this part")
+    ap.add_argument("--only", choices=("scaling", "rebuild", "decode"), help="just this part")
     opts = ap.parse_args()
     if opts.only == "scaling":
         return scaling(opts.board, "4.20")
     if opts.only == "rebuild":
         return rebuild(opts.board)
+    if opts.only == "decode":
+        return decode()
     mod = boot.load_board(opts.board)
     text, data, bss = size(opts.board)
     print("board %s" % opts.board)
     cfg = board_config(opts.board)
     print("  image: text %d B, data %d B, bss %d B (of which heap %s B, stack %s B)"
           % (text, data, bss, cfg.get("HEAP_SIZE"), cfg.get("STACK_SIZE")))
+    mods = modules_text(opts.board)
+    print("  text without MicroPython's json, time and io modules: %d B (they add %d B)"
+          % (text - mods, mods))
+    if opts.board == "x86_64":
+        decode()
     loaded = boot.image_path(opts.board)
     if not loaded.endswith(".elf"):   # arm64: the raw Image Xen loads
         print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))

@@ -306,8 +306,7 @@ class Hypervisor:
                                    lay.SYSCTL_PAYLOAD + lay.GDIL['num_domains'])[0]
             if n > batch:   # never trust a count past our buffer
                 n = batch
-            for i in range(n):
-                doms.append(dommod.decode(lay, self._list, i * self.di_size, figures))
+            dommod.decode_into(doms, lay, self._list, n, 0, figures)
             if n < batch:
                 break
             nxt = doms[-1].domid + 1

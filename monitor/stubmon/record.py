@@ -100,14 +100,32 @@ def make(domid, flags, tot_pages, max_pages, cpu_time, vcpus, max_vcpu_id, ssidr
                   handle, cpupool, s, st, cpu_pct, mem_pct)
 
 
+def decode_into(out, lay, buf, count, off=0, figures=None):
+    """Append the `count` records at buf[off:] (one after another, in the
+    layout lay, an abi.Abi) to out; figures (a Figures, at a poll) adds CPU
+    % and MEM %. The hot path of a listing, so one loop over the batch with
+    everything in locals: one unpack_from per record and a star call
+    (measured under MicroPython 1.25 at ~2 us a record, against ~20 us for
+    the same work as one function call per record: make bench)."""
+    fmt, size = lay.DI_FORMAT, lay.DI_SIZE
+    unpack, get, zero = struct.unpack_from, _names.get, ZERO_HANDLE
+    of = figures.of if figures is not None else None
+    cpu = mem = None
+    for i in range(count):
+        t = unpack(fmt, buf, off + i * size)
+        n = get(t[1]) or names(t[1])
+        if of is not None:
+            cpu, mem = of(t[0], t[4], t[2])
+        if t[8] == zero:   # dom0, dom0less and demo domains: one shared object
+            out.append(Domain(*(t[:8] + (zero, t[9], n[0], n[1], cpu, mem))))
+        else:
+            out.append(Domain(*(t + (n[0], n[1], cpu, mem))))
+    return out
+
+
 def decode(lay, buf, off=0, figures=None):
-    """The record at buf[off:] in the layout lay (an abi.Abi); figures (a
-    Figures, at a poll) adds CPU % and MEM %."""
-    t = struct.unpack_from(lay.DI_FORMAT, buf, off)
-    if figures is None:
-        return make(*t)
-    cpu, mem = figures.of(t[0], t[4], t[2])
-    return make(*t, cpu_pct=cpu, mem_pct=mem)
+    """The one record at buf[off:]."""
+    return decode_into([], lay, buf, 1, off, figures)[0]
 
 
 def percent_tenths(part, whole):
@@ -145,9 +163,16 @@ class Figures:
     def of(self, domid, cpu_time, tot_pages):
         prev = self._last.get(domid)
         self._next[domid] = cpu_time
-        cpu = None if prev is None else percent_tenths(cpu_time - prev, self._wall)
+        wall = self._wall
+        if prev is None or wall <= 0 or cpu_time < prev:
+            cpu = None
+        else:
+            cpu = ((cpu_time - prev) * 1000 + wall // 2) // wall
         total = self._total_kib
-        mem = None if not total else percent_tenths(tot_pages * KIB_PER_PAGE, total)
+        if total:
+            mem = (tot_pages * (KIB_PER_PAGE * 1000) + total // 2) // total
+        else:
+            mem = None
         return cpu, mem
 
     def end(self):
