@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stubmon: a MicroPython unikernel that monitors Xen domains.
 #   make                 build the image for BOARD (default x86_64)
 #   make run             build, boot Xen $(XEN) + stubmon under QEMU, stream the console

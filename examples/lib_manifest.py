@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The library every image freezes, included by monitor/manifest.py and by
 # each script's manifest.py: the stubmon package (monitor/stubmon/) and the
 # hypercall layouts generated for the image's arch (tools/xenabi;

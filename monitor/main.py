@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The monitor: a script on the stubmon API, frozen into the image as module
 # `main` (examples/*/main.py are scripts of the same kind).
 import xen

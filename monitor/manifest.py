@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # MicroPython freeze manifest for the stubmon image. Relative paths resolve
 # against this file's directory (tools/manifestfile.py chdirs here), so the
 # port's Makefile can pass FROZEN_MANIFEST=<repo>/monitor/manifest.py.

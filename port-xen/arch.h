@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every boot head (port-xen/arch/<arch>/) provides to the shared code.
 #ifndef STUBMON_ARCH_H
 #define STUBMON_ARCH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Memory ordering, with Mini-OS's names. barrier() stops the compiler
 // only; mb() (all accesses), rmb() (loads), wmb() (stores) also order the
 // CPU's, for memory shared with other domains (the console rings). Each

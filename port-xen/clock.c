@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Time and sleeping, without interrupts or callbacks: the vCPU blocks in
 // SCHEDOP_poll (evtchn.c) until one of our masked event channels is
 // pending or until its timeout, an absolute Xen system time. Nothing ever

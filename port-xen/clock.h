@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_CLOCK_H
 #define STUBMON_CLOCK_H
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The console: line-buffered output to one or more channels.
 //  xen   CONSOLEIO_write: the Xen console (serial). Dom0 may; a domU may only
 //        where Xen allows it (XSM/FLASK, arm64 dom0less), and a release Xen

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Console input for the REPL (repl=1), arch-neutral. It blocks, never
 // spins: the vCPU sleeps in SCHEDOP_poll on the event channel that says
 // input arrived, with upcalls masked as everywhere else (evtchn.c).

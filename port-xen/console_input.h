@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_CONSOLE_INPUT_H
 #define STUBMON_CONSOLE_INPUT_H
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Event channels: see evtchn.h. Pending and mask bits live in shared_info,
 // one bit per port in words of 64.
 #include "arch.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Event channels, polled only (stubmon takes no upcalls), in the shape of
 // Mini-OS's events.c: every port is masked, and the vCPU blocks in
 // SCHEDOP_poll until a port it names is pending or a timeout passes.

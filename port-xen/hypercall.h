@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Typed wrappers over the assembly entry, arch/<arch>/hypercall.S. The
 // arch-only ones are in the arch's own header.
 #ifndef STUBMON_HYPERCALL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Start MicroPython and run the frozen monitor (monitor/main.py).
 #include <string.h>
 

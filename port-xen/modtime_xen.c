@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The port's part of the time module: included by extmod/modtime.c
 // (MICROPY_PY_TIME_INCLUDEFILE), not compiled on its own.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `xen` Python module: the hypervisor calls the monitor needs, nothing
 // more. Buffers are built in Python (layouts generated from Xen's headers,
 // through monitor/abi.py); C only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MicroPython configuration of the Xen guest port.
 #include <stdint.h>
 

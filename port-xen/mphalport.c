@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MicroPython's HAL: stdout is the Xen console, time is Xen system time,
 // sleeping blocks the vCPU (SCHEDOP_poll).
 #include <stddef.h>

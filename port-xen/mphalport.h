@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_MPHALPORT_H
 #define STUBMON_MPHALPORT_H
 // Ctrl-C (repl=1): pyexec sets the interrupt char around each statement

@@ -1,1 +1,2 @@
+// SPDX-License-Identifier: MIT
 // qstrs specific to this port

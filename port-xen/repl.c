@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // xen.repl(namespace): MicroPython's friendly REPL on the console, input
 // from console_input.c. Runs until the user types Ctrl-D on an empty line,
 // then returns True; False at once if the domain has no console input.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Xen's domain watchdog: see watchdog.h.
 #include "hypercall.h"
 #include "watchdog.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_WATCHDOG_H
 #define STUBMON_WATCHDOG_H
 #include <stdint.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Xen's public headers, as Debian's libxen-dev ships them (the ABI is
 // stable across releases for everything included here).
 #ifndef STUBMON_XEN_PUBLIC_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Lets pytest import the monitor's modules and the fake `xen` module the way
 # MicroPython does with MICROPYPATH=monitor:tests/unit/fake.
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """`make bench`: figures for one board, measured on real Xen under QEMU.
 Prints, asserts nothing. The machine is shared and noisy: compare figures
 from one run only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench: the time to decode 1000 getdomaininfo records, run under the
 # MicroPython unix port (the image's VM, from the same source) with
 #   MICROPYPATH=monitor:build/xenabi/x86_64:tests/unit/fake micropython tools/bench_decode.py

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot Xen + a stubmon image under QEMU, stream the serial console, and
 report how it ended. Used by `make run`, the boot tests and the benchmark.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build MicroPython's unix port (standard variant) from .deps/micropython into
 # build/unix/micropython, so the monitor's Python and its unit tests can run
 # under a real MicroPython, not only CPython. The source tree stays untouched:

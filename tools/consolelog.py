@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Read a stubmon serial log: the monitor's tables and Xen's timestamps.
 
 A poll, as monitor/stubmon/table.py prints it:

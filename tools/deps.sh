@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fetch everything stubmon builds and tests with. Idempotent: a step whose
 # stamp exists is skipped. Nothing here changes the machine's apt config:
 # Debian packages we only unpack come through a project-local apt root whose

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """How Xen boots the arm64 Image under QEMU (virt, GICv3, TCG): stubmon as
 dom0 and, for dom0less scenarios, more copies of the same Image as domUs
 (usually `role=guest`). Everything is described in a device tree made from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """How Xen boots the x86_64 image under QEMU: as dom0, the way Xen's own
 CI boots its test kernels (multiboot Xen, the image as the first module).
 The one image boots as a PV or as a PVH dom0 (`mode`)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # csvlog: every domain's figures as CSV lines on the console, one line per
 # domain per sample, after one header line. A script on the stubmon API;
 # examples/csvlog/main.py starts it in the image (make EXAMPLE=csvlog).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # watchdog: says when a domain has been paused (xl state --p---) for longer
 # than a threshold, and when it runs again. A script on the stubmon API;
 # examples/watchdog/main.py starts it in the image (make EXAMPLE=watchdog).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stubmon: the Python API of the image, for scripts of your own frozen in
 # place of the monitor (see examples/ and README "Your own script"), and for
 # the REPL (repl=1). Built on hypervisor.py, domain.py and events.py; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Xen hypercall layouts and constants for stubmon, read from the modules
 # tools/xenabi/gen.py generates from each release's public headers
 # (build/xenabi/<arch>/xenabi_<major>_<minor>_<arch>.py; frozen into the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # alert= rules: an ALERT line once when a rule starts to hold for a domain,
 # once when it stops holding. Integer math only.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stubmon's run: banner, options, interface probe, demo domains, then the
 # poll loop on fixed deadlines. `xen` is the image's C module (or the unit
 # tests' fake); `say` prints one line (print() reaches the Xen console).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Domain events: what changed between two listings of the domains, as one
 # line each, stamped with Xen's uptime (the clock of Xen's own console
 # timestamps). The first listing is the baseline and says nothing.

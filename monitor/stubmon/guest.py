@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # role=guest: the same image as a tiny workload domain, so tests have real
 # domains that change state. It says hello, stays blocked for `run`
 # seconds (no busy wait), says bye and ends the way `end` asks: stay up

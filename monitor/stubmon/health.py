@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Never stop watching: an error in a poll, an event listing, a formatter or
 # a user script is said (one line and its traceback), counted, and the work
 # goes on. After BACKOFF_AFTER errors in a row the caller spaces its work

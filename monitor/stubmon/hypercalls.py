@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The monitor's view of Xen: wraps the image's `xen` C module (passed in, so
 # unit tests can hand in a fake) with the few hypercalls stubmon makes.
 # Every layout detail comes from abi.py, i.e. from the layouts generated from

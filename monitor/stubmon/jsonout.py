@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # format=json: one JSON object per line, through MicroPython's json module
 # (C; no floats in the image). Schema "stubmon/1": docs/json-schema.md and
 # docs/stubmon-1.schema.json. Objects keep their key order (O, given to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The one sleep of every loop (the monitor's polls, stubmon.sleep() in a
 # script): to a deadline on Xen's clock, the vCPU blocked in Xen, woken
 # early by a domain event (VIRQ_DOM_EXC) to list the domains. Listings are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Parse the kernel command line (what Xen or xl's `extra=` hands the image)
 # into stubmon's options. Never raises on user input: every problem becomes
 # one message line, the option keeps its previous value, parsing goes on.

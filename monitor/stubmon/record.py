@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # One domain record: a getdomaininfolist entry (or a domctl getdomaininfo
 # payload) decoded in one struct.unpack_from with its release's format
 # (abi.Abi.DI_FORMAT), plus the fields derived from it once, at decode:

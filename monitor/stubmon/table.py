@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One poll as text, in `xl list` conventions.
 
 Shape (a boot-test parser relies on it; keep it stable):

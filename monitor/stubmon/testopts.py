@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The test-only options in one place (README "Options", docs/faults.md):
 # demo=N empty paused domains, pause=ID:A:B, destroy=ID:P, fault=KIND:P,
 # and how a run ends (exit=qemu leaves QEMU with a status a test reads).

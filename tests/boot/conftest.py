@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Boot tests: real Xen under real QEMU, read from the serial console."""
 import os
 import subprocess

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One image, every Xen release: the layouts generated from the headers
 (tools/xenabi) are picked at run time. The same build of each board boots
 Xen 4.17 and 4.20 and must say which release's layouts it chose and which

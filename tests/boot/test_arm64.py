@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stubmon as the arm64 dom0 of Xen 4.17 and 4.20 under QEMU, watching four
 dom0less domUs that run the same Image as `role=guest` and end in each way
 a guest can: power off, crash, reboot, stay up (paused and unpaused by the

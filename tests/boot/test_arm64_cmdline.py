@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Long command lines on arm64, as on x86_64 (test_x86_64_cmdline.py).
 Xen on arm keeps 1023 characters of a module's bootargs but panics on more
 than 1024 (BOOTMOD_MAX_CMDLINE) before its console is up: the boot used to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The example scripts (examples/watchdog, examples/csvlog) built as images
 of their own (make EXAMPLE=...) and booted as the x86_64 PV dom0 of Xen 4.20
 under QEMU, with demo domains they create paused."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The fault matrix (docs/faults.md) on real Xen under QEMU, the monitor as
 dom0: an exception and a MemoryError in a poll are said with a traceback,
 counted and survived; a hang is caught by Xen's watchdog; a command line

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 7 on real Xen: format=json lines validated against the schema
 (docs/stubmon-1.schema.json), format=table+json (the JSON line of a poll
 agrees with its table), the host line, domains=, and alert= rules firing

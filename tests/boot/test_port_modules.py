@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """MicroPython's own modules in the image (port-xen/mpconfigport.h), tried
 at the REPL (repl=1) of real Xen under QEMU: json, str.partition, slice
 assignment, OrderedDict and the time module on the HAL (port-xen/

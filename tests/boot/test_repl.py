@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """repl=1: MicroPython's REPL on the Xen serial console of a real Xen
 under QEMU, typed into through QEMU's stdin (tools/boot.py send=). Input
 reaches dom0 through VIRQ_CONSOLE + CONSOLEIO_read (port-xen/console_input.c)."""

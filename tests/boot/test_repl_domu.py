@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """repl=1 in a plain PV domU started by `xl create` in a Debian Linux dom0
 (tools/dom0, Xen 4.17 without FLASK): input comes through the domain's PV
 console ring, typed into the pty xenconsoled gives it (what `xl console`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stubmon as the x86_64 dom0 of Xen 4.17 and 4.20 under QEMU, the same
 image booted as a PV and as a PVH guest."""
 import re

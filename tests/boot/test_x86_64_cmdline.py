@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line as the PV start_info and the PVH hvm_start_info carry
 it (empty, long, unknown keys), and the console channels, on real Xen."""
 import pytest

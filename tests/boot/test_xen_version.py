@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """xen.xen_version(cmd, buf) on real Xen: every buffer is checked against
 what the sub-command writes (port-xen/modxen.c's table from Xen's
 version.h) before Xen sees it; typed at the REPL (repl=1)."""

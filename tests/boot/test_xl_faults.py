@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Faults that need a real toolstack: stubmon as a domU started by `xl create`
 from the shipped config in a Debian Linux dom0 of Xen 4.17 under QEMU
 (tools/dom0/, docs/xl-faults.md).

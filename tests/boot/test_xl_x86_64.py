@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stubmon as a domU started by `xl create` from the shipped config
 (boards/x86_64/stubmon.cfg) in a Debian Linux dom0 of Xen 4.17 under QEMU
 (tools/dom0/): without FLASK (Debian's Xen) it is a plain domU that says it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs the portable unit tests under MicroPython (no pytest there):
 #   MICROPYPATH=monitor:tests/unit/fake:tests/unit micropython tests/unit/mprun.py test_options ...
 # Calls every test_* function of each module named on the command line,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Records for the unit tests: record.make() with defaults, and a poll's
 # derived CPU % / MEM % put in the way a poll's listing puts them.
 from stubmon import record

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (needs gcc, subprocess and pytest)
 # The layouts tools/xenabi generated (build/xenabi/<arch>/xenabi_<rel>_<arch>.py)
 # against the C compiler, for every release and arch: a C program compiled

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # alert= rules: parsing, and each rule firing once and clearing once.
 from stubmon import abi
 from stubmon import alerts

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The whole monitor end to end against the fake hypervisor.
 import xen   # the fake
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The monitor's event lines and the pause= test option, end to end against
 # the fake hypervisor (which wakes sleep_until early like VIRQ_DOM_EXC).
 import xen   # the fake

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (reads the docs with re and os.path; mprun.py never runs this module)
 """Every relative link in README.md and docs/*.md points to a file that
 exists and, with a #fragment, to a heading of that file (anchors as GitHub

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Domain events: baseline silent, then appeared / state change / gone.
 import xen   # the fake (for FakeDomain-like records)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 7 end to end against the fake hypervisor: the host and domains
 # lines (physinfo, and its refusal), format=table|json|table+json,
 # domains= and alert= (options and output), destroy=.

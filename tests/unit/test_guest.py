@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # role=guest: hello, blocked for run=, bye, then the chosen end.
 import xen   # the fake
 

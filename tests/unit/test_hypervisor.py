@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The hypercall wrapper against the fake hypervisor.
 import xen   # the fake
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (reads the port's configuration)
 # The image is built at MicroPython's BASIC_FEATURES level; the monitor
 # uses a few things from above it (str.partition once slipped in before the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # format=json: the JSON lines (MicroPython's json module) and the objects of schema
 # stubmon/1 (docs/json-schema.md). Under CPython the lines are also parsed
 # with the json module.

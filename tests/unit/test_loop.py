@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # loop.Waker, the one sleep of the monitor's polls and of stubmon.sleep():
 # the deadline is kept, early wakes are bounded per interval and spaced,
 # and Xen's watchdog is kicked on long sleeps. A scripted clock stands in

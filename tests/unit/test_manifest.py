@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (loads MicroPython's tools/manifestfile.py)
 # The freeze manifest must freeze every monitor module, main as `main`, and
 # nothing else (no manifest.py itself).

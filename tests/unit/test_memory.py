@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Heap budget of one poll with 1000 domains (demo= allows that many). Runs
 # its check only under MicroPython, which has gc.mem_alloc(); the image's
 # heap is 1 MiB and frozen modules cost it nothing, so stay well under that.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Command line parsing: defaults, each key, and one clear line per problem.
 from stubmon import options
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (runs checkpolicy and sesearch; mprun.py never runs this module)
 """policy/stubmon.te, proven on the COMPILED policy: the FLASK policy of the
 Xen source release the FLASK hypervisor is built from (tools/dom0/xen-flask.sh)

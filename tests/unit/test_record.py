@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The one domain record: decoded in one step per release, with its derived
 # fields (state letters, state name, CPU % and MEM %) computed once.
 import xen   # the fake

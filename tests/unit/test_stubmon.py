@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The stubmon API (monitor/stubmon/__init__.py) and the example scripts
 # (examples/watchdog, examples/csvlog) against the fake hypervisor.
 import xen   # the fake

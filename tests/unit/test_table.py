@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The poll table's exact text.
 from stubmon import abi
 from stubmon import record as domain

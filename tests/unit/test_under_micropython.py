@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (the driver; mprun.py never runs this module)
 # Runs every portable unit test module under the real MicroPython unix port
 # via mprun.py: build/unix-core/micropython (CORE features, no float, like the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stubmon as a plain domU (xl create without FLASK): listing domains is
 # refused; it says so once with how to grant it, then keeps reporting what
 # it may (Xen version, uptime, its own CPU time) every poll.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (lark, gcc; mprun.py never runs this module)
 # tools/xenabi on small header fragments, preprocessed by the arch's own
 # gcc and parsed by the lark grammar: nested and anonymous unions,

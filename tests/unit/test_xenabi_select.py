@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Run-time choice of the generated layouts (monitor/stubmon/abi.py over
 # build/xenabi): exact release, fallback for unknown ones, refinement by the
 # probed interface versions, the FLASK denial. Portable: runs under CPython

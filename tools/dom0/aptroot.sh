@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the tools/dom0 scripts: apt options for the project-local apt
 # root that tools/deps.sh writes (its sources.list names the machine's own
 # Debian mirror; nothing here names a host). Defines APT=(...) and pkg_newest.

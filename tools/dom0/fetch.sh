@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fetch the Debian (bookworm, amd64) packages a small Linux dom0 needs to run
 # xl: Debian's kernel, busybox, the Xen 4.17 toolstack and its libraries.
 # Downloaded through the project-local apt root and unpacked (no maintainer

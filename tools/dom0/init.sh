@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the xl-scenario dom0 (tools/dom0/mkinitramfs.py): start the Xen
 # @XEN@ toolstack, run /payload/scenario.sh, power off. Every line it prints
 # starts with "dom0:" or comes from the scenario.

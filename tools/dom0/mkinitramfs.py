@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Build the Linux dom0 for the xl scenarios from the packages tools/dom0/fetch.sh
 unpacked: an uncompressed vmlinux (Xen loads the ELF; saves ~3 s of
 decompression under TCG) and a busybox initramfs holding xl, xenstored,

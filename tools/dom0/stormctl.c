@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* stormctl: a domain-event storm for the xl fault scenarios (tools/dom0/).
  * Runs in the Linux dom0 (built on the host against Xen 4.17's libxenctrl,
  * tools/dom0/stormctl.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Build tools/dom0/stormctl.c for the xl dom0: host gcc, Xen 4.17's public
 and libxenctrl headers (the libxen-dev package fetched under .deps/pkg) and
 libxenctrl.so.4.17 of the dom0 tree (.deps/dom0-4.17/root; the dev package's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Xen 4.17 x86_64 hypervisor with FLASK, built from Debian's `xen` source
 # package (Debian's amd64 build has no XSM), and the FLASK policy sources of
 # the SAME point release. Cached: .deps/xen-flask-4.17/{xen,policy-src,.version}.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """`make bench`, the xl part (x86_64, Xen 4.17 + Debian Linux dom0 under QEMU):
 
 - `xl create` of the shipped config to the monitor's first table (FLASK,

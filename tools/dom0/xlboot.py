@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boot Xen 4.17 + a Debian Linux dom0 under QEMU and run an xl scenario in
 it (tools/dom0/init.sh runs /payload/scenario.sh, then powers off). The dom0
 image is built once and cached (tools/dom0/mkinitramfs.py); the scenario,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Parse preprocessed Xen headers with the lark grammar (c.lark) and lay
 the types out by the C ABI of an LP64 little-endian arch (x86_64, aarch64:
 the SysV and AAPCS64 rules agree for every type these headers use)."""

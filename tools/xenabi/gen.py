@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Generates stubmon's hypercall layouts and constants from Xen's public
 headers (host side, CPython + lark). For every release found as
 <deps>/libxen-dev-<major>.<minor>/usr/include and every arch:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Xen's public headers through the target toolchain's own preprocessor:
 `<cc> -dM -E` lists the #defines, `<cc> -E` yields the declarations (its
 linemarkers map every line back to its header, so a parse error names the

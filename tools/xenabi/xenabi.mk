@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Generated hypercall layouts (tools/xenabi): included by the top Makefile
 # and by port-xen/Makefile. Regenerated when any release's public headers,
 # the grammar or the generator change; `make xenabi` runs just this step.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # arm64: a raw Image with the Linux arm64 header (build/arm64/stubmon.bin)
 # plus the ELF. Linked at a fixed virtual address; the boot head maps it to
 # wherever Xen loaded it (dom0: host RAM; dom0less domU: 0x40000000).

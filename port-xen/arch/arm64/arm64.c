@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // arm64 (Xen dom0 or dom0less domU): what the shared code expects from a
 // boot head, once head.S has the MMU on and runs at the link address.
 #include <string.h>

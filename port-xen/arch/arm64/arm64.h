@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the arm64 boot files.
 #ifndef STUBMON_ARM64_H
 #define STUBMON_ARM64_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // arm64 code that runs before the MMU is on, at the physical address Xen
 // loaded us at. Rules: only PC-relative addressing (the small code model
 // gives adrp/add for globals; no pointers stored in data), aligned

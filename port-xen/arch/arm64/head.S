@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arm64 boot head. Xen enters _start at EL1 with the MMU and D-cache off,
  * x0 = the device tree's physical address, anywhere in RAM (dom0 sits in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Xen system time on arm64. Xen's ARM port keeps no vcpu_time_info for
 // guests; its clock is NOW() = ticks_to_ns(CNTPCT - boot_count), while a
 // guest reads CNTVCT = CNTPCT - (a per-domain offset we cannot see). So:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # x86_64: one image, two ways in. PV enters head_pv.S in long mode; PVH
 # enters head_pvh.S in 32-bit mode. Everything after the heads is shared.
 CROSS_COMPILE ?=

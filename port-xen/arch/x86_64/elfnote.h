@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* One Xen ELF note (name "Xen"), for the boot heads' .S files. */
 #define ELFNOTE(type, desctype, descdata)           \
     .pushsection .note.Xen, "a", @note;             \

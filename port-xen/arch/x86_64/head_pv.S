@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86_64 PV boot head. Xen reads the ELF notes below to load us (the same
  * ELF also carries head_pvh.S's PHYS32_ENTRY note), fills hypercall_page,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86_64 PVH boot head. Xen enters _start_pvh (named by the PHYS32_ENTRY
  * note) in 32-bit protected mode, paging off, %ebx = physical address of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one way into the hypervisor: xen_hypercall(nr, a1, a2, a3, a4, a5)
  * (hypercall.h). Arguments arrive in the C calling convention and are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64 PV: turn Xen's start_info into what the shared code expects.
 #include "arch.h"
 #include "hypercall.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86 Xen system time: the vcpu_time_info Xen keeps in shared_info, scaled
 // from the TSC (the pvclock algorithm), for PV and PVH alike.
 #include "arch.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64 PVH: an HVM container without emulated devices. Unlike PV, we
 // install the hypercall page ourselves (through the MSR Xen advertises in
 // CPUID) and place shared_info in our physical memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the PV and PVH boot paths share.
 #include "arch.h"
 #include "hypercall.h"

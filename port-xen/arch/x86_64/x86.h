@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the PV and PVH boot paths of the one x86_64 image.
 #ifndef STUBMON_X86_H
 #define STUBMON_X86_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_ASSERT_H
 #define STUBMON_ASSERT_H
 #ifdef NDEBUG

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gcc's own limits.h chains to the C library's with -nostdinc: define ours.
 #ifndef STUBMON_LIMITS_H
 #define STUBMON_LIMITS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Console printf from shared/libc/printf.c; no files exist here.
 #ifndef STUBMON_STDIO_H
 #define STUBMON_STDIO_H

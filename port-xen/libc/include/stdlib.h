@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef STUBMON_STDLIB_H
 #define STUBMON_STDLIB_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The few string functions MicroPython uses (shared/libc/string0.c).
 #ifndef STUBMON_STRING_H
 #define STUBMON_STRING_H

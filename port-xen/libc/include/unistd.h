@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MicroPython includes this only for ssize_t and the SEEK_* values.
 #ifndef STUBMON_UNISTD_H
 #define STUBMON_UNISTD_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A fake of the image's `xen` C module, good enough for unit tests only
 # (CPython and MicroPython). It keeps a list of fake domains and answers the
 # same buffers the real hypercalls take. Offsets below are written out from

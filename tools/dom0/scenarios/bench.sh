@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench: xl create -> first table (FLASK, labelled), the smallest
 # memory= the monitor lists domains in, and what the dom0 Linux doing the same
 # job with `xl list` uses.

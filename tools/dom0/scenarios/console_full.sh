@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The PV console ring fills: xenconsoled (the ring's only reader) is stopped
 # for 10 s while stubmon polls every 0.5 s with stats=1. The monitor must keep
 # its grid, drop whole lines, and say how many once the ring drains.

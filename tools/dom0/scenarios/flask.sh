@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Xen with FLASK enforcing and policy/stubmon.te loaded: two workload guests
 # (the stubmon image as role=guest, labelled domU_t), then stubmon labelled
 # stubmon_t by the shipped config (and one left domU_t, which is refused). It

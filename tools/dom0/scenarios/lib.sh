@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the xl scenarios (sourced in dom0; busybox sh).
 # wait_log FILE PATTERN SECONDS: until a line of FILE matches PATTERN (grep -E).
 wait_log() {

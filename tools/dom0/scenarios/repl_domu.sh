@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # repl=1 in a plain domU (no FLASK): the REPL reads the input half of its
 # PV console ring. Typed here by writing to the pty xenconsoled gives the
 # domain (what `xl console` opens); read back from xenconsoled's log.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A domain-event storm (FLASK Xen: the labelled monitor lists domains).
 # dom0 hands VIRQ_DOM_EXC to the monitor (stormctl handler; no xl command
 # does it), then creates and destroys empty domains as fast as it can for

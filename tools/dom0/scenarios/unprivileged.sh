@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stubmon started with the shipped config on a Xen without FLASK: a plain
 # domU. Its PV console ring must carry the diagnostic and then a status line
 # every poll; it must keep running (not crash, not spin). The same config

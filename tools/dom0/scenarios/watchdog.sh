@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A monitor that hangs (test fault at poll 3) under the shipped config:
 # Xen's watchdog (watchdog=5, kicked every poll) fires, xl restarts the
 # domain (on_watchdog="restart") with a new domain ID, and the new one polls
