@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Add the SPDX tag (MIT, see LICENSE) to every source file git tracks that
 lacks it, in that file's comment syntax: `tools/spdx.py` (tests/unit/
 test_license.py checks them all)."""

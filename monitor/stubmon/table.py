@@ -54,9 +54,18 @@ LEFT = (1, 10)     # State and UUID are left-aligned, the rest right-aligned
 STATES = ('running', 'blocked', 'paused', 'crashed', 'dying', 'shutdown')   # xentop's order
 
 
+_uuids = {}   # handle -> its text: a handle keeps its text for the domain's life
+
+
 def uuid_text(handle):
-    h = ''.join(['%02x' % b for b in handle])
-    return '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+    t = _uuids.get(handle)
+    if t is None:
+        h = ''.join(['%02x' % b for b in handle])
+        t = '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+        if len(_uuids) >= 4096:   # bounded, whatever comes and goes
+            _uuids.clear()
+        _uuids[handle] = t
+    return t
 
 
 def summary(doms):
@@ -93,24 +102,75 @@ def ns_to_seconds_text(ns):
     return tenths_text((ns + 50000000) // 100000000)
 
 
-def _row_cells(d):
+def _pct_text(tenths):
+    return '-' if tenths is None else '%d.%d' % (tenths // 10, tenths % 10)
+
+
+def _widths(doms):
+    """Each column's width for this poll: its title's minimum, or wider
+    where a value needs it, from the largest value (no row is formatted
+    twice)."""
+    hi = [0] * 9
+    some_cpu = some_mem = unlimited = False
+    for d in doms:
+        if d.domid > hi[0]:
+            hi[0] = d.domid
+        if d.tot_pages > hi[1]:
+            hi[1] = d.tot_pages
+        if dommod.max_pages_unlimited(d.max_pages):
+            unlimited = True
+        elif d.max_pages > hi[2]:
+            hi[2] = d.max_pages
+        if d.nr_online_vcpus > hi[3]:
+            hi[3] = d.nr_online_vcpus
+        if d.cpu_time > hi[4]:
+            hi[4] = d.cpu_time
+        if d.cpu_pct is not None:
+            some_cpu = True
+            if d.cpu_pct > hi[5]:
+                hi[5] = d.cpu_pct
+        if d.mem_pct is not None:
+            some_mem = True
+            if d.mem_pct > hi[6]:
+                hi[6] = d.mem_pct
+        if d.ssidref > hi[7]:
+            hi[7] = d.ssidref
+        if d.cpupool > hi[8]:
+            hi[8] = d.cpupool
+    need = (len(str(hi[0])), 6, len(str(dommod.pages_to_mib(hi[1]))),
+            max(1 if unlimited else 0, len(str(dommod.pages_to_mib(hi[2])))),
+            len(str(hi[3])), len(ns_to_seconds_text(hi[4])),
+            len(_pct_text(hi[5] if some_cpu else None)),
+            len(_pct_text(hi[6] if some_mem else None)),
+            len(str(hi[7])), len(str(hi[8])), 36)
+    return [max(w, n) for (_, w), n in zip(COLUMNS, need)]
+
+
+def _row_format(widths):
+    """One %-format for every row of the poll."""
+    w = widths
+    return ('%%%dd %%-%ds %%%dd %%%ds %%%dd %%%ds %%%ds %%%ds %%%dd %%%dd %%s'
+            % (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]))
+
+
+def _header(widths):
+    out = []
+    for i in range(len(COLUMNS)):
+        t = COLUMNS[i][0]
+        pad = ' ' * (widths[i] - len(t))
+        out.append(t + pad if i in LEFT else pad + t)
+    return ' '.join(out).rstrip()
+
+
+def _row(fmt, d):
     if dommod.max_pages_unlimited(d.max_pages):
         maxmem = '-'
     else:
         maxmem = str(dommod.pages_to_mib(d.max_pages))
-    return (str(d.domid), d.state, str(dommod.pages_to_mib(d.tot_pages)),
-            maxmem, str(d.nr_online_vcpus), ns_to_seconds_text(d.cpu_time),
-            '-' if d.cpu_pct is None else tenths_text(d.cpu_pct),
-            '-' if d.mem_pct is None else tenths_text(d.mem_pct),
-            str(d.ssidref), str(d.cpupool), uuid_text(d.handle))
-
-
-def _join(cells, widths):
-    out = []
-    for i in range(len(cells)):
-        pad = ' ' * (widths[i] - len(cells[i]))
-        out.append(cells[i] + pad if i in LEFT else pad + cells[i])
-    return ' '.join(out).rstrip()
+    t = (d.cpu_time + 50000000) // 100000000   # tenths of a second, rounded half up
+    return fmt % (d.domid, d.state, dommod.pages_to_mib(d.tot_pages), maxmem,
+                  d.nr_online_vcpus, '%d.%d' % (t // 10, t % 10), _pct_text(d.cpu_pct),
+                  _pct_text(d.mem_pct), d.ssidref, d.cpupool, uuid_text(d.handle))
 
 
 def in_id_order(doms):
@@ -125,24 +185,21 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None):
     in ID order already, as getdomaininfolist returns them, with their CPU
     and MEM % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
     all_domains: every domain listed when `domains` is filtered (the
-    summary line counts them all). A generator, and cells are rebuilt in a
-    second pass, so 1000 domains never sit in the heap as text at once."""
+    summary line counts them all). A generator: the column widths come
+    from one pass over the values, then each row is one %-format, so 1000
+    domains never sit in the heap as text at once and no row is built twice."""
     doms = in_id_order(domains or [])
-    widths = [w for _, w in COLUMNS]
-    for d in doms:
-        cells = _row_cells(d)
-        for i in range(len(cells)):
-            if len(cells[i]) > widths[i]:
-                widths[i] = len(cells[i])
+    widths = _widths(doms)
     count = '?' if domains is None else str(len(doms))
     yield ('stubmon poll %d: xen %s, uptime %ss, %s domains'
            % (n, version, ns_to_seconds_text(uptime_ns), count))
     if host is not None:
         yield host_line(host)
     yield summary_line(summary(doms if all_domains is None else all_domains))
-    yield _join([t for t, _ in COLUMNS], widths)
+    yield _header(widths)
+    fmt = _row_format(widths)
     for d in doms:
-        yield _join(_row_cells(d), widths)
+        yield _row(fmt, d)
     yield 'stubmon poll %d end' % n
 
 

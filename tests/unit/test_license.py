@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (reads the tree through git)
 # Every source file carries the SPDX tag of the project's licence (MIT,
 # LICENSE); tools/spdx.py adds it where it is missing.
