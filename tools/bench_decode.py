@@ -10,7 +10,9 @@ import struct
 import time
 
 from stubmon import abi
+from stubmon import jsonout
 from stubmon import record
+from stubmon import table
 
 N = 1000
 ROUNDS = 5
@@ -57,6 +59,18 @@ def main():
             field_by_field(lay, buf, i * size)
     new_us, old_us = timed(one_step), timed(old)
     assert record.decode(lay, buf, 5 * size).domid == 5
+    doms = record.decode_into([], lay, buf, N, 0, fig)
+
+    def rows():
+        for _ in table.format_poll(2, '4.20', 0, doms):
+            pass
+
+    def json_line():
+        for _ in jsonout.poll_parts(2, '4.20', 0, doms):
+            pass
+    table_us, json_us = timed(rows), timed(json_line)
+    print('  format %d domains (MicroPython unix port, best of %d): table %d us (%.1f us a row), '
+          'JSON %d us (%.1f us a domain)' % (N, ROUNDS, table_us, table_us / N, json_us, json_us / N))
     print('  decode %d records (MicroPython unix port, best of %d): one unpack_from + derived '
           'fields %d us (%.1f us each); field by field, no derived fields %d us (%.1f us each): '
           '%.1fx' % (N, ROUNDS, new_us, new_us / N, old_us, old_us / N, old_us / new_us))
