@@ -73,3 +73,10 @@ typedef long mp_off_t;
 #include <alloca.h>
 
 #define MP_STATE_PORT MP_STATE_VM
+
+// --- The raw REPL over Xen's serial console (run-tests.py, pyboard.py;
+// see docs/micropython-suite.md). Xen buffers serial input for dom0 in a
+// 128-byte ring and drops what does not fit; raw-paste mode lets the host
+// send two flow-control windows of half this size ahead: 128 keeps them
+// within Xen's ring (the default 256 lost bytes of every larger script).
+#define MICROPY_REPL_STDIN_BUFFER_MAX       (128)
