@@ -80,3 +80,7 @@ typedef long mp_off_t;
 // send two flow-control windows of half this size ahead: 128 keeps them
 // within Xen's ring (the default 256 lost bytes of every larger script).
 #define MICROPY_REPL_STDIN_BUFFER_MAX       (128)
+// main.c sets a stack limit, but the check is off below the EXTRA feature
+// level: unbounded recursion typed at the REPL (or a test's) ran over the
+// 64 KiB stack and crashed the domain (#GP) instead of RuntimeError.
+#define MICROPY_STACK_CHECK                 (1)

@@ -77,8 +77,16 @@ int repl_rx_chr(void) {
 // switched on with no threshold and the heap unlocked. State held in C
 // (the console, the clock, the xen module) and the monitor's own modules
 // stay, as they must.
-static mp_obj_dict_t *soft_reset(mp_obj_t start_ns, mp_obj_t start_mods) {
+static void soft_reset(mp_obj_t start_ns, mp_obj_t start_mods) {
     mp_hal_stdout_tx_str("MPY: soft reboot\r\n");
+    // first, or a test that left the heap locked makes what follows fail
+    MP_STATE_THREAD(gc_lock_depth) = 0;
+    MP_STATE_MEM(gc_auto_collect_enabled) = 1;
+    #if MICROPY_GC_ALLOC_THRESHOLD
+    MP_STATE_MEM(gc_alloc_threshold) = (size_t)-1;
+    MP_STATE_MEM(gc_alloc_amount) = 0;
+    #endif
+    MP_STATE_VM(mp_optimise_value) = 0;
     mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
     mp_map_t *keep = mp_obj_dict_get_map(start_mods);
     mp_map_clear(mods);
@@ -87,19 +95,11 @@ static mp_obj_dict_t *soft_reset(mp_obj_t start_ns, mp_obj_t start_mods) {
             mp_map_lookup(mods, keep->table[i].key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND)->value = keep->table[i].value;
         }
     }
-    MP_STATE_VM(mp_optimise_value) = 0;
-    MP_STATE_THREAD(gc_lock_depth) = 0;
-    MP_STATE_MEM(gc_auto_collect_enabled) = 1;
-    #if MICROPY_GC_ALLOC_THRESHOLD
-    MP_STATE_MEM(gc_alloc_threshold) = (size_t)-1;
-    MP_STATE_MEM(gc_alloc_amount) = 0;
-    #endif
     mp_obj_dict_t *ns = MP_OBJ_TO_PTR(mp_obj_dict_copy(start_ns));
     mp_globals_set(ns);
     mp_locals_set(ns);
     gc_collect();   // what the last statement left goes now, not mid-test
     watchdog_kick();
-    return ns;
 }
 
 static mp_obj_t xen_repl(mp_obj_t ns) {
@@ -134,7 +134,15 @@ static mp_obj_t xen_repl(mp_obj_t ns) {
         if (pyexec_mode_kind != PYEXEC_MODE_RAW_REPL) {
             break;   // Ctrl-D (or SystemExit) at the friendly REPL ends it
         }
-        soft_reset(start_ns, start_mods);
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            soft_reset(start_ns, start_mods);
+            nlr_pop();
+        } else {
+            // said, and the REPL goes on: losing the monitor would be worse
+            mp_printf(&mp_plat_print, "stubmon: repl: soft reset failed: ");
+            mp_obj_print_exception(&mp_plat_print, MP_OBJ_FROM_PTR(nlr.ret_val));
+        }
     }
     mp_globals_set(old_globals);
     mp_locals_set(old_locals);

@@ -13,11 +13,15 @@ speaks on the line pyboard reads:
                 next byte), which pyboard sends alone to enter the raw REPL
   loglvl=none   Xen's own messages (printk) stay off the line once booted;
                 dom0's writes go out directly, whatever the level.
-Everything the line carries is also written to --log.
+(Xen's messages about guests, guest_loglvl, stay: a crash is said.)
+A guest that stops answering is booted again, see relay(). Everything the
+line carries is also written to --log, with a "[suite_target: ...]" line
+at each boot.
 """
 import argparse
 import os
-import selectors
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +32,9 @@ import boot  # noqa: E402
 XEN_EXTRA = "conswitch=` loglvl=none/none"
 MONITOR_ARGS = "repl=1 exit=qemu"
 READY = b">>> "   # the friendly REPL's first prompt
+# Every input the raw REPL gets is answered at once (an echo, "OK", a
+# banner, a raw-paste window); none for this long means the guest is gone.
+DEAD_AFTER = 8.0
 
 
 def command(board, xen, mode=None, image=None, args=MONITOR_ARGS):
@@ -47,6 +54,52 @@ def command(board, xen, mode=None, image=None, args=MONITOR_ARGS):
     return cmd
 
 
+class Target:
+    """One QEMU; boot() starts it and returns once the REPL prompt is up
+    (what it printed so far went to the log only)."""
+
+    def __init__(self, cmd, log, boot_timeout):
+        self.cmd, self.log, self.boot_timeout = cmd, log, boot_timeout
+        self.proc = None
+        self.boots = 0
+
+    def boot(self):
+        self.stop()
+        self.boots += 1
+        self.note("boot %d" % self.boots)
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        seen, start = b"", time.monotonic()
+        while not seen.endswith(READY):
+            left = self.boot_timeout - (time.monotonic() - start)
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                raise SystemExit("suite_target: no REPL prompt %d s after boot %d"
+                                 % (self.boot_timeout, self.boots))
+            data = os.read(self.proc.stdout.fileno(), 65536)
+            if not data:
+                raise SystemExit("suite_target: QEMU ended during boot %d (status %s)"
+                                 % (self.boots, self.proc.wait()))
+            self.record(data)
+            seen = (seen + data)[-4096:]
+
+    def note(self, text):
+        if self.log:
+            self.log.write(("\n[suite_target: %s]\n" % text).encode())
+            self.log.flush()
+
+    def record(self, data):
+        if self.log:
+            self.log.write(data)
+            self.log.flush()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait()
+        self.proc = None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--board", default="x86_64")
@@ -56,56 +109,57 @@ def main():
     ap.add_argument("--log", help="file that gets every byte of the serial line")
     ap.add_argument("--boot-timeout", type=float, default=90,
                     help="seconds to wait for the REPL prompt")
+    ap.add_argument("--dead-after", type=float, default=DEAD_AFTER,
+                    help="seconds of silence after input that mean the guest is gone")
     opts = ap.parse_args()
-    cmd = command(opts.board, opts.xen, opts.mode, opts.image)
-    log = open(opts.log, "wb") if opts.log else None
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, bufsize=0)
-    out_fd, in_fd = proc.stdout.fileno(), proc.stdin.fileno()
-    sel = selectors.DefaultSelector()
-    sel.register(out_fd, selectors.EVENT_READ, "qemu")
-    # Until the prompt: QEMU's output only goes to the log, and what the
-    # runner types waits (typed into Xen's boot it would reach Xen, not us).
-    seen, held, ready = b"", b"", False
-    start = time.monotonic()
-    sel.register(0, selectors.EVENT_READ, "runner")
+    target = Target(command(opts.board, opts.xen, opts.mode, opts.image),
+                    open(opts.log, "wb") if opts.log else None, opts.boot_timeout)
+    # pyboard.py ends its target with SIGTERM to the process group: QEMU
+    # must go with us, not linger.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        while True:
-            timeout = None
-            if not ready:
-                timeout = opts.boot_timeout - (time.monotonic() - start)
-                if timeout <= 0:
-                    sys.stderr.write("suite_target: no REPL prompt after %d s\n" % opts.boot_timeout)
-                    return 1
-            for key, _ in sel.select(timeout):
-                if key.data == "qemu":
-                    data = os.read(out_fd, 65536)
-                    if not data:
-                        sys.stderr.write("suite_target: QEMU ended (status %s)\n" % proc.wait())
-                        return 1
-                    if log:
-                        log.write(data)
-                        log.flush()
-                    if ready:
-                        os.write(1, data)
-                    else:
-                        seen = (seen + data)[-4096:]
-                        if seen.endswith(READY):
-                            ready = True
-                            if held:
-                                os.write(in_fd, held)
-                else:
-                    data = os.read(0, 65536)
-                    if not data:
-                        return 0   # the runner closed its end
-                    if ready:
-                        os.write(in_fd, data)
-                    else:
-                        held += data
+        target.boot()
+        return relay(target, opts.dead_after)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        target.stop()
+
+
+def relay(target, dead_after):
+    """Runner's bytes to the guest, the guest's to the runner. A guest that
+    died (a crash, a Xen panic, QEMU gone) is booted again and gets the
+    input that found it dead: the test that killed it has failed already
+    (pyboard's timeout), and the next one finds a fresh REPL."""
+    pending = b""      # input the guest has not answered yet
+    since = None       # when it was sent
+    while True:
+        out = target.proc.stdout
+        timeout = None if since is None else max(0, since + dead_after - time.monotonic())
+        ready = select.select([out, sys.stdin], [], [], timeout)[0]
+        if not ready:
+            target.note("no answer %.0f s after input: booting again" % dead_after)
+            target.boot()
+            os.write(target.proc.stdin.fileno(), pending)
+            since = time.monotonic()
+            continue
+        if out in ready:
+            data = os.read(out.fileno(), 65536)
+            if not data:
+                target.note("QEMU ended (status %s): booting again" % target.proc.wait())
+                target.boot()
+                if pending:
+                    os.write(target.proc.stdin.fileno(), pending)
+                    since = time.monotonic()
+                continue
+            target.record(data)
+            os.write(1, data)
+            pending, since = b"", None
+        if sys.stdin in ready:
+            data = os.read(0, 65536)
+            if not data:
+                return 0   # the runner closed its end
+            os.write(target.proc.stdin.fileno(), data)
+            pending += data
+            since = since or time.monotonic()
 
 
 if __name__ == "__main__":
