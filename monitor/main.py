@@ -1,7 +1,7 @@
-# Entry point, frozen into the image as module `main`. All logic lives in
-# app.py so unit tests can import it without starting the monitor.
+# The monitor: a script on the stubmon API, frozen into the image as module
+# `main` (examples/*/main.py are scripts of the same kind).
 import xen
 
-import app
+from stubmon import app
 
 app.start(xen)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xen_public.h"
 
@@ -33,6 +34,19 @@ __attribute__((noreturn)) void arch_qemu_exit(int code);
 // Xen system time (ns since the hypervisor booted), the clock SCHEDOP_poll
 // timeouts are given in.
 uint64_t arch_now_ns(void);
+// Called after each block (SCHEDOP_poll returned): arm64 refines its clock
+// from what Xen stamped at the wake; x86 has nothing to do.
+void arch_after_block(void);
+// CPU time this vCPU has spent running, completed stints only (up to its
+// last block): the stint in progress is left out so that the sum never
+// goes back.
+uint64_t arch_own_cpu_ns(void);
+
+// CPU memory barriers (barrier.h's mb, rmb, wmb): all accesses, loads,
+// stores. Out of line, so also compiler barriers.
+void arch_mb(void);
+void arch_rmb(void);
+void arch_wmb(void);
 
 // Entered from the boot head once the machine is set up.
 __attribute__((noreturn)) void stubmon_main(void);

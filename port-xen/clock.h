@@ -2,7 +2,6 @@
 #define STUBMON_CLOCK_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "xen_public.h"
 // Xen system time: nanoseconds since the hypervisor booted.
 uint64_t clock_now_ns(void);
 // CPU time this vCPU has spent running (its runstate) up to its last
@@ -15,10 +14,6 @@ void clock_init(void);
 // early by such an event. With events false it sleeps through them (they
 // stay pending) and returns false.
 bool clock_sleep_until(uint64_t deadline_ns, bool events);
-// Mask an event channel we only ever poll (never take as an upcall).
-void clock_mask_port(evtchn_port_t port);
-// Block until `port` is pending or until deadline_ns; clears it.
-void clock_wait_port(evtchn_port_t port, uint64_t deadline_ns);
 // Whether VIRQ_DOM_EXC could be bound (only the control domain gets it).
 bool clock_has_dom_exc(void);
 #endif

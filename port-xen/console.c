@@ -5,7 +5,9 @@
 //  ring  the PV console ring, read by xenconsoled (`xl console`, its log).
 //  e9    the debug port Xen echoes as "(dN) ..." (x86 PVH/HVM only).
 // At start-up (console=auto): the ring wherever it exists, plus xen where
-// permitted, else e9 where it exists (see console_init).
+// permitted, else e9 where it exists (see console_init). Before that, as
+// Mini-OS does until its console is up, output goes to the Xen console, or
+// where that is refused to e9: early lines (boot errors) are not lost.
 //
 // The ring never waits: xenconsoled may be slow or gone, and the monitor
 // must go on. A piece of output goes into the ring only if all of it fits;
@@ -17,13 +19,16 @@
 #include <string.h>
 
 #include "arch.h"
-#include "clock.h"
+#include "barrier.h"
 #include "console.h"
+#include "evtchn.h"
 #include "hypercall.h"
 
 static char line[256];
 static size_t used;
 static unsigned int channels;
+static bool up;            // console_init() has picked the channels
+static bool early_xen_refused;
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 
@@ -34,15 +39,6 @@ static evtchn_port_t ring_port;
 static enum { AT_START, IN_LINE, DROPPING } ring_state;
 static unsigned long dropped_lines, dropped_bytes;     // since boot
 static unsigned long unsaid_lines, unsaid_bytes;       // since the last report
-
-#define barrier() __asm__ volatile ("" ::: "memory")
-#if defined(__x86_64__)
-#define wmb() barrier()     // x86 stores are not reordered with stores
-#define mb() barrier()      // nor earlier loads with later stores
-#else
-#define wmb() __asm__ volatile ("dmb ishst" ::: "memory")
-#define mb() __asm__ volatile ("dmb ish" ::: "memory")
-#endif
 
 // Bytes the ring has room for now (xenconsoled moves out_cons).
 static size_t ring_room(void) {
@@ -63,8 +59,7 @@ static void ring_put(const char *s, size_t n) {
 }
 
 static void ring_notify(void) {
-    struct evtchn_send send = { .port = ring_port };
-    HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+    evtchn_notify(ring_port);
 }
 
 // Decimal of v into the end of buf; returns where it starts.
@@ -144,8 +139,25 @@ static void ring_write(const char *s, size_t n) {
     ring_notify();
 }
 
+// Before console_init(): one refused CONSOLEIO_write is enough to know
+// (under FLASK each refusal is an avc line in Xen's log).
+static void early_write(const char *s, size_t n) {
+    if (!early_xen_refused && HYPERVISOR_console_io(CONSOLEIO_write, n, s) == 0) {
+        return;
+    }
+    early_xen_refused = true;
+    if (arch_has_debug_port()) {
+        arch_debug_port_write(s, n);
+    }
+}
+
 void console_flush(void) {
     if (!used) {
+        return;
+    }
+    if (!up) {
+        early_write(line, used);
+        used = 0;
         return;
     }
     if (channels & CONSOLE_XEN) {
@@ -195,6 +207,8 @@ unsigned int console_available(void) {
 }
 
 void console_init(void) {
+    console_flush();   // an early line's unfinished part, the early way
+    up = true;
     unsigned int have = console_available();
     // The ring is what `xl console` and xenconsoled's log show, whatever
     // Xen's log levels: always, where there is one. The Xen console too
@@ -203,7 +217,7 @@ void console_init(void) {
     unsigned int serial = (have & CONSOLE_XEN) ? CONSOLE_XEN : (have & CONSOLE_E9);
     channels = (have & CONSOLE_RING) | serial;
     if (channels & CONSOLE_RING) {
-        clock_mask_port(ring_port);
+        evtchn_mask(ring_port);
     }
 }
 
@@ -218,7 +232,7 @@ bool console_use(unsigned int wanted) {
     console_flush();
     channels = wanted;
     if (channels & CONSOLE_RING) {
-        clock_mask_port(ring_port);
+        evtchn_mask(ring_port);
     }
     return true;
 }
@@ -231,7 +245,7 @@ bool console_ring_get(struct xencons_interface **r, evtchn_port_t *p) {
     if (!ring && !arch_console_ring(&ring, &ring_port)) {
         return false;
     }
-    clock_mask_port(ring_port);
+    evtchn_mask(ring_port);
     *r = ring;
     *p = ring_port;
     return true;

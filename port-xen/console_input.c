@@ -1,6 +1,6 @@
 // Console input for the REPL (repl=1), arch-neutral. It blocks, never
 // spins: the vCPU sleeps in SCHEDOP_poll on the event channel that says
-// input arrived, with upcalls masked as everywhere else (clock.c).
+// input arrived, with upcalls masked as everywhere else (evtchn.c).
 //  xen   dom0 (the domain Xen's serial input goes to, "*** Serial input to
 //        DOM0"): VIRQ_CONSOLE is raised for each batch of bytes, which
 //        CONSOLEIO_read then takes out of Xen's serial receive ring.
@@ -11,21 +11,13 @@
 // stays buffered for the REPL.
 #include <string.h>
 
-#include "arch.h"
+#include "barrier.h"
 #include "clock.h"
 #include "console.h"
 #include "console_input.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "watchdog.h"
-
-#define barrier() __asm__ volatile ("" ::: "memory")
-#if defined(__x86_64__)
-#define rmb() barrier()     // x86 loads are not reordered with loads
-#define mb() __asm__ volatile ("mfence" ::: "memory")
-#else
-#define rmb() __asm__ volatile ("dmb ishld" ::: "memory")
-#define mb() __asm__ volatile ("dmb ish" ::: "memory")
-#endif
 
 static int source = -1;   // -1 not chosen yet; else CONSOLE_XEN, CONSOLE_RING or 0
 static evtchn_port_t port;
@@ -54,13 +46,7 @@ static int choose(void) {
     if (!is_dom0()) {
         return 0;
     }
-    struct evtchn_bind_virq bind = { .virq = VIRQ_CONSOLE, .vcpu = 0 };
-    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind) == 0) {
-        port = bind.port;
-        clock_mask_port(port);
-        return CONSOLE_XEN;
-    }
-    return 0;
+    return evtchn_bind_virq(VIRQ_CONSOLE, &port) ? CONSOLE_XEN : 0;
 }
 
 unsigned int console_input_source(void) {
@@ -85,24 +71,17 @@ static unsigned int read_now(char *dst, unsigned int max) {
     mb();
     ring->in_cons = cons;
     if (n) {
-        struct evtchn_send send = { .port = port };
-        HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);   // room again
+        evtchn_notify(port);   // room again
     }
     return n;
 }
 
 // Cheap: is there input that read_now() would take? Dom0 looks at the
-// VIRQ_CONSOLE pending bit in shared_info (set by each arrival) and clears
-// it, as clock_wait_port would: what arrives after that sets it again.
+// VIRQ_CONSOLE pending bit (set by each arrival) and clears it, as
+// evtchn_wait would: what arrives after that sets it again.
 static bool input_waiting(void) {
     if (source == CONSOLE_XEN) {
-        unsigned long bit = 1UL << (port % 64);
-        volatile unsigned long *w = &arch_shared_info->evtchn_pending[port / 64];
-        if (!(*w & bit)) {
-            return false;
-        }
-        __atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
-        return true;
+        return evtchn_test_and_clear(port);
     }
     return *(volatile XENCONS_RING_IDX *)&ring->in_prod != *(volatile XENCONS_RING_IDX *)&ring->in_cons;
 }
@@ -154,7 +133,7 @@ bool console_input_take(int intr) {
 static void wait_input(void) {
     uint32_t wd = watchdog_timeout_s();
     uint64_t deadline = wd ? clock_now_ns() + (uint64_t)wd * 500000000ULL : INT64_MAX;
-    clock_wait_port(port, deadline);
+    evtchn_wait(port, deadline);
     watchdog_kick();
 }
 
@@ -192,7 +171,7 @@ int console_getc(void) {
     console_flush();
     for (;;) {
         // The port's pending bit is set by every arrival and cleared by
-        // clock_wait_port before it returns: input landing between the
+        // evtchn_wait before it returns: input landing between the
         // read and the poll leaves it set, so the poll returns at once.
         next = 0;
         have = read_now(buf, sizeof(buf));

@@ -1,4 +1,5 @@
-// Typed wrappers over the assembly entry in hypercall.S.
+// Typed wrappers over the assembly entry, arch/<arch>/hypercall.S. The
+// arch-only ones are in the arch's own header.
 #ifndef STUBMON_HYPERCALL_H
 #define STUBMON_HYPERCALL_H
 
@@ -40,10 +41,5 @@ static inline long HYPERVISOR_memory_op(int cmd, void *arg) {
 static inline long HYPERVISOR_hvm_op(int cmd, void *arg) {
     return HC(__HYPERVISOR_hvm_op, cmd, arg, 0);
 }
-#if defined(__x86_64__)
-static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
-    return HC(__HYPERVISOR_update_va_mapping, va, pte, flags);
-}
-#endif
 
 #endif

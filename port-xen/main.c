@@ -25,6 +25,11 @@ __attribute__((noreturn)) static void crash(const char *why) {
 }
 
 __attribute__((noreturn)) void stubmon_main(void) {
+    // The first line, before console_init(): it goes out the early way
+    // (console.c), as a boot error would. Not "stubmon: ...", which the
+    // monitor's own lines start with.
+    mp_printf(&mp_plat_print, "boot: stubmon %s, heap %u KiB, stack %u KiB\n", arch_platform,
+        (unsigned)(MICROPY_HEAP_SIZE / 1024), (unsigned)(STUBMON_STACK_SIZE / 1024));
     clock_init();
     console_init();
     modxen_init();
@@ -75,3 +80,8 @@ mp_lexer_t *mp_lexer_new_from_file(qstr filename) {
 mp_import_stat_t mp_import_stat(const char *path) {
     return MP_IMPORT_STAT_NO_EXIST;
 }
+
+mp_obj_t mp_builtin_open(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    mp_raise_OSError(MP_ENOENT);
+}
+MP_DEFINE_CONST_FUN_OBJ_KW(mp_builtin_open_obj, 1, mp_builtin_open);

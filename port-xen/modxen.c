@@ -14,11 +14,7 @@
 #include "shutdown.h"
 #include "watchdog.h"
 
-#if defined(__x86_64__)
-#define STUBMON_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define STUBMON_ARCH "aarch64"
-#endif
+// STUBMON_ARCH: ARCH_NAME of arch/<arch>/arch.mk.
 static MP_DEFINE_STR_OBJ(xen_arch_obj, STUBMON_ARCH);
 
 // Filled in at start-up: one image may boot in more than one way.

@@ -38,23 +38,30 @@ void stubmon_vm_poll(void);
 // No floats: CPU% and seconds are computed in integer tenths.
 #define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_NONE)
 
-#define MICROPY_PY_STRUCT                   (1)
-#define MICROPY_PY_UCTYPES                  (1)
-#define MICROPY_PY_SYS                      (1)
-#define MICROPY_PY_GC                       (1)
-#define MICROPY_PY_MICROPYTHON_MEM_INFO     (1)
+// Only what differs from the BASIC_FEATURES level is set here. The level
+// already gives what the monitor relies on: struct, sys, gc, bytearray,
+// array, collections (namedtuple), and io (json.loads reads through a
+// StringIO; open() raises ENOENT: main.c); it leaves out os, machine,
+// select, asyncio, uctypes, unicode strings.
 #define MICROPY_PY_SYS_PLATFORM             "xen"
-#define MICROPY_PY_BUILTINS_BYTEARRAY       (1)
+// micropython.mem_info() at the REPL (the heap is static); memoryview for
+// scripts (views of buffers without copies).
+#define MICROPY_PY_MICROPYTHON_MEM_INFO     (1)
 #define MICROPY_PY_BUILTINS_MEMORYVIEW      (1)
-#define MICROPY_PY_BUILTINS_STR_UNICODE     (0)
-#define MICROPY_PY_ARRAY                    (1)
-#define MICROPY_PY_COLLECTIONS              (1)
-#define MICROPY_PY_IO                       (0)
-#define MICROPY_PY_TIME                     (0)
-#define MICROPY_PY_OS                       (0)
-#define MICROPY_PY_MACHINE                  (0)
-#define MICROPY_PY_SELECT                   (0)
-#define MICROPY_PY_ASYNCIO                  (0)
+// MicroPython's own modules in place of hand-written ones (extmod/ files
+// listed in the Makefile): json, str.partition, zeroing a buffer by
+// slice assignment, OrderedDict.
+#define MICROPY_PY_JSON                     (1)
+#define MICROPY_PY_BUILTINS_STR_PARTITION   (1)
+#define MICROPY_PY_ARRAY_SLICE_ASSIGN       (1)
+#define MICROPY_PY_COLLECTIONS_ORDEREDDICT  (1)
+// time (on at this level, extmod/modtime.c): ticks_ms/us/cpu, ticks_diff,
+// ticks_add, sleep, sleep_ms, sleep_us (integers: no floats) on the HAL
+// (mphalport.c); plus time_ns() and time(), both since Xen booted (Xen
+// system time has no epoch).
+#define MICROPY_PY_TIME_TIME_TIME_NS        (1)
+#define MICROPY_PY_TIME_INCLUDEFILE         "modtime_xen.c"
+
 #define MICROPY_USE_INTERNAL_ERRNO          (1)
 #define MICROPY_USE_INTERNAL_PRINTF         (1)
 #define MICROPY_GCREGS_SETJMP               (0)

@@ -1,11 +1,14 @@
-// MicroPython's HAL: stdout is the Xen console.
+// MicroPython's HAL: stdout is the Xen console, time is Xen system time,
+// sleeping blocks the vCPU (SCHEDOP_poll).
 #include <stddef.h>
 #include <stdint.h>
 #include "py/mpconfig.h"
 #include "py/mphal.h"
 #include "py/runtime.h"
+#include "clock.h"
 #include "console.h"
 #include "console_input.h"
+#include "watchdog.h"
 
 int repl_rx_chr(void);
 
@@ -31,4 +34,73 @@ void stubmon_vm_poll(void) {
     if (mp_interrupt_char >= 0 && console_input_take(mp_interrupt_char)) {
         mp_sched_keyboard_interrupt();
     }
+}
+
+// The time module's clocks (extmod/modtime.c): Xen system time, ns since
+// the hypervisor booted, the clock xen.time_ns() reads too.
+uint64_t mp_hal_time_ns(void) {
+    return clock_now_ns();
+}
+
+mp_uint_t mp_hal_ticks_ms(void) {
+    return clock_now_ns() / 1000000;
+}
+
+mp_uint_t mp_hal_ticks_us(void) {
+    return clock_now_ns() / 1000;
+}
+
+mp_uint_t mp_hal_ticks_cpu(void) {
+    return clock_now_ns();
+}
+
+#define MS_NS 1000000ULL
+// While a REPL statement sleeps, Ctrl-C is looked for this often (the
+// sleep does not wake for console input).
+#define INTR_CHECK_NS (100 * MS_NS)
+// Wakes in a row that end before their deadline (Xen ended the poll early,
+// or its clock is ahead of ours) after which a sleep stops: never a spin.
+#define EARLY_WAKES_MAX 16
+
+// time.sleep*(): blocks through clock_sleep_until(deadline, false), domain
+// events left pending for the monitor's own sleeps. A sleep longer than
+// half the watchdog timeout wakes at each half to kick it, as the REPL's
+// wait for input does.
+static void delay_ns(uint64_t ns) {
+    uint64_t now = clock_now_ns();
+    uint64_t deadline = now + ns;
+    unsigned int early = 0;
+    while (now < deadline) {
+        uint64_t until = deadline;
+        uint64_t half_wd = (uint64_t)watchdog_timeout_s() * 500 * MS_NS;
+        bool kick = half_wd && until - now > half_wd;
+        if (kick) {
+            until = now + half_wd;
+        }
+        if (mp_interrupt_char >= 0 && until - now > INTR_CHECK_NS) {
+            until = now + INTR_CHECK_NS;
+        }
+        clock_sleep_until(until, false);
+        if (kick) {
+            watchdog_kick();
+        }
+        if (mp_interrupt_char >= 0 && console_input_take(mp_interrupt_char)) {
+            mp_sched_keyboard_interrupt();
+        }
+        mp_handle_pending(true);   // raises KeyboardInterrupt
+        now = clock_now_ns();
+        if (now >= until) {
+            early = 0;
+        } else if (++early > EARLY_WAKES_MAX) {
+            break;
+        }
+    }
+}
+
+void mp_hal_delay_ms(mp_uint_t ms) {
+    delay_ns((uint64_t)ms * MS_NS);
+}
+
+void mp_hal_delay_us(mp_uint_t us) {
+    delay_ns((uint64_t)us * 1000);
 }

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot          # noqa: E402
 import consolelog    # noqa: E402
 
-STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) poll_us=(\d+) cpu_us=(\d+)( .*)?$")
+STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+)( .*)?$")
 
 
 def stats(lines):

@@ -31,7 +31,8 @@ common=(MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0
 build_one() {   # $1: output dir under build/, rest: extra make args
     local out=$top/build/$1; shift
     local bin=$out/micropython
-    if [ $force = 0 ] && [ -x "$bin" ] && [ "$bin" -nt "$stamp" ]; then
+    if [ $force = 0 ] && [ -x "$bin" ] && [ "$bin" -nt "$stamp" ] &&
+       { [ -z "${dep:-}" ] || [ "$bin" -nt "$dep" ]; }; then
         echo "build-unix-micropython: $bin is up to date" >&2
         return 0
     fi
@@ -55,6 +56,11 @@ cat > "$core/mpconfigvariant.h.new" <<'H'
 // stubmon image (CORE features, no float). Paths are relative to ports/unix.
 #define MICROPY_CONFIG_ROM_LEVEL (MICROPY_CONFIG_ROM_LEVEL_CORE_FEATURES)
 #define MICROPY_FLOAT_IMPL (MICROPY_FLOAT_IMPL_NONE)
+// What the image enables above CORE and the monitor uses (port-xen/mpconfigport.h).
+#define MICROPY_PY_ARRAY_SLICE_ASSIGN (1)
+#define MICROPY_PY_BUILTINS_STR_PARTITION (1)
+#define MICROPY_PY_COLLECTIONS_ORDEREDDICT (1)
+#define MICROPY_PY_JSON (1)
 // Not language features: what the unix main.c and mphal need to build.
 #define MICROPY_HELPER_REPL (1)
 #define MICROPY_KBD_EXCEPTION (1)
@@ -68,4 +74,4 @@ echo 'FROZEN_MANIFEST ?=' > "$core/mpconfigvariant.mk.new"
 for f in mpconfigvariant.h mpconfigvariant.mk; do   # keep mtimes if unchanged
     if cmp -s "$core/$f.new" "$core/$f"; then rm "$core/$f.new"; else mv "$core/$f.new" "$core/$f"; fi
 done
-build_one unix-core VARIANT=core VARIANT_DIR="$core"
+dep=$core/mpconfigvariant.h build_one unix-core VARIANT=core VARIANT_DIR="$core"

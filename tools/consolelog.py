@@ -1,6 +1,6 @@
 """Read a stubmon serial log: the monitor's tables and Xen's timestamps.
 
-A poll, as monitor/table.py prints it:
+A poll, as monitor/stubmon/table.py prints it:
 
     stubmon poll 3: xen 4.20.4, uptime 12.5s, 2 domains
     stubmon host: Mem: 1048576k total, 524288k used, 524288k free, CPUs: 2 @ 2400MHz
@@ -127,7 +127,7 @@ def _us(sec, frac):
 
 
 def events(lines):
-    """The monitor's event lines (monitor/events.py) as (time in us,
+    """The monitor's event lines (monitor/stubmon/events.py) as (time in us,
     domid, what), what being e.g. 'blocked -> crashed' or 'appeared (paused)'."""
     out = []
     for line in lines:
@@ -138,7 +138,7 @@ def events(lines):
 
 
 def alerts(lines):
-    """The monitor's ALERT lines (monitor/alerts.py) as (time in us, domid,
+    """The monitor's ALERT lines (monitor/stubmon/alerts.py) as (time in us, domid,
     rule, 'firing' or 'cleared', detail)."""
     out = []
     for line in lines:

@@ -13,7 +13,6 @@
 # the word on_domain_change uses (running, blocked, paused, crashed, dying,
 # shutdown (reason)). Take the lines from the console with, e.g.,
 #   sed -n '/^time_ms,domid,/,$p' console.log | grep -E '^[0-9]+,[0-9]+,'
-import options
 import stubmon
 
 HEADER = 'time_ms,domid,state,status,mem_kib,max_mem_kib,vcpus,cpu_ns'
@@ -30,13 +29,9 @@ def rows(now_ns, doms):
 
 
 def run(say=print):
-    args = stubmon.args()
-    interval_ms = options.parse_seconds_ms(args.get('interval', '5'))
-    if interval_ms is None or interval_ms < 100:
-        say("csvlog: bad value 'interval=%s'; using 5" % args['interval'])
-        interval_ms = 5000
-    count = options.parse_int(args.get('count', '0'), 0, 10 ** 9) or 0
-    demo = options.parse_int(args.get('demo', '0'), 0, 1000) or 0
+    interval_ms = stubmon.seconds_arg('interval', 5000, name='csvlog', say=say)
+    count = stubmon.int_arg('count', 0, name='csvlog', say=say)
+    demo = stubmon.int_arg('demo', 0, hi=1000, name='csvlog', say=say)
     if demo:
         stubmon.create_demo(demo)
     say(HEADER)

@@ -11,30 +11,9 @@
 #
 #   watchdog: domain 2 stuck paused (--p---) for 4s (threshold 3s)
 #   watchdog: domain 2 paused -> running after 12s paused
-import options
 import stubmon
 
 NS_PER_MS = 1000000
-
-
-def seconds_ms(args, key, default_ms, say=print):
-    """'2' or '0.5' -> ms; the default (and a line saying so) if bad."""
-    if key not in args:
-        return default_ms
-    ms = options.parse_seconds_ms(args[key])
-    if ms is None or ms < 100:
-        say("watchdog: bad value '%s=%s' (want seconds, at least 0.1); using %s"
-              % (key, args[key], options.seconds_text(default_ms)))
-        return default_ms
-    return ms
-
-
-def count_arg(args, key, say=print):
-    v = options.parse_int(args.get(key, '0'), 0, 10 ** 9)
-    if v is None:
-        say("watchdog: bad value '%s=%s' (want a number); using 0" % (key, args[key]))
-        return 0
-    return v
 
 
 class Watchdog:
@@ -76,19 +55,18 @@ class Watchdog:
                 state = d.state if d else '--p---'
                 self.say('watchdog: domain %d stuck paused (%s) for %ds (threshold %s s)'
                          % (domid, state, held // 1000000000,
-                            options.seconds_text(self.stuck_ns // NS_PER_MS)))
+                            stubmon.seconds_text(self.stuck_ns // NS_PER_MS)))
                 self.reported[domid] = True
         return len(self.reported)
 
 
 def run(say=print):
-    args = stubmon.args()
-    stuck_ms = seconds_ms(args, 'stuck', 30000, say)
-    interval_ms = seconds_ms(args, 'interval', 5000, say)
-    count = count_arg(args, 'count', say)
-    demo = count_arg(args, 'demo', say)
+    stuck_ms = stubmon.seconds_arg('stuck', 30000, name='watchdog', say=say)
+    interval_ms = stubmon.seconds_arg('interval', 5000, name='watchdog', say=say)
+    count = stubmon.int_arg('count', 0, name='watchdog', say=say)
+    demo = stubmon.int_arg('demo', 0, name='watchdog', say=say)
     say('watchdog: xen %s; reports domains paused over %s s, checks every %s s'
-          % (stubmon.version(), options.seconds_text(stuck_ms), options.seconds_text(interval_ms)))
+          % (stubmon.version(), stubmon.seconds_text(stuck_ms), stubmon.seconds_text(interval_ms)))
     if demo:
         ids = stubmon.create_demo(demo)
         say('watchdog: created %d paused demo domains: %s' % (len(ids), ' '.join([str(i) for i in ids])))

@@ -2,7 +2,7 @@
 # end-to-end unit tests: returns (lines said, how it ended, fake state).
 import xen   # the fake
 
-import app
+from stubmon import app
 
 
 def run(cmdline, setup=None, **reset_kw):

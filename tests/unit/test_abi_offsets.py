@@ -6,7 +6,7 @@
 # typedef size, and the errno values. Host gcc runs its program (x86_64);
 # aarch64-linux-gnu-gcc only compiles (-ffreestanding, no C library there)
 # and the values are read back from the object file. Then the facade
-# monitor/abi.py is checked to expose those same numbers under its names.
+# monitor/stubmon/abi.py is checked to expose those same numbers under its names.
 # mprun.py never runs this module.
 import os
 import re
@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-import abi
+from stubmon import abi
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
@@ -178,83 +178,114 @@ def test_generated_layouts_match_compiler(release, arch, tmp_path):
     compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'the generated module')
 
 
-def facade_expectations(arch):
-    """(C expression, facade value): monitor/abi.py's names after select()."""
+def facade_expectations(a):
+    """(C expression, value): an abi.Abi's names (a release's layouts) and
+    the abi module's own (what every release shares)."""
     o = 'offsetof'
+    arch = a.arch
     e = [
-        ('sizeof(struct xen_sysctl)', abi.SYSCTL_SIZE),
-        ('offsetof(struct xen_sysctl, cmd)', abi.SYSCTL_CMD),
-        ('offsetof(struct xen_sysctl, interface_version)', abi.SYSCTL_VERSION),
-        ('offsetof(struct xen_sysctl, u)', abi.SYSCTL_PAYLOAD),
+        ('sizeof(struct xen_sysctl)', a.SYSCTL_SIZE),
+        ('offsetof(struct xen_sysctl, cmd)', a.SYSCTL_CMD),
+        ('offsetof(struct xen_sysctl, interface_version)', a.SYSCTL_VERSION),
+        ('offsetof(struct xen_sysctl, u)', a.SYSCTL_PAYLOAD),
         ('XEN_SYSCTL_getdomaininfolist', abi.SYSCTL_getdomaininfolist),
         ('XEN_SYSCTL_physinfo', abi.SYSCTL_physinfo),
-        ('sizeof(struct xen_sysctl_physinfo)', abi.PI_SIZE),
-        ('sizeof(struct xen_domctl)', abi.DOMCTL_SIZE),
-        ('offsetof(struct xen_domctl, cmd)', abi.DOMCTL_CMD),
-        ('offsetof(struct xen_domctl, interface_version)', abi.DOMCTL_VERSION),
-        ('offsetof(struct xen_domctl, domain)', abi.DOMCTL_DOMAIN),
-        ('offsetof(struct xen_domctl, u)', abi.DOMCTL_PAYLOAD),
+        ('sizeof(struct xen_sysctl_physinfo)', a.PI_SIZE),
+        ('sizeof(struct xen_domctl)', a.DOMCTL_SIZE),
+        ('offsetof(struct xen_domctl, cmd)', a.DOMCTL_CMD),
+        ('offsetof(struct xen_domctl, interface_version)', a.DOMCTL_VERSION),
+        ('offsetof(struct xen_domctl, domain)', a.DOMCTL_DOMAIN),
+        ('offsetof(struct xen_domctl, u)', a.DOMCTL_PAYLOAD),
         ('XEN_DOMCTL_createdomain', abi.DOMCTL_createdomain),
         ('XEN_DOMCTL_destroydomain', abi.DOMCTL_destroydomain),
         ('XEN_DOMCTL_getdomaininfo', abi.DOMCTL_getdomaininfo),
         ('XEN_DOMCTL_max_mem', abi.DOMCTL_max_mem),
         ('XEN_DOMCTL_pausedomain', abi.DOMCTL_pausedomain),
         ('XEN_DOMCTL_unpausedomain', abi.DOMCTL_unpausedomain),
-        ('XEN_SYSCTL_INTERFACE_VERSION', abi.RELEASE_VERSIONS[abi.RELEASE][0]),
-        ('XEN_DOMCTL_INTERFACE_VERSION', abi.RELEASE_VERSIONS[abi.RELEASE][1]),
-        ('sizeof(struct xen_sysctl_getdomaininfolist)', abi.GDIL_SIZE),
-        ('sizeof(xen_domain_handle_t)', abi.DI_HANDLE_LEN),
+        ('XEN_SYSCTL_INTERFACE_VERSION', a.versions[a.release][0]),
+        ('XEN_DOMCTL_INTERFACE_VERSION', a.versions[a.release][1]),
+        ('sizeof(struct xen_sysctl_getdomaininfolist)', a.GDIL_SIZE),
+        ('sizeof(xen_domain_handle_t)', a.DI_HANDLE_LEN),
         ('DOMID_FIRST_RESERVED', abi.DOMID_FIRST_RESERVED),
-        ('sizeof(struct xen_domctl_getdomaininfo)', abi.DI_SIZE[arch]),
+        ('sizeof(struct xen_domctl_getdomaininfo)', a.DI_SIZE),
         ('XEN_DOMINF_shutdownshift', abi.DOMINF_shutdownshift),
         ('XEN_DOMINF_shutdownmask', abi.DOMINF_shutdownmask),
         ('XEN_DOMCTL_CDF_hvm', abi.CDF_hvm),
         ('XEN_DOMCTL_CDF_hap', abi.CDF_hap),
-        ('offsetof(struct xen_domctl_max_mem, max_memkb)', abi.MM_MAX_MEMKB),
+        ('offsetof(struct xen_domctl_max_mem, max_memkb)', a.MM_MAX_MEMKB),
         ('XENVER_version', abi.XENVER_version),
         ('XENVER_extraversion', abi.XENVER_extraversion),
+        ('sizeof(xen_extraversion_t)', a.XENVER_EXTRAVERSION_LEN),
         ('sizeof(xen_extraversion_t)', abi.XENVER_EXTRAVERSION_LEN),
         ('XEN_EACCES', abi.EACCES), ('XEN_EPERM', abi.EPERM), ('XEN_ESRCH', abi.ESRCH),
     ]
     for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
-        e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), getattr(abi, 'GDIL_' + f.upper())))
+        e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), a.GDIL[f]))
     for f in ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id', 'nr_nodes',
               'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
               'outstanding_pages'):
-        e.append(('%s(struct xen_sysctl_physinfo, %s)' % (o, f), getattr(abi, 'PI_' + f.upper())))
-    for f in ('domain', 'flags', 'tot_pages', 'max_pages', 'outstanding_pages', 'shr_pages',
-              'paged_pages', 'shared_info_frame', 'cpu_time', 'nr_online_vcpus', 'max_vcpu_id',
-              'ssidref', 'handle', 'cpupool', 'gpaddr_bits'):
-        e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), getattr(abi, 'DI_' + f.upper())))
+        e.append(('%s(struct xen_sysctl_physinfo, %s)' % (o, f), a.PI[f]))
+    for f, _ in abi.DI_FIELDS:
+        e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), a.DI[f]))
     for name in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked', 'running',
                  'debugged', 'xs_domain', 'hap'):
         e.append(('XEN_DOMINF_' + name, getattr(abi, 'DOMINF_' + name)))
     for name in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'):
         e.append(('SHUTDOWN_' + name, getattr(abi, 'SHUTDOWN_' + name)))
-    for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
-              'max_grant_frames', 'max_maptrack_frames', 'grant_opts'):
-        e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), getattr(abi, 'CD_' + f.upper())))
-    cd = abi.createdomain_layout(abi.RELEASE[0], abi.RELEASE[1], arch)
-    for f in ('altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
-        if cd[f] is not None:
-            e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), cd[f]))
-    e.append(('sizeof(struct xen_domctl_createdomain)', cd['size'][arch]))
+    for f, v in a.CD.items():
+        if v is not None:
+            e.append(('%s(struct xen_domctl_createdomain, %s)' % (o, f), v))
+    e.append(('sizeof(struct xen_domctl_createdomain)', a.CD_SIZE))
     return e
 
 
 @pytest.mark.parametrize('release,arch', CASES)
 def test_facade_names_match_compiler(release, arch, tmp_path):
     major, minor = (int(x) for x in release.split('.'))
-    assert abi.select(major, minor, arch) is None   # generated for exactly this release
-    assert abi.RELEASE == (major, minor) and abi.ARCH == arch
-    exprs = facade_expectations(arch)
-    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/abi.py')
+    a, note = abi.select(major, minor, arch)
+    assert note is None   # generated for exactly this release
+    assert a.release == (major, minor) and a.arch == arch
+    exprs = facade_expectations(a)
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/stubmon/abi.py')
+
+
+@pytest.mark.parametrize('release,arch', CASES)
+def test_record_format_matches_the_compiler(release, arch, tmp_path):
+    """The record's one format string puts each field at its C offset."""
+    import struct
+    major, minor = (int(x) for x in release.split('.'))
+    a = abi.Abi((major, minor), arch)
+    # offsets the format yields, field by field
+    fmt = a.DI_FORMAT
+    assert struct.calcsize(fmt) == a.DI_SIZE
+    offs, i, pos = {}, 0, 0
+    names = [f for f, _ in sorted(abi.DI_FIELDS, key=lambda f: a.DI[f[0]])]
+    for tok in __import__('re').findall(r'(\d*)([a-zA-Z])', fmt[1:]):
+        n = int(tok[0] or 1)
+        if tok[1] == 'x':
+            pos += n
+            continue
+        offs[names[i]] = pos
+        pos += n if tok[1] == 's' else struct.calcsize('<' + tok[1])
+        i += 1
+    exprs = [('offsetof(struct xen_domctl_getdomaininfo, %s)' % f, offs[f]) for f in offs]
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'the record format')
 
 
 def test_createdomain_layout_moved_in_4_20():
-    assert abi.createdomain_layout(4, 17, 'x86_64')['altp2m_opts'] is None
-    assert abi.createdomain_layout(4, 20, 'x86_64')['altp2m_opts'] == 48
-    assert abi.createdomain_layout(4, 20, 'aarch64')['size'] == {'aarch64': 72}
+    assert abi.Abi((4, 17), 'x86_64').CD['altp2m_opts'] is None
+    assert abi.Abi((4, 20), 'x86_64').CD['altp2m_opts'] == 48
+    assert abi.Abi((4, 20), 'aarch64').CD_SIZE == 72
+
+
+def test_what_every_release_shares_is_the_same_in_each():
+    for arch in ARCHES:
+        idx = __import__('xenabi_' + arch)
+        seen = [abi.stable_constants(__import__('xenabi_%d_%d_%s' % (r + (arch,))), idx)[0]
+                for r in idx.RELEASES]
+        for s in seen[1:]:
+            common = set(s) & set(seen[0])
+            assert dict((k, s[k]) for k in common) == dict((k, seen[0][k]) for k in common)
 
 
 @pytest.mark.parametrize('release', RELEASES)
@@ -271,7 +302,6 @@ def test_interface_versions_match_headers(release):
     for arch in ARCHES:
         idx = __import__('xenabi_' + arch)
         assert idx.VERSIONS[(major, minor)] == (found['sysctl'], found['domctl'])
-    abi.select(major, minor, 'x86_64')
     assert found['sysctl'] in abi.SYSCTL_VERSIONS and found['domctl'] in abi.DOMCTL_VERSIONS
 
 

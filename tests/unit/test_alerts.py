@@ -1,14 +1,21 @@
 # alert= rules: parsing, and each rule firing once and clearing once.
-import abi
-import alerts
-import domain
+from stubmon import abi
+from stubmon import alerts
+
+import recs
+from stubmon import record as domain
 
 RUN, BLK, PAU = abi.DOMINF_running, abi.DOMINF_blocked, abi.DOMINF_paused
 CRASH = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)
 
 
 def dom(domid, flags=BLK, tot=100, maxp=1000, handle=None):
-    return domain.Domain(domid, flags, tot, maxp, 0, 1, 0, 0, handle or bytes(16), 0)
+    return recs.dom(domid, flags, tot, maxp, handle=handle)
+
+
+def update(a, doms, poll, cpu=None):
+    """Alerts.update on records carrying cpu ({domid: tenths}) at a poll."""
+    return a.update(recs.at_poll(doms, cpu), poll)
 
 
 def test_parse_rules():
@@ -31,81 +38,81 @@ def test_parse_rules():
 def test_cpu_fires_once_clears_once():
     a = alerts.Alerts(alerts.parse_rules('cpu>50'))
     d = [dom(0)]
-    assert a.update(d, True, {0: None}) == []        # no figure yet
-    assert a.update(d, True, {0: 500}) == []         # 50.0 is not above 50
-    assert a.update(d, True, {0: 501}) == [(0, 'cpu>50', 'firing', 'CPU 50.1%')]
-    assert a.update(d, True, {0: 900}) == []         # still holds: said once
-    assert a.update(d, False) == []                  # event listings do not judge CPU
-    assert a.update(d, True, {0: 12}) == [(0, 'cpu>50', 'cleared', 'CPU 1.2%')]
-    assert a.update(d, True, {0: 12}) == []
+    assert update(a, d, True, {0: None}) == []        # no figure yet
+    assert update(a, d, True, {0: 500}) == []         # 50.0 is not above 50
+    assert update(a, d, True, {0: 501}) == [(0, 'cpu>50', 'firing', 'CPU 50.1%')]
+    assert update(a, d, True, {0: 900}) == []         # still holds: said once
+    assert update(a, d, False) == []                  # event listings do not judge CPU
+    assert update(a, d, True, {0: 12}) == [(0, 'cpu>50', 'cleared', 'CPU 1.2%')]
+    assert update(a, d, True, {0: 12}) == []
 
 
 def test_mem_is_tot_over_max():
     a = alerts.Alerts(alerts.parse_rules('mem>95'))
-    assert a.update([dom(1, tot=950, maxp=1000)], True, {}) == []
-    assert a.update([dom(1, tot=951, maxp=1000)], True, {}) == [(1, 'mem>95', 'firing',
+    assert update(a, [dom(1, tot=950, maxp=1000)], True, {}) == []
+    assert update(a, [dom(1, tot=951, maxp=1000)], True, {}) == [(1, 'mem>95', 'firing',
                                                                  'mem 95.1% of max')]
-    assert a.update([dom(1, tot=10, maxp=1000)], True, {}) == [(1, 'mem>95', 'cleared',
+    assert update(a, [dom(1, tot=10, maxp=1000)], True, {}) == [(1, 'mem>95', 'cleared',
                                                                 'mem 1.0% of max')]
     # an unlimited maximum never holds
-    assert a.update([dom(2, tot=10 ** 6, maxp=0xffffffff)], True, {}) == []
+    assert update(a, [dom(2, tot=10 ** 6, maxp=0xffffffff)], True, {}) == []
 
 
 def test_crashed_fires_at_event_listing_and_clears_when_gone():
     a = alerts.Alerts(alerts.parse_rules('crashed'))
-    assert a.update([dom(0, RUN), dom(2)], True, {}) == []
-    assert a.update([dom(0, RUN), dom(2, CRASH)], False) == [(2, 'crashed', 'firing',
+    assert update(a, [dom(0, RUN), dom(2)], True, {}) == []
+    assert update(a, [dom(0, RUN), dom(2, CRASH)], False) == [(2, 'crashed', 'firing',
                                                               'state ---sc-')]
-    assert a.update([dom(0, RUN), dom(2, CRASH)], True, {}) == []
-    assert a.update([dom(0, RUN)], False) == [(2, 'crashed', 'cleared', 'gone')]
-    assert a.update([dom(0, RUN)], True, {}) == []
+    assert update(a, [dom(0, RUN), dom(2, CRASH)], True, {}) == []
+    assert update(a, [dom(0, RUN)], False) == [(2, 'crashed', 'cleared', 'gone')]
+    assert update(a, [dom(0, RUN)], True, {}) == []
 
 
 def test_crashed_clears_when_restarted():
     a = alerts.Alerts(alerts.parse_rules('crashed'))
-    a.update([dom(3, CRASH)], True, {})
-    assert a.update([dom(3, RUN)], True, {}) == [(3, 'crashed', 'cleared', 'state r-----')]
+    update(a, [dom(3, CRASH)], True, {})
+    assert update(a, [dom(3, RUN)], True, {}) == [(3, 'crashed', 'cleared', 'state r-----')]
 
 
 def test_gone_counts_polls_and_clears_when_back_by_uuid():
     u = bytes(range(1, 17))
     a = alerts.Alerts(alerts.parse_rules('gone:2'))
-    assert a.update([dom(0), dom(5, handle=u)], True, {}) == []
-    assert a.update([dom(0)], False) == []              # vanished: an event listing
-    assert a.update([dom(0)], True, {}) == []           # 1 poll without it
-    assert a.update([dom(0)], True, {}) == [(5, 'gone:2', 'firing',
+    assert update(a, [dom(0), dom(5, handle=u)], True, {}) == []
+    assert update(a, [dom(0)], False) == []              # vanished: an event listing
+    assert update(a, [dom(0)], True, {}) == []           # 1 poll without it
+    assert update(a, [dom(0)], True, {}) == [(5, 'gone:2', 'firing',
                                              'missing from 2 polls, was blocked')]
-    assert a.update([dom(0)], True, {}) == []
+    assert update(a, [dom(0)], True, {}) == []
     # xl's reboot: a new ID, the same UUID
-    assert a.update([dom(0), dom(9, handle=u)], True, {}) == [(5, 'gone:2', 'cleared',
+    assert update(a, [dom(0), dom(9, handle=u)], True, {}) == [(5, 'gone:2', 'cleared',
                                                                'back as domain 9')]
-    assert a.update([dom(0), dom(9, handle=u)], True, {}) == []
+    assert update(a, [dom(0), dom(9, handle=u)], True, {}) == []
 
 
 def test_gone_back_in_time_says_nothing():
     u = bytes(range(1, 17))
     a = alerts.Alerts(alerts.parse_rules('gone:3'))
-    a.update([dom(4, handle=u)], True, {})
-    assert a.update([], True, {}) == []
-    assert a.update([dom(6, handle=u)], True, {}) == []   # rebooted within 3 polls
-    assert a.update([dom(6, handle=u)], True, {}) == []
+    update(a, [dom(4, handle=u)], True, {})
+    assert update(a, [], True, {}) == []
+    assert update(a, [dom(6, handle=u)], True, {}) == []   # rebooted within 3 polls
+    assert update(a, [dom(6, handle=u)], True, {}) == []
 
 
 def test_gone_without_uuid_is_by_id_and_gone_0_at_once():
     a = alerts.Alerts(alerts.parse_rules('gone:0,gone:1'))
-    a.update([dom(0), dom(1), dom(2)], True, {})
-    out = a.update([dom(0), dom(2)], False)
+    update(a, [dom(0), dom(1), dom(2)], True, {})
+    out = update(a, [dom(0), dom(2)], False)
     assert out == [(1, 'gone:0', 'firing', 'missing from 0 polls, was blocked')]
-    assert a.update([dom(0), dom(2)], True, {}) == [(1, 'gone:1', 'firing',
+    assert update(a, [dom(0), dom(2)], True, {}) == [(1, 'gone:1', 'firing',
                                                      'missing from 1 poll, was blocked')]
-    out = a.update([dom(0), dom(1), dom(2)], True, {})
+    out = update(a, [dom(0), dom(1), dom(2)], True, {})
     assert sorted(out) == [(1, 'gone:0', 'cleared', 'back as domain 1'),
                            (1, 'gone:1', 'cleared', 'back as domain 1')]
 
 
 def test_no_rules_no_work():
     a = alerts.Alerts([])
-    assert a.update([dom(0, CRASH)], True, {0: 1000}) == []
+    assert update(a, [dom(0, CRASH)], True, {0: 1000}) == []
 
 
 def test_alert_line():
@@ -118,10 +125,10 @@ def test_gone_forgets_the_oldest_vanished_past_the_bound_and_says_so():
     alerts.MAX_MISSING = 4
     try:
         a = alerts.Alerts(alerts.parse_rules('gone:5'))
-        a.update([dom(i) for i in range(7)], True, {})
-        a.update([dom(0), dom(4), dom(5), dom(6)], True, {})   # 1, 2, 3 vanish
+        update(a, [dom(i) for i in range(7)], True, {})
+        update(a, [dom(0), dom(4), dom(5), dom(6)], True, {})   # 1, 2, 3 vanish
         assert a.said == []
-        a.update([dom(0)], True, {})                          # 4, 5, 6 too: 6 > 4
+        update(a, [dom(0)], True, {})                          # 4, 5, 6 too: 6 > 4
         assert a.said == ['stubmon: alert gone: more than 4 vanished domains; forgot the 2 '
                           'that vanished first (2 forgotten since start), their gone: alerts too']
         assert len(a.missing) == 4 and a.forgotten == 2

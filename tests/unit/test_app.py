@@ -1,7 +1,7 @@
 # The whole monitor end to end against the fake hypervisor.
 import xen   # the fake
 
-import app
+from stubmon import app
 from apprun import run
 
 
@@ -173,7 +173,7 @@ def test_polls_recover_after_errors_and_say_so():
     m.run()
     assert 'stubmon: poll 5 worked again after 4 errors in a row; back to every interval' in lines
     stats = [l for l in lines if l.startswith('stubmon: stats poll=')]
-    assert stats[0].split()[6] == 'errors=4' and stats[-1].split()[2] == 'poll=6'
+    assert stats[0].split()[7] == 'errors=4' and stats[-1].split()[2] == 'poll=6'
     # the grid: polls 1..4 at 1, 2, 3, 5 s (back-off 2 after the 3rd,
     # 4 after the 4th), 5 and 6 at 9 and 10 s
     ups = [l.split()[6] for l in lines if l.startswith('stubmon poll ') and ' uptime ' in l]

@@ -1,14 +1,16 @@
 # Domain events: baseline silent, then appeared / state change / gone.
 import xen   # the fake (for FakeDomain-like records)
 
-import domain as dommod
-import events
+from stubmon import record as dommod
+from stubmon import events
+
+import recs
 
 RUNNING, BLOCKED, PAUSED, SHUTDOWN, DYING = 0x20, 0x10, 0x8, 0x4, 0x1
 
 
 def dom(domid, flags):
-    return dommod.Domain(domid, flags, 0, 0, 0, 1, 0, 0, bytes(16), 0)
+    return recs.dom(domid, flags)
 
 
 def shut(reason):
@@ -16,16 +18,16 @@ def shut(reason):
 
 
 def test_state_names():
-    assert events.state_name(RUNNING) == 'running'
-    assert events.state_name(0) == 'running'           # runnable, waiting for a CPU
-    assert events.state_name(BLOCKED) == 'blocked'
-    assert events.state_name(PAUSED | BLOCKED) == 'paused'
-    assert events.state_name(shut(0)) == 'shutdown (poweroff)'
-    assert events.state_name(shut(1)) == 'shutdown (reboot)'
-    assert events.state_name(shut(3)) == 'crashed'
-    assert events.state_name(shut(3) | PAUSED) == 'crashed'
-    assert events.state_name(shut(9)) == 'shutdown (reason 9)'
-    assert events.state_name(shut(0) | DYING) == 'dying'
+    assert dommod.state_name(RUNNING) == 'running'
+    assert dommod.state_name(0) == 'running'           # runnable, waiting for a CPU
+    assert dommod.state_name(BLOCKED) == 'blocked'
+    assert dommod.state_name(PAUSED | BLOCKED) == 'paused'
+    assert dommod.state_name(shut(0)) == 'shutdown (poweroff)'
+    assert dommod.state_name(shut(1)) == 'shutdown (reboot)'
+    assert dommod.state_name(shut(3)) == 'crashed'
+    assert dommod.state_name(shut(3) | PAUSED) == 'crashed'
+    assert dommod.state_name(shut(9)) == 'shutdown (reason 9)'
+    assert dommod.state_name(shut(0) | DYING) == 'dying'
 
 
 def test_stamp():

@@ -3,8 +3,8 @@
 # domains= and alert= (options and output), destroy=.
 import xen   # the fake
 
-import app
-import options
+from stubmon import app
+from stubmon import options
 from apprun import run
 
 try:

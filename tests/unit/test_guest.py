@@ -1,10 +1,10 @@
 # role=guest: hello, blocked for run=, bye, then the chosen end.
 import xen   # the fake
 
-import app
-import guest
+from stubmon import app
+from stubmon import guest
 from apprun import run
-import options
+from stubmon import options
 
 
 def run_guest(cmdline):

@@ -1,8 +1,8 @@
 # The hypercall wrapper against the fake hypervisor.
 import xen   # the fake
 
-import abi
-import hypervisor
+from stubmon import abi
+from stubmon import hypercalls as hypervisor
 
 
 def hyp():
@@ -193,8 +193,8 @@ def test_create_denied():
 
 
 def test_createdomain_layout_by_version():
-    assert hypervisor.abi.createdomain_layout(4, 17)['altp2m_opts'] is None
-    assert hypervisor.abi.createdomain_layout(4, 20)['altp2m_opts'] == 48
+    assert hypervisor.abi.Abi((4, 17), 'x86_64').CD['altp2m_opts'] is None
+    assert hypervisor.abi.Abi((4, 20), 'x86_64').CD['altp2m_opts'] == 48
 
 
 def test_physinfo():

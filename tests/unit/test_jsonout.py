@@ -1,10 +1,12 @@
 # format=json: the hand-written JSON encoder and the objects of schema
 # stubmon/1 (docs/json-schema.md). Under CPython the lines are also parsed
 # with the json module.
-import abi
-import domain
-import jsonout
-from jsonout import O
+from stubmon import abi
+from stubmon import record as domain
+from stubmon import jsonout
+from stubmon.jsonout import O
+
+import recs
 
 try:
     import json
@@ -13,8 +15,16 @@ except ImportError:   # MicroPython's CORE build has no json module
 
 
 def dom(domid, flags, tot, maxp, cpu_ns=0, ssid=0, pool=0, handle=None, vcpus=1):
-    return domain.Domain(domid, flags, tot, maxp, cpu_ns, vcpus, vcpus - 1, ssid,
-                         handle or bytes(16), pool)
+    return recs.dom(domid, flags, tot, maxp, cpu_ns, vcpus, ssid, pool, handle)
+
+
+def poll_parts(n, version, uptime, doms, cpu, host=None, every=None):
+    return jsonout.poll_parts(n, version, uptime, recs.at_poll(doms, cpu, host), host,
+                              recs.at_poll(every))
+
+
+def poll_line_of(*args):
+    return ''.join(poll_parts(*args))
 
 
 class Host:
@@ -60,7 +70,7 @@ def poll_line():
              dom(1, abi.DOMINF_paused, 0, 4096, ssid=7, pool=2, handle=bytes(range(1, 17)),
                  vcpus=0)]
     every = shown + [dom(2, crashed, 1, 1)]
-    return jsonout.poll_line(3, '4.20.4', 12345678901, shown, {0: 125, 1: None}, Host(), every)
+    return poll_line_of(3, '4.20.4', 12345678901, shown, {0: 125, 1: None}, Host(), every)
 
 
 def test_poll_line_exact():
@@ -77,12 +87,13 @@ def test_poll_line_exact():
 def test_poll_parts_join_to_the_line():
     crashed = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)
     shown = [dom(0, abi.DOMINF_running, 16384, 0xffffffff, 1250000000)]
-    parts = list(jsonout.poll_parts(1, 'x', 0, shown, {}, None, shown + [dom(2, crashed, 1, 1)]))
+    parts = list(poll_parts(1, 'x', 0, shown, {}, None, shown + [dom(2, crashed, 1, 1)]))
     assert len(parts) == 3
     line = ''.join(parts)
-    assert line == jsonout.poll_line(1, 'x', 0, shown, {}, None, shown + [dom(2, crashed, 1, 1)])
+    assert line == jsonout.poll_line(1, 'x', 0, recs.at_poll(shown), None,
+                                     recs.at_poll(shown + [dom(2, crashed, 1, 1)]))
     assert '"host":null' in line and '"mem_pct_x10":null' in line
-    assert ''.join(jsonout.poll_parts(1, 'x', 0, [], {})).endswith('"domains":[]}')
+    assert ''.join(poll_parts(1, 'x', 0, [], {})).endswith('"domains":[]}')
 
 
 def test_unlisted_line():

@@ -18,12 +18,13 @@ def test_manifest_freezes_every_monitor_module():
                                                                  'MPY_LIB_DIR': None, 'XENABI_DIR': xenabi})
     m.execute(os.path.join(TOP, 'monitor', 'manifest.py'))
     frozen = sorted(f.target_path for f in m.files())
-    want = sorted(f for f in os.listdir(os.path.join(TOP, 'monitor'))
-                  if f.endswith('.py') and f != 'manifest.py')
+    pkg = os.path.join(TOP, 'monitor', 'stubmon')
+    want = ['main.py'] + sorted('stubmon/' + f for f in os.listdir(pkg) if f.endswith('.py'))
     # plus the generated layouts of the image's arch, and nothing else
     gen = sorted(f for f in os.listdir(xenabi) if f.endswith('.py'))
     assert 'xenabi_x86_64.py' in gen and len(gen) >= 3
+    assert 'stubmon/__init__.py' in want
     assert frozen == sorted(want + gen)
     assert 'main.py' in frozen
     for f in m.files():
-        assert os.path.dirname(f.full_path) in (os.path.join(TOP, 'monitor'), xenabi)
+        assert os.path.dirname(f.full_path) in (os.path.join(TOP, 'monitor'), pkg, xenabi)

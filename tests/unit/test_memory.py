@@ -5,10 +5,10 @@ import gc
 
 import xen   # the fake
 
-import cpuload
-import hypervisor
-import jsonout
-import table
+from stubmon import hypercalls as hypervisor
+from stubmon import record
+from stubmon import jsonout
+from stubmon import table
 
 BUDGET = 320 * 1024
 
@@ -21,14 +21,17 @@ def test_thousand_domains_fit_the_heap_budget():
         xen.add_domain(i, flags=8, max_pages=4096, vcpus=0)
     h = hypervisor.Hypervisor(xen)
     h.probe()
-    c = cpuload.CpuLoad()
-    c.update(h.list_domains(), 0)   # a previous poll's samples stay alive too
+    f = record.Figures()
+    f.begin(0)
+    h.list_domains(f)   # a previous poll's samples stay alive too
+    f.end()
     gc.collect()
     base = gc.mem_alloc()
-    doms = h.list_domains()
-    cpu = c.update(doms, 1000000000)
+    f.begin(1000000000)
+    doms = h.list_domains(f)
+    f.end()
     n = 0
-    for line in table.format_poll(2, '4.20.4', 0, doms, cpu):
+    for line in table.format_poll(2, '4.20.4', 0, doms):
         n += 1
     gc.collect()
     used = gc.mem_alloc() - base
@@ -36,7 +39,7 @@ def test_thousand_domains_fit_the_heap_budget():
     assert used < BUDGET, used
     # format=json: the poll's line in pieces, as the image prints it
     size = 0
-    for piece in jsonout.poll_parts(2, '4.20.4', 0, doms, cpu):
+    for piece in jsonout.poll_parts(2, '4.20.4', 0, doms):
         size += len(piece)
     gc.collect()
     used = gc.mem_alloc() - base

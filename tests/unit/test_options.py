@@ -1,5 +1,5 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
-import options
+from stubmon import options
 
 KNOWN = '(known: alert, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, repl, role, run, stats, watchdog)'
 

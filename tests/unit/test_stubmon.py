@@ -1,4 +1,4 @@
-# The stubmon API (monitor/stubmon.py) and the example scripts
+# The stubmon API (monitor/stubmon/__init__.py) and the example scripts
 # (examples/watchdog, examples/csvlog) against the fake hypervisor.
 import xen   # the fake
 
@@ -205,7 +205,7 @@ def test_csvlog_denied_says_why_and_crashes():
 
 
 def test_repl_mode_one_table_then_repl_with_stubmon_and_xen():
-    import app
+    from stubmon import app
     st = fresh('repl=1 exit=qemu demo=2 demo_keep=0')
     st.repl_input = ['1+2', 'len(stubmon.domains())', 'x = xen.platform', 'x']
     lines = []
@@ -222,7 +222,7 @@ def test_repl_mode_one_table_then_repl_with_stubmon_and_xen():
 
 
 def test_repl_mode_without_console_input_polls_instead():
-    import app
+    from stubmon import app
     st = fresh('repl=1 count=2 exit=qemu')
     lines = []
     try:

@@ -1,15 +1,19 @@
 # The poll table's exact text.
-import abi
-import domain
-import table
+from stubmon import abi
+from stubmon import record as domain
+from stubmon import table
+
+import recs
 
 
 def dom(domid, flags, tot, maxp, cpu_ns, vcpus=1):
-    return domain.Domain(domid, flags, tot, maxp, cpu_ns, vcpus, vcpus - 1, 0, bytes(16), 0)
+    return recs.dom(domid, flags, tot, maxp, cpu_ns, vcpus)
 
 
-def poll(*args):
-    return list(table.format_poll(*args))
+def poll(n, version, uptime, doms, cpu, host=None, every=None):
+    """One poll's table, the records carrying cpu (and MEM % from host)."""
+    return list(table.format_poll(n, version, uptime, recs.at_poll(doms, cpu, host), host,
+                                  recs.at_poll(every)))
 
 
 HEADER = '   ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID'
@@ -88,7 +92,7 @@ class Host:
 
 
 def full_dom(domid, flags, tot, maxp, ssid=0, pool=0, handle=None):
-    return domain.Domain(domid, flags, tot, maxp, 0, 1, 0, ssid, handle or bytes(16), pool)
+    return recs.dom(domid, flags, tot, maxp, ssid=ssid, pool=pool, handle=handle)
 
 
 def test_host_line_mem_percent_ssid_pool_uuid():
@@ -103,14 +107,6 @@ def test_host_line_mem_percent_ssid_pool_uuid():
     assert lines[4].split()[7:] == ['6.3', '0', '0', ZERO_UUID]   # 64 MiB of 1 GiB
     assert lines[5].split()[7:] == ['1.6', '12', '3', 'a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf']
     assert table.uuid_text(handle) == 'a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf'
-
-
-def test_mem_percent_rounds_and_needs_host():
-    assert table.mem_pct_tenths(0, 1048576) == 0
-    assert table.mem_pct_tenths(262144, 1048576) == 1000
-    assert table.mem_pct_tenths(131, 1048576) == 0     # 0.0499 %
-    assert table.mem_pct_tenths(132, 1048576) == 1     # 0.0503 %
-    assert table.mem_pct_tenths(100, None) is None and table.mem_pct_tenths(100, 0) is None
 
 
 def test_summary_counts_each_domain_once():

@@ -4,7 +4,7 @@
 import xen   # the fake
 
 import apprun
-import table
+from stubmon import table
 
 
 def run(cmdline, setup=None):

@@ -1,11 +1,14 @@
 # CPYTHON_ONLY = True  (lark, gcc; mprun.py never runs this module)
-# tools/xenabi's preprocessor and lark grammar on small header fragments:
-# nested and anonymous unions, bit-fields, conditional blocks per arch and
-# interface version, the Xen handle macros, what must be skipped, and
-# malformed input, which must fail naming the file and line. The fragment
-# layouts are also checked against gcc.
+# tools/xenabi on small header fragments, preprocessed by the arch's own
+# gcc and parsed by the lark grammar: nested and anonymous unions,
+# bit-fields, conditional blocks per arch and interface version, the Xen
+# handle macros, what must be skipped, #define constants, and malformed
+# input, which must fail naming the file and line; a missing cross compiler
+# stops the generator with one line. The fragment layouts are also checked
+# against gcc.
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -15,7 +18,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
 import cparse  # noqa: E402
 import gen  # noqa: E402
-from cpp import CppError, Preprocessor  # noqa: E402
+import preprocess  # noqa: E402
 
 HANDLES = r'''
 #ifndef FRAG_HANDLES_H
@@ -45,7 +48,6 @@ HANDLES = r'''
 MAIN = r'''
 /* a comment with struct { in it */
 #include "handles.h"
-#include "not_followed.h"
 #define set_handle(hnd, val) do { (hnd).p = (val); } while (0)
 #define STR_CONST "lx"
 #define FRAG_VERSION 0x00041300
@@ -122,13 +124,16 @@ def write(tmp_path, files):
     return str(tmp_path / 'include')
 
 
-def read(inc, arch, top='main.h', follow=('main.h', 'handles.h')):
-    defines = dict(gen.BASE_DEFINES)
-    defines[gen.ARCHES[arch]] = '1'
-    defines['__XEN_INTERFACE_VERSION__'] = '0x00041300'
-    pp = Preprocessor(inc, defines, set('xen/' + f for f in follow))
-    pp.run_file(os.path.join(inc, 'xen', top))
+def read(inc, arch, top='main.h'):
+    defines = dict(gen.DEFINES, __XEN_INTERFACE_VERSION__='0x00041300')
+    pp = preprocess.run(inc, arch, [top], defines,
+                        lambda n: gen.wanted_constant(n) or n.startswith('FRAG_') or
+                        n in ('NR_THINGS', 'STR_CONST', 'set_handle'))
     return pp, cparse.parse(pp)
+
+
+def constant(pp, name):
+    return cparse.constant(pp.expansions[name])
 
 
 def fields(unit, name):
@@ -163,15 +168,21 @@ def test_fragment_layout(arch, tmp_path):
     else:
         assert 'arm_only' in f and 'x86_only' not in f
     # skipped, not parsed: the inline function, the function-like macro
-    # with a body, the #include outside the followed set
-    assert pp.skipped_includes == [('xen/main.h:4', 'not_followed.h')]
+    # with a body (listed by -dM, never expanded)
     assert 'domid_t' in unit.typedefs   # parsing resumed after the prototype and the body
-    assert 'set_handle' in pp.macros and 'helper' not in unit.typedefs
+    assert pp.macros['set_handle'] == '(hnd,val)' and 'set_handle' not in pp.expansions
+    assert 'helper' not in unit.typedefs
+    # every parsed line maps back to its header's line
+    line = MAIN.split('\n').index('struct frag_inner {') + 1
+    assert pp.out[pp.where.index(('xen/main.h', line))] == 'struct frag_inner {'
+    # the compiler's own macros decided the arch block, not a define of ours
+    assert gen.ARCHES[arch] in pp.macros
     # constants: integer #defines (with casts, shifts, later macros), not strings
-    assert pp.constant('FRAG_FLAG') == 8 and pp.constant('NR_THINGS') == 8
-    assert pp.constant('STR_CONST') is None
-    assert pp.constant('FRAG_NONE') == 0xffffffff and pp.constant('FRAG_NONE64') == (1 << 64) - 1
-    assert pp.constant('FRAG_NEG') == -1
+    assert constant(pp, 'FRAG_FLAG') == 8 and constant(pp, 'NR_THINGS') == 8
+    assert constant(pp, 'FRAG_VERSION') == 0x41300
+    assert constant(pp, 'STR_CONST') is None
+    assert constant(pp, 'FRAG_NONE') == 0xffffffff and constant(pp, 'FRAG_NONE64') == (1 << 64) - 1
+    assert constant(pp, 'FRAG_NEG') == -1
     assert unit.enum_values == {'FRAG_A': 0, 'FRAG_B': 5, 'FRAG_C': 6}
     # and the whole of it agrees with gcc for this arch
     compare_with_gcc(inc, arch, lay, f, tmp_path)
@@ -191,8 +202,6 @@ def compare_with_gcc(inc, arch, lay, f, tmp_path):
     src.write_text('\n'.join(lines) + '\n')
     cc = 'gcc' if arch == 'x86_64' else 'aarch64-linux-gnu-gcc'
     obj = tmp_path / 'frag.o'
-    # "not_followed.h" must exist for gcc; it holds nothing
-    (tmp_path / 'include' / 'xen' / 'not_followed.h').write_text('\n')
     subprocess.run([cc, '-ffreestanding', '-std=gnu11', '-D__XEN_INTERFACE_VERSION__=0x00041300',
                     '-I', inc, '-c', '-o', str(obj), str(src)], check=True)
     got = read_consts(obj, len(exprs), '' if arch == 'x86_64' else 'aarch64-linux-gnu-')
@@ -231,15 +240,19 @@ def test_unknown_member_type_fails_with_file_and_line(tmp_path):
     assert str(e.value).startswith('xen/main.h:3: unknown type mystery_t')
 
 
-def test_error_directive_and_unterminated_if_fail_with_file_and_line(tmp_path):
+def test_preprocessor_errors_name_file_and_line(tmp_path):
     inc = write(tmp_path, {'main.h': '#if 1\n#if defined(__riscv)\n#else\n#error "no arch"\n#endif\n#endif\n',
-                           'open.h': '#if 1\nstruct s { int a; };\n'})
-    with pytest.raises(CppError) as e:
-        read(inc, 'x86_64')
-    assert str(e.value).startswith('xen/main.h:4: #error')
-    with pytest.raises(CppError) as e:
-        read(inc, 'x86_64', top='open.h', follow=('open.h',))
-    assert 'xen/open.h' in str(e.value) and 'unterminated #if' in str(e.value)
+                           'open.h': '#if 1\nstruct s { int a; };\n',
+                           'inc.h': '\n#include "absent.h"\n'})
+    with pytest.raises(preprocess.PreprocessError) as e:
+        read(inc, 'aarch64')
+    assert str(e.value) == 'xen/main.h:4: #error "no arch"'
+    with pytest.raises(preprocess.PreprocessError) as e:
+        read(inc, 'x86_64', top='open.h')
+    assert str(e.value).startswith('xen/open.h:1: ') and 'unterminated #if' in str(e.value)
+    with pytest.raises(preprocess.PreprocessError) as e:   # no C library either
+        read(inc, 'x86_64', top='inc.h')
+    assert str(e.value).startswith('xen/inc.h:2: absent.h: No such file'), str(e.value)
 
 
 def test_used_struct_only_declared_fails(tmp_path):
@@ -265,6 +278,20 @@ def test_generator_reports_bad_headers_by_file_and_line(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+def test_missing_cross_compiler_is_one_line(tmp_path):
+    # only the host gcc on PATH: the generator names what is missing, once
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    os.symlink(shutil.which('gcc'), str(bindir / 'gcc'))
+    r = subprocess.run([sys.executable, os.path.join(TOP, 'tools', 'xenabi', 'gen.py'),
+                        '--deps', os.path.join(TOP, '.deps', 'pkg'), '--out', str(tmp_path / 'out')],
+                       capture_output=True, text=True, env=dict(os.environ, PATH=str(bindir)))
+    assert r.returncode == 1
+    assert r.stderr == ('xenabi: aarch64-linux-gnu-gcc not found (the aarch64 preprocessor): '
+                        'tools/deps.sh installs gcc-aarch64-linux-gnu\n'), r.stderr
+    assert not (tmp_path / 'out').exists()
+
+
 def test_real_headers_parse_for_every_release_and_arch():
     rels = gen.releases(os.path.join(TOP, '.deps', 'pkg'))
     assert len(rels) >= 2
@@ -285,9 +312,19 @@ def test_missing_constants_stop_the_generator(tmp_path):
 
 def test_expressions_use_the_grammar():
     assert cparse.evaluate('( 1U << 3 ) | 0x10') == 24
-    assert cparse.evaluate('defined_as_0 == 0'.replace('defined_as_0', '0')) == 1
+    assert cparse.evaluate('0 == 0') == 1
     assert cparse.evaluate('1 ? 2 : 3 ? 4 : 5') == 2
     assert cparse.evaluate('-7 / 2') == -3 and cparse.evaluate('-7 % 2') == -1   # C truncation
     assert cparse.evaluate('0x00041300 >= 0x00030201 && !0') == 1
     with pytest.raises(cparse.ParseError):
         cparse.evaluate('"lx"')
+
+
+def test_constant_values_of_expansions():
+    # what gcc -E leaves of a #define: integer casts go, unsigned wraps
+    assert cparse.constant('((uint32_t)(1U<<3))') == 8
+    assert cparse.constant('( unsigned long )0x7FF0U') == 0x7ff0
+    assert cparse.constant('(~0U)') == 0xffffffff and cparse.constant('(~0UL)') == (1 << 64) - 1
+    assert cparse.constant('(-1)') == -1
+    assert cparse.constant('') is None and cparse.constant('"lx"') is None
+    assert cparse.constant('(domid_t)1') is None   # not an integer type the model knows

@@ -1,4 +1,4 @@
-# Run-time choice of the generated layouts (monitor/abi.py over
+# Run-time choice of the generated layouts (monitor/stubmon/abi.py over
 # build/xenabi): exact release, fallback for unknown ones, refinement by the
 # probed interface versions, the FLASK denial. Portable: runs under CPython
 # and both MicroPython builds (the generated modules must load there too).
@@ -6,8 +6,8 @@ import struct
 
 import xen   # the fake
 
-import abi
-import hypervisor
+from stubmon import abi
+from stubmon import hypercalls as hypervisor
 
 
 def setup(version, sysctl=None, domctl=None, arch='x86_64'):
@@ -40,7 +40,7 @@ def test_exact_release_is_chosen():
         h = hypervisor.Hypervisor(xen)
         assert h.layout_note is None
         assert h.probe() == []
-        assert abi.RELEASE == v and abi.ARCH == arch
+        assert h.abi.release == v and h.abi.arch == arch
         assert h.di_size == di
         assert h.layouts_text().startswith('layouts xen %d.%d (%s), interfaces sysctl 0x15' % (v + (arch,)))
 
@@ -50,7 +50,7 @@ def test_createdomain_follows_the_chosen_release():
         st = setup(v)
         h = hypervisor.Hypervisor(xen)
         h.probe()
-        assert abi.createdomain_layout(v[0], v[1])['altp2m_opts'] == altp2m
+        assert h.abi.CD['altp2m_opts'] == altp2m
         domid = h.create_empty_domain(16)
         assert domid in st.domains
 
@@ -60,7 +60,7 @@ def test_newer_release_assumes_newest_layouts_and_lists_domains():
     xen.add_domain(5, tot_pages=256)
     h = hypervisor.Hypervisor(xen)
     msgs = h.probe()
-    assert abi.RELEASE == (4, 20)
+    assert h.abi.release == (4, 20)
     assert len(msgs) == 1
     assert msgs[0] == ('stubmon: xen 4.22: no layouts generated for it; assuming the layouts of '
                        'xen 4.20 (its getdomaininfo layout is the one of 4.17, 4.20)')
@@ -74,7 +74,7 @@ def test_older_release_assumes_oldest_layouts():
     setup((4, 16), 0x14, 0x14)
     h = hypervisor.Hypervisor(xen)
     msgs = h.probe()
-    assert abi.RELEASE == (4, 17)
+    assert h.abi.release == (4, 17)
     assert 'xen 4.16: no layouts generated for it; assuming the layouts of xen 4.17' in msgs[0]
     assert h.interfaces_text() == 'sysctl 0x14 domctl 0x14'
 
@@ -84,9 +84,9 @@ def test_in_between_release_refined_by_probed_interfaces():
     # over 4.17's (the newest older release) once the probe confirms it
     st = setup((4, 19), 0x15, 0x17)
     h = hypervisor.Hypervisor(xen)
-    assert abi.RELEASE == (4, 17)
+    assert h.abi.release == (4, 17)
     msgs = h.probe()
-    assert abi.RELEASE == (4, 20)
+    assert h.abi.release == (4, 20)
     assert len(msgs) == 2
     assert 'assuming the layouts of xen 4.17' in msgs[0]
     assert msgs[1].startswith('stubmon: xen 4.19: interfaces 0x15/0x17 as in xen 4.20; '
@@ -112,7 +112,7 @@ def test_every_version_refused_is_a_denial_not_an_unknown_release():
     assert 'assuming the layouts of xen 4.20' in msgs[0]
     assert 'FLASK' in msgs[1] and 'XSA-499' in msgs[1] and 'EACCES' in msgs[1]
     assert 'domctl' in msgs[2]
-    assert abi.RELEASE == (4, 20)   # no refinement without confirmed versions
+    assert h.abi.release == (4, 20)   # no refinement without confirmed versions
 
 
 def test_probe_candidates_cover_the_generated_versions():
@@ -123,31 +123,26 @@ def test_probe_candidates_cover_the_generated_versions():
     assert list(abi.SYSCTL_VERSIONS) == sorted(abi.SYSCTL_VERSIONS, reverse=True)
 
 
-def test_facade_offsets_come_from_the_generated_descriptors():
+def test_layouts_come_from_the_generated_descriptors():
     setup((4, 20))
-    hypervisor.Hypervisor(xen)
-    m = abi.MODULE
-    assert abi.DI_CPU_TIME == m.xen_domctl_getdomaininfo['cpu_time'] & 0x1ffff
-    assert abi.DOMCTL_PAYLOAD == m.xen_domctl['u'][0] & 0x1ffff
-    assert abi.SYSCTL_SIZE == m.SIZE['xen_sysctl']
+    h = hypervisor.Hypervisor(xen)
+    a, m = h.abi, h.abi.module
+    assert a.DI['cpu_time'] == m.xen_domctl_getdomaininfo['cpu_time'] & 0x1ffff
+    assert a.DOMCTL_PAYLOAD == m.xen_domctl['u'][0] & 0x1ffff
+    assert a.SYSCTL_SIZE == m.SIZE['xen_sysctl']
     assert abi.DOMCTL_pausedomain == m.CONST['XEN_DOMCTL_pausedomain']
     assert abi.ERRNO_NAMES[abi.EACCES] == 'EACCES'
 
 
-def test_descriptors_work_with_uctypes():
-    try:
-        import uctypes
-    except ImportError:
-        return   # CPython and the CORE unix build have no uctypes; the image has
-    setup((4, 20))
-    hypervisor.Hypervisor(xen)
-    buf = bytearray(abi.DI_SIZE['x86_64'])
-    struct.pack_into('<HHI', buf, 0, 7, 0, abi.DOMINF_paused)
-    struct.pack_into('<Q', buf, abi.DI_CPU_TIME, 123456789)
-    s = uctypes.struct(uctypes.addressof(buf), abi.MODULE.xen_domctl_getdomaininfo,
-                       uctypes.LITTLE_ENDIAN)
-    assert s.domain == 7 and s.flags == abi.DOMINF_paused and s.cpu_time == 123456789
-    assert s.arch_config.emulation_flags == 0
+def test_each_hypervisor_has_its_own_layouts():
+    """An Abi object per Hypervisor, not module globals: choosing 4.17's
+    layouts for one leaves another's 4.20 ones alone."""
+    setup((4, 20), arch='aarch64')
+    new = hypervisor.Hypervisor(xen)
+    setup((4, 17), arch='aarch64')
+    old = hypervisor.Hypervisor(xen)
+    assert new.abi.release == (4, 20) and old.abi.release == (4, 17)
+    assert new.abi.DI_FORMAT != old.abi.DI_FORMAT or new.abi.module is not old.abi.module
 
 
 def test_denial_on_a_generated_release_is_named_a_denial():

@@ -2,11 +2,10 @@
 the types out by the C ABI of an LP64 little-endian arch (x86_64, aarch64:
 the SysV and AAPCS64 rules agree for every type these headers use)."""
 import os
+import re
 
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
-
-from cpp import CppError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -225,7 +224,6 @@ class Build(Transformer):
 
     # expressions
     def num(self, meta, c):
-        from cpp import c_int
         return c_int(str(c[0]))
 
     def ident(self, meta, c):
@@ -449,6 +447,37 @@ class Build(Transformer):
         return None
 
 
+def c_int(text):
+    t = text.rstrip('uUlL')
+    if t.lower().startswith('0x'):
+        return int(t, 16)
+    if len(t) > 1 and t.startswith('0'):
+        return int(t, 8)
+    return int(t)
+
+
+INT_TYPES = ('int', 'unsigned', 'signed', 'long', 'short', 'char', 'uint8_t', 'uint16_t',
+             'uint32_t', 'uint64_t', 'int8_t', 'int16_t', 'int32_t', 'int64_t', 'xen_ulong_t')
+# an integer cast such as (uint32_t) or (unsigned long): dropped before evaluating
+INT_CAST = re.compile(r'\(\s*(?:\b(?:%s)\b\s*)+\)' % '|'.join(INT_TYPES))
+NUM_SUFFIX = re.compile(r'\b(?:0[xX][0-9a-fA-F]+|[0-9]+)([uUlL]*)')
+
+
+def constant(text):
+    """Integer value of a #define's expansion, or None (empty, a string,
+    anything but an integer constant expression)."""
+    try:
+        v = evaluate(INT_CAST.sub(' ', text))
+    except ParseError:
+        return None
+    if v < 0:
+        # ~0U and the like: unsigned (int, or long with an L) in C
+        sufs = [s.lower() for s in NUM_SUFFIX.findall(text)]
+        if any('u' in x for x in sufs):
+            v &= (1 << (64 if any('l' in x for x in sufs) else 32)) - 1
+    return v
+
+
 def evaluate(text, unit=None):
     """Value of an integer constant expression (macros already expanded),
     parsed with the grammar's `expr` rule. ParseError if it is not one."""
@@ -486,7 +515,7 @@ def skip_functions(lines):
 
 
 def parse(pp, unit=None):
-    """pp: a Preprocessor that has run; returns the Unit."""
+    """pp: preprocess.Headers (lines .out from files .where); returns the Unit."""
     unit = unit or Unit()
     text = '\n'.join(skip_functions(pp.out)) + '\n'
 
@@ -507,7 +536,7 @@ def parse(pp, unit=None):
     try:
         Build(unit, where_of).transform(tree)
     except VisitError as e:
-        if isinstance(e.orig_exc, (ParseError, CppError)):
+        if isinstance(e.orig_exc, ParseError):
             raise e.orig_exc
         raise
     return unit

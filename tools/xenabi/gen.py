@@ -18,21 +18,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import cparse  # noqa: E402
-from cpp import Preprocessor, CppError  # noqa: E402
+import preprocess  # noqa: E402
 
-ARCHES = {'x86_64': '__x86_64__', 'aarch64': '__aarch64__'}
+ARCHES = preprocess.ARCH_MACRO
 
-# Headers read (relative to include/xen), in this order, and the ones an
-# #include may enter: the issue's set plus what domctl.h and sysctl.h need
-# for the sizes of their unions (memory.h, grant_table.h, physdev.h, hvm/*).
+# Headers read (relative to include/xen), in this order; the preprocessor
+# follows their #includes (memory.h, grant_table.h, physdev.h, hvm/* give
+# the sizes of the domctl and sysctl unions).
 TOP_FILES = ['xen.h', 'errno.h', 'sysctl.h', 'domctl.h', 'version.h', 'sched.h', 'vcpu.h',
              'event_channel.h']
-FOLLOW = TOP_FILES + ['xen-compat.h', 'arch-x86/xen.h', 'arch-x86/xen-x86_64.h', 'arch-arm.h',
-                      'memory.h', 'physdev.h', 'grant_table.h', 'hvm/save.h',
-                      'arch-x86/hvm/save.h', 'arch-arm/hvm/save.h']
 
-# What the model of the compiler defines: gcc, C11, tools interface, the arch.
-BASE_DEFINES = {'__GNUC__': '12', '__STDC_VERSION__': '201112L', '__XEN_TOOLS__': '1'}
+# Defined for the headers beside the compiler's own (gcc, gnu11, the arch):
+# the tools interface, which also selects the latest interface version.
+DEFINES = {'__XEN_TOOLS__': '1'}
 
 # The layouts the monitor uses: struct name -> members emitted as opaque
 # bytes (big unions whose members the monitor reads through other layouts).
@@ -87,13 +85,13 @@ def releases(deps):
     return sorted(out)
 
 
+def wanted_constant(name):
+    return name in CONST_NAMES or any(name.startswith(p) for p in CONST_PREFIXES)
+
+
 def read_headers(include_dir, arch):
-    """(Preprocessor, cparse.Unit) for one release and arch."""
-    defines = dict(BASE_DEFINES)
-    defines[ARCHES[arch]] = '1'
-    pp = Preprocessor(include_dir, defines, set('xen/' + f for f in FOLLOW))
-    for f in TOP_FILES:
-        pp.run_file(os.path.join(include_dir, 'xen', f))
+    """(preprocess.Headers, cparse.Unit) for one release and arch."""
+    pp = preprocess.run(include_dir, arch, TOP_FILES, DEFINES, wanted_constant)
     return pp, cparse.parse(pp)
 
 
@@ -143,11 +141,10 @@ def find_record(unit, name):
 
 def constants(pp, unit):
     out = {}
-    for name, m in pp.macros.items():
-        if name in CONST_NAMES or any(name.startswith(p) for p in CONST_PREFIXES):
-            v = pp.constant(name)
-            if v is not None and m.params is None:
-                out[name] = v
+    for name, text in pp.expansions.items():
+        v = cparse.constant(text)
+        if v is not None:
+            out[name] = v
     missing = [n for n in CONST_NAMES if n not in out]
     if missing:
         raise GenError('constants missing from the headers: %s' % ', '.join(missing))
@@ -199,8 +196,7 @@ def generate(release, include_dir, arch):
     for name in TYPEDEF_SIZES:
         sizes[name] = cparse.size_align(unit.typedefs[name])[0]
     return {'release': release, 'arch': arch, 'layouts': layouts, 'SIZE': sizes, 'CTYPE': ctypes,
-            'CONST': constants(pp, unit), 'ERRNO': errnos(unit),
-            'skipped': pp.skipped_includes}
+            'CONST': constants(pp, unit), 'ERRNO': errnos(unit)}
 
 
 def module_name(release, arch):
@@ -302,14 +298,22 @@ def main(argv=None):
     rels = releases(args.deps)
     if not rels:
         raise SystemExit('xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps)
+    arches = args.arch or sorted(ARCHES)
+    for arch in arches:
+        if arch not in ARCHES:
+            raise SystemExit('xenabi: unknown arch %s (known: %s)' % (arch, ', '.join(sorted(ARCHES))))
+        try:
+            preprocess.compiler(arch)
+        except preprocess.PreprocessError as e:
+            raise SystemExit('xenabi: %s' % e)
     all_mods = {}
     changed = 0
-    for arch in args.arch or sorted(ARCHES):
+    for arch in arches:
         mods = []
         for release, inc in rels:
             try:
                 mods.append(generate(release, inc, arch))
-            except (CppError, cparse.ParseError, GenError) as e:
+            except (preprocess.PreprocessError, cparse.ParseError, GenError) as e:
                 raise SystemExit('xenabi: Xen %d.%d %s: %s' % (release + (arch, e)))
         shared = all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods)
         for mod in mods:

@@ -156,3 +156,16 @@ void arch_debug_port_write(const char *s, size_t n) {
     (void)s;
     (void)n;
 }
+
+// Inner shareable: the other domains' vCPUs that read our rings.
+void arch_mb(void) {
+    __asm__ volatile ("dmb ish" ::: "memory");
+}
+
+void arch_rmb(void) {
+    __asm__ volatile ("dmb ishld" ::: "memory");
+}
+
+void arch_wmb(void) {
+    __asm__ volatile ("dmb ishst" ::: "memory");
+}

@@ -15,10 +15,8 @@
 extern char arm64_cmdline_buf[ARM64_CMDLINE_MAX];
 
 // timer.c: Xen system time from the generic timer, calibrated against the
-// runstate area Xen updates at each context switch.
+// runstate area Xen updates at each context switch (arch_after_block).
 void arm64_clock_init(void);
-uint64_t arm64_own_cpu_ns(void);
-void arm64_after_block(void);
 
 // Physical address of an image address (for hypercalls taking frames).
 uint64_t arm64_va_to_pa(const void *va);

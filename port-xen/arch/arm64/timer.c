@@ -7,6 +7,7 @@
 // is the largest seen: it is refined after every block.
 #include "arch.h"
 #include "console.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "arm64.h"
 
@@ -37,7 +38,7 @@ static uint64_t runstate_field(volatile uint64_t *f) {
     return a;
 }
 
-void arm64_after_block(void) {
+void arch_after_block(void) {
     if (!have_runstate) {
         return;
     }
@@ -70,18 +71,17 @@ void arm64_clock_init(void) {
     // scheduling round each when other domains boot too: with four
     // dom0less domUs on Xen 4.17, four blocks put dom0's first table 40 ms
     // to 1.1 s after Xen hands over, one block 40 to 110 ms.)
-    struct sched_poll poll = { .nr_ports = 0, .timeout = 1 };
-    set_xen_guest_handle(poll.ports, NULL);
-    HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-    arm64_after_block();
+    // (evtchn_block calls arch_after_block once it returns.)
+    evtchn_block(NULL, 1);
 }
 
 uint64_t arch_now_ns(void) {
     return ticks_to_ns(read_cntvct()) + offset_ns;
 }
 
-// Completed running stints only (as the x86 path): the sum never goes back.
-uint64_t arm64_own_cpu_ns(void) {
+// Arm allows no VCPUOP_get_runstate_info: the registered area is read.
+// Completed running stints only (arch.h): the sum never goes back.
+uint64_t arch_own_cpu_ns(void) {
     if (!have_runstate) {
         return 0;
     }

@@ -9,7 +9,7 @@ __attribute__((noreturn)) void pv_start(start_info_t *si) {
     // Mapping shared_info first: the clock and event channels live there.
     // Re-pointing a page of our own image leaves its old frame unused.
     x86_pv_map_frame(x86_shared_info_page, si->shared_info >> 12);
-    arch_shared_info = (struct shared_info *)x86_shared_info_page;
+    x86_shared_info_ready();
     // start_info.cmd_line: Xen (dom0) and libxenguest (xl domU) both cut
     // the line to fit it with its NUL.
     si->cmd_line[MAX_GUEST_CMDLINE - 1] = '\0';

@@ -1,8 +1,7 @@
 // x86 Xen system time: the vcpu_time_info Xen keeps in shared_info, scaled
 // from the TSC (the pvclock algorithm), for PV and PVH alike.
 #include "arch.h"
-
-#define barrier() __asm__ volatile ("" ::: "memory")
+#include "barrier.h"
 
 static uint64_t read_tsc(void) {
     uint32_t lo, hi;

@@ -52,7 +52,7 @@ __attribute__((noreturn)) void pvh_start(uint32_t start_info_pa) {
     if (HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) != 0) {
         domain_shutdown(SHUTDOWN_crash);
     }
-    arch_shared_info = (struct shared_info *)x86_shared_info_page;
+    x86_shared_info_ready();
 
     // Identity mapped: physical addresses below 4 GiB are pointers.
     const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;

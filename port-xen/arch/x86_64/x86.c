@@ -15,6 +15,12 @@ struct start_info *x86_pv_start_info;
 // PV: the console ring frame is a machine frame, mapped over this page.
 static uint8_t pv_console_page[4096] __attribute__((aligned(4096)));
 
+void x86_shared_info_ready(void) {
+    arch_shared_info = (struct shared_info *)x86_shared_info_page;
+    // Masked from boot already; make sure.
+    arch_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+}
+
 long x86_pv_map_frame(void *va, uint64_t mfn) {
     const uint64_t present_rw_user = 0x7;
     return HYPERVISOR_update_va_mapping((unsigned long)va, (mfn << 12) | present_rw_user, UVMF_INVLPG);
@@ -66,4 +72,30 @@ void arch_debug_port_write(const char *s, size_t n) {
 __attribute__((noreturn)) void arch_qemu_exit(int code) {
     __asm__ volatile ("outl %0, %w1" : : "a" ((uint32_t)code), "Nd" (QEMU_DEBUG_EXIT_PORT));
     domain_shutdown(SHUTDOWN_poweroff);
+}
+
+// x86 reorders no loads with loads and no stores with stores (nor earlier
+// loads with later stores): only a store then a load needs mfence.
+void arch_mb(void) {
+    __asm__ volatile ("mfence" ::: "memory");
+}
+
+void arch_rmb(void) {
+}
+
+void arch_wmb(void) {
+}
+
+// The pvclock needs no refining.
+void arch_after_block(void) {
+}
+
+uint64_t arch_own_cpu_ns(void) {
+    struct vcpu_runstate_info rs;
+    if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &rs) != 0) {
+        return 0;
+    }
+    // Completed running stints only (arch.h): the start stamp of the one
+    // in progress and our extrapolated clock need not agree.
+    return rs.time[RUNSTATE_running];
 }

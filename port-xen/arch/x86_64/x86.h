@@ -2,11 +2,19 @@
 #ifndef STUBMON_X86_H
 #define STUBMON_X86_H
 #include <stdint.h>
+#include "hypercall.h"
 #include "xen_public.h"
+
+static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags) {
+    return HC(__HYPERVISOR_update_va_mapping, va, pte, flags);
+}
 
 // A page of the image that comes to hold the shared_info frame (PV:
 // re-pointed with update_va_mapping; PVH: XENMEM_add_to_physmap).
 extern uint8_t x86_shared_info_page[4096];
+// Both boot paths, once x86_shared_info_page holds shared_info: point
+// arch_shared_info at it, event upcalls masked (SCHEDOP_poll requires it).
+void x86_shared_info_ready(void);
 // Set by the boot path taken: PV's start_info, or NULL when booted as PVH.
 extern struct start_info *x86_pv_start_info;
 

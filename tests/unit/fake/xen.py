@@ -1,7 +1,7 @@
 # A fake of the image's `xen` C module, good enough for unit tests only
 # (CPython and MicroPython). It keeps a list of fake domains and answers the
 # same buffers the real hypercalls take. Offsets below are written out from
-# Xen's public headers on purpose, not imported from monitor/abi.py, so a
+# Xen's public headers on purpose, not imported from monitor/stubmon/abi.py, so a
 # mistake there shows up here as a failing test.
 import struct
 

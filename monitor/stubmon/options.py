@@ -80,11 +80,7 @@ def seconds_text(ms):
 def parse_seconds_ms(text):
     """'2' -> 2000, '0.5' -> 500; digits past milliseconds are dropped.
     None if not a plain non-negative decimal."""
-    dot = text.find('.')
-    if dot < 0:
-        whole, frac = text, ''
-    else:
-        whole, frac = text[:dot], text[dot + 1:]
+    whole, dot, frac = text.partition('.')
     if whole == '' and frac == '':
         return None
     for part in (whole, frac):
@@ -133,9 +129,9 @@ def parse_ranges(text):
     """'0,3-7' -> [(0, 0), (3, 7)]; None if malformed."""
     out = []
     for part in text.split(','):
-        dash = part.find('-')   # no str.partition in the image
-        a = parse_int(part if dash < 0 else part[:dash], 0, DOMID_MAX)
-        b = a if dash < 0 else parse_int(part[dash + 1:], 0, DOMID_MAX)
+        lo, dash, hi = part.partition('-')
+        a = parse_int(lo, 0, DOMID_MAX)
+        b = parse_int(hi, 0, DOMID_MAX) if dash else a
         if a is None or b is None or b < a:
             return None
         out.append((a, b))
@@ -169,11 +165,11 @@ def parse_faults(text):
     """'raise:2,hang:5' -> [('raise', 2), ('hang', 5)]; None if bad."""
     out = []
     for part in text.split(','):
-        colon = part.find(':')
-        poll = parse_int(part[colon + 1:], 1, 10 ** 9) if colon > 0 else None
-        if poll is None or part[:colon] not in FAULTS:
+        kind, colon, at = part.partition(':')
+        poll = parse_int(at, 1, 10 ** 9) if colon else None
+        if poll is None or kind not in FAULTS:
             return None
-        out.append((part[:colon], poll))
+        out.append((kind, poll))
     return out
 
 
@@ -192,65 +188,60 @@ def _shown(word):
     return word
 
 
+# The keys that take a whole number in a range, or one of a few words:
+# key -> (lo, hi, hint) or (words, hint). The others are parsed in _set.
+NUMBERS = {
+    'count': (0, 10 ** 9, 'want a number of polls, 0 = forever'),
+    'demo': (0, DEMO_MAX, 'want a number of domains, 0 to %d' % DEMO_MAX),
+    'demo_keep': (0, 10 ** 9, 'want the poll after which demo domains go, 0 = keep them'),
+    'demo_mem': (1, DEMO_MEM_MAX, 'want MiB, 1 to %d' % DEMO_MEM_MAX),
+    'stats': (0, 2, 'want 0, 1 or 2 (2: the heap measured after a collection too)'),
+    'repl': (0, 1, 'want 0 or 1'),
+}
+WORDS = {
+    'role': (ROLES, 'want monitor or guest'),
+    'end': (ENDS, 'want ' + ', '.join(ENDS)),
+    'format': (FORMATS, 'want ' + ', '.join(FORMATS)),
+    'exit': (EXITS, 'want shutdown or qemu'),
+}
+
+
 def _set(opts, key, value):
     """Apply one key=value; returns the 'want ...' hint on a bad value."""
-    if key == 'interval':
+    if key in NUMBERS:
+        lo, hi, hint = NUMBERS[key]
+        v = parse_int(value, lo, hi)
+        if v is None:
+            return (hint, str(getattr(opts, key)))
+        setattr(opts, key, v)
+    elif key in WORDS:
+        words, hint = WORDS[key]
+        if value not in words:
+            return (hint, getattr(opts, key))
+        setattr(opts, key, value)
+    elif key == 'interval':
         ms = parse_seconds_ms(value)
         if ms is None or ms < INTERVAL_MIN_MS or ms > INTERVAL_MAX_MS:
             return ('want seconds, e.g. 2 or 0.5, at least %s' % seconds_text(INTERVAL_MIN_MS),
                     seconds_text(opts.interval_ms))
         opts.interval_ms = ms
-    elif key == 'count':
-        v = parse_int(value, 0, 10 ** 9)
-        if v is None:
-            return ('want a number of polls, 0 = forever', str(opts.count))
-        opts.count = v
-    elif key == 'demo':
-        v = parse_int(value, 0, DEMO_MAX)
-        if v is None:
-            return ('want a number of domains, 0 to %d' % DEMO_MAX, str(opts.demo))
-        opts.demo = v
-    elif key == 'demo_keep':
-        v = parse_int(value, 0, 10 ** 9)
-        if v is None:
-            return ('want the poll after which demo domains go, 0 = keep them',
-                    str(opts.demo_keep))
-        opts.demo_keep = v
-    elif key == 'demo_mem':
-        v = parse_int(value, 1, DEMO_MEM_MAX)
-        if v is None:
-            return ('want MiB, 1 to %d' % DEMO_MEM_MAX, str(opts.demo_mem))
-        opts.demo_mem = v
     elif key == 'console':
         names = value.split('+')
         if value != 'auto' and (not value or [n for n in names if n not in CONSOLE_CHANNELS]
                                 or len(set(names)) != len(names)):
             return ('want auto, or some of %s joined by +' % ', '.join(CONSOLE_CHANNELS), opts.console)
         opts.console = value
-    elif key == 'role':
-        if value not in ROLES:
-            return ('want monitor or guest', opts.role)
-        opts.role = value
     elif key == 'run':
         ms = parse_seconds_ms(value)
         if ms is None or ms > INTERVAL_MAX_MS:
             return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.run_ms))
         opts.run_ms = ms
-    elif key == 'end':
-        if value not in ENDS:
-            return ('want %s' % ', '.join(ENDS), opts.end)
-        opts.end = value
     elif key == 'pause':
         p = parse_pause(value)
         if p is None:
             return ('want DOMID:A:B, pause after poll A, unpause after poll B (0 = never)',
                     pause_text(opts.pause))
         opts.pause = p
-    elif key == 'stats':
-        v = parse_int(value, 0, 2)
-        if v is None:
-            return ('want 0, 1 or 2 (2: the heap measured after a collection too)', str(opts.stats))
-        opts.stats = v
     elif key == 'watchdog':
         v = parse_int(value, 0, WATCHDOG_MAX_S)
         if v is None or 0 < v < WATCHDOG_MIN_S:
@@ -263,22 +254,13 @@ def _set(opts, key, value):
             return ('want KIND:POLL, KIND one of %s, comma-joined, at most %d'
                     % (', '.join(FAULTS), MAX_FAULTS), faults_text(opts.faults))
         opts.faults = opts.faults + f
-    elif key == 'repl':
-        v = parse_int(value, 0, 1)
-        if v is None:
-            return ('want 0 or 1', str(opts.repl))
-        opts.repl = v
-    elif key == 'format':
-        if value not in FORMATS:
-            return ('want %s' % ', '.join(FORMATS), opts.format)
-        opts.format = value
     elif key == 'domains':
         r = parse_ranges(value)
         if r is None:
             return ('want domain IDs or ranges, e.g. 0,3-7', ranges_text(opts.domains))
         opts.domains = r
     elif key == 'alert':
-        import alerts
+        from . import alerts
         rules = alerts.parse_rules(value)
         if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
             return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'
@@ -289,10 +271,6 @@ def _set(opts, key, value):
         if p is None:
             return ('want DOMID:P, destroy that domain after poll P', 'none')
         opts.destroy = p
-    elif key == 'exit':
-        if value not in EXITS:
-            return ('want shutdown or qemu', opts.exit)
-        opts.exit = value
     return None
 
 
@@ -311,22 +289,31 @@ def cut_line(line, limit):
             % (len(line), last))
 
 
+def words(cmdline):
+    """The command line as [(key, value or None, word)]: value None for a
+    word without '='. The one splitter: the monitor's options and
+    stubmon.args() both read it."""
+    if cmdline is None:
+        return []
+    if isinstance(cmdline, (bytes, bytearray)):
+        cmdline = bytes(cmdline).decode()
+    out = []
+    for word in cmdline.split():
+        key, eq, value = word.partition('=')
+        out.append((key, value if eq else None, word))
+    return out
+
+
 def parse(cmdline):
     """Returns (Options, [message lines]); the caller prints the lines."""
     opts = Options()
     msgs = []
-    if cmdline is None:
-        return opts, msgs
-    if isinstance(cmdline, (bytes, bytearray)):
-        cmdline = bytes(cmdline).decode()
     problems = 0
-    for word in cmdline.split():
-        eq = word.find('=')
-        if eq < 0:
+    for key, value, word in words(cmdline):
+        if value is None:
             line = "stubmon: unknown word '%s' ignored (options are key=value; known: %s)" % (
                 _shown(word), ', '.join(KNOWN))
         else:
-            key, value = word[:eq], word[eq + 1:]
             if key not in KNOWN:
                 line = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
             else:

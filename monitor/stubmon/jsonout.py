@@ -2,9 +2,8 @@
 # json module and no floats). Schema "stubmon/1": docs/json-schema.md and
 # docs/stubmon-1.schema.json. Objects keep their key order (O, not dict:
 # MicroPython's dicts have none), so a line is byte-for-byte reproducible.
-import domain as dommod
-import events
-import table
+from . import record as dommod
+from . import table
 
 SCHEMA = 'stubmon/1'
 
@@ -71,24 +70,23 @@ def summary_object(counts):
              'shutdown', counts['shutdown'])
 
 
-def domain_object(d, cpu_tenths, total_kib):
+def domain_object(d):
     unlimited = dommod.max_pages_unlimited(d.max_pages)
-    return O('id', d.domid, 'state', dommod.state(d.flags), 'status', events.state_name(d.flags),
+    return O('id', d.domid, 'state', d.state, 'status', d.status,
              'cpu_ns', d.cpu_time, 'cpu_sec', d.cpu_time // 1000000000,
-             'cpu_pct_x10', cpu_tenths,
-             'mem_k', d.tot_pages * 4,
-             'mem_pct_x10', table.mem_pct_tenths(d.tot_pages, total_kib),
-             'maxmem_k', None if unlimited else d.max_pages * 4,
+             'cpu_pct_x10', d.cpu_pct,
+             'mem_k', dommod.pages_to_kib(d.tot_pages),
+             'mem_pct_x10', d.mem_pct,
+             'maxmem_k', None if unlimited else dommod.pages_to_kib(d.max_pages),
              'vcpus', d.nr_online_vcpus, 'ssid', d.ssidref, 'cpupool', d.cpupool,
              'uuid', table.uuid_text(d.handle))
 
 
-def poll_parts(n, version, uptime_ns, doms, cpu, host=None, all_doms=None):
+def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None):
     """One poll's line in pieces (a generator: with 1000 domains the whole
     line, ~250 KB, never sits in the heap; the console joins the pieces into
     one line). doms: the domains shown (after domains=), in ID order;
     all_doms: every domain listed (for the summary), default doms."""
-    total = host.total_kib if host is not None else None
     counts = table.summary(doms if all_doms is None else all_doms)
     head = dumps(O(*(_head('poll', uptime_ns) + (
         'poll', n, 'xen', version, 'host', host_object(host),
@@ -96,14 +94,14 @@ def poll_parts(n, version, uptime_ns, doms, cpu, host=None, all_doms=None):
     yield head[:-1] + ',"domains":['
     sep = ''
     for d in doms:
-        yield sep + dumps(domain_object(d, cpu.get(d.domid), total))
+        yield sep + dumps(domain_object(d))
         sep = ','
     yield ']}'
 
 
-def poll_line(n, version, uptime_ns, doms, cpu, host=None, all_doms=None):
+def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None):
     """One poll as one string."""
-    return ''.join(poll_parts(n, version, uptime_ns, doms, cpu, host, all_doms))
+    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms))
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):

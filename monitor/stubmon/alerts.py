@@ -17,9 +17,9 @@
 #
 #   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
 #   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
-import domain as dommod
-import events
-import table
+from . import events
+from . import record as dommod
+from . import table
 
 MAX_RULES = 16
 MAX_MISSING = 1024   # vanished domains remembered for gone:N
@@ -28,9 +28,8 @@ MAX_MISSING = 1024   # vanished domains remembered for gone:N
 def _tenths(text):
     """'90' -> 900, '12.5' -> 125; None if not a number with at most one
     decimal."""
-    dot = text.find('.')   # no str.partition in the image
-    whole, frac = (text, '') if dot < 0 else (text[:dot], text[dot + 1:])
-    if not whole.isdigit() or len(whole) > 6 or (dot >= 0 and (len(frac) != 1 or not frac.isdigit())):
+    whole, dot, frac = text.partition('.')
+    if not whole.isdigit() or len(whole) > 6 or (dot and (len(frac) != 1 or not frac.isdigit())):
         return None
     return int(whole) * 10 + (int(frac) if frac else 0)
 
@@ -93,10 +92,10 @@ class Alerts:
     def size(self):
         return len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
 
-    def update(self, doms, poll, cpu=None):
+    def update(self, doms, poll):
         """doms: the domains listed now (already filtered by domains=);
         poll: True at a poll (cpu and mem rules, gone:N counting), False at
-        an event listing; cpu: {domid: tenths or None} at a poll.
+        an event listing (the records carry CPU % at a poll only).
         Returns [(domid, rule text, 'firing'|'cleared', detail)]."""
         out = []
         if not self.rules:
@@ -111,12 +110,12 @@ class Alerts:
             for d in doms:
                 key = (text, d.domid)
                 if kind == 'crashed':
-                    holds = events.state_name(d.flags) == 'crashed'
-                    detail = 'state ' + dommod.state(d.flags)
+                    holds = d.status == 'crashed'
+                    detail = 'state ' + d.state
                 elif not poll:
                     continue   # cpu and mem: judged at polls only
                 elif kind == 'cpu':
-                    t = cpu.get(d.domid) if cpu else None
+                    t = d.cpu_pct
                     if t is None:
                         continue   # no figure yet: keep what holds
                     holds = t > arg
@@ -148,7 +147,7 @@ class Alerts:
             return
         now = {}
         for d in doms:
-            now[ident(d)] = (d.domid, events.state_name(d.flags))
+            now[ident(d)] = (d.domid, d.status)
         old = self.seen
         self.seen = now
         if old is not None:

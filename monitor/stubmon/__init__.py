@@ -14,11 +14,14 @@ from collections import namedtuple
 
 import xen
 
-import abi
-import domain as dommod
-import events
-import health
-import hypervisor as hv
+from . import abi
+from . import options
+from . import record as dommod
+from . import events
+from . import health
+from . import hypercalls as hv
+from . import loop
+from . import testopts
 
 # One domain as domains() returns it.
 #   domid        int
@@ -45,16 +48,17 @@ callback_errors = health.Health(print)
 
 _hyp = None
 _watchers = []
-_known = None   # {domid: status} at the last check, for on_domain_change
+_waker = loop.Waker(xen, None)
+_tracker = events.Tracker()   # the statuses at the last check, for on_domain_change
 
 
 def use(hyp):
     """Start afresh on an already probed hypervisor.Hypervisor (the
     monitor's), or with None probe anew on the next call; forgets the
     callbacks."""
-    global _hyp, _known
+    global _hyp, _tracker
     _hyp = hyp
-    _known = None
+    _tracker = events.Tracker()
     del _watchers[:]
 
 
@@ -75,8 +79,8 @@ def info(d):
     if dommod.max_pages_unlimited(d.max_pages):
         max_kib = None
     else:
-        max_kib = d.max_pages << 2
-    return Info(d.domid, dommod.state(d.flags), events.state_name(d.flags), d.tot_pages << 2,
+        max_kib = dommod.pages_to_kib(d.max_pages)
+    return Info(d.domid, d.state, d.status, dommod.pages_to_kib(d.tot_pages),
                 max_kib, d.nr_online_vcpus, d.cpu_time)
 
 
@@ -126,36 +130,20 @@ def on_domain_change(fn):
     a domain shuts down, crashes or goes (VIRQ_DOM_EXC, dom0 only) and at
     the end of each sleep for any other change (pause, unpause). Returns
     fn, so it works as a decorator too."""
-    global _known
-    if _known is None:
-        _known = _statuses(hypervisor().list_domains())
+    if _tracker.known is None:
+        _tracker.update(hypervisor().list_domains(), None)   # the baseline
     _watchers.append(fn)
     return fn
 
 
-def _statuses(doms):
-    cur = {}
-    for d in doms:
-        cur[d.domid] = events.state_name(d.flags)
-    return cur
-
-
 def check():
     """List the domains now and run the callbacks for what changed since
-    the last check. sleep() calls it; returns the number of changes."""
-    global _known
+    the last check (events.Tracker: the monitor's own diff). sleep() calls
+    it; returns the number of changes."""
     if not _watchers:
         return 0
-    cur = _statuses(hypervisor().list_domains())
-    old = _known or {}
-    _known = cur
-    changes = []
-    for domid in sorted(cur):
-        if old.get(domid) != cur[domid]:
-            changes.append((domid, old.get(domid), cur[domid]))
-    for domid in sorted(old):
-        if domid not in cur:
-            changes.append((domid, old[domid], None))
+    _tracker.update(hypervisor().list_domains(), None)
+    changes = _tracker.changes
     for c in changes:
         for fn in _watchers:
             try:
@@ -169,16 +157,12 @@ def check():
 def sleep_until_ns(deadline):
     """Block (the vCPU sleeps in Xen, nothing spins) until Xen time
     `deadline`, running the domain change callbacks as events come and
-    once at the end. In an event storm the callbacks' listings are spaced
-    CHECK_GAP_MS apart (events meanwhile stay pending; the next listing
-    shows what they changed), and the deadline is kept."""
-    while xen.sleep_until(deadline):
-        check()
-        quiet = xen.time_ns() + CHECK_GAP_MS * 1000000
-        if quiet >= deadline:
-            break
-        xen.sleep_until(quiet, False)
-    xen.sleep_until(deadline, False)   # at once unless a storm ran into it
+    once at the end. The monitor's own sleep (loop.Waker): in an event
+    storm the callbacks' listings are spaced CHECK_GAP_MS apart (events
+    meanwhile stay pending; the next listing shows what they changed), and
+    the deadline is kept."""
+    _waker.new_interval()
+    _waker.sleep(deadline, CHECK_GAP_MS * 1000000, check)
     check()
 
 
@@ -196,24 +180,48 @@ def args():
     """The command line (Xen's module arguments, xl's extra=) as a dict of
     key=value strings; words without '=' map to ''."""
     out = {}
-    line = xen.cmdline()
-    if isinstance(line, (bytes, bytearray)):
-        line = bytes(line).decode()
-    for word in line.split():
-        eq = word.find('=')   # no str.partition in the image
-        if eq < 0:
-            out[word] = ''
-        else:
-            out[word[:eq]] = word[eq + 1:]
+    for key, value, _ in options.words(xen.cmdline()):
+        out[key] = '' if value is None else value
     return out
+
+
+def seconds_text(ms):
+    """3000 -> '3', 500 -> '0.5' (the image has no floats)."""
+    return options.seconds_text(ms)
+
+
+def seconds_arg(key, default_ms, least_ms=100, name='stubmon', say=print):
+    """The command line's key=S (seconds, e.g. 2 or 0.5) in ms; a bad or
+    too small value is said in one line and default_ms used instead."""
+    a = args()
+    if key not in a:
+        return default_ms
+    ms = options.parse_seconds_ms(a[key])
+    if ms is None or ms < least_ms:
+        say("%s: bad value '%s=%s' (want seconds, at least %s); using %s"
+            % (name, key, a[key], seconds_text(least_ms), seconds_text(default_ms)))
+        return default_ms
+    return ms
+
+
+def int_arg(key, default, lo=0, hi=10 ** 9, name='stubmon', say=print):
+    """The command line's key=N as an int in lo..hi; a bad value is said in
+    one line and default used instead."""
+    a = args()
+    if key not in a:
+        return default
+    v = options.parse_int(a[key], lo, hi)
+    if v is None:
+        say("%s: bad value '%s=%s' (want a number %d..%d); using %d"
+            % (name, key, a[key], lo, hi, default))
+        return default
+    return v
 
 
 def end(ok=True):
     """End the domain: powered off (ok) or crashed; with exit=qemu on the
     command line, leave QEMU with status 0 or 1 (tests). Never returns."""
-    if args().get('exit') == 'qemu':
-        xen.qemu_exit(0 if ok else 1)
-    xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
+    testopts.leave(xen, args().get('exit'), ok)
 
 
 def run(script, name, say=print, restarts=None):

@@ -4,8 +4,8 @@
 # Xen's headers; the running Xen's version picks which release's.
 import struct
 
-import abi
-import domain as dommod
+from . import abi
+from . import record as dommod
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # A sysctl interface newer than every generated layout may have grown the
@@ -105,27 +105,19 @@ class PhysInfo:
     """The host's CPUs and memory from XEN_SYSCTL_physinfo. Memory in
     pages of 4 KiB (Xen's page size on x86_64 and arm64); *_kib and
     cpu_mhz are derived (integer math)."""
-    FIELDS = ('nr_cpus', 'max_cpu_id', 'threads_per_core', 'cores_per_socket', 'nr_nodes',
-              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
-              'outstanding_pages')
+    U32 = ('nr_cpus', 'max_cpu_id', 'threads_per_core', 'cores_per_socket', 'nr_nodes',
+           'cpu_khz', 'capabilities')
+    U64 = ('total_pages', 'free_pages', 'scrub_pages', 'outstanding_pages')
+    FIELDS = U32 + U64
 
-    def __init__(self, buf, p):
-        u32 = lambda o: struct.unpack_from('<I', buf, p + o)[0]
-        u64 = lambda o: struct.unpack_from('<Q', buf, p + o)[0]
-        self.nr_cpus = u32(abi.PI_NR_CPUS)
-        self.max_cpu_id = u32(abi.PI_MAX_CPU_ID)
-        self.threads_per_core = u32(abi.PI_THREADS_PER_CORE)
-        self.cores_per_socket = u32(abi.PI_CORES_PER_SOCKET)
-        self.nr_nodes = u32(abi.PI_NR_NODES)
-        self.cpu_khz = u32(abi.PI_CPU_KHZ)
-        self.capabilities = u32(abi.PI_CAPABILITIES)
-        self.total_pages = u64(abi.PI_TOTAL_PAGES)
-        self.free_pages = u64(abi.PI_FREE_PAGES)
-        self.scrub_pages = u64(abi.PI_SCRUB_PAGES)
-        self.outstanding_pages = u64(abi.PI_OUTSTANDING_PAGES)
+    def __init__(self, buf, p, lay):
+        for f in self.U32:
+            setattr(self, f, struct.unpack_from('<I', buf, p + lay.PI[f])[0])
+        for f in self.U64:
+            setattr(self, f, struct.unpack_from('<Q', buf, p + lay.PI[f])[0])
         self.cpu_mhz = self.cpu_khz // 1000
-        self.total_kib = self.total_pages * 4
-        self.free_kib = self.free_pages * 4
+        self.total_kib = dommod.pages_to_kib(self.total_pages)
+        self.free_kib = dommod.pages_to_kib(self.free_pages)
 
     def as_dict(self):
         d = {}
@@ -145,7 +137,7 @@ class Hypervisor:
         # the layouts of this Xen release (or the closest generated one):
         # every size and offset below comes from them
         major, minor, _ = self.version()
-        self.layout_note = abi.select(major, minor, self.arch)
+        self.abi, self.layout_note = abi.select(major, minor, self.arch)
         self.sysctl_version = None   # None until probe() confirms one
         self.domctl_version = None
         self._alloc()
@@ -154,10 +146,13 @@ class Hypervisor:
         """Buffers for the layouts in force. The listing buffer holds
         self.batch records of the size in force; with an unknown record
         size (record_known False) one record of up to UNKNOWN_RECORD_ROOM."""
-        xen = self.xen
-        self.di_size = abi.DI_SIZE[self.arch]
-        self._sysctl = bytearray(abi.SYSCTL_SIZE)
-        self._domctl = bytearray(abi.DOMCTL_SIZE)
+        xen, lay = self.xen, self.abi
+        self.di_size = lay.DI_SIZE
+        self._sysctl = bytearray(lay.SYSCTL_SIZE)
+        self._domctl = bytearray(lay.DOMCTL_SIZE)
+        # slice assignment from these zeroes a buffer in one step
+        self._sysctl_zero = bytes(lay.SYSCTL_SIZE)
+        self._domctl_zero = bytes(lay.DOMCTL_SIZE)
         self.batch = BATCH if record_known else 1
         self._list = bytearray(BATCH * self.di_size if record_known else UNKNOWN_RECORD_ROOM)
         self._list_addr = xen.addressof(self._list)
@@ -240,7 +235,7 @@ class Hypervisor:
                                 'looks (give this domain\'s label getdomaininfo, see README); '
                                 'otherwise xen %s speaks an interface outside that range'
                                 % (head, self.version_text()))
-        note = abi.confirm(self.sysctl_version, self.domctl_version)
+        self.abi, note = self.abi.confirm(self.sysctl_version, self.domctl_version)
         if note:
             msgs.append(note)
         known = self.sysctl_version is None or self.sysctl_version in abi.SYSCTL_VERSIONS
@@ -248,14 +243,15 @@ class Hypervisor:
             msgs.append('stubmon: sysctl 0x%02x is newer than every known layout: the size of its '
                         'domain record is unknown, so domains are listed one per call (slower, '
                         'never past the buffer)' % self.sysctl_version)
-        if not known or self.di_size != abi.DI_SIZE[self.arch] or \
-                len(self._sysctl) != abi.SYSCTL_SIZE or len(self._domctl) != abi.DOMCTL_SIZE:
+        lay = self.abi
+        if not known or self.di_size != lay.DI_SIZE or \
+                len(self._sysctl) != lay.SYSCTL_SIZE or len(self._domctl) != lay.DOMCTL_SIZE:
             self._alloc(known)
         return msgs
 
     def layouts_text(self):
         '''e.g. 'layouts xen 4.17 (x86_64), interfaces sysctl 0x15 domctl 0x15' '''
-        return '%s, interfaces %s' % (abi.layouts_text(), self.interfaces_text())
+        return '%s, interfaces %s' % (self.abi.text(), self.interfaces_text())
 
     def interfaces_text(self):
         def hx(v):
@@ -264,21 +260,19 @@ class Hypervisor:
 
     # --- buffers ----------------------------------------------------------
     def _fill_sysctl_list(self, version, first, count):
-        b = self._sysctl
-        for i in range(len(b)):
-            b[i] = 0
-        p = abi.SYSCTL_PAYLOAD
+        b, lay = self._sysctl, self.abi
+        b[:] = self._sysctl_zero
+        p, g = lay.SYSCTL_PAYLOAD, lay.GDIL
         struct.pack_into('<II', b, 0, abi.SYSCTL_getdomaininfolist, version)
-        struct.pack_into('<H', b, p + abi.GDIL_FIRST_DOMAIN, first)
-        struct.pack_into('<I', b, p + abi.GDIL_MAX_DOMAINS, count)
-        struct.pack_into('<Q', b, p + abi.GDIL_BUFFER, self._list_addr if count else 0)
+        struct.pack_into('<H', b, p + g['first_domain'], first)
+        struct.pack_into('<I', b, p + g['max_domains'], count)
+        struct.pack_into('<Q', b, p + g['buffer'], self._list_addr if count else 0)
 
     def _fill_domctl(self, version, cmd, domid):
         b = self._domctl
-        for i in range(len(b)):
-            b[i] = 0
+        b[:] = self._domctl_zero
         struct.pack_into('<II', b, 0, cmd, version)
-        struct.pack_into('<H', b, abi.DOMCTL_DOMAIN, domid)
+        struct.pack_into('<H', b, self.abi.DOMCTL_DOMAIN, domid)
 
     def _domctl_call(self, op):
         """Runs the prepared domctl; raises HypercallError on failure."""
@@ -290,9 +284,10 @@ class Hypervisor:
         return rc
 
     # --- queries ------------------------------------------------------------
-    def list_domains(self):
+    def list_domains(self, figures=None):
         """Every domain, in domid order, however many there are: batches of
-        BATCH, each continuing after the last domid seen, until a short one."""
+        BATCH, each continuing after the last domid seen, until a short one.
+        figures: a record.Figures at a poll (the records get CPU and MEM %)."""
         if self.sysctl_version is None:
             raise HypercallError('getdomaininfolist', abi.EACCES)
         doms = []
@@ -306,11 +301,13 @@ class Hypervisor:
             rc = self.xen.sysctl(self._sysctl)
             if rc < 0:
                 raise HypercallError('getdomaininfolist', -rc)
-            n = struct.unpack_from('<I', self._sysctl, abi.SYSCTL_PAYLOAD + abi.GDIL_NUM_DOMAINS)[0]
+            lay = self.abi
+            n = struct.unpack_from('<I', self._sysctl,
+                                   lay.SYSCTL_PAYLOAD + lay.GDIL['num_domains'])[0]
             if n > batch:   # never trust a count past our buffer
                 n = batch
             for i in range(n):
-                doms.append(dommod.decode(self._list, i * self.di_size))
+                doms.append(dommod.decode(lay, self._list, i * self.di_size, figures))
             if n < batch:
                 break
             nxt = doms[-1].domid + 1
@@ -329,18 +326,17 @@ class Hypervisor:
         if self.sysctl_version is None:
             raise HypercallError('physinfo', abi.EACCES)
         b = self._sysctl
-        for i in range(len(b)):
-            b[i] = 0
+        b[:] = self._sysctl_zero
         struct.pack_into('<II', b, 0, abi.SYSCTL_physinfo, self.sysctl_version)
         rc = self.xen.sysctl(b)
         if rc < 0:
             raise HypercallError('physinfo', -rc)
-        return PhysInfo(b, abi.SYSCTL_PAYLOAD)
+        return PhysInfo(b, self.abi.SYSCTL_PAYLOAD, self.abi)
 
     def get_domain(self, domid):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getdomaininfo, domid)
         self._domctl_call('getdomaininfo')
-        return dommod.decode(self._domctl, abi.DOMCTL_PAYLOAD)
+        return dommod.decode(self.abi, self._domctl, self.abi.DOMCTL_PAYLOAD)
 
     # --- demo domains ---------------------------------------------------------
     def create_empty_domain(self, max_mem_mib):
@@ -348,26 +344,21 @@ class Hypervisor:
         no memory populated, no vCPU started; costs Xen ~50-70 KiB. Returns
         its domid. max_vcpus goes in createdomain itself (Xen >= 4.12 has
         no separate max_vcpus step); then only max_mem is set."""
-        lay = abi.createdomain_layout(abi.RELEASE[0], abi.RELEASE[1])   # the chosen layouts'
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_createdomain, 0)
-        b, p = self._domctl, abi.DOMCTL_PAYLOAD
-        struct.pack_into('<I', b, p + abi.CD_SSIDREF, 0)
-        struct.pack_into('<I', b, p + abi.CD_FLAGS, abi.CDF_EMPTY[self.arch])
-        struct.pack_into('<I', b, p + abi.CD_MAX_VCPUS, 1)
-        struct.pack_into('<I', b, p + abi.CD_MAX_EVTCHN_PORT, 1)
-        struct.pack_into('<i', b, p + abi.CD_MAX_GRANT_FRAMES, 1)
-        struct.pack_into('<i', b, p + abi.CD_MAX_MAPTRACK_FRAMES, 1)
-        struct.pack_into('<I', b, p + abi.CD_GRANT_OPTS, 1)   # grant table v1
-        # the fields past grant_opts move between releases (createdomain_layout);
-        # all stay 0 here: no altp2m, no vmtrace, cpupool 0, and an arch
-        # config of zeros (no emulation on x86 PV; native GIC, no TEE on Arm)
-        if lay['altp2m_opts'] is not None:
-            struct.pack_into('<I', b, p + lay['altp2m_opts'], 0)
-        struct.pack_into('<II', b, p + lay['vmtrace_size'], 0, 0)
-        for i in range(p + lay['arch'], p + lay['size'][self.arch]):
-            b[i] = 0
+        lay = self.abi
+        b, p, cd = self._domctl, lay.DOMCTL_PAYLOAD, lay.CD
+        struct.pack_into('<I', b, p + cd['ssidref'], 0)
+        struct.pack_into('<I', b, p + cd['flags'], lay.CDF_EMPTY)
+        struct.pack_into('<I', b, p + cd['max_vcpus'], 1)
+        struct.pack_into('<I', b, p + cd['max_evtchn_port'], 1)
+        struct.pack_into('<i', b, p + cd['max_grant_frames'], 1)
+        struct.pack_into('<i', b, p + cd['max_maptrack_frames'], 1)
+        struct.pack_into('<I', b, p + cd['grant_opts'], 1)   # grant table v1
+        # the fields past grant_opts (altp2m, vmtrace, cpupool, the arch
+        # config) stay 0, as _fill_domctl left them: no altp2m, no vmtrace,
+        # cpupool 0, no emulation on x86 PV, native GIC and no TEE on Arm
         self._domctl_call('createdomain')
-        domid = struct.unpack_from('<H', b, abi.DOMCTL_DOMAIN)[0]
+        domid = struct.unpack_from('<H', b, lay.DOMCTL_DOMAIN)[0]
         try:
             self.set_max_mem(domid, max_mem_mib * 1024)
         except HypercallError:
@@ -390,7 +381,7 @@ class Hypervisor:
 
     def set_max_mem(self, domid, kib):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_max_mem, domid)
-        struct.pack_into('<Q', self._domctl, abi.DOMCTL_PAYLOAD + abi.MM_MAX_MEMKB, kib)
+        struct.pack_into('<Q', self._domctl, self.abi.DOMCTL_PAYLOAD + self.abi.MM_MAX_MEMKB, kib)
         self._domctl_call('max_mem')
 
     def destroy_domain(self, domid):

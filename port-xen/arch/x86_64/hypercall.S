@@ -1,9 +1,8 @@
 /*
- * The one way into the hypervisor: xen_hypercall(nr, a1, a2, a3, a4, a5).
- * Arguments arrive in the C calling convention and are moved to the
- * registers Xen's hypercall ABI uses for this architecture.
+ * The one way into the hypervisor: xen_hypercall(nr, a1, a2, a3, a4, a5)
+ * (hypercall.h). Arguments arrive in the C calling convention and are
+ * moved to the registers Xen's hypercall ABI uses on this architecture.
  */
-#if defined(__x86_64__)
 /*
  * x86_64: Xen fills `hypercall_page` (named by an ELF note for PV, through
  * an MSR for PVH) with one 32-byte stub per hypercall. ABI: number picks
@@ -32,27 +31,4 @@ hypercall_page:
     .fill 4096, 1, 0xcc      /* int3 until Xen writes the stubs */
     .size hypercall_page, 4096
 
-#elif defined(__aarch64__)
-/*
- * arm64: `hvc #0xEA1` (XEN_HYPERCALL_TAG), number in x16, arguments in
- * x0..x4, result in x0. Xen may clobber x1..x4 (all caller-saved).
- */
-    .text
-    .globl xen_hypercall
-    .type xen_hypercall, %function
-xen_hypercall:
-    mov     x16, x0
-    mov     x0, x1
-    mov     x1, x2
-    mov     x2, x3
-    mov     x3, x4
-    mov     x4, x5
-    hvc     #0xEA1
-    ret
-    .size xen_hypercall, . -xen_hypercall
-
-#else
-#error "hypercall.S: unsupported architecture"
-#endif
-
-    .section .note.GNU-stack, "", %progbits
+    .section .note.GNU-stack, "", @progbits

@@ -44,8 +44,7 @@ refused. The domains line counts every domain listed (also those domains=
 leaves out of the rows), each once, in the state its event lines name
 (dying, crashed, shutdown, paused, blocked, running: the first that holds).
 """
-import domain as dommod
-import events
+from . import record as dommod
 
 COLUMNS = (('ID', 5), ('State', 6), ('Mem(MiB)', 11), ('MaxMem(MiB)', 11),
            ('VCPUs', 5), ('Time(s)', 8), ('CPU(%)', 6),
@@ -59,21 +58,13 @@ def uuid_text(handle):
     return '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
 
 
-def mem_pct_tenths(tot_pages, total_kib):
-    """xentop's MEM(%): the domain's memory over the host's, in tenths of
-    a percent, rounded half up; None without the host's total."""
-    if not total_kib:
-        return None
-    return (tot_pages * 4 * 1000 + total_kib // 2) // total_kib
-
-
 def summary(doms):
     """{'domains': N, 'running': .., ...}: each domain counted once."""
     c = {'domains': len(doms)}
     for k in STATES:
         c[k] = 0
     for d in doms:
-        name = events.state_name(d.flags)
+        name = d.status
         if name.startswith('shutdown'):
             name = 'shutdown'
         c[name] += 1
@@ -101,16 +92,15 @@ def ns_to_seconds_text(ns):
     return tenths_text((ns + 50000000) // 100000000)
 
 
-def _row_cells(d, cpu_tenths, total_kib):
+def _row_cells(d):
     if dommod.max_pages_unlimited(d.max_pages):
         maxmem = '-'
     else:
         maxmem = str(dommod.pages_to_mib(d.max_pages))
-    mem_pct = mem_pct_tenths(d.tot_pages, total_kib)
-    return (str(d.domid), dommod.state(d.flags), str(dommod.pages_to_mib(d.tot_pages)),
+    return (str(d.domid), d.state, str(dommod.pages_to_mib(d.tot_pages)),
             maxmem, str(d.nr_online_vcpus), ns_to_seconds_text(d.cpu_time),
-            '-' if cpu_tenths is None else tenths_text(cpu_tenths),
-            '-' if mem_pct is None else tenths_text(mem_pct),
+            '-' if d.cpu_pct is None else tenths_text(d.cpu_pct),
+            '-' if d.mem_pct is None else tenths_text(d.mem_pct),
             str(d.ssidref), str(d.cpupool), uuid_text(d.handle))
 
 
@@ -129,18 +119,17 @@ def in_id_order(doms):
     return doms
 
 
-def format_poll(n, version, uptime_ns, domains, cpu, host=None, all_domains=None):
-    """Yields the lines of one poll. domains: list of Domain (usually in ID
-    order already, as getdomaininfolist returns them) or None if unreadable; cpu: {domid: tenths
-    or None} from CpuLoad.update(); host: a hypervisor.PhysInfo or None;
+def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None):
+    """Yields the lines of one poll. domains: list of record.Domain (usually
+    in ID order already, as getdomaininfolist returns them, with their CPU
+    and MEM % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
     all_domains: every domain listed when `domains` is filtered (the
     summary line counts them all). A generator, and cells are rebuilt in a
     second pass, so 1000 domains never sit in the heap as text at once."""
     doms = in_id_order(domains or [])
-    total = host.total_kib if host is not None else None
     widths = [w for _, w in COLUMNS]
     for d in doms:
-        cells = _row_cells(d, cpu.get(d.domid), total)
+        cells = _row_cells(d)
         for i in range(len(cells)):
             if len(cells[i]) > widths[i]:
                 widths[i] = len(cells[i])
@@ -152,7 +141,7 @@ def format_poll(n, version, uptime_ns, domains, cpu, host=None, all_domains=None
     yield summary_line(summary(doms if all_domains is None else all_domains))
     yield _join([t for t, _ in COLUMNS], widths)
     for d in doms:
-        yield _join(_row_cells(d, cpu.get(d.domid), total), widths)
+        yield _join(_row_cells(d), widths)
     yield 'stubmon poll %d end' % n
 
 

@@ -3,9 +3,9 @@
 # seconds (no busy wait), says bye and ends the way `end` asks: stay up
 # (blocked for good), power off, reboot or crash (SCHEDOP_shutdown with the
 # matching reason). Times are Xen's uptime, as in Xen's console stamps.
-import abi
-import events
-from options import seconds_text
+from . import abi
+from . import events
+from .options import seconds_text
 
 REASONS = {'poweroff': abi.SHUTDOWN_poweroff, 'reboot': abi.SHUTDOWN_reboot,
            'crash': abi.SHUTDOWN_crash}

@@ -3,16 +3,18 @@
 # tests' fake); `say` prints one line (print() reaches the Xen console).
 import gc
 
-import abi
-import alerts
-import health
-import events
-import guest
-import hypervisor as hv
-import jsonout
-import options
-import table
-from cpuload import CpuLoad
+from . import abi
+from . import alerts
+from . import health
+from . import events
+from . import guest
+from . import hypercalls as hv
+from . import jsonout
+from . import loop
+from . import options
+from . import record as dommod
+from . import table
+from . import testopts
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 
@@ -70,7 +72,7 @@ class Monitor:
         self.hyp = None
         self.demo_ids = []
         self.errors = Reporter(say)
-        self.cpu = CpuLoad()
+        self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
         self.host = None            # the last physinfo (hypervisor.PhysInfo)
@@ -78,12 +80,8 @@ class Monitor:
         self.health = health.Health(say)
         self.health.on_error = self.error_json
         self.watchdog_ns = 0        # armed timeout, 0 = none
-        self.listings = 0           # event listings since the last poll
-        self.last_listings = 0      # in the interval before it (stats listings=)
-        self.event_listings = 0     # since start
-        self.storms = 0             # intervals whose event listings ran out
-        self.next_listing = 0       # Xen time before which no event listing starts
-        self.listing_ns = 0         # how long the last event listing took
+        self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
+        self.last_listings = 0      # event listings in the interval before a poll (stats)
 
     def run(self):
         xen, say = self.xen, self.say
@@ -114,7 +112,7 @@ class Monitor:
         self.arm_watchdog()
         if self.opts.demo:
             try:
-                self.create_demo()
+                testopts.create_demo(self)
             except Exception as e:
                 self.health.failed('demo', e)
         if self.opts.repl:
@@ -122,7 +120,7 @@ class Monitor:
         else:
             self.loop()
         if self.demo_ids and self.opts.demo_keep:
-            self.destroy_demo()   # count ran out before demo_keep
+            testopts.destroy_demo(self)   # count ran out before demo_keep
 
     def choose_console(self):
         """Apply console= and say once where the output goes."""
@@ -131,33 +129,6 @@ class Monitor:
             self.say("stubmon: console '%s' is not available here; using %s"
                      % (want, xen.console_channels()))
         self.say('stubmon: console %s' % xen.console_channels())
-
-    # --- demo domains ---------------------------------------------------------
-    def create_demo(self):
-        n, mib = self.opts.demo, self.opts.demo_mem
-        for _ in range(n):
-            try:
-                self.demo_ids.append(self.hyp.create_empty_domain(mib))
-            except hv.HypercallError as e:
-                self.say(hv.explain(e))
-                break
-        ids = self.demo_ids
-        if ids:
-            self.say('stubmon: demo created %d of %d domains, ids %d..%d, paused, '
-                     'max memory %d MiB each' % (len(ids), n, ids[0], ids[-1], mib))
-        else:
-            self.say('stubmon: demo created 0 of %d domains' % n)
-
-    def destroy_demo(self):
-        gone = 0
-        for domid in self.demo_ids:
-            try:
-                self.hyp.destroy_domain(domid)
-                gone += 1
-            except hv.HypercallError as e:
-                self.errors.failed('destroydomain', e)
-        self.say('stubmon: demo destroyed %d domains' % gone)
-        self.demo_ids = []
 
     # --- polling --------------------------------------------------------------
     def physinfo(self):
@@ -183,7 +154,7 @@ class Monitor:
             return doms
         return [d for d in doms if options.wanted(r, d.domid)]
 
-    def report_changes(self, doms, now, poll, cpu=None):
+    def report_changes(self, doms, now, poll):
         """Event and alert lines for this listing (doms already filtered)."""
         fmt = self.opts.format
         lines = self.events.update(doms, now)
@@ -193,7 +164,7 @@ class Monitor:
         if fmt != 'table':
             for domid, was, state in self.events.changes:
                 self.say(jsonout.event_line(now, domid, was, state))
-        for domid, rule, status, detail in self.alerts.update(doms, poll, cpu):
+        for domid, rule, status, detail in self.alerts.update(doms, poll):
             if fmt != 'json':
                 self.say(alerts.alert_line(now, domid, rule, status, detail))
             if fmt != 'table':
@@ -216,10 +187,13 @@ class Monitor:
         now = self.xen.time_ns()
         fmt = self.opts.format
         if self.opts.faults:
-            self.inject_fault(n)
+            testopts.inject_fault(self, n)
         host = self.physinfo()
+        fig = self.figures
+        fig.begin(now, host.total_kib if host is not None else None)
         try:
-            every = self.hyp.list_domains()
+            every = self.hyp.list_domains(fig)
+            fig.end()
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
@@ -234,13 +208,12 @@ class Monitor:
             every = None
         if every is not None:
             doms = table.in_id_order(self.shown(every))
-            cpu = self.cpu.update(doms, now)
-            self.report_changes(doms, now, True, cpu)
+            self.report_changes(doms, now, True)
             if fmt != 'json':
-                for line in table.format_poll(n, self.version, now, doms, cpu, host, every):
+                for line in table.format_poll(n, self.version, now, doms, host, every):
                     self.say(line)
             if fmt != 'table':
-                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, cpu, host, every))
+                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, host, every))
         if self.opts.stats:
             self.say(self.stats_line(n, now))
 
@@ -256,15 +229,15 @@ class Monitor:
         if self.opts.stats > 1:
             gc.collect()
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
-        return ('stubmon: stats poll=%d now_us=%d poll_us=%d cpu_us=%d errors=%d dropped=%d '
-                'listings=%d heap=%d tracked=%d'
-                % (n, now // 1000, poll_us, cpu_us, self.health.errors, console_dropped(xen),
-                   self.last_listings, heap, self.tracked()))
+        return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
+                'dropped=%d listings=%d heap=%d tracked=%d'
+                % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
+                   console_dropped(xen), self.last_listings, heap, self.tracked()))
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
         checks they do not grow)."""
-        return self.events.size() + self.alerts.size() + self.cpu.size()
+        return self.events.size() + self.alerts.size() + self.figures.size()
 
     def error_json(self, where, text):
         if self.opts.format != 'table':
@@ -281,10 +254,11 @@ class Monitor:
         n = 0
         while True:
             n += 1
-            self.last_listings, self.listings = self.listings, 0   # per interval
+            self.due = deadline   # the grid point this poll belongs to (stats)
+            self.last_listings = self.waker.new_interval()
             try:
                 self.poll(n)
-                self.after_poll(n)
+                testopts.after_poll(self, n)
                 self.health.ok('poll %d' % n)
                 wait = 1
             except Exception as e:   # never stop watching (health.py)
@@ -294,34 +268,6 @@ class Monitor:
                 return
             deadline = next_deadline(start, step, deadline + wait * step, xen.time_ns())
             self.sleep(deadline, n)
-
-    def after_poll(self, n):
-        """Test options that act after a given poll."""
-        opts = self.opts
-        if self.demo_ids and n == opts.demo_keep:
-            self.destroy_demo()
-        if opts.pause:
-            self.pause_step(n)
-        if opts.destroy and n == opts.destroy[1]:
-            self.destroy_step(n)
-
-    def inject_fault(self, n):
-        """fault=KIND:P (tests, docs/faults.md): a real exception, a real
-        MemoryError (the heap filled up), or a real hang at poll P."""
-        for kind, poll in self.opts.faults:
-            if poll != n:
-                continue
-            if kind == 'raise':
-                raise RuntimeError('test fault (fault=raise:%d)' % n)
-            if kind == 'memory':
-                hog = []
-                for _ in range(16384):   # the image's heap is far smaller
-                    hog.append(bytearray(4096))
-                raise MemoryError('test fault: 64 MiB allocated without running out')
-            if kind == 'hang':
-                self.say('stubmon: test fault: hanging in poll %d (fault=hang:%d)' % (n, n))
-                while True:   # spins on purpose: what the watchdog is for
-                    pass
 
     # --- Xen's watchdog -----------------------------------------------------
     def arm_watchdog(self):
@@ -337,7 +283,7 @@ class Monitor:
         if rc < 0:
             self.say('%s; running without it' % hv.explain(hv.HypercallError('watchdog', -rc)))
             return
-        self.watchdog_ns = s * 1000000000
+        self.watchdog_ns = self.waker.watchdog_ns = s * 1000000000
         # Xen shuts the domain down (reason watchdog) after s seconds unkicked
         self.say('stubmon: watchdog %d s' % s)
 
@@ -366,56 +312,22 @@ class Monitor:
         self.say('stubmon: repl: ended')
 
     def sleep(self, deadline, n):
-        """Sleep to the deadline. A domain event (VIRQ_DOM_EXC) wakes it
-        early: list the domains and say what changed, at most
-        EVENT_LISTINGS per interval, spaced out evenly and never running
-        into the deadline; events past that stay pending for the next
-        listing (or the poll), whose listing shows their net changes.
-        A False return is Xen's timer saying the deadline has come: trust
-        it over our own clock reading, or a small skew would make us spin."""
-        xen = self.xen
+        """Sleep to the deadline (loop.Waker): a domain event wakes it
+        early to list the domains and say what changed, at most
+        EVENT_LISTINGS per interval, spaced out evenly."""
         gap = self.opts.interval_ms * 1000000 // EVENT_LISTINGS
-        while True:
-            now = xen.time_ns()
-            until = deadline
-            if self.watchdog_ns and now + self.watchdog_ns // 2 < until:
-                until = now + self.watchdog_ns // 2   # wake to kick it
-            earliest = max(now, self.next_listing)   # when a listing may start
-            can_list = (self.listings < EVENT_LISTINGS
-                        and earliest + self.listing_ns < deadline)
-            if can_list and earliest <= now:
-                woke = xen.sleep_until(until)
-            else:
-                # no listing may start now: sleep through events until one may
-                if can_list and earliest < until:
-                    until = earliest
-                xen.sleep_until(until, False)
-                woke = False
-                if until == earliest:
-                    self.next_listing = 0   # Xen's timer says it is time
-            if not woke:
-                if until == deadline:
-                    return
-                self.kick()
-                continue
-            t0 = xen.time_ns()
-            if t0 >= deadline:
-                return   # the poll lists them
-            self.listings += 1
-            self.event_listings += 1
-            if self.listings == EVENT_LISTINGS:
-                self.storms += 1
-                self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
-                         'the most allowed; later domain events wait for the next poll, which '
-                         'shows what they changed' % (n, EVENT_LISTINGS))
+
+        def storm():
+            self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
+                     'the most allowed; later domain events wait for the next poll, which '
+                     'shows what they changed' % (n, EVENT_LISTINGS))
+
+        def listing():
             try:
                 self.check_events()
             except Exception as e:
                 self.health.failed('event listing after poll %d' % n, e)
-            t1 = xen.time_ns()
-            self.listing_ns = t1 - t0
-            self.next_listing = t1 + gap
-            self.kick()
+        self.waker.sleep(deadline, gap, listing, storm)
 
     def check_events(self):
         """List the domains now and print the event lines (no table)."""
@@ -428,44 +340,6 @@ class Monitor:
             return
         self.report_changes(self.shown(doms), now, False)
 
-    def destroy_step(self, n):
-        """destroy=ID:P test option: destroy that domain after poll P (a
-        crashed dom0less domU has no toolstack to do it), then list."""
-        domid = self.opts.destroy[0]
-        try:
-            self.hyp.destroy_domain(domid)
-        except hv.HypercallError as e:
-            self.say(hv.explain(e))
-            return
-        self.say('stubmon: destroyed %d after poll %d' % (domid, n))
-        self.check_events()
-
-    # --- pause= test option: a domain cannot pause itself -------------------
-    def pause_step(self, n):
-        domid, pause_after, unpause_after = self.opts.pause
-        if n == pause_after:
-            what, call = 'pausedomain', self.hyp.pause_domain
-        elif n == unpause_after:
-            what, call = 'unpausedomain', self.hyp.unpause_domain
-        else:
-            return
-        try:
-            call(domid)
-        except hv.HypercallError as e:
-            self.say(hv.explain(e))
-            return
-        self.say('stubmon: %s %d after poll %d' % (what[:-6] + 'd', domid, n))
-        self.check_events()
-
-
-def finish(xen, opts, ok):
-    """Leave the way the command line asked; never returns on a real Xen."""
-    if opts.exit == 'qemu':
-        xen.qemu_exit(0 if ok else 1)
-    else:
-        xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
-
-
 def start(xen, say=print):
     m = Monitor(xen, say)
     try:
@@ -475,4 +349,4 @@ def start(xen, say=print):
         say(fatal_line(e))
         health.print_traceback(e, say)
         ok = False
-    finish(xen, m.opts, ok)
+    testopts.leave(xen, m.opts.exit, ok)

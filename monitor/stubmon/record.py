@@ -1,0 +1,169 @@
+# One domain record: a getdomaininfolist entry (or a domctl getdomaininfo
+# payload) decoded in one struct.unpack_from with its release's format
+# (abi.Abi.DI_FORMAT), plus the fields derived from it once, at decode:
+# xl's state letters, the state's name, and at a poll CPU % and MEM %.
+# Table, JSON, events and alerts all read these; none derives them again.
+import struct
+from collections import namedtuple
+
+from . import abi
+
+# xl's shutdown reason letters, indexed by SHUTDOWN_* (poweroff shows '-')
+REASON_LETTERS = '-rscwS'
+REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
+# One shared string per state: 1000 domains must not cost 1000 strings.
+SHUTDOWN_STATES = tuple(['shutdown (%s)' % r for r in REASON_NAMES])
+MAX_VCPU_ID_NONE = 0xffffffff   # XEN_INVALID_MAX_VCPU_ID: domain has no vCPUs
+PAGE_SHIFT = 12
+KIB_PER_PAGE = 4   # Xen's page on x86_64 and arm64
+
+# A tuple with names: 1000 domains must fit a small heap (an instance with a
+# dict costs about 3x as much under MicroPython).
+#   state    xl's six letters, e.g. 'r-----', '--p---', '---sc-'
+#   status   the state's name: running, blocked, paused, crashed, dying,
+#            'shutdown (reason)' (what events and on_domain_change say)
+#   cpu_pct  CPU % since the previous poll in tenths, None without one
+#   mem_pct  tot_pages over the host's memory in tenths, None without it
+Domain = namedtuple('Domain', ('domid', 'flags', 'tot_pages', 'max_pages', 'cpu_time',
+                               'nr_online_vcpus', 'max_vcpu_id', 'ssidref', 'handle',
+                               'cpupool', 'state', 'status', 'cpu_pct', 'mem_pct'))
+
+ZERO_HANDLE = bytes(16)
+_names = {}   # flags -> (state letters, status): a handful of values
+
+
+def shutdown_reason(flags):
+    """SHUTDOWN_* code, or None when the domain is not shut down."""
+    if not flags & abi.DOMINF_shutdown:
+        return None
+    return (flags >> abi.DOMINF_shutdownshift) & abi.DOMINF_shutdownmask
+
+
+def state(flags):
+    """Six letters like `xl list`: r b p s <reason> d, '-' for unset."""
+    # the upper 16 bits hold the shutdown reason; test only the state bits
+    bits = flags & 0xffff
+    reason = shutdown_reason(flags)
+    if reason is None:
+        letter = '-'
+    elif reason < len(REASON_LETTERS):
+        letter = REASON_LETTERS[reason]
+    else:
+        letter = '?'
+    return ''.join((
+        'r' if bits & abi.DOMINF_running else '-',
+        'b' if bits & abi.DOMINF_blocked else '-',
+        'p' if bits & abi.DOMINF_paused else '-',
+        's' if bits & abi.DOMINF_shutdown else '-',
+        letter,
+        'd' if bits & abi.DOMINF_dying else '-',
+    ))
+
+
+def state_name(flags):
+    """The state an event talks about: dying, crashed, shutdown (reason),
+    paused, blocked or running (running or waiting for a CPU)."""
+    bits = flags & 0xffff
+    if bits & abi.DOMINF_dying:
+        return 'dying'
+    reason = shutdown_reason(flags)
+    if reason is not None:
+        if reason == abi.SHUTDOWN_crash:
+            return 'crashed'
+        if reason < len(SHUTDOWN_STATES):
+            return SHUTDOWN_STATES[reason]
+        return 'shutdown (reason %d)' % reason
+    if bits & abi.DOMINF_paused:
+        return 'paused'
+    if bits & abi.DOMINF_blocked:
+        return 'blocked'
+    return 'running'
+
+
+def names(flags):
+    """(state letters, status) of these flags, derived once per value."""
+    n = _names.get(flags)
+    if n is None:
+        if len(_names) > 64:   # odd flag values must not grow it for ever
+            _names.clear()
+        n = _names[flags] = (state(flags), state_name(flags))
+    return n
+
+
+def make(domid, flags, tot_pages, max_pages, cpu_time, vcpus, max_vcpu_id, ssidref, handle,
+         cpupool, cpu_pct=None, mem_pct=None):
+    """A record from its fields (decode's, and tests')."""
+    if handle == ZERO_HANDLE:   # dom0, dom0less and demo domains: one shared object
+        handle = ZERO_HANDLE
+    s, st = names(flags)
+    return Domain(domid, flags, tot_pages, max_pages, cpu_time, vcpus, max_vcpu_id, ssidref,
+                  handle, cpupool, s, st, cpu_pct, mem_pct)
+
+
+def decode(lay, buf, off=0, figures=None):
+    """The record at buf[off:] in the layout lay (an abi.Abi); figures (a
+    Figures, at a poll) adds CPU % and MEM %."""
+    t = struct.unpack_from(lay.DI_FORMAT, buf, off)
+    if figures is None:
+        return make(*t)
+    cpu, mem = figures.of(t[0], t[4], t[2])
+    return make(*t, cpu_pct=cpu, mem_pct=mem)
+
+
+def percent_tenths(part, whole):
+    """part over whole in tenths of a percent, rounded half up; None when
+    whole is not positive or part negative."""
+    if not whole or whole <= 0 or part < 0:
+        return None
+    return (part * 1000 + whole // 2) // whole
+
+
+class Figures:
+    """CPU % (like xentop: CPU time over wall time since the previous poll)
+    and MEM % (tot_pages over the host's memory) of each domain of a poll.
+    Holds only each domain's CPU time at the previous poll: small ints, so
+    1000 domains cost ~20 KiB. Xen does not reuse a domid at once; one that
+    comes back with less CPU time than before counts as new."""
+
+    def __init__(self):
+        self._last = {}
+        self._last_ns = 0
+        self._next = {}
+        self._wall = 0
+        self._total_kib = None
+
+    def size(self):
+        return len(self._last)
+
+    def begin(self, now_ns, total_kib=None):
+        """Before a poll's listing; total_kib: the host's memory or None."""
+        self._wall = now_ns - self._last_ns
+        self._next = {}
+        self._total_kib = total_kib
+        self._last_ns = now_ns
+
+    def of(self, domid, cpu_time, tot_pages):
+        prev = self._last.get(domid)
+        self._next[domid] = cpu_time
+        cpu = None if prev is None else percent_tenths(cpu_time - prev, self._wall)
+        total = self._total_kib
+        mem = None if not total else percent_tenths(tot_pages * KIB_PER_PAGE, total)
+        return cpu, mem
+
+    def end(self):
+        """After the listing: the domains that vanished are forgotten."""
+        self._last = self._next
+        self._next = {}
+
+
+def pages_to_mib(pages):
+    return (pages << PAGE_SHIFT) >> 20
+
+
+def pages_to_kib(pages):
+    return pages * KIB_PER_PAGE
+
+
+def max_pages_unlimited(max_pages):
+    # Xen reports "no limit" as ~0U (a u32 all-ones, 16 TiB) or bigger
+    return max_pages >= 0xffffffff

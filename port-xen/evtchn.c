@@ -1,0 +1,62 @@
+// Event channels: see evtchn.h. Pending and mask bits live in shared_info,
+// one bit per port in words of 64.
+#include "arch.h"
+#include "evtchn.h"
+#include "hypercall.h"
+
+#define WORD_BITS 64
+
+void evtchn_mask(evtchn_port_t port) {
+    __atomic_fetch_or(&arch_shared_info->evtchn_mask[port / WORD_BITS], 1UL << (port % WORD_BITS), __ATOMIC_SEQ_CST);
+}
+
+bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port) {
+    struct evtchn_bind_virq bind = { .virq = virq, .vcpu = 0 };
+    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind) != 0) {
+        return false;
+    }
+    evtchn_mask(bind.port);
+    *port = bind.port;
+    return true;
+}
+
+bool evtchn_test_and_clear(evtchn_port_t port) {
+    unsigned long bit = 1UL << (port % WORD_BITS);
+    volatile unsigned long *word = &arch_shared_info->evtchn_pending[port / WORD_BITS];
+    // the plain load first: the REPL's VM hook asks often, mostly for nothing
+    if (!(*word & bit)) {
+        return false;
+    }
+    return __atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+void evtchn_notify(evtchn_port_t port) {
+    struct evtchn_send send = { .port = port };
+    HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+}
+
+void evtchn_block(const evtchn_port_t *port, uint64_t deadline_ns) {
+    // Xen's timeout is signed ns and 0 means none: keep "never" far but
+    // positive, and "now" at 1 (long past: returns at once).
+    if (deadline_ns > INT64_MAX) {
+        deadline_ns = INT64_MAX;
+    } else if (deadline_ns == 0) {
+        deadline_ns = 1;
+    }
+    // SCHEDOP_poll's ports handle is not const: the port is copied.
+    evtchn_port_t p = port ? *port : 0;
+    struct sched_poll poll = { .nr_ports = port ? 1 : 0, .timeout = deadline_ns };
+    set_xen_guest_handle(poll.ports, port ? &p : NULL);
+    HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    arch_after_block();
+}
+
+bool evtchn_wait(evtchn_port_t port, uint64_t deadline_ns) {
+    if (evtchn_test_and_clear(port)) {
+        return true;
+    }
+    // An event that comes after the test leaves the bit set: the poll
+    // returns at once.
+    evtchn_block(&port, deadline_ns);
+    return evtchn_test_and_clear(port);
+}
