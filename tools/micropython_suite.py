@@ -125,6 +125,12 @@ def run_suite(board="x86_64", xen="4.20", mode=None, out_dir=None, timeout=600):
     return main, excluded, exclusions, tests
 
 
+def some(names, n=10):
+    """A list of test names for one line: the first n and how many more."""
+    more = len(names) - n
+    return " ".join(names[:n]) + (" and %d more" % more if more > 0 else "")
+
+
 def problems(main, excluded, exclusions, tests):
     """What is wrong with a suite run, one line each (empty: all good)."""
     out = []
@@ -138,20 +144,20 @@ def problems(main, excluded, exclusions, tests):
     ran = set(main.verdicts)
     missing = sorted(set(tests) - listed - ran)
     if missing:
-        out.append("main run: %d tests gave no verdict: %s" % (len(missing), " ".join(missing)))
+        out.append("main run: %d tests gave no verdict: %s" % (len(missing), some(missing)))
     for verdict, what in (("FAIL", "failed"), ("skip", "were skipped but are not in the exclusion list")):
         bad = main.having(verdict)
         if bad:
-            out.append("main run: %d tests %s: %s" % (len(bad), what, " ".join(bad)))
+            out.append("main run: %d tests %s: %s" % (len(bad), what, some(bad)))
     if main.status not in (0, None) and not main.having("FAIL"):
         out.append("main run: run-tests.py ended with status %s" % main.status)
     stale = excluded.having("pass")
     if stale:
         out.append("excluded tests that pass here (remove them from %s): %s"
-                   % (os.path.relpath(EXCLUDE_FILE, REPO), " ".join(stale)))
+                   % (os.path.relpath(EXCLUDE_FILE, REPO), some(stale)))
     unseen = sorted(listed - set(excluded.verdicts))
     if unseen:
-        out.append("excluded run: %d tests gave no verdict: %s" % (len(unseen), " ".join(unseen)))
+        out.append("excluded run: %d tests gave no verdict: %s" % (len(unseen), some(unseen)))
     for run in (main, excluded):
         if run.boots() != 1:
             out.append("%s run: the guest was booted %d times (it died; see %s)" % (run.name, run.boots(), run.log))

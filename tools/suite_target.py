@@ -47,10 +47,20 @@ def command(board, xen, mode=None, image=None, args=MONITOR_ARGS):
         image = os.path.join(image, getattr(mod, "IMAGE", "stubmon.elf"))
     if not os.path.exists(image):
         raise SystemExit("suite_target: no image %s (make image BOARD=%s)" % (image, board))
+    # dom0 alone where a board boots other guests by default (arm64's
+    # dom0less domUs): their console writes would share the line.
+    if mode is None and "dom0" in getattr(mod, "MODES", ()):
+        mode = "dom0"
     opts = {"mode": mode} if mode else {}
+    # Xen's command line: -append on x86; on arm64 the device tree's
+    # xen,xen-bootargs, which the board makes from its xen_args().
+    board_xen_args = getattr(mod, "xen_args", None)
+    if board_xen_args:
+        mod.xen_args = lambda *a, **k: board_xen_args(*a, **k) + " " + XEN_EXTRA
     cmd = mod.qemu_command(mod.xen_binary(boot.DEPS, xen), image, args, **opts)
     i = cmd.index("-append") + 1
-    cmd[i] = cmd[i] + " " + XEN_EXTRA
+    if XEN_EXTRA not in cmd[i]:
+        cmd[i] = cmd[i] + " " + XEN_EXTRA
     return cmd
 
 
