@@ -162,7 +162,16 @@ void console_flush(void) {
         return;
     }
     if (channels & CONSOLE_XEN) {
-        HYPERVISOR_console_io(CONSOLEIO_write, used, line);
+        // Xen's serial console puts a \r before each \n itself: the one
+        // MicroPython sends (\r\n) would end every line \r\r\n on the wire.
+        bool crlf = used >= 2 && line[used - 1] == '\n' && line[used - 2] == '\r';
+        if (crlf) {
+            line[used - 2] = '\n';
+        }
+        HYPERVISOR_console_io(CONSOLEIO_write, used - crlf, line);
+        if (crlf) {
+            line[used - 2] = '\r';   // the other channels keep \r\n
+        }
     }
     if (channels & CONSOLE_RING) {
         ring_write(line, used);

@@ -81,3 +81,16 @@ typedef long mp_off_t;
 #include <alloca.h>
 
 #define MP_STATE_PORT MP_STATE_VM
+
+// --- The raw REPL over Xen's serial console (run-tests.py, pyboard.py;
+// see docs/micropython-suite.md). Xen buffers serial input for dom0 in a
+// 128-byte ring and drops what does not fit. In raw-paste mode the host
+// may send two flow-control windows of half this size ahead, then the
+// end-of-data byte unasked: with 64 that is at most 65 bytes. The default
+// 256 lost bytes of every larger script; 128 lost the end byte (seen on
+// arm64: the raw paste never completed).
+#define MICROPY_REPL_STDIN_BUFFER_MAX       (64)
+// main.c sets a stack limit, but the check is off below the EXTRA feature
+// level: unbounded recursion typed at the REPL (or a test's) ran over the
+// 64 KiB stack and crashed the domain (#GP) instead of RuntimeError.
+#define MICROPY_STACK_CHECK                 (1)

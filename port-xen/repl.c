@@ -3,8 +3,12 @@
 // from console_input.c. Runs until the user types Ctrl-D on an empty line,
 // then returns True; False at once if the domain has no console input.
 // xen.repl(None) only says whether there is console input.
+// Ctrl-A enters MicroPython's raw REPL (pyboard.py, run-tests.py), Ctrl-B
+// leaves it; Ctrl-D there (or SystemExit) is a soft reset, see soft_reset().
 // Ctrl-C interrupts a running statement (mphalport.c); an input line is
 // bounded (REPL_LINE_MAX); each line kicks the watchdog, as does waiting.
+#include "py/gc.h"
+#include "py/mphal.h"
 #include "py/runtime.h"
 #include "shared/readline/readline.h"
 #include "shared/runtime/pyexec.h"
@@ -66,6 +70,39 @@ int repl_rx_chr(void) {
     }
 }
 
+// A soft reset inside the monitor. The REPL runs in the monitor's frames,
+// so the VM cannot be torn down and started again as ports/qemu does
+// (mp_deinit, gc_init, mp_init); what a statement can change that a soft
+// reset would undo is put back instead: globals and sys.modules as they
+// were when the REPL started, the compiler's optimisation level, the GC
+// switched on with no threshold and the heap unlocked. State held in C
+// (the console, the clock, the xen module) and the monitor's own modules
+// stay, as they must.
+static void soft_reset(mp_obj_t start_ns, mp_obj_t start_mods) {
+    mp_hal_stdout_tx_str("MPY: soft reboot\r\n");
+    // first, or a test that left the heap locked makes what follows fail
+    MP_STATE_THREAD(gc_lock_depth) = 0;
+    MP_STATE_MEM(gc_auto_collect_enabled) = 1;
+    #if MICROPY_GC_ALLOC_THRESHOLD
+    MP_STATE_MEM(gc_alloc_threshold) = (size_t)-1;
+    MP_STATE_MEM(gc_alloc_amount) = 0;
+    #endif
+    MP_STATE_VM(mp_optimise_value) = 0;
+    mp_map_t *mods = &MP_STATE_VM(mp_loaded_modules_dict).map;
+    mp_map_t *keep = mp_obj_dict_get_map(start_mods);
+    mp_map_clear(mods);
+    for (size_t i = 0; i < keep->alloc; i++) {
+        if (mp_map_slot_is_filled(keep, i)) {
+            mp_map_lookup(mods, keep->table[i].key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND)->value = keep->table[i].value;
+        }
+    }
+    mp_obj_dict_t *ns = MP_OBJ_TO_PTR(mp_obj_dict_copy(start_ns));
+    mp_globals_set(ns);
+    mp_locals_set(ns);
+    gc_collect();   // what the last statement left goes now, not mid-test
+    watchdog_kick();
+}
+
 static mp_obj_t xen_repl(mp_obj_t ns) {
     if (ns == mp_const_none) {
         return mp_obj_new_bool(console_input_source() != 0);
@@ -86,11 +123,26 @@ static mp_obj_t xen_repl(mp_obj_t ns) {
     mp_obj_dict_t *old_locals = mp_locals_get();
     mp_globals_set(MP_OBJ_TO_PTR(ns));
     mp_locals_set(MP_OBJ_TO_PTR(ns));
+    // what a soft reset gives back (kept on this C stack: the GC sees them)
+    mp_obj_t start_ns = mp_obj_dict_copy(ns);
+    mp_obj_t start_mods = mp_obj_dict_copy(MP_OBJ_FROM_PTR(&MP_STATE_VM(mp_loaded_modules_dict)));
     pyexec_mode_kind = PYEXEC_MODE_FRIENDLY_REPL;
     for (;;) {
         int ret = pyexec_mode_kind == PYEXEC_MODE_RAW_REPL ? pyexec_raw_repl() : pyexec_friendly_repl();
-        if (ret & PYEXEC_FORCED_EXIT) {
-            break;
+        if (!(ret & PYEXEC_FORCED_EXIT)) {
+            continue;
+        }
+        if (pyexec_mode_kind != PYEXEC_MODE_RAW_REPL) {
+            break;   // Ctrl-D (or SystemExit) at the friendly REPL ends it
+        }
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            soft_reset(start_ns, start_mods);
+            nlr_pop();
+        } else {
+            // said, and the REPL goes on: losing the monitor would be worse
+            mp_printf(&mp_plat_print, "stubmon: repl: soft reset failed: ");
+            mp_obj_print_exception(&mp_plat_print, MP_OBJ_FROM_PTR(nlr.ret_val));
         }
     }
     mp_globals_set(old_globals);
