@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """MicroPython's own test suite on the Xen guest, as ports/qemu's `make
 test` runs it: MicroPython's tests/run-tests.py (unmodified, from the
 source under .deps) drives the image's raw REPL through

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The stubmon image as a MicroPython test target: boots Xen + the image
 (repl=1) under QEMU and, once its REPL prompt is up, joins this process's
 stdin/stdout to the serial line. MicroPython's tests/run-tests.py drives it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """MicroPython's own test suite (basics/, micropython/, extmod/ of its
 1.25.0 tests) inside the Xen guest: run-tests.py, unmodified, drives the
 image's raw REPL over Xen's serial console, as ports/qemu's `make test`
