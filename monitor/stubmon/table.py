@@ -106,43 +106,28 @@ def _pct_text(tenths):
     return '-' if tenths is None else '%d.%d' % (tenths // 10, tenths % 10)
 
 
+def _most(values):
+    return max(values) if values else 0
+
+
 def _widths(doms):
     """Each column's width for this poll: its title's minimum, or wider
     where a value needs it, from the largest value (no row is formatted
     twice)."""
-    hi = [0] * 9
-    some_cpu = some_mem = unlimited = False
-    for d in doms:
-        if d.domid > hi[0]:
-            hi[0] = d.domid
-        if d.tot_pages > hi[1]:
-            hi[1] = d.tot_pages
-        if dommod.max_pages_unlimited(d.max_pages):
-            unlimited = True
-        elif d.max_pages > hi[2]:
-            hi[2] = d.max_pages
-        if d.nr_online_vcpus > hi[3]:
-            hi[3] = d.nr_online_vcpus
-        if d.cpu_time > hi[4]:
-            hi[4] = d.cpu_time
-        if d.cpu_pct is not None:
-            some_cpu = True
-            if d.cpu_pct > hi[5]:
-                hi[5] = d.cpu_pct
-        if d.mem_pct is not None:
-            some_mem = True
-            if d.mem_pct > hi[6]:
-                hi[6] = d.mem_pct
-        if d.ssidref > hi[7]:
-            hi[7] = d.ssidref
-        if d.cpupool > hi[8]:
-            hi[8] = d.cpupool
-    need = (len(str(hi[0])), 6, len(str(dommod.pages_to_mib(hi[1]))),
-            max(1 if unlimited else 0, len(str(dommod.pages_to_mib(hi[2])))),
-            len(str(hi[3])), len(ns_to_seconds_text(hi[4])),
-            len(_pct_text(hi[5] if some_cpu else None)),
-            len(_pct_text(hi[6] if some_mem else None)),
-            len(str(hi[7])), len(str(hi[8])), 36)
+    cpu = [d.cpu_pct for d in doms if d.cpu_pct is not None]
+    mem = [d.mem_pct for d in doms if d.mem_pct is not None]
+    limits = [d.max_pages for d in doms]
+    limited = [p for p in limits if not dommod.max_pages_unlimited(p)]
+    need = (len(str(_most([d.domid for d in doms]))), 6,
+            len(str(dommod.pages_to_mib(_most([d.tot_pages for d in doms])))),
+            max(1 if len(limited) < len(limits) else 0,
+                len(str(dommod.pages_to_mib(_most(limited))))),
+            len(str(_most([d.nr_online_vcpus for d in doms]))),
+            len(ns_to_seconds_text(_most([d.cpu_time for d in doms]))),
+            len(_pct_text(_most(cpu) if cpu else None)),
+            len(_pct_text(_most(mem) if mem else None)),
+            len(str(_most([d.ssidref for d in doms]))),
+            len(str(_most([d.cpupool for d in doms]))), 36)
     return [max(w, n) for (_, w), n in zip(COLUMNS, need)]
 
 

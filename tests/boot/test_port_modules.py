@@ -6,11 +6,11 @@ mphalport.c): its clocks are Xen's, its sleeps block the vCPU (no spin),
 kick Xen's watchdog and take Ctrl-C. Also the early console: the first
 line, printed before console_init(), reaches the serial line."""
 import re
-import time
 
 import pytest
 
 import boot
+from test_repl import Script
 
 PROMPT = ">>> "
 # (board, Xen, boot mode)
@@ -51,39 +51,15 @@ STEPS = [
 ]
 
 
-class Typist:
-    """Types each step's line once its prompt is seen (a completed '>>> '
-    line counts one), and Ctrl-C into a running statement on time (send()
-    is called every boot.SEND_TICK s while the console is quiet)."""
-
-    def __init__(self, steps):
-        self.steps = steps
-        self.prompts = 0
-        self.typed = 0
-        self.at_prompt = None
-        self.intr_at = None
-
-    def __call__(self, text, partial):
-        now = time.monotonic()
-        if not partial:
-            if text.startswith(PROMPT):
-                self.prompts += 1
-            return None
-        if self.intr_at is not None and now >= self.intr_at:
-            self.intr_at = None
-            return b"\x03"
-        if not (text.endswith(PROMPT) and self.typed == self.prompts and self.typed < len(self.steps)):
-            return None
-        line, pause, ctrl_c = self.steps[self.typed]
-        if self.at_prompt is None:
-            self.at_prompt = now
-        if now - self.at_prompt < pause:
-            return None
-        self.at_prompt = None
-        self.typed += 1
+def script(steps):
+    """test_repl.Script typing STEPS: each line at its prompt after its
+    pause, and a Ctrl-C on time after a line that has one."""
+    out = []
+    for line, pause, ctrl_c in steps:
+        out.append(("line", line, pause))
         if ctrl_c is not None:
-            self.intr_at = now + ctrl_c
-        return line.encode() + b"\r"
+            out.append(("after", ctrl_c, b"\x03"))
+    return Script(out)
 
 
 def clean(lines):
@@ -111,7 +87,7 @@ def answer(res, typed, skip=0):
 def run(request, image):
     board, xen, mode = request.param
     image(board)
-    typist = Typist(STEPS)
+    typist = script(STEPS)
     res = boot.boot(board, xen, "repl=1 exit=qemu", timeout=150, mode=mode, send=typist)
     res.typist, res.platform = typist, PLATFORM[mode]
     return res
@@ -119,7 +95,7 @@ def run(request, image):
 
 def test_ends_through_qemu_exit_typed_at_the_prompt(run):
     assert not run.timed_out, run.text[-3000:]
-    assert run.typist.typed == len(STEPS), run.text[-3000:]
+    assert run.typist.lines_typed == len(STEPS), run.text[-3000:]
     assert run.guest_exit == 0, run.text[-3000:]
 
 
