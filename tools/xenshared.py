@@ -58,6 +58,12 @@ def missing_reason(version, arch, where=None):
     return None if os.path.exists(gz) else "no %s" % gz
 
 
+def available(arch, where=None):
+    """The releases here whose hypervisor for `arch` is present, oldest first."""
+    found = releases(where)
+    return tuple(v for v in sorted(found, key=_key) if not missing_reason(v, arch, where))
+
+
 def _gz(path, arch):
     return os.path.join(path, "xen-%s-%s.gz" % (os.path.basename(path), ARCH_FILE[arch]))
 
