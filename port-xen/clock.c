@@ -11,6 +11,7 @@
 
 static evtchn_port_t dom_exc_port;
 static bool have_dom_exc;
+static int dom_exc_rc;   // the bind's answer, for the monitor to explain
 // A port nothing ever signals (VIRQ_TIMER with no vCPU timer set): polling
 // on it alone sleeps until the timeout however many other events arrive,
 // where a poll on no port would wake at any event of the domain.
@@ -30,12 +31,17 @@ void clock_init(void) {
     // times a second for nothing (elsewhere the call fails harmlessly).
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
     // Only the domain Xen sends domain-state changes to may bind this.
-    have_dom_exc = evtchn_bind_virq(VIRQ_DOM_EXC, &dom_exc_port);
+    dom_exc_rc = evtchn_bind_virq_rc(VIRQ_DOM_EXC, &dom_exc_port);
+    have_dom_exc = dom_exc_rc == 0;
     have_quiet = evtchn_bind_virq(VIRQ_TIMER, &quiet_port);
 }
 
 bool clock_has_dom_exc(void) {
     return have_dom_exc;
+}
+
+int clock_dom_exc_rc(void) {
+    return dom_exc_rc;
 }
 
 bool clock_sleep_until(uint64_t deadline_ns, bool events) {

@@ -17,4 +17,7 @@ void clock_init(void);
 bool clock_sleep_until(uint64_t deadline_ns, bool events);
 // Whether VIRQ_DOM_EXC could be bound (only the control domain gets it).
 bool clock_has_dom_exc(void);
+// Xen's answer to that bind: 0, or a negative errno (-EBUSY from 4.21 in
+// a domain that is not VIRQ_DOM_EXC's handler).
+int clock_dom_exc_rc(void);
 #endif

@@ -11,14 +11,19 @@ void evtchn_mask(evtchn_port_t port) {
     __atomic_fetch_or(&arch_shared_info->evtchn_mask[port / WORD_BITS], 1UL << (port % WORD_BITS), __ATOMIC_SEQ_CST);
 }
 
-bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port) {
+int evtchn_bind_virq_rc(uint32_t virq, evtchn_port_t *port) {
     struct evtchn_bind_virq bind = { .virq = virq, .vcpu = 0 };
-    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind) != 0) {
-        return false;
+    int rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind);
+    if (rc != 0) {
+        return rc;
     }
     evtchn_mask(bind.port);
     *port = bind.port;
-    return true;
+    return 0;
+}
+
+bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port) {
+    return evtchn_bind_virq_rc(virq, port) == 0;
 }
 
 bool evtchn_test_and_clear(evtchn_port_t port) {

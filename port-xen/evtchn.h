@@ -11,6 +11,9 @@
 // Bind a VIRQ to vCPU 0 and mask it; false if Xen refuses (e.g.
 // VIRQ_DOM_EXC outside the domain Xen sends domain changes to).
 bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);
+// The same, returning Xen's answer: 0 or a negative errno (-EBUSY: from
+// Xen 4.21 VIRQ_DOM_EXC in a domain that is not its handler).
+int evtchn_bind_virq_rc(uint32_t virq, evtchn_port_t *port);
 // Mask a port we only ever poll (never take as an upcall).
 void evtchn_mask(evtchn_port_t port);
 // Whether the port was pending; clears it. Cheap when it is not (one load).

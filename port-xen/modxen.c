@@ -245,6 +245,12 @@ static mp_obj_t xen_has_dom_exc(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_has_dom_exc_obj, xen_has_dom_exc);
 
+// dom_exc_rc() -> Xen's answer to binding VIRQ_DOM_EXC: 0 or -errno.
+static mp_obj_t xen_dom_exc_rc(void) {
+    return MP_OBJ_NEW_SMALL_INT(clock_dom_exc_rc());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_dom_exc_rc_obj, xen_dom_exc_rc);
+
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
 
@@ -269,6 +275,7 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_dropped), MP_ROM_PTR(&xen_console_dropped_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
+    { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
 };

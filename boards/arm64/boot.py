@@ -9,8 +9,14 @@ import os
 import subprocess
 import sys
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import xenshared  # noqa: E402
+
 ARCH = "aarch64"
-XEN_VERSIONS = ("4.17", "4.20")
+# Debian's (tools/deps.sh), then those found in ../shared/xen (4.21, 4.22)
+DEBIAN_XEN = ("4.17", "4.20")
+XEN_VERSIONS = DEBIAN_XEN + xenshared.available(ARCH)
 EXIT_ARGS = "exit=qemu"
 DOM0_MEM_MIB = 128
 IMAGE = "stubmon.bin"
@@ -39,7 +45,6 @@ DEFAULT_DOMUS = (
 # dom0 next to DEFAULT_DOMUS, or dom0 alone.
 MODES = ("dom0less", "dom0")
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(REPO, "build", "arm64", "dtb")
 
 
@@ -149,4 +154,6 @@ def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_
 
 
 def xen_binary(deps, version):
-    return "%s/xen-%s-arm64" % (deps, version)
+    if version in DEBIAN_XEN:
+        return "%s/xen-%s-arm64" % (deps, version)
+    return xenshared.hypervisor(version, ARCH)

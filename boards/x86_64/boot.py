@@ -2,9 +2,17 @@
 """How Xen boots the x86_64 image under QEMU: as dom0, the way Xen's own
 CI boots its test kernels (multiboot Xen, the image as the first module).
 The one image boots as a PV or as a PVH dom0 (`mode`)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "tools"))
+import xenshared  # noqa: E402
 
 ARCH = "x86_64"
-XEN_VERSIONS = ("4.17", "4.20")
+# Debian's (tools/deps.sh), then those found in ../shared/xen (4.21, 4.22)
+DEBIAN_XEN = ("4.17", "4.20")
+XEN_VERSIONS = DEBIAN_XEN + xenshared.available(ARCH)
 # Ends QEMU with status (code << 1) | 1 when the monitor runs with exit=qemu.
 EXIT_ARGS = "exit=qemu"
 DOM0_MEM_MIB = 64
@@ -34,4 +42,6 @@ def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_me
 
 
 def xen_binary(deps, version):
-    return "%s/xen-%s-amd64" % (deps, version)
+    if version in DEBIAN_XEN:
+        return "%s/xen-%s-amd64" % (deps, version)
+    return xenshared.hypervisor(version, ARCH)

@@ -83,6 +83,8 @@ class Monitor:
         self.watchdog_ns = 0        # armed timeout, 0 = none
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
         self.last_listings = 0      # event listings in the interval before a poll (stats)
+        self.state_changes = False  # early wakes read the changed domains (get_domain_state)
+        self.last_doms = None       # the last listing: what a changed domain's record updates
 
     def run(self):
         xen, say = self.xen, self.say
@@ -111,6 +113,7 @@ class Monitor:
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
         say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
         self.arm_watchdog()
+        say(self.choose_events())
         if self.opts.demo:
             try:
                 testopts.create_demo(self)
@@ -130,6 +133,32 @@ class Monitor:
             self.say("stubmon: console '%s' is not available here; using %s"
                      % (want, xen.console_channels()))
         self.say('stubmon: console %s' % xen.console_channels())
+
+    def choose_events(self):
+        """How domain changes reach the monitor between polls, as one line:
+        VIRQ_DOM_EXC wakes it and, where Xen has get_domain_state (4.21+),
+        it reads which domains changed instead of listing them all; a bind
+        Xen refused (4.21+: EBUSY, this domain is not the event's handler)
+        leaves the changes to the polls."""
+        xen, hyp = self.xen, self.hyp
+        rc = xen.dom_exc_rc() if hasattr(xen, 'dom_exc_rc') else (0 if xen.has_dom_exc() else -abi.EPERM)
+        if rc < 0:
+            name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
+            why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
+                   if -rc == abi.EBUSY else '')
+            return ('stubmon: events: binding VIRQ_DOM_EXC failed: %s%s; domain changes are seen '
+                    'at the polls, no early wake' % (name, why))
+        if not hyp.has_domain_state():
+            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %d.%d has '
+                    'no get_domain_state)' % hyp.version()[:2])
+        try:
+            hyp.changed_domains()   # Xen marks every domain changed at the bind: start afresh
+        except hv.HypercallError as e:
+            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
+                    '(get_domain_state refused: %s)' % e.errno_name())
+        self.state_changes = True
+        return ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
+                '(get_domain_state), not a listing of all')
 
     # --- polling --------------------------------------------------------------
     def physinfo(self):
@@ -194,6 +223,7 @@ class Monitor:
         fig.begin(now, host.total_kib if host is not None else None)
         try:
             every = self.hyp.list_domains(fig)
+            self.last_doms = every
             fig.end()
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
@@ -325,21 +355,56 @@ class Monitor:
 
         def listing():
             try:
-                self.check_events()
+                self.check_events(True)
             except Exception as e:
                 self.health.failed('event listing after poll %d' % n, e)
         self.waker.sleep(deadline, gap, listing, storm)
 
-    def check_events(self):
-        """List the domains now and print the event lines (no table)."""
+    def check_events(self, woken=False):
+        """List the domains now and print the event lines (no table).
+        woken: VIRQ_DOM_EXC woke us; with get_domain_state only the domains
+        that changed are re-read (a pause= test step changes a domain
+        without the event: it lists them all)."""
         now = self.xen.time_ns()
-        try:
-            doms = self.hyp.list_domains()
-            self.errors.ok('getdomaininfolist')
-        except hv.HypercallError as e:
-            self.errors.failed('getdomaininfolist', e)
-            return
+        doms = self.changed_listing() if woken and self.state_changes else None
+        if doms is None:
+            try:
+                doms = self.hyp.list_domains()
+                self.errors.ok('getdomaininfolist')
+            except hv.HypercallError as e:
+                self.errors.failed('getdomaininfolist', e)
+                return
+        self.last_doms = doms
         self.report_changes(self.shown(doms), now, False)
+
+    def changed_listing(self):
+        """The last listing with the changed domains re-read (a gone one
+        left out), in domid order; None: list them all instead (no listing
+        yet, too many changes, or get_domain_state failed: said once)."""
+        if self.last_doms is None:
+            return None
+        hyp = self.hyp
+        try:
+            ids = hyp.changed_domains()
+            self.errors.ok('get_domain_state')
+        except hv.HypercallError as e:
+            self.errors.failed('get_domain_state', e)
+            return None
+        if ids is None:
+            return None
+        cur = {}
+        for d in self.last_doms:
+            cur[d.domid] = d
+        for domid in ids:
+            try:
+                cur[domid] = hyp.get_domain(domid)
+            except hv.HypercallError as e:
+                if e.errno() != abi.ESRCH:
+                    self.errors.failed('getdomaininfo', e)
+                    return None
+                if domid in cur:
+                    del cur[domid]   # gone
+        return [cur[k] for k in sorted(cur)]
 
 def start(xen, say=print):
     m = Monitor(xen, say)

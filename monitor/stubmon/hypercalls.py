@@ -14,6 +14,18 @@ BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # stable fields at its start still decode).
 UNKNOWN_RECORD_ROOM = 4096
 ERESTART = 85   # Xen-internal continuation errno, not in the public errno.h
+# createdomain's "pick a domid for me": 0 up to Xen 4.21; from 4.22 Xen
+# takes the domid literally (0 is dom0: EEXIST) and DOMID_ANY asks. The
+# value of 4.22's public xen.h, used when no generated release defines it.
+DOMID_ANY = getattr(abi, 'DOMID_ANY', 0x7FF5)
+DOMID_ANY_SINCE = (4, 22)
+# XEN_DOMCTL_get_domain_state (4.21, a stable domctl: interface_version 0).
+# With DOMID_INVALID it names the next domain whose state changed, for the
+# domain holding VIRQ_DOM_EXC; -ENOENT when there is none left.
+DOMCTL_get_domain_state = getattr(abi, 'DOMCTL_get_domain_state', 90)
+DOMID_INVALID = getattr(abi, 'DOMID_INVALID', 0x7FF4)
+GET_DOMAIN_STATE_SINCE = (4, 21)
+STATE_CHANGES_MAX = 1024   # changed domains read per wake at most (then: a full listing)
 
 
 class HypercallError(Exception):
@@ -338,13 +350,43 @@ class Hypervisor:
         self._domctl_call('getdomaininfo')
         return dommod.decode(self.abi, self._domctl, self.abi.DOMCTL_PAYLOAD)
 
+    # --- which domains changed (4.21+) -------------------------------------
+    def has_domain_state(self):
+        """Whether this Xen offers XEN_DOMCTL_get_domain_state."""
+        return self.version()[:2] >= GET_DOMAIN_STATE_SINCE
+
+    def changed_domains(self):
+        """The domids whose state changed since last asked, from
+        get_domain_state(DOMID_INVALID) until Xen says there are no more
+        (ENOENT), in domid order; None when there were too many to read
+        (then list them all). Raises HypercallError('get_domain_state',
+        errno) on a refusal (EACCES: this domain does not hold VIRQ_DOM_EXC)."""
+        out = []
+        lay = self.abi
+        b = self._domctl
+        while len(out) < STATE_CHANGES_MAX:
+            # a stable domctl: interface version 0 whatever the release
+            self._fill_domctl(0, DOMCTL_get_domain_state, DOMID_INVALID)
+            rc = self.xen.domctl(b)
+            if rc == -abi.ENOENT:
+                out.sort()
+                return out
+            if rc < 0:
+                raise HypercallError('get_domain_state', -rc)
+            out.append(struct.unpack_from('<H', b, lay.DOMCTL_DOMAIN)[0])
+        return None
+
     # --- demo domains ---------------------------------------------------------
+    def any_domid(self):
+        """The domid createdomain takes as "pick one" on this release."""
+        return DOMID_ANY if self.version()[:2] >= DOMID_ANY_SINCE else 0
+
     def create_empty_domain(self, max_mem_mib):
         """An empty, paused domain (PV on x86, the only kind Arm has there):
         no memory populated, no vCPU started; costs Xen ~50-70 KiB. Returns
         its domid. max_vcpus goes in createdomain itself (Xen >= 4.12 has
         no separate max_vcpus step); then only max_mem is set."""
-        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_createdomain, 0)
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_createdomain, self.any_domid())
         lay = self.abi
         b, p, cd = self._domctl, lay.DOMCTL_PAYLOAD, lay.CD
         struct.pack_into('<I', b, p + cd['ssidref'], 0)

@@ -21,22 +21,23 @@ from stubmon import abi
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, 'tools', 'xenabi'))
+sys.path.insert(0, os.path.join(TOP, 'tools'))
 import gen  # noqa: E402
+import xenshared  # noqa: E402
 
 ARCHES = ('x86_64', 'aarch64')
 UC_COUNT = (1 << 27) - 1
 
 
-def releases():
-    return ['%d.%d' % r for r, _ in gen.releases(os.path.join(TOP, '.deps', 'pkg'))]
-
-
-RELEASES = releases()
+# Debian's libxen-dev and the releases in ../shared/xen (XEN_SHARED), as make finds them
+INCLUDE = dict(('%d.%d' % r, inc) for r, inc in
+               gen.releases(os.path.join(TOP, '.deps', 'pkg'), xenshared.root()))
+RELEASES = sorted(INCLUDE, key=lambda v: tuple(int(x) for x in v.split('.')))
 CASES = [(r, a) for r in RELEASES for a in ARCHES]
 
 
 def include_dir(release):
-    return os.path.join(TOP, '.deps', 'pkg', 'libxen-dev-' + release, 'usr', 'include')
+    return INCLUDE[release]
 
 
 def generated(release, arch):
@@ -78,7 +79,9 @@ def expectations(release, arch):
     m = generated(release, arch)
     assert m.RELEASE == tuple(int(x) for x in release.split('.')) and m.ARCH == arch
     e = []
-    for name, _ in gen.STRUCTS:
+    for name, _ in gen.STRUCTS + gen.OPTIONAL_STRUCTS:
+        if not hasattr(m, name):
+            continue
         ctype = 'struct ' + name
         e.append(('sizeof(%s)' % ctype, m.SIZE[name]))
         e.extend(member_exprs(ctype, getattr(m, name)))
@@ -170,6 +173,24 @@ def test_every_release_and_arch_generated():
     for arch in ARCHES:
         idx = __import__('xenabi_' + arch)
         assert ['%d.%d' % r for r in idx.RELEASES] == RELEASES
+
+
+def test_shared_releases_generated_when_present():
+    """4.21 and 4.22 come from ../shared/xen: generated whenever it is there."""
+    found = xenshared.releases()
+    if not found:
+        pytest.skip('no %s: Xen 4.21/4.22 layouts not generated (make says so)' % xenshared.root())
+    for v in xenshared.EXPECTED:
+        assert v in found, (v, found)
+        assert v in RELEASES
+        for arch in ARCHES:
+            m = generated(v, arch)
+            assert m.CONST['XEN_DOMCTL_get_domain_state'] == 90   # 4.21+
+            assert m.SIZE['xen_domctl_get_domain_state'] == 16
+            assert ('DOMID_ANY' in m.CONST) == (v >= '4.22')
+    assert generated('4.22', 'x86_64').CONST['DOMID_ANY'] == 0x7FF5
+    for arch in ARCHES:
+        assert not hasattr(generated('4.20', arch), 'xen_domctl_get_domain_state')
 
 
 @pytest.mark.parametrize('release,arch', CASES)

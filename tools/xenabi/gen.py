@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Generates stubmon's hypercall layouts and constants from Xen's public
 headers (host side, CPython + lark). For every release found as
-<deps>/libxen-dev-<major>.<minor>/usr/include and every arch:
+<deps>/libxen-dev-<major>.<minor>/usr/include (Debian's) or as
+<shared>/<major>.<minor>.<patch>/include (../shared/xen, tools/xenshared.py:
+the releases Debian does not ship) and every arch:
 
     <out>/<arch>/xenabi_<major>_<minor>_<arch>.py   uctypes layouts, sizes, constants
     <out>/<arch>/xenabi_<arch>.py                   index: releases, interface versions
     <out>/xenabi_sizes.h                            for the C side (buffer sizes)
 
-Usage: python3 tools/xenabi/gen.py --deps .deps/pkg --out build/xenabi
+Usage: python3 tools/xenabi/gen.py --deps .deps/pkg [--shared ../shared/xen] --out build/xenabi
 Files are only rewritten when their content changes.
 """
 import argparse
@@ -20,6 +22,9 @@ sys.path.insert(0, HERE)
 
 import cparse  # noqa: E402
 import preprocess  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(HERE))
+import xenshared  # noqa: E402
 
 ARCHES = preprocess.ARCH_MACRO
 
@@ -44,6 +49,9 @@ STRUCTS = [
     ('xen_domctl_createdomain', ()),
     ('xen_domctl_max_mem', ()),
 ]
+# ... and those only some releases have (4.21: get_domain_state), emitted
+# where the headers define them
+OPTIONAL_STRUCTS = [('xen_domctl_get_domain_state', ())]
 TYPEDEF_SIZES = ['domid_t', 'xen_domain_handle_t', 'xen_extraversion_t']
 
 # Constants: exact names and name prefixes (integer #defines only).
@@ -54,7 +62,10 @@ CONST_NAMES = ['XEN_SYSCTL_INTERFACE_VERSION', 'XEN_DOMCTL_INTERFACE_VERSION',
                'XEN_DOMCTL_getdomaininfo', 'XEN_DOMCTL_max_mem', 'XEN_DOMCTL_max_vcpus',
                'DOMID_FIRST_RESERVED', 'DOMID_SELF', 'DOMID_IDLE',
                'XENVER_version', 'XENVER_extraversion']
-CONST_PREFIXES = ['XEN_DOMINF_', 'SHUTDOWN_', 'XEN_DOMCTL_CDF_']
+CONST_PREFIXES = ['XEN_DOMINF_', 'SHUTDOWN_', 'XEN_DOMCTL_CDF_', 'XEN_DOMCTL_GETDOMSTATE_']
+# Not in every release: DOMID_ANY (4.22: createdomain's "pick one"),
+# get_domain_state (4.21); taken where defined, never required.
+CONST_NAMES_OPTIONAL = ['DOMID_ANY', 'DOMID_INVALID', 'XEN_DOMCTL_get_domain_state']
 # ... of which the monitor needs at least these (a missing one stops the build)
 CONST_NAMES += ['XEN_DOMINF_' + n for n in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked',
                                              'running', 'debugged', 'xs_domain', 'hap',
@@ -77,17 +88,33 @@ class GenError(Exception):
     pass
 
 
-def releases(deps):
+def releases(deps, shared=None):
+    """[((major, minor), include dir)]: Debian's libxen-dev-X.Y under deps,
+    then the releases under `shared` (a directory like ../shared/xen) that
+    Debian's do not already give."""
     out = []
     for d in sorted(os.listdir(deps)):
         m = re.match(r'libxen-dev-(\d+)\.(\d+)$', d)
         if m and os.path.isdir(os.path.join(deps, d, 'usr', 'include', 'xen')):
             out.append(((int(m.group(1)), int(m.group(2))), os.path.join(deps, d, 'usr', 'include')))
+    have = set(r for r, _ in out)
+    if shared:
+        for ver, path in xenshared.releases(shared).items():
+            r = tuple(int(x) for x in ver.split('.'))
+            if r not in have:
+                out.append((r, os.path.join(path, 'include')))
     return sorted(out)
 
 
+# Per-release bounds the monitor never reads (4.22 moved XEN_DOMCTL_CDF_MAX):
+# left out so that every generated constant means the same in each release.
+CONST_SKIP = ['XEN_DOMCTL_CDF_MAX']
+
+
 def wanted_constant(name):
-    return name in CONST_NAMES or any(name.startswith(p) for p in CONST_PREFIXES)
+    if name in CONST_SKIP:
+        return False
+    return name in CONST_NAMES or name in CONST_NAMES_OPTIONAL or any(name.startswith(p) for p in CONST_PREFIXES)
 
 
 def read_headers(include_dir, arch):
@@ -127,6 +154,14 @@ def descriptor(rec, opaque=()):
         else:
             d[f.name] = f.offset | scalar_code(t, rec.where)
     return d
+
+
+def has_record(unit, name):
+    try:
+        find_record(unit, name)
+        return True
+    except GenError:
+        return False
 
 
 def find_record(unit, name):
@@ -189,7 +224,8 @@ def gdi_signature(mod):
 def generate(release, include_dir, arch):
     pp, unit = read_headers(include_dir, arch)
     layouts, sizes, ctypes = {}, {}, {}
-    for name, opaque in STRUCTS:
+    structs = STRUCTS + [s for s in OPTIONAL_STRUCTS if has_record(unit, s[0])]
+    for name, opaque in structs:
         rec, cname = find_record(unit, name)
         layouts[name] = descriptor(rec, opaque)
         sizes[name] = cparse.layout(rec).size
@@ -212,8 +248,9 @@ def module_source(mod, origin, shared_errno=False):
              'RELEASE = (%d, %d)' % r,
              'ARCH = %r' % arch,
              'SIZE = %s' % fmt(mod['SIZE'])]
-    for name, _ in STRUCTS:
-        lines.append('%s = %s' % (name, fmt(mod['layouts'][name])))
+    for name, _ in STRUCTS + OPTIONAL_STRUCTS:
+        if name in mod['layouts']:
+            lines.append('%s = %s' % (name, fmt(mod['layouts'][name])))
     lines.append('CONST = {%s}' % ', '.join('%r: %d' % kv for kv in sorted(mod['CONST'].items())))
     if not shared_errno:
         lines.append('ERRNO = %s' % errno_source(mod['ERRNO']))
@@ -279,8 +316,25 @@ def write_if_changed(path, text):
     return True
 
 
-def origin_of(deps, release):
-    # the exact package version, when tools/deps.sh recorded it
+def remove_stale(folder, arch, rels):
+    """Delete the modules of releases no longer found (../shared/xen gone):
+    the image freezes every module in the folder."""
+    keep = set(module_name(r, arch) + '.py' for r in rels)
+    n = 0
+    for f in os.listdir(folder):
+        if re.match(r'xenabi_\d+_\d+_%s\.py$' % arch, f) and f not in keep:
+            os.remove(os.path.join(folder, f))
+            n += 1
+    return n
+
+
+def origin_of(deps, release, include_dir):
+    # the exact package version, when tools/deps.sh recorded it; for a
+    # release from ../shared/xen its directory and the tag's commit
+    top = os.path.dirname(include_dir)
+    if os.path.exists(os.path.join(top, 'COMMIT')):
+        with open(os.path.join(top, 'COMMIT')) as f:
+            return 'Xen %s, commit %s' % (os.path.basename(top), f.read().strip()[:12])
     vfile = os.path.join(os.path.dirname(deps), 'versions.txt')
     if os.path.exists(vfile):
         with open(vfile) as f:
@@ -293,10 +347,11 @@ def origin_of(deps, release):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--deps', required=True, help='directory holding libxen-dev-X.Y/')
+    ap.add_argument('--shared', help='directory holding X.Y.Z/include (../shared/xen)')
     ap.add_argument('--out', required=True)
     ap.add_argument('--arch', action='append', help='default: all of ' + ', '.join(sorted(ARCHES)))
     args = ap.parse_args(argv)
-    rels = releases(args.deps)
+    rels = releases(args.deps, args.shared)
     if not rels:
         raise SystemExit('xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps)
     arches = args.arch or sorted(ARCHES)
@@ -317,12 +372,13 @@ def main(argv=None):
             except (preprocess.PreprocessError, cparse.ParseError, GenError) as e:
                 raise SystemExit('xenabi: Xen %d.%d %s: %s' % (release + (arch, e)))
         shared = all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods)
-        for mod in mods:
+        for mod, (_, inc) in zip(mods, rels):
             path = os.path.join(args.out, arch, module_name(mod['release'], arch) + '.py')
-            changed += write_if_changed(path, module_source(mod, origin_of(args.deps, mod['release']),
+            changed += write_if_changed(path, module_source(mod, origin_of(args.deps, mod['release'], inc),
                                                             shared))
         changed += write_if_changed(os.path.join(args.out, arch, 'xenabi_%s.py' % arch),
                                     index_source(arch, mods))
+        changed += remove_stale(os.path.join(args.out, arch), arch, [m['release'] for m in mods])
         all_mods[arch] = mods
     changed += write_if_changed(os.path.join(args.out, 'xenabi_sizes.h'), sizes_header(all_mods))
     print('xenabi: %s for %s, %d file(s) changed' % (

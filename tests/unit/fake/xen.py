@@ -11,7 +11,15 @@ RELEASES = {   # (major, minor): (sysctl, domctl) interface versions
     (4, 17): (0x15, 0x15),
     (4, 20): (0x15, 0x17),
     (4, 21): (0x16, 0x17),
+    (4, 22): (0x16, 0x18),
 }
+# Release differences modelled (Xen's own tags, ../shared/xen/README.md):
+# 4.21 adds XEN_DOMCTL_get_domain_state and refuses VIRQ_DOM_EXC to a
+# domain that is not its handler (EBUSY); 4.22's createdomain takes the
+# domid literally, DOMID_ANY asking for any.
+DOMID_ANY = 0x7FF5
+DOMID_INVALID = 0x7FF4
+GET_DOMAIN_STATE = 90
 
 platform = 'x86_64-pv'
 arch = 'x86_64'
@@ -62,6 +70,8 @@ class State:
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
         self.created = []          # parsed createdomain payloads, first 8 only
+        self.dom_exc_rc = 0        # the VIRQ_DOM_EXC bind's answer (-16: EBUSY, a 4.21+ domU)
+        self.changed = set()       # 4.21+: domids get_domain_state(DOMID_INVALID) has to tell
         self.repl_input = None     # repl(): None = no console input; else lines exec'd in ns
         self.repl_calls = 0
         self.repl_output = []      # repr() of each expression's value
@@ -95,7 +105,23 @@ def add_domain(domid, **kw):
     st.domains[domid] = d
     if domid >= st.rover:
         st.rover = domid + 1
+    changed(domid)
     return d
+
+
+def changed(domid):
+    """Xen 4.21+ marks a domain whose state changed (created, shut down,
+    dying, gone) for get_domain_state; tests call it after changing flags."""
+    if st.version >= (4, 21):
+        st.changed.add(domid)
+
+
+def has_dom_exc():
+    return st.dom_exc_rc == 0
+
+
+def dom_exc_rc():
+    return st.dom_exc_rc
 
 
 def _advance(ns):
@@ -310,12 +336,41 @@ def _createdomain(buf):
             or cfg['tail'] != bytes(len(cfg['tail']))):
         return -22
     domid = struct.unpack_from('<H', buf, 8)[0]
-    if domid == 0:
+    # up to 4.21 0 means "any"; from 4.22 DOMID_ANY does, 0 is dom0 (EEXIST)
+    if domid == (DOMID_ANY if st.version >= (4, 22) else 0):
         domid = st.rover
+    elif domid >= 0x7FF0:
+        return -22
     if domid in st.domains:
         return -17
     add_domain(domid, flags=0x8, vcpus=0)   # paused, no vCPUs, no memory
     struct.pack_into('<H', buf, 8, domid)
+    return 0
+
+
+def _get_domain_state(buf, version):
+    # a stable domctl: interface_version 0; DOMID_INVALID is for the
+    # VIRQ_DOM_EXC handler only and names the lowest changed domain
+    if st.flask_deny or version != 0:
+        return -13
+    if 'get_domain_state' in st.fail:
+        return -st.fail['get_domain_state']
+    domid = struct.unpack_from('<H', buf, 8)[0]
+    if domid == DOMID_INVALID:
+        if st.dom_exc_rc != 0:
+            return -13
+        if not st.changed:
+            return -2   # ENOENT
+        domid = min(st.changed)
+        st.changed.discard(domid)
+        struct.pack_into('<H', buf, 8, domid)
+    elif domid not in st.domains:
+        return -3
+    d = st.domains.get(domid)
+    state = 0 if d is None else 1 | (2 if d.flags & 0x4 else 0) | (4 if d.flags & 0x1 else 0)
+    for i in range(16, 32):
+        buf[i] = 0
+    struct.pack_into('<HHIQ', buf, 16, state, 0, 0, domid + 1000)
     return 0
 
 
@@ -324,6 +379,8 @@ def domctl(buf):
         return -14
     cmd, version = struct.unpack_from('<II', buf, 0)
     _count(('domctl', cmd, version))
+    if cmd == GET_DOMAIN_STATE and st.version >= (4, 21):
+        return _get_domain_state(buf, version)
     if st.flask_deny or version != st.domctl_version:
         return -13
     names = {1: 'createdomain', 2: 'destroydomain', 3: 'pausedomain', 4: 'unpausedomain',
@@ -345,6 +402,7 @@ def domctl(buf):
         d.max_pages = kib >> 2
     elif cmd == 2:
         del st.domains[domid]
+        changed(domid)
     elif cmd in (3, 4):
         if domid == 0:
             return -22   # Xen: a domain cannot pause itself
