@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Xen releases Debian does not ship, from ../shared/xen beside the repo
 (its README: one <major>.<minor>.<patch>/ directory per release, holding
 xen-<ver>-amd64.gz, xen-<ver>-arm64.gz and include/xen/, the equivalent

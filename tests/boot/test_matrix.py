@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The release matrix: {4.17, 4.20, 4.21, 4.22} x {x86_64 PV dom0, x86_64
 PVH dom0, arm64 dom0 next to dom0less domUs}, one real boot per cell
 shared by every check of that cell. 4.17 and 4.20 are Debian's; 4.21 and

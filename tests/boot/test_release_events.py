@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """VIRQ_DOM_EXC outside its handler, for real: on arm64 the monitor runs as
 dom0 and, unprivileged, as a dom0less domU. From Xen 4.21 the domU's bind
 fails with EBUSY and it says once that domain changes come with the polls;

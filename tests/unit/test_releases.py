@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The release differences the monitor handles (docs/releases.md), against
 # the fake hypervisor's model of each release: createdomain's "any domid"
 # (0 up to 4.21, DOMID_ANY from 4.22), VIRQ_DOM_EXC refused with EBUSY

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (files, gzip, make)
 # tools/xenshared.py and its users: the releases found in a directory laid
 # out like ../shared/xen (X.Y.Z/include/xen, xen-X.Y.Z-amd64.gz), the reason
