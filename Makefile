@@ -27,6 +27,8 @@ endif
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
 
+# What make run needs (tools/deps.sh run), and everything the tests need.
+RUN_STAMP := .deps/run.txt
 DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
 BUILD_DIR := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))
@@ -36,16 +38,19 @@ IMAGE := $(BUILD_DIR)/stubmon.elf
 
 all: image
 
+$(RUN_STAMP): tools/deps.sh
+	bash tools/deps.sh run
+
 $(DEPS_STAMP): tools/deps.sh
 	bash tools/deps.sh
 
 deps: $(DEPS_STAMP)
 
 include tools/xenabi/xenabi.mk
-xenabi: $(DEPS_STAMP)
+xenabi: $(RUN_STAMP)
 	$(MAKE) $(XENABI_STAMP)
 
-image: $(DEPS_STAMP)
+image: $(RUN_STAMP)
 	$(MAKE) -C port-xen BOARD=$(BOARD) $(if $(APP),APP=$(abspath $(APP))) -j2
 
 $(IMAGE): image

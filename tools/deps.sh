@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Fetch everything stubmon builds and tests with. Idempotent: a step whose
-# stamp exists is skipped. Nothing here changes the machine's apt config:
+# Fetch what stubmon builds and tests with. Idempotent: a step whose
+# stamp exists is skipped. `deps.sh run` fetches only what `make run` needs
+# (QEMU, the compilers, Xen's packages, MicroPython, lark), stamped in
+# .deps/run.txt; `deps.sh` (all) also what the tests need (pytest,
+# jsonschema, setools, the Linux dom0 and the FLASK Xen built from source),
+# stamped in .deps/versions.txt. Nothing here changes the machine's apt config:
 # Debian packages we only unpack come through a project-local apt root whose
 # mirror is read from the machine's own apt sources.
 set -euo pipefail
 
+profile=${1:-all}
+case "$profile" in
+    run|all) ;;
+    *) echo "deps: unknown profile '$profile' (want run or all); nothing fetched" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=${DEPS:-$top/.deps}
 mkdir -p "$deps"
@@ -13,9 +22,11 @@ versions=$deps/versions.txt
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 # --- host tools (real installs: emulator and compilers) -------------------
-host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils
- flex bison m4 checkpolicy"   # the last four: Xen with FLASK and its policy (tools/dom0)
-host_pkgs="$host_pkgs setools"   # sesearch: tests/unit/test_policy.py queries the compiled FLASK policy
+host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
+if [ "$profile" = all ]; then
+    host_pkgs="$host_pkgs flex bison m4 checkpolicy"   # Xen with FLASK and its policy (tools/dom0)
+    host_pkgs="$host_pkgs setools"   # sesearch: tests/unit/test_policy.py queries the compiled FLASK policy
+fi
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -120,11 +131,27 @@ fi
 
 # --- Python tools from PyPI --------------------------------------------------
 venv=$deps/venv
-if [ ! -e "$venv/.ok" ]; then
-    log "creating venv with pytest and lark"
+if [ ! -e "$venv/.lark" ]; then
+    log "creating venv with lark (the layout generator's parser)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q pytest lark
-    touch "$venv/.ok"
+    "$venv/bin/pip" install -q lark
+    touch "$venv/.lark"
+fi
+if [ "$profile" = run ]; then
+    {
+        cat "$deps"/pkg/*/.version "$mp/.version"
+        echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
+        echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
+        echo "gcc $(gcc -dumpfullversion)"
+        "$venv/bin/python" -c 'import importlib.metadata as m; print("lark", m.version("lark"))'
+    } > "$deps/run.txt.new"
+    mv "$deps/run.txt.new" "$deps/run.txt"
+    log "fetched what make run needs (make test fetches the rest)"
+    exit 0
+fi
+if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
+    log "installing pytest into the venv"
+    "$venv/bin/pip" install -q pytest
 fi
 # jsonschema: the format=json boot test validates every line against
 # docs/stubmon-1.schema.json (added after the venv above: install it into
