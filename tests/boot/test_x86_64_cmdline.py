@@ -22,7 +22,9 @@ def test_empty_command_line_runs_on_defaults(mode, image):
     assert said[0].startswith("stubmon: x86_64-%s on xen " % mode)
     assert said[1:] == ["stubmon: console xen", "stubmon: interfaces sysctl 0x15 domctl 0x17",
                         "stubmon: layouts xen %s (x86_64), interfaces sysctl 0x15 domctl 0x17" % XEN,
-                        "stubmon: watchdog 30 s"]
+                        "stubmon: watchdog 30 s",
+                        "stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain "
+                        "(xen %s has no get_domain_state)" % XEN]
     (poll,) = consolelog.polls(res.lines)
     assert poll.complete and poll.ids() == [0]
 
