@@ -80,7 +80,6 @@ class Monitor:
         self.physinfo_denied = False   # refused for good: not asked again
         self.health = health.Health(say)
         self.health.on_error = self.error_json
-        self.watchdog_ns = 0        # armed timeout, 0 = none
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
         self.last_listings = 0      # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
@@ -314,12 +313,12 @@ class Monitor:
         if rc < 0:
             self.say('%s; running without it' % hv.explain(hv.HypercallError('watchdog', -rc)))
             return
-        self.watchdog_ns = self.waker.watchdog_ns = s * 1000000000
+        self.waker.watchdog_ns = s * 1000000000   # the sleep wakes to kick it
         # Xen shuts the domain down (reason watchdog) after s seconds unkicked
         self.say('stubmon: watchdog %d s' % s)
 
     def kick(self):
-        if self.watchdog_ns:
+        if self.waker.watchdog_ns:
             self.xen.watchdog()
 
     def repl(self):
@@ -405,6 +404,7 @@ class Monitor:
                 if domid in cur:
                     del cur[domid]   # gone
         return [cur[k] for k in sorted(cur)]
+
 
 def start(xen, say=print):
     m = Monitor(xen, say)
