@@ -86,3 +86,18 @@ def hypervisor(version, arch, cache=None):
             shutil.copyfileobj(src, dst)
         os.replace(tmp, out)
     return out
+
+
+def header_versions(include):
+    """{'sysctl': v, 'domctl': v}: the interface versions the headers under
+    `include` declare, read straight from their #define lines (the tests'
+    check of the generator, which goes through the preprocessor)."""
+    out = {}
+    for name in ("sysctl", "domctl"):
+        macro = "XEN_%s_INTERFACE_VERSION" % name.upper()
+        with open(os.path.join(include, "xen", name + ".h")) as f:
+            for line in f:
+                parts = line.split()
+                if parts[:2] == ["#define", macro]:
+                    out[name] = int(parts[2], 16)
+    return out

@@ -41,15 +41,7 @@ def include_dir(xen):
 
 
 def header_versions(xen):
-    out = {}
-    for name in ("sysctl", "domctl"):
-        macro = "XEN_%s_INTERFACE_VERSION" % name.upper()
-        with open(os.path.join(include_dir(xen), "xen", name + ".h")) as f:
-            for line in f:
-                parts = line.split()
-                if parts[:2] == ["#define", macro]:
-                    out[name] = int(parts[2], 16)
-    return out
+    return xenshared.header_versions(include_dir(xen))
 
 
 @pytest.fixture(scope="module", params=CELLS, ids=["%s-%s" % c for c in CELLS])

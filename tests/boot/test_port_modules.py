@@ -10,7 +10,7 @@ import re
 import pytest
 
 import boot
-from test_repl import Script
+from test_repl import Script, answer, clean
 
 PROMPT = ">>> "
 # (board, Xen, boot mode)
@@ -60,27 +60,6 @@ def script(steps):
         if ctrl_c is not None:
             out.append(("after", ctrl_c, b"\x03"))
     return Script(out)
-
-
-def clean(lines):
-    """The console without Xen's own messages (one may land inside an echo)."""
-    return [p for p in (l.split("(XEN) ")[0] for l in lines) if p]
-
-
-def answer(res, typed, skip=0):
-    """The output line `skip` lines after the echo of `typed` at a prompt
-    (an echo cut by a Xen message is put back together)."""
-    want = PROMPT + typed
-    lines = clean(res.lines)
-    for i, l in enumerate(lines):
-        if l.startswith(PROMPT) and want.startswith(l):
-            acc, j = l, i
-            while len(acc) < len(want) and j + 1 < len(lines):
-                j += 1
-                acc += lines[j]
-            if acc == want:
-                return lines[j + 1 + skip]
-    raise AssertionError("no echo of %r in:\n%s" % (typed, "\n".join(lines[-60:])))
 
 
 @pytest.fixture(scope="module", params=SETUPS, ids=["%s-%s-%s" % s for s in SETUPS])

@@ -61,10 +61,25 @@ def run(request, image):
     return res
 
 
-def answer(res, line):
-    """The output line right after the echo of `line` at a prompt."""
-    i = res.lines.index(PROMPT + line)
-    return res.lines[i + 1]
+def clean(lines):
+    """The console without Xen's own messages (one may land inside an echo)."""
+    return [p for p in (l.split("(XEN) ")[0] for l in lines) if p]
+
+
+def answer(res, typed, skip=0):
+    """The output line `skip` lines after the echo of `typed` at a prompt
+    (an echo cut by a Xen message is put back together)."""
+    want = PROMPT + typed
+    lines = clean(res.lines)
+    for i, l in enumerate(lines):
+        if l.startswith(PROMPT) and want.startswith(l):
+            acc, j = l, i
+            while len(acc) < len(want) and j + 1 < len(lines):
+                j += 1
+                acc += lines[j]
+            if acc == want:
+                return lines[j + 1 + skip]
+    raise AssertionError("no echo of %r in:\n%s" % (typed, "\n".join(lines[-60:])))
 
 
 def test_ends_through_qemu_exit_typed_at_the_prompt(run):

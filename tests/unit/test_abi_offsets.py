@@ -312,14 +312,7 @@ def test_what_every_release_shares_is_the_same_in_each():
 
 @pytest.mark.parametrize('release', RELEASES)
 def test_interface_versions_match_headers(release):
-    found = {}
-    for name in ('sysctl', 'domctl'):
-        macro = 'XEN_%s_INTERFACE_VERSION' % name.upper()
-        with open(os.path.join(include_dir(release), 'xen', name + '.h')) as f:
-            for line in f:
-                parts = line.split()
-                if parts[:2] == ['#define', macro]:
-                    found[name] = int(parts[2], 16)
+    found = xenshared.header_versions(include_dir(release))
     major, minor = (int(x) for x in release.split('.'))
     for arch in ARCHES:
         idx = __import__('xenabi_' + arch)
