@@ -254,6 +254,8 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_dom_exc_rc_obj, xen_dom_exc_rc);
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
 
+extern const mp_obj_fun_builtin_var_t xen_records_merge_obj;   // modxen_records.c
+
 // Not const: modxen_init() fills in the values known only at boot.
 static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_xen) },
@@ -266,6 +268,7 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_cpu_ns), MP_ROM_PTR(&xen_cpu_ns_obj) },
     { MP_ROM_QSTR(MP_QSTR_sleep_until), MP_ROM_PTR(&xen_sleep_until_obj) },
     { MP_ROM_QSTR(MP_QSTR_sysctl), MP_ROM_PTR(&xen_sysctl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_records_merge), MP_ROM_PTR(&xen_records_merge_obj) },
     { MP_ROM_QSTR(MP_QSTR_domctl), MP_ROM_PTR(&xen_domctl_obj) },
     { MP_ROM_QSTR(MP_QSTR_xen_version), MP_ROM_PTR(&xen_xen_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_addressof), MP_ROM_PTR(&xen_addressof_obj) },

@@ -11,11 +11,13 @@ from . import events
 from . import guest
 from . import hypercalls as hv
 from . import jsonout
+from . import listing
 from . import loop
 from . import options
 from . import record as dommod
 from . import table
 from . import testopts
+from . import view
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 
@@ -74,6 +76,11 @@ class Monitor:
         self.demo_ids = []
         self.errors = Reporter(say)
         self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
+        # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
+        self.listing = listing.Listing(getattr(xen, 'records_merge', None))
+        self.view = None            # view.View, once the options are read
+        self.out = say              # says a poll's lines; quiet=1: nothing
+        self.listed_between = False  # an event listing since the last poll
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
         self.host = None            # the last physinfo (hypervisor.PhysInfo)
@@ -98,6 +105,9 @@ class Monitor:
         if cut:
             say(cut)
         self.alerts = alerts.Alerts(self.opts.alerts)
+        self.view = view.View(self.opts, say)
+        if self.opts.quiet:
+            self.out = _discard
         self.choose_console()
         if self.opts.role == 'guest':
             guest.run(xen, self.opts, say)   # ends the domain itself
@@ -183,21 +193,33 @@ class Monitor:
             return doms
         return [d for d in doms if options.wanted(r, d.domid)]
 
-    def report_changes(self, doms, now, poll):
-        """Event and alert lines for this listing (doms already filtered)."""
-        fmt = self.opts.format
-        lines = self.events.update(doms, now)
+    def report_changes(self, doms, now, poll, changed=None):
+        """Event and alert lines for this listing (doms already filtered;
+        changed: those of them that differ from the last listing, or None)."""
+        fmt, out = self.opts.format, self.out
+        lines = self.events.update(doms, now, changed)
+        moves = self.events.changes
+        # a mass change (1000 demo domains destroyed) is held to the
+        # console's row budget like the table; the rest are counted
+        cap = self.view.budget if self.view is not None else None
+        if cap is None or len(moves) <= cap:
+            cap = len(moves)
         if fmt != 'json':
-            for line in lines:
-                self.say(line)
+            for i in range(cap):
+                out(lines[i])
         if fmt != 'table':
-            for domid, was, state in self.events.changes:
-                self.say(jsonout.event_line(now, domid, was, state))
+            for i in range(cap):
+                domid, was, state = moves[i]
+                out(jsonout.event_line(now, domid, was, state))
+        if cap < len(moves):
+            out('stubmon: events: %d more domain changes at %ss not shown (the console carries '
+                'about %d lines a poll; baud=0 shows every one)'
+                % (len(moves) - cap, events.stamp(now), cap))
         for domid, rule, status, detail in self.alerts.update(doms, poll):
             if fmt != 'json':
-                self.say(alerts.alert_line(now, domid, rule, status, detail))
+                out(alerts.alert_line(now, domid, rule, status, detail))
             if fmt != 'table':
-                self.say(jsonout.alert_line(now, domid, rule, status, detail))
+                out(jsonout.alert_line(now, domid, rule, status, detail))
         for line in self.alerts.said:
             self.say(line)
         del self.alerts.said[:]
@@ -205,25 +227,40 @@ class Monitor:
     def say_pieces(self, pieces):
         """One line given in pieces: print()ed piece by piece on the image
         (the console buffers to the newline), joined for any other say."""
-        if self.say is print:
+        if self.out is _discard:
+            for p in pieces:
+                pass
+        elif self.out is print:
             for p in pieces:
                 print(p, end='')
             print()
         else:
-            self.say(''.join(pieces))
+            self.out(''.join(pieces))
 
     def poll(self, n):
+        """One poll, its output batched into as few console writes as fit
+        (xen.console_batch: all of it leaves before the sleep)."""
+        batch = getattr(self.xen, 'console_batch', None)
+        if batch:
+            batch(True)
+        try:
+            self.poll_once(n)
+        finally:
+            if batch:
+                batch(False)
+
+    def poll_once(self, n):
         now = self.xen.time_ns()
-        fmt = self.opts.format
+        fmt, out = self.opts.format, self.out
         if self.opts.faults:
             testopts.inject_fault(self, n)
         host = self.physinfo()
         fig = self.figures
-        fig.begin(now, host.total_kib if host is not None else None)
+        total = host.total_kib if host is not None else None
+        fig.begin(now, total)
         try:
-            every = self.hyp.list_domains(fig)
+            every = self.listing.update(self.hyp, fig, total)
             self.last_doms = every
-            fig.end()
             self.errors.ok('getdomaininfolist')
         except hv.HypercallError as e:
             self.errors.failed('getdomaininfolist', e)
@@ -231,19 +268,31 @@ class Monitor:
             if fmt != 'json':
                 for line in table.format_unlisted(n, self.version, now, e.errno_name(),
                                                   self.xen.cpu_ns()):
-                    self.say(line)
+                    out(line)
             if fmt != 'table':
-                self.say(jsonout.unlisted_line(n, self.version, now, e.errno_name(),
-                                               self.xen.cpu_ns(), host))
+                out(jsonout.unlisted_line(n, self.version, now, e.errno_name(),
+                                          self.xen.cpu_ns(), host))
             every = None
         if every is not None:
-            doms = table.in_id_order(self.shown(every))
-            self.report_changes(doms, now, True)
+            changed = self.listing.changed
+            if self.opts.domains is None:
+                shown = every
+            else:
+                shown, changed = self.shown(every), self.shown(changed)
+            # the trackers compare only the changed records, unless an event
+            # listing came between (it compared against another listing)
+            whole = self.listed_between or self.opts.domains is not None
+            self.listed_between = False
+            self.report_changes(shown, now, True, None if whole else changed)
+            rows, line, seen = self.view.pick(shown, changed)
+            counts = self.listing.counts
             if fmt != 'json':
-                for line in table.format_poll(n, self.version, now, doms, host, every):
-                    self.say(line)
+                for text in table.format_poll(n, self.version, now, rows, host,
+                                              counts=counts, view=line):
+                    out(text)
             if fmt != 'table':
-                self.say_pieces(jsonout.poll_parts(n, self.version, now, doms, host, every))
+                self.say_pieces(jsonout.poll_parts(n, self.version, now, rows, host,
+                                                   counts=counts, view=seen))
         if self.opts.stats:
             self.say(self.stats_line(n, now))
 
@@ -374,6 +423,7 @@ class Monitor:
                 self.errors.failed('getdomaininfolist', e)
                 return
         self.last_doms = doms
+        self.listed_between = True
         self.report_changes(self.shown(doms), now, False)
 
     def changed_listing(self):
@@ -404,6 +454,10 @@ class Monitor:
                 if domid in cur:
                     del cur[domid]   # gone
         return [cur[k] for k in sorted(cur)]
+
+
+def _discard(line):
+    pass
 
 
 def start(xen, say=print):

@@ -17,37 +17,45 @@ def stamp(ns):
 
 class Tracker:
     def __init__(self):
-        self.known = None   # {domid: state name} of the last listing
+        self.known = None   # {domid: state name} of the last listing, updated in place
         self.changes = []   # the last update's (domid, was or None, now or None)
 
     def size(self):
         return len(self.known) if self.known else 0
 
-    def update(self, doms, now_ns=0):
+    def update(self, doms, now_ns=0, changed=None):
         """Event lines for the change from the last listing to `doms`
         (self.changes holds the same changes as tuples; the stubmon API's
-        on_domain_change reads those and passes now_ns=None: no lines)."""
-        cur = {}
-        for d in doms:
-            cur[d.domid] = d.status
-        old = self.known
-        self.known = cur
+        on_domain_change reads those and passes now_ns=None: no lines).
+        changed: the records of doms that differ from the last listing
+        (listing.Listing.changed), or None: compare them all. The dict is
+        updated in place: at 1000 domains a new one a poll fragments the heap."""
+        first = self.known is None
+        if first:
+            self.known = {}
+            changed = None
+        known = self.known
         self.changes = changes = []
-        if old is None:
-            return []
         # appeared and changed first, then gone, each in domid order (the
         # records come in domid order; dicts keep none in MicroPython)
-        for d in doms:
-            was = old.get(d.domid)
+        for d in (doms if changed is None else changed):
+            was = known.get(d.domid)
             if was != d.status:
+                known[d.domid] = d.status
                 changes.append((d.domid, was, d.status))
+        if first:
+            del changes[:]
+            return []
         for i in range(1, len(changes)):
             if changes[i][0] < changes[i - 1][0]:   # records out of order: rare
                 changes.sort()
                 break
-        gone = [(domid, old[domid], None) for domid in old if domid not in cur]
-        if gone:
+        if len(known) > len(doms):   # some are gone: only then a set of the present
+            present = set([d.domid for d in doms])
+            gone = [(domid, known[domid], None) for domid in known if domid not in present]
             gone.sort()
+            for g in gone:
+                del known[g[0]]
             changes.extend(gone)
         if now_ns is None:
             return []

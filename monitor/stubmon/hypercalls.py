@@ -297,37 +297,51 @@ class Hypervisor:
         return rc
 
     # --- queries ------------------------------------------------------------
-    def list_domains(self, figures=None):
-        """Every domain, in domid order, however many there are: batches of
-        BATCH, each continuing after the last domid seen, until a short one.
-        figures: a record.Figures at a poll (the records get CPU and MEM %)."""
+    def each_batch(self, take):
+        """List every domain, in domid order, however many there are:
+        batches of BATCH, each continuing after the last domid seen, until
+        a short one. take(buf, n, done) gets each batch's n records at
+        buf[0:] (done: records before it). Returns how many there were."""
         if self.sysctl_version is None:
             raise HypercallError('getdomaininfolist', abi.EACCES)
-        doms = []
-        first = 0
-        batch = self.batch
-        if len(self._list) < batch * self.di_size:   # Xen would write past it
+        lay = self.abi
+        first = done = 0
+        batch, size, buf = self.batch, self.di_size, self._list
+        if len(buf) < batch * size:   # Xen would write past it
             raise ValueError('listing buffer of %d bytes is too small for %d records of %d'
-                             % (len(self._list), batch, self.di_size))
+                             % (len(buf), batch, size))
+        count_at = lay.SYSCTL_PAYLOAD + lay.GDIL['num_domains']
+        domid_at = lay.DI['domain']
         while first < abi.DOMID_FIRST_RESERVED:
             self._fill_sysctl_list(self.sysctl_version, first, batch)
             rc = self.xen.sysctl(self._sysctl)
             if rc < 0:
                 raise HypercallError('getdomaininfolist', -rc)
-            lay = self.abi
-            n = struct.unpack_from('<I', self._sysctl,
-                                   lay.SYSCTL_PAYLOAD + lay.GDIL['num_domains'])[0]
+            n = struct.unpack_from('<I', self._sysctl, count_at)[0]
             if n > batch:   # never trust a count past our buffer
                 n = batch
-            dommod.decode_into(doms, lay, self._list, n, 0, figures)
+            if n:
+                take(buf, n, done)
+                done += n
             if n < batch:
                 break
-            nxt = doms[-1].domid + 1
+            nxt = struct.unpack_from('<H', buf, (n - 1) * size + domid_at)[0] + 1
             if nxt <= first:   # no progress: stop rather than loop forever
                 break
             first = nxt
-        if not doms:   # there is always at least this domain: a policy hid them
+        if not done:   # there is always at least this domain: a policy hid them
             raise DomainsHidden('getdomaininfolist', 0)
+        return done
+
+    def list_domains(self, figures=None):
+        """Every domain as records (record.Domain), in domid order.
+        figures: a record.Figures at a poll (the records get CPU and MEM %)."""
+        doms = []
+        lay = self.abi
+
+        def take(buf, n, done):
+            dommod.decode_into(doms, lay, buf, n, 0, figures)
+        self.each_batch(take)
         return doms
 
     def physinfo(self):

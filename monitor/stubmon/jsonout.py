@@ -88,15 +88,20 @@ def domain_text(d):
                      d.nr_online_vcpus, d.ssidref, d.cpupool, table.uuid_text(d.handle))
 
 
-def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None):
+def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None):
     """One poll's line in pieces (a generator: with 1000 domains the whole
     line, ~250 KB, never sits in the heap; the console joins the pieces into
-    one line). doms: the domains shown (after domains=), in ID order;
-    all_doms: every domain listed (for the summary), default doms."""
-    counts = table.summary(doms if all_doms is None else all_doms)
-    head = dumps(O(*(_head('poll', uptime_ns) + (
-        'poll', n, 'xen', version, 'host', host_object(host),
-        'summary', summary_object(counts)))))
+    one line). doms: the domains shown (after domains= and view=); all_doms:
+    every domain listed (for the summary), default doms, or counts: that
+    summary made already; view: an O saying which domains these are
+    (view.View.json), None when they are all of them (the key is left out)."""
+    if counts is None:
+        counts = table.summary(doms if all_doms is None else all_doms)
+    fields = _head('poll', uptime_ns) + ('poll', n, 'xen', version, 'host', host_object(host),
+                                         'summary', summary_object(counts))
+    if view is not None:
+        fields += ('view', view)
+    head = dumps(O(*fields))
     yield head[:-1] + ',"domains":['
     sep = ''
     for d in doms:
@@ -105,9 +110,9 @@ def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None):
     yield ']}'
 
 
-def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None):
+def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None):
     """One poll as one string."""
-    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms))
+    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view))
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):

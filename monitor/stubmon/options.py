@@ -5,9 +5,9 @@
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
 # Every key, as the one-line hint for an unknown one lists them.
-KNOWN = ('alert', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy', 'domains',
-         'end', 'exit', 'fault', 'format', 'interval', 'pause', 'repl', 'role', 'run', 'stats',
-         'watchdog')
+KNOWN = ('alert', 'baud', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy',
+         'domains', 'end', 'exit', 'fault', 'format', 'interval', 'pause', 'quiet', 'repl', 'role',
+         'run', 'sort', 'stats', 'view', 'watchdog')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -34,6 +34,12 @@ WATCHDOG_MAX_S = 7 * 86400
 FAULTS = ('raise', 'memory', 'hang')
 MAX_FAULTS = 8
 MAX_RANGES = 32      # domains=
+# view= and sort= (view.py): which rows a poll prints, in which order.
+VIEWS = ('auto', 'all', 'changes', 'top:N')
+SORTS = ('id', 'cpu', 'mem')
+TOP_MAX = 1000
+BAUD_DEFAULT = 115200   # Xen's usual com1=115200,8n1
+BAUD_MAX = 100000000
 
 
 class Options:
@@ -57,6 +63,11 @@ class Options:
         self.repl = 0             # 1: one table, then a REPL on the console instead of polling
         self.watchdog_s = None    # None: auto (watchdog_seconds()); 0: off
         self.faults = []          # test: [(kind, poll)], kind in FAULTS
+        self.view = 'auto'        # auto, all, changes or top (view.py)
+        self.top = 0              # view=top:N: N
+        self.sort = None          # id, cpu or mem; None: the view's own (top: cpu, else id)
+        self.baud = BAUD_DEFAULT  # the console's line rate, for view=auto's row budget; 0: none
+        self.quiet = 0            # test (make bench): 1: the polls say nothing, all else is done
 
     def watchdog_seconds(self):
         """The watchdog timeout in force, whole seconds; 0 = off."""
@@ -178,6 +189,10 @@ def faults_text(faults):
     return ','.join(['%s:%d' % f for f in faults]) if faults else 'none'
 
 
+def view_text(opts):
+    return 'top:%d' % opts.top if opts.view == 'top' else opts.view
+
+
 def pause_text(p):
     return 'none' if p is None else '%d:%d:%d' % p
 
@@ -198,12 +213,15 @@ NUMBERS = {
     'demo_mem': (1, DEMO_MEM_MAX, 'want MiB, 1 to %d' % DEMO_MEM_MAX),
     'stats': (0, 2, 'want 0, 1 or 2 (2: the heap measured after a collection too)'),
     'repl': (0, 1, 'want 0 or 1'),
+    'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
+    'quiet': (0, 1, 'want 0 or 1'),
 }
 WORDS = {
     'role': (ROLES, 'want monitor or guest'),
     'end': (ENDS, 'want ' + ', '.join(ENDS)),
     'format': (FORMATS, 'want ' + ', '.join(FORMATS)),
     'exit': (EXITS, 'want shutdown or qemu'),
+    'sort': (SORTS, 'want ' + ', '.join(SORTS)),
 }
 
 
@@ -218,7 +236,7 @@ def _set(opts, key, value):
     elif key in WORDS:
         words, hint = WORDS[key]
         if value not in words:
-            return (hint, getattr(opts, key))
+            return (hint, getattr(opts, key) or 'id (cpu for view=top)')
         setattr(opts, key, value)
     elif key == 'interval':
         ms = parse_seconds_ms(value)
@@ -267,6 +285,13 @@ def _set(opts, key, value):
             return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'
                     % alerts.MAX_RULES, alerts.rules_text(opts.alerts))
         opts.alerts = opts.alerts + rules
+    elif key == 'view':
+        mode, colon, n = value.partition(':')
+        top = parse_int(n, 1, TOP_MAX) if mode == 'top' and colon else None
+        if top is None and (value not in VIEWS or colon):
+            return ('want %s (N: 1 to %d)' % (', '.join(VIEWS), TOP_MAX), view_text(opts))
+        opts.view = mode
+        opts.top = top or 0
     elif key == 'destroy':
         p = parse_destroy(value)
         if p is None:

@@ -142,14 +142,15 @@ def percent_tenths(part, whole):
 class Figures:
     """CPU % (like xentop: CPU time over wall time since the previous poll)
     and MEM % (tot_pages over the host's memory) of each domain of a poll.
-    Holds only each domain's CPU time at the previous poll: small ints, so
-    1000 domains cost ~20 KiB. Xen does not reuse a domid at once; one that
-    comes back with less CPU time than before counts as new."""
+    Holds only each domain's CPU time when it was last decoded: small ints,
+    so 1000 domains cost ~20 KiB, updated in place (a new 1000-entry dict a
+    poll fragments a 1 MiB heap until it runs out). Xen does not reuse a
+    domid at once; one that comes back with less CPU time than before
+    counts as new."""
 
     def __init__(self):
         self._last = {}
         self._last_ns = 0
-        self._next = {}
         self._wall = 0
         self._total_kib = None
 
@@ -159,21 +160,28 @@ class Figures:
     def begin(self, now_ns, total_kib=None):
         """Before a poll's listing; total_kib: the host's memory or None."""
         self._wall = now_ns - self._last_ns
-        self._next = {}
         self._total_kib = total_kib
         self._last_ns = now_ns
 
     def of(self, domid, cpu_time, tot_pages):
-        prev = self._last.get(domid)
-        self._next[domid] = cpu_time
+        last = self._last
+        prev = last.get(domid)
+        last[domid] = cpu_time
         cpu = None if prev is None else percent_tenths(cpu_time - prev, self._wall)
         total = self._total_kib
         return cpu, (percent_tenths(tot_pages * KIB_PER_PAGE, total) if total else None)
 
-    def end(self):
-        """After the listing: the domains that vanished are forgotten."""
-        self._last = self._next
-        self._next = {}
+    def end(self, doms):
+        """After the listing (doms: every domain of it): the domains that
+        vanished are forgotten; only when some did."""
+        last = self._last
+        if len(last) <= len(doms):
+            return
+        keep = {}
+        for d in doms:
+            if d.domid in last:
+                keep[d.domid] = last[d.domid]
+        self._last = keep
 
 
 def pages_to_mib(pages):

@@ -68,16 +68,18 @@ def uuid_text(handle):
     return t
 
 
+def summary_key(status):
+    """The summary's name for a status: 'shutdown (reboot)' -> 'shutdown'."""
+    return 'shutdown' if status.startswith('shutdown') else status
+
+
 def summary(doms):
     """{'domains': N, 'running': .., ...}: each domain counted once."""
     c = {'domains': len(doms)}
     for k in STATES:
         c[k] = 0
     for d in doms:
-        name = d.status
-        if name.startswith('shutdown'):
-            name = 'shutdown'
-        c[name] += 1
+        c[summary_key(d.status)] += 1
     return c
 
 
@@ -165,22 +167,29 @@ def in_id_order(doms):
     return doms
 
 
-def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None):
-    """Yields the lines of one poll. domains: list of record.Domain (usually
-    in ID order already, as getdomaininfolist returns them, with their CPU
-    and MEM % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
-    all_domains: every domain listed when `domains` is filtered (the
-    summary line counts them all). A generator: the column widths come
+def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, counts=None,
+                view=None):
+    """Yields the lines of one poll. domains: the rows, list of record.Domain
+    (in ID order, or in the order view= sorted them, with their CPU and MEM
+    % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
+    all_domains: every domain listed when the rows are fewer (the summary
+    line counts them all), or counts: that summary already made (a
+    listing.Listing keeps it); view: the line saying which rows these are
+    (view.View), None for all of them. A generator: the column widths come
     from one pass over the values, then each row is one %-format, so 1000
     domains never sit in the heap as text at once and no row is built twice."""
-    doms = in_id_order(domains or [])
+    doms = in_id_order(domains or []) if view is None else domains
     widths = _widths(doms)
     count = '?' if domains is None else str(len(doms))
     yield ('stubmon poll %d: xen %s, uptime %ss, %s domains'
            % (n, version, ns_to_seconds_text(uptime_ns), count))
     if host is not None:
         yield host_line(host)
-    yield summary_line(summary(doms if all_domains is None else all_domains))
+    if counts is None:
+        counts = summary(doms if all_domains is None else all_domains)
+    yield summary_line(counts)
+    if view is not None:
+        yield view
     yield _header(widths)
     fmt = _row_format(widths)
     for d in doms:

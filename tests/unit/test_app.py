@@ -59,9 +59,9 @@ def test_cpu_percent_between_polls():
 
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
-    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, console, count, demo, "
-                        "demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, "
-                        "pause, repl, role, run, stats, watchdog)")
+    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
+                        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, "
+                        "interval, pause, quiet, repl, role, run, sort, stats, view, watchdog)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
     assert lines[3] == 'stubmon: console xen'
@@ -310,7 +310,25 @@ def test_thousand_demo_domains():
         assert e.args == ('qemu_exit', 0), other
     assert ('stubmon: demo created 1000 of 1000 domains, ids 1..1000, paused, '
             'max memory 16 MiB each') in other
-    assert rows == [[1001, 1000, True], [1001, 1000, True], [1, 0, True]], rows
+    # view=auto: 1001 rows are more than a 3 s interval carries at 115200
+    # baud (157): poll 1 shows the first 157 (every row is new), poll 2 none
+    # (nothing changed), and after the destroy dom0 alone fits again
+    assert rows == [[157, 156, True], [0, -1, True], [1, 0, True]], rows
+    switched = [l for l in other if l.startswith('stubmon: view: ')]
+    assert switched == [
+        'stubmon: view: 1001 domains are more rows than the console carries (about 157 a poll: '
+        'half of a 3 s interval at baud=115200); showing the rows that change (view=changes), '
+        'at most 157 a poll; view=all shows every row',
+        'stubmon: view: 1 domains fit the console again; showing every row'], other
+    views = [l for l in other if l.startswith('stubmon view: ')]
+    assert views == [
+        'stubmon view: changes: 1001 of 1001 domains changed since the previous poll; '
+        'the first 157 by id shown, 844 left out',
+        'stubmon view: changes: 0 of 1001 domains changed since the previous poll'], views
+    gone = [l for l in other if l.startswith('stubmon event ')]
+    assert len(gone) == 157 and gone[0].endswith('domain 1 gone (was paused)'), gone[:3]
+    assert ('stubmon: events: 843 more domain changes at 7.000s not shown (the console carries '
+            'about 157 lines a poll; baud=0 shows every one)') in other
     assert 'stubmon: demo destroyed 1000 domains' in other
     assert list(st.domains) == [0]
 
@@ -379,3 +397,25 @@ def test_console_channel_missing_is_reported():
     said = [l for l in lines if l.startswith('stubmon: console')]
     assert said == ["stubmon: console 'ring' is not available here; using xen", 'stubmon: console xen']
     assert st.console_now == ['xen']
+
+
+def test_quiet_polls_say_nothing_but_stats():
+    lines, how, st = run('count=2 quiet=1 stats=1 exit=qemu')
+    assert how == ('qemu_exit', 0)
+    assert not [l for l in lines if l.startswith('stubmon poll ') or l.startswith('   ID')]
+    assert len([l for l in lines if l.startswith('stubmon: stats poll=')]) == 2, lines
+
+
+def test_view_top_in_the_table_and_the_json():
+    def busy(st):
+        for i in range(1, 6):
+            xen.add_domain(i, flags=0x20, tot_pages=64, max_pages=64, cpu_permille=i * 100)
+    lines, how, st = run('count=2 view=top:2 format=table+json exit=qemu', busy)
+    t = tables(lines)
+    # poll 1 has no CPU % yet: the first two by id; poll 2 the two busiest
+    assert [r[0] for r in t[0]] == ['0', '1'] and [r[0] for r in t[1]] == ['5', '4'], t
+    assert 'stubmon view: top 2 of 6 domains by cpu' in lines
+    js = [l for l in lines if l.startswith('{"schema":"stubmon/1","type":"poll"')]
+    assert len(js) == 2
+    assert ('"view":{"mode":"top","sort":"cpu","shown":2,"of":6,"changed":null,'
+            '"left_out":0},"domains":[{"id":5,') in js[1], js[1]

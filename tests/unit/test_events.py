@@ -69,3 +69,17 @@ def test_thousand_domains_share_state_strings():
     t.update(doms, 0)
     names = list(t.known.values())
     assert all(n is names[0] for n in names)
+
+
+def test_changed_records_only_and_gone_found_by_count():
+    t = events.Tracker()
+    a = [dom(0, flags=RUNNING), dom(1, flags=PAUSED), dom(2, flags=RUNNING)]
+    assert t.update(a, 1000000000) == []                 # the baseline
+    b = [dom(0, flags=RUNNING), dom(1, flags=RUNNING), dom(2, flags=RUNNING)]
+    # only the records said to have changed are compared
+    assert t.update(b, 2000000000, [b[1]]) == ['stubmon event 2.000s: domain 1 paused -> running']
+    assert t.update(b, 3000000000, []) == []
+    c = [b[0], b[2], dom(5, flags=PAUSED)]
+    assert t.update(c, 4000000000, [c[2]]) == ['stubmon event 4.000s: domain 5 appeared (paused)',
+                                               'stubmon event 4.000s: domain 1 gone (was running)']
+    assert t.size() == 3

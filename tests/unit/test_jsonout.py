@@ -118,3 +118,15 @@ def test_alert_line():
     assert jsonout.alert_line(3251000000, 2, 'crashed', 'firing', 'state ---sc-') == (
         '{"schema":"stubmon/1","type":"alert","uptime_ms":3251,"domain":2,"rule":"crashed",'
         '"status":"firing","detail":"state ---sc-"}')
+
+
+def test_view_key_after_the_summary():
+    shown = recs.at_poll([dom(4, abi.DOMINF_running, 1, 1)])
+    counts = {'domains': 9, 'running': 9, 'blocked': 0, 'paused': 0, 'crashed': 0, 'dying': 0,
+              'shutdown': 0}
+    seen = O('mode', 'changes', 'sort', 'id', 'shown', 1, 'of', 9, 'changed', 3, 'left_out', 2)
+    line = jsonout.poll_line(5, 'x', 0, shown, None, counts=counts, view=seen)
+    assert ('"summary":{"domains":9,"running":9,"blocked":0,"paused":0,"crashed":0,"dying":0,'
+            '"shutdown":0},"view":{"mode":"changes","sort":"id","shown":1,"of":9,"changed":3,'
+            '"left_out":2},"domains":[{"id":4,') in line, line
+    assert '"view"' not in jsonout.poll_line(5, 'x', 0, shown, None, counts=counts)

@@ -2,7 +2,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 from stubmon import options
 
-KNOWN = '(known: alert, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, repl, role, run, stats, watchdog)'
+KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, quiet, repl, role, run, sort, stats, view, watchdog)'
 
 
 def parse(line):
@@ -68,9 +68,7 @@ def test_unknown_key_and_bare_word():
     assert o.count == 2
     assert msgs == [
         "stubmon: unknown option 'foo=1' ignored " + KNOWN,
-        "stubmon: unknown word 'verbose' ignored (options are key=value; known: alert, console, count, "
-        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, repl, "
-        "role, run, stats, watchdog)",
+        "stubmon: unknown word 'verbose' ignored (options are key=value; " + KNOWN[1:],
     ], msgs
 
 
@@ -86,7 +84,7 @@ def test_very_long_line():
     assert len(msgs) == options.MAX_MESSAGES + 1
     assert msgs[-1] == 'stubmon: %d more command line problems not shown' % (2001 - options.MAX_MESSAGES)
     for m in msgs:
-        assert len(m) < 200, m
+        assert len(m) < 250, m   # the junk is cut, the known list is not
 
 
 def test_long_word_is_shortened_in_message():
@@ -144,3 +142,25 @@ def test_pause_key():
         assert o.pause == (2, 1, 3), bad
         assert msgs == ["stubmon: bad value 'pause=%s' (want DOMID:A:B, pause after poll A, "
                         "unpause after poll B (0 = never)); using 2:1:3" % bad], msgs
+
+
+def test_view_sort_baud_quiet():
+    o, msgs = parse('view=top:5 sort=mem baud=9600 quiet=1')
+    assert msgs == [] and (o.view, o.top, o.sort, o.baud, o.quiet) == ('top', 5, 'mem', 9600, 1)
+    o, msgs = parse('')
+    assert (o.view, o.top, o.sort, o.baud, o.quiet) == ('auto', 0, None, 115200, 0)
+    assert parse('baud=0')[0].baud == 0   # no row budget
+
+
+def test_bad_view_sort_baud():
+    want = "(want auto, all, changes, top:N (N: 1 to 1000)); using auto"
+    for bad in ('view=top', 'view=top:0', 'view=top:1001', 'view=changes:3', 'view=most'):
+        o, msgs = parse(bad)
+        assert msgs == ["stubmon: bad value '%s' %s" % (bad, want)] and o.view == 'auto', msgs
+    o, msgs = parse('view=top:4 view=bogus')
+    assert msgs == ["stubmon: bad value 'view=bogus' (want auto, all, changes, top:N "
+                    "(N: 1 to 1000)); using top:4"] and o.top == 4
+    assert parse('sort=size')[1] == ["stubmon: bad value 'sort=size' (want id, cpu, mem); "
+                                     "using id (cpu for view=top)"]
+    assert parse('baud=fast')[1] == ["stubmon: bad value 'baud=fast' (want the console's bits "
+                                     "a second, e.g. 115200, 0 = no row budget); using 115200"]

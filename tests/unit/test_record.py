@@ -143,8 +143,14 @@ def poll(f, now, samples, total_kib=None):
     out = {}
     for domid, cpu_time, pages in samples:
         out[domid] = f.of(domid, cpu_time, pages)
-    f.end()
+    f.end([Listed(domid) for domid in out])
     return out
+
+
+class Listed:
+    """What Figures.end reads of a listed domain."""
+    def __init__(self, domid):
+        self.domid = domid
 
 
 def test_first_poll_has_no_cpu_figure():
@@ -183,5 +189,5 @@ def test_decode_at_a_poll_carries_the_figures():
     f = domain.Figures()
     f.begin(0, 1048576)
     d = record(f, tot_pages=16384)
-    f.end()
+    f.end([d])
     assert d.mem_pct == 63 and d.cpu_pct is None

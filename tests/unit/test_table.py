@@ -130,3 +130,16 @@ def test_filtered_rows_full_summary():
     assert lines[0] == 'stubmon poll 1: xen x, uptime 0.0s, 2 domains'
     assert lines[1].startswith('stubmon domains: 5 domains: 0 running, 5 blocked')
     assert [l.split()[0] for l in lines[3:-1]] == ['1', '2']
+
+
+def test_view_line_after_the_summary_and_rows_in_the_views_order():
+    every = [full_dom(i, abi.DOMINF_blocked, 1, 1) for i in range(5)]
+    counts = table.summary(every)
+    rows = recs.at_poll([every[3], every[1]])   # as view=top sorted them
+    lines = list(table.format_poll(2, 'x', 0, rows, None, counts=counts,
+                                   view='stubmon view: top 2 of 5 domains by cpu'))
+    assert lines[0] == 'stubmon poll 2: xen x, uptime 0.0s, 2 domains'
+    assert lines[1].startswith('stubmon domains: 5 domains: 0 running, 5 blocked')
+    assert lines[2] == 'stubmon view: top 2 of 5 domains by cpu'
+    assert lines[3] == HEADER
+    assert [l.split()[0] for l in lines[4:-1]] == ['3', '1']   # not put back in ID order
