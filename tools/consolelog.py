@@ -20,6 +20,7 @@ import re
 
 HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
+VIEW = "stubmon view: "   # which rows a poll shows (view=, docs/options.md#view)
 COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)",
            "MEM(%)", "SSID", "Pool", "UUID"]
 HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz$")
@@ -52,6 +53,7 @@ class Poll:
         self.complete = False
         self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz"}
         self.summary = None             # {"domains", "running", ... "shutdown"}
+        self.view = None                # the 'stubmon view:' line's text (view=), None: every row
 
     def row(self, domid):
         for r in self.rows:
@@ -99,6 +101,9 @@ def polls(lines):
         if m:
             current.summary = dict(zip(("domains", "running", "blocked", "paused", "crashed",
                                         "dying", "shutdown"), [int(g) for g in m.groups()]))
+            continue
+        if line.startswith(VIEW):
+            current.view = line[len(VIEW):]
             continue
         m = END.match(line)
         if m:

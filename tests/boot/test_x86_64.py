@@ -107,7 +107,7 @@ def test_bad_option_reported_and_run_goes_on(run):
 def test_lists_many_domains_in_batches(xen, mode, image):
     """150 domains need three getdomaininfolist batches: all must be listed."""
     image(BOARD)
-    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 exit=qemu", timeout=180, mode=mode)
+    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 view=all exit=qemu", timeout=180, mode=mode)
     assert res.guest_exit == 0, res.text[-2000:]
     first, second = consolelog.polls(res.lines)
     assert first.ids() == list(range(151))
