@@ -253,6 +253,9 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_dom_exc_rc_obj, xen_dom_exc_rc);
 
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
+// xen.list_raw(), xen.boot_ns(): modxen_bench.c (what make bench reads).
+extern const mp_obj_fun_builtin_fixed_t xen_list_raw_obj;
+extern const mp_obj_fun_builtin_fixed_t xen_boot_ns_obj;
 
 extern const mp_obj_fun_builtin_var_t xen_records_merge_obj;   // modxen_records.c
 
@@ -281,6 +284,8 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
+    { MP_ROM_QSTR(MP_QSTR_list_raw), MP_ROM_PTR(&xen_list_raw_obj) },
+    { MP_ROM_QSTR(MP_QSTR_boot_ns), MP_ROM_PTR(&xen_boot_ns_obj) },
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
 

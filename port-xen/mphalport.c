@@ -3,9 +3,11 @@
 // sleeping blocks the vCPU (SCHEDOP_poll).
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "py/mpconfig.h"
 #include "py/mphal.h"
 #include "py/runtime.h"
+#include "bootstamp.h"
 #include "clock.h"
 #include "console.h"
 #include "console_input.h"
@@ -15,6 +17,11 @@ int repl_rx_chr(void);
 
 mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
     console_write(str, len);
+    // The boot stamp of the first line (bootstamp.h): console_write has
+    // sent a line once it was given its newline.
+    if (!stubmon_first_line_ns && memchr(str, '\n', len)) {
+        stubmon_first_line_ns = clock_now_ns();
+    }
     return len;
 }
 

@@ -91,6 +91,7 @@ class Monitor:
         self.last_listings = 0      # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
         self.last_doms = None       # the last listing: what a changed domain's record updates
+        self.first_row_ns = None    # stats=1: when poll 1's first row was said (testopts.say_boot)
 
     def run(self):
         xen, say = self.xen, self.say
@@ -240,6 +241,8 @@ class Monitor:
     def poll(self, n):
         """One poll, its output batched into as few console writes as fit
         (xen.console_batch: all of it leaves before the sleep)."""
+        if self.opts.raw:
+            testopts.raw_listing(self)   # make bench: before the poll, outside its poll_us
         batch = getattr(self.xen, 'console_batch', None)
         if batch:
             batch(True)
@@ -287,14 +290,19 @@ class Monitor:
             rows, line, seen = self.view.pick(shown, changed)
             counts = self.listing.counts
             if fmt != 'json':
-                for text in table.format_poll(n, self.version, now, rows, host,
-                                              counts=counts, view=line):
+                lines = table.format_poll(n, self.version, now, rows, host,
+                                          counts=counts, view=line)
+                if self.opts.stats and self.first_row_ns is None:
+                    lines = testopts.stamp_first_row(self, lines)
+                for text in lines:
                     out(text)
             if fmt != 'table':
                 self.say_pieces(jsonout.poll_parts(n, self.version, now, rows, host,
                                                    counts=counts, view=seen))
         if self.opts.stats:
             self.say(self.stats_line(n, now))
+            if n == 1:
+                testopts.say_boot(self)
 
     def stats_line(self, n, now):
         """What `make bench` and the soak read: when, how long the poll
@@ -311,7 +319,8 @@ class Monitor:
         return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
                 'dropped=%d listings=%d heap=%d tracked=%d'
                 % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
-                   console_dropped(xen), self.last_listings, heap, self.tracked()))
+                   console_dropped(xen), self.last_listings, heap, self.tracked())
+                + testopts.raw_text(self))
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak

@@ -6,8 +6,8 @@
 
 # Every key, as the one-line hint for an unknown one lists them.
 KNOWN = ('alert', 'baud', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy',
-         'domains', 'end', 'exit', 'fault', 'format', 'interval', 'pause', 'quiet', 'repl', 'role',
-         'run', 'sort', 'stats', 'view', 'watchdog')
+         'domains', 'end', 'exit', 'fault', 'format', 'interval', 'pause', 'quiet', 'raw', 'repl',
+         'role', 'run', 'sort', 'stats', 'view', 'watchdog')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -68,6 +68,7 @@ class Options:
         self.sort = None          # id, cpu or mem; None: the view's own (top: cpu, else id)
         self.baud = BAUD_DEFAULT  # the console's line rate, for view=auto's row budget; 0: none
         self.quiet = 0            # test (make bench): 1: the polls say nothing, all else is done
+        self.raw = 0              # test: 1: stats lines add a raw C listing's time (make bench)
 
     def watchdog_seconds(self):
         """The watchdog timeout in force, whole seconds; 0 = off."""
@@ -215,6 +216,7 @@ NUMBERS = {
     'repl': (0, 1, 'want 0 or 1'),
     'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
     'quiet': (0, 1, 'want 0 or 1'),
+    'raw': (0, 1, 'want 0 or 1'),
 }
 WORDS = {
     'role': (ROLES, 'want monitor or guest'),

@@ -101,3 +101,58 @@ def pause_step(m, n):
         return
     m.say('stubmon: %s %d after poll %d' % (what[:-6] + 'd', domid, n))
     m.check_events()
+
+
+# --- what make bench reads (tools/bench.py, docs/benchmarks.md) ----------
+def raw_listing(m):
+    """raw=1: every domain listed by the image's C (xen.list_raw: the
+    sysctl calls alone, batches as list_domains makes them, nothing
+    decoded), timed in C, just before the poll lists them itself. Kept
+    as (us, domains) for the poll's stats line; None where it cannot run
+    (no interface version confirmed, an image without list_raw, a refusal)."""
+    hyp, xen = m.hyp, m.xen
+    m.raw = None
+    if hyp is None or hyp.sysctl_version is None or not hasattr(xen, 'list_raw'):
+        return
+    lay = hyp.abi
+    hyp._fill_sysctl_list(hyp.sysctl_version, 0, hyp.batch)
+    p, g = lay.SYSCTL_PAYLOAD, lay.GDIL
+    layout = (p + g['first_domain'], p + g['max_domains'], p + g['num_domains'],
+              p + g['buffer'], hyp.batch, hyp.di_size, lay.DI['domain'], abi.DOMID_FIRST_RESERVED)
+    try:
+        n, ns = xen.list_raw(hyp._sysctl, hyp._list, layout)
+    except OSError:
+        return
+    m.raw = (ns // 1000, n)
+
+
+def raw_text(m):
+    """The stats line's tail for raw=1: ' raw_us=U raw_domains=N' ('?'
+    for both when the raw listing could not run); '' without raw=1."""
+    if not m.opts.raw:
+        return ''
+    r = getattr(m, 'raw', None)
+    return ' raw_us=%d raw_domains=%d' % r if r else ' raw_us=? raw_domains=?'
+
+
+def stamp_first_row(m, lines):
+    """The poll's table lines, passed through; stamps m.first_row_ns
+    (Xen time) once the first domain row has been said (the caller asks
+    for the next line after saying one)."""
+    for line in lines:
+        yield line
+        if m.first_row_ns is None and line[:1] == ' ' and line.lstrip()[:1].isdigit():
+            m.first_row_ns = m.xen.time_ns()
+
+
+def say_boot(m):
+    """After poll 1 (stats=1): the boot stamps, Xen time in us:
+    the image's entry point and its first console line (xen.boot_ns(),
+    taken in C) and the first table row said (stamp_first_row; where no
+    row was said, the end of poll 1's output)."""
+    row = m.first_row_ns
+    if row is None:
+        row = m.first_row_ns = m.xen.time_ns()
+    entry, line = m.xen.boot_ns() if hasattr(m.xen, 'boot_ns') else (0, 0)
+    m.say('stubmon: boot entry_us=%d first_line_us=%d first_row_us=%d'
+          % (entry // 1000, line // 1000, row // 1000))

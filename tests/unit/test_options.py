@@ -2,7 +2,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 from stubmon import options
 
-KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, quiet, repl, role, run, sort, stats, view, watchdog)'
+KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, quiet, raw, repl, role, run, sort, stats, view, watchdog)'
 
 
 def parse(line):

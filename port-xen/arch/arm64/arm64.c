@@ -84,7 +84,9 @@ static size_t cmdline_max(void) {
     return XEN_BOOTMOD_MAX_CMDLINE - 1;
 }
 
-__attribute__((noreturn)) void arm64_start(uint64_t load_pa) {
+// entry_cnt: CNTVCT as head.S began (the entry boot stamp).
+__attribute__((noreturn)) void arm64_start(uint64_t load_pa, uint64_t entry_cnt) {
+    arm64_entry_cnt = entry_cnt;
     load_offset = load_pa - (uint64_t)(uintptr_t)_start;
     arch_cmdline = arm64_cmdline_buf;
     arch_cmdline_max = cmdline_max();

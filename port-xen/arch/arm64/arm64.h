@@ -18,6 +18,8 @@ extern char arm64_cmdline_buf[ARM64_CMDLINE_MAX];
 // timer.c: Xen system time from the generic timer, calibrated against the
 // runstate area Xen updates at each context switch (arch_after_block).
 void arm64_clock_init(void);
+// CNTVCT at the image's entry (head.S), for arch_entry_ns (bootstamp.h).
+extern uint64_t arm64_entry_cnt;
 
 // Physical address of an image address (for hypercalls taking frames).
 uint64_t arm64_va_to_pa(const void *va);

@@ -38,6 +38,7 @@ _start:
     .long   0                   /* res5: no PE header */
 
 primary:
+    mrs     x22, cntvct_el0     /* the entry boot stamp (bootstamp.h) */
     mov     x19, x0             /* device tree (physical) */
     adr     x20, _start         /* where Xen put us (physical) */
 
@@ -118,6 +119,7 @@ virt_entry:
     msr     vbar_el1, x1
     isb
     mov     x0, x20
+    mov     x1, x22
     bl      arm64_start
 5:  wfi                         /* arm64_start never returns */
     b       5b

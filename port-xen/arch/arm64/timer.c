@@ -7,6 +7,7 @@
 // switched in). The estimate can only be early, never late, so the best
 // is the largest seen: it is refined after every block.
 #include "arch.h"
+#include "bootstamp.h"
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
@@ -17,6 +18,8 @@ static bool have_runstate;
 static uint64_t freq;          // CNTFRQ_EL0, ticks a second
 static int64_t offset_ns;      // Xen time - ticks_to_ns(CNTVCT)
 static bool calibrated;
+uint64_t arm64_entry_cnt;      // CNTVCT at entry (head.S)
+static uint64_t entry_ns;      // ... in Xen time (arch_entry_ns)
 
 static uint64_t read_cntvct(void) {
     uint64_t v;
@@ -74,10 +77,17 @@ void arm64_clock_init(void) {
     // to 1.1 s after Xen hands over, one block 40 to 110 ms.)
     // (evtchn_block calls arch_after_block once it returns.)
     evtchn_block(NULL, 1);
+    entry_ns = ticks_to_ns(arm64_entry_cnt) + offset_ns;
 }
 
 uint64_t arch_now_ns(void) {
     return ticks_to_ns(read_cntvct()) + offset_ns;
+}
+
+// The entry stamp (bootstamp.h), converted with the first calibration:
+// later ones only move the clock on, so every later stamp stays after it.
+uint64_t arch_entry_ns(void) {
+    return entry_ns;
 }
 
 // Arm allows no VCPUOP_get_runstate_info: the registered area is read.

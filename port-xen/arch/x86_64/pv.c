@@ -5,6 +5,7 @@
 #include "x86.h"
 
 __attribute__((noreturn)) void pv_start(start_info_t *si) {
+    x86_stamp_entry();
     arch_platform = "x86_64-pv";
     x86_pv_start_info = si;
     // Mapping shared_info first: the clock and event channels live there.

@@ -3,6 +3,8 @@
 // from the TSC (the pvclock algorithm), for PV and PVH alike.
 #include "arch.h"
 #include "barrier.h"
+#include "bootstamp.h"
+#include "x86.h"
 
 static uint64_t read_tsc(void) {
     uint32_t lo, hi;
@@ -10,7 +12,9 @@ static uint64_t read_tsc(void) {
     return ((uint64_t)hi << 32) | lo;
 }
 
-uint64_t arch_now_ns(void) {
+// Xen time at a TSC reading: now or, for the entry stamp, one taken
+// before shared_info was mapped (earlier than Xen's tsc_timestamp).
+static uint64_t ns_at_tsc(uint64_t tsc) {
     volatile struct vcpu_time_info *t = &arch_shared_info->vcpu_info[0].time;
     uint32_t version, mul;
     uint64_t tsc_stamp, system_time;
@@ -24,7 +28,24 @@ uint64_t arch_now_ns(void) {
         shift = t->tsc_shift;
         barrier();
     } while ((version & 1) || version != t->version);
-    uint64_t delta = read_tsc() - tsc_stamp;
+    bool before = tsc < tsc_stamp;
+    uint64_t delta = before ? tsc_stamp - tsc : tsc - tsc_stamp;
     delta = shift < 0 ? delta >> -shift : delta << shift;
-    return system_time + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+    uint64_t ns = (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+    return before ? system_time - ns : system_time + ns;
+}
+
+uint64_t arch_now_ns(void) {
+    return ns_at_tsc(read_tsc());
+}
+
+// The TSC as pv_start / pvh_start began (bootstamp.h).
+uint64_t x86_entry_tsc;
+
+void x86_stamp_entry(void) {
+    x86_entry_tsc = read_tsc();
+}
+
+uint64_t arch_entry_ns(void) {
+    return ns_at_tsc(x86_entry_tsc);
 }

@@ -41,6 +41,7 @@ static void install_hypercall_page(void) {
 }
 
 __attribute__((noreturn)) void pvh_start(uint32_t start_info_pa) {
+    x86_stamp_entry();
     arch_platform = "x86_64-pvh";
     install_hypercall_page();
 

@@ -25,6 +25,10 @@ extern struct start_info *x86_pv_start_info;
 // PV: make the page of our image at `va` show machine frame `mfn` instead.
 long x86_pv_map_frame(void *va, uint64_t mfn);
 
+// First thing on entry (pv_start, pvh_start): the TSC the boot stamp
+// (bootstamp.h) is converted from once the clock can be read.
+void x86_stamp_entry(void);
+
 static inline void x86_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d) {
     __asm__ volatile ("cpuid" : "=a" (*a), "=b" (*b), "=c" (*c), "=d" (*d) : "0" (leaf), "2" (0));
 }

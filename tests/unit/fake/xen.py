@@ -81,6 +81,9 @@ class State:
                          'capabilities': 3, 'total_pages': 262144, 'free_pages': 131072,
                          'scrub_pages': 0, 'outstanding_pages': 0}
         # (both capped: a 1000-domain test must fit MicroPython's heap)
+        self.boot = (500000000, 510000000)   # boot_ns(): image entry, first console line
+        self.raw_calls = 0                    # list_raw() calls
+        self.raw_layouts = []                 # the layouts list_raw() was handed
 
 
 st = State()
@@ -301,6 +304,43 @@ def sysctl(buf):
             n += 1
     struct.pack_into('<I', buf, 24, n)
     return 0
+
+
+def list_raw(sysctl_buf, records, layout):
+    """port-xen/modxen_bench.c: every domain by getdomaininfolist batches,
+    from the sysctl buffer as handed in, with first_domain, max_domains
+    and the records handle set from `layout`; nothing decoded. Returns
+    (domains, ns); OSError(errno) on a refusal. The fake takes 1 us."""
+    off_first, off_max, off_num, off_buf, batch, rsize, off_dom, end = layout
+    if len(records) < batch * rsize:
+        raise ValueError('list_raw: records buffer too small for a batch')
+    st.raw_calls += 1
+    st.raw_layouts.append(tuple(layout))
+    template = bytes(sysctl_buf)
+    first = 0
+    total = 0
+    while first < end:
+        for i in range(len(template)):   # no slice assignment at the CORE level
+            sysctl_buf[i] = template[i]
+        struct.pack_into('<H', sysctl_buf, off_first, first)
+        struct.pack_into('<I', sysctl_buf, off_max, batch)
+        struct.pack_into('<Q', sysctl_buf, off_buf, addressof(records))
+        rc = sysctl(sysctl_buf)
+        if rc < 0:
+            raise OSError(-rc)
+        n = min(struct.unpack_from('<I', sysctl_buf, off_num)[0], batch)
+        total += n
+        if n < batch:
+            break
+        last = struct.unpack_from('<H', records, (n - 1) * rsize + off_dom)[0]
+        if last + 1 <= first:
+            break
+        first = last + 1
+    return total, 1000
+
+
+def boot_ns():
+    return st.boot
 
 
 def _physinfo(buf):
