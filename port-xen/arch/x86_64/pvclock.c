@@ -12,9 +12,10 @@ static uint64_t read_tsc(void) {
     return ((uint64_t)hi << 32) | lo;
 }
 
-// Xen time at a TSC reading: now or, for the entry stamp, one taken
-// before shared_info was mapped (earlier than Xen's tsc_timestamp).
-static uint64_t ns_at_tsc(uint64_t tsc) {
+// Xen time at a TSC reading: tsc() is read after Xen's stamp (now) or
+// is a reading taken before shared_info was mapped (the entry stamp,
+// earlier than Xen's tsc_timestamp: scaled backwards).
+static uint64_t ns_at(bool now, uint64_t then) {
     volatile struct vcpu_time_info *t = &arch_shared_info->vcpu_info[0].time;
     uint32_t version, mul;
     uint64_t tsc_stamp, system_time;
@@ -28,15 +29,19 @@ static uint64_t ns_at_tsc(uint64_t tsc) {
         shift = t->tsc_shift;
         barrier();
     } while ((version & 1) || version != t->version);
-    bool before = tsc < tsc_stamp;
-    uint64_t delta = before ? tsc_stamp - tsc : tsc - tsc_stamp;
+    uint64_t tsc = now ? read_tsc() : then;
+    // a signed difference: a PVH guest's TSC starts near 0 when the
+    // domain is built, so Xen's stamp may be "negative" (0xffff...)
+    int64_t diff = (int64_t)(tsc - tsc_stamp);
+    bool before = diff < 0;
+    uint64_t delta = before ? -(uint64_t)diff : (uint64_t)diff;
     delta = shift < 0 ? delta >> -shift : delta << shift;
     uint64_t ns = (uint64_t)(((unsigned __int128)delta * mul) >> 32);
     return before ? system_time - ns : system_time + ns;
 }
 
 uint64_t arch_now_ns(void) {
-    return ns_at_tsc(read_tsc());
+    return ns_at(true, 0);
 }
 
 // The TSC as pv_start / pvh_start began (bootstamp.h).
@@ -47,5 +52,5 @@ void x86_stamp_entry(void) {
 }
 
 uint64_t arch_entry_ns(void) {
-    return ns_at_tsc(x86_entry_tsc);
+    return ns_at(false, x86_entry_tsc);
 }
