@@ -17,6 +17,11 @@
 // for CUT_MARK is kept, so that a piece that does not fit ends the line
 // visibly instead of tearing it. Once there is room again, one line says
 // how much was lost, before the next line.
+//
+// A poll's output is batched (console_batch): the Xen console gets it in
+// BATCH-sized CONSOLEIO_writes instead of one a line, and the ring's event
+// channel is notified once the ring is half full or the batch ends, not per
+// line. console_flush() (before every sleep, shutdown or exit) sends all.
 #include <string.h>
 
 #include "arch.h"
@@ -27,6 +32,11 @@
 
 static char line[256];
 static size_t used;
+// The Xen console's side of a batch: whole lines, \r\n already made \n.
+static char batch[4096];
+static size_t batched;
+static bool batching;
+static bool ring_unnotified;   // ring output since the last notify (batching)
 static unsigned int channels;
 static bool up;            // console_init() has picked the channels
 static bool early_xen_refused;
@@ -60,7 +70,62 @@ static void ring_put(const char *s, size_t n) {
 }
 
 static void ring_notify(void) {
+    // batching: once the ring is half full xenconsoled is told, so that it
+    // drains while the rest goes in; the rest waits for the batch's end
+    if (batching && ring_room() > sizeof(ring->out) / 2) {
+        ring_unnotified = true;
+        return;
+    }
+    ring_unnotified = false;
     evtchn_notify(ring_port);
+}
+
+static unsigned long xen_writes;   // CONSOLEIO_write hypercalls since console_init
+
+static void xen_write(const char *s, size_t n) {
+    xen_writes++;
+    HYPERVISOR_console_io(CONSOLEIO_write, n, s);
+}
+
+static void batch_drain(void) {
+    if (batched) {
+        xen_write(batch, batched);
+        batched = 0;
+    }
+    if (ring_unnotified) {
+        ring_unnotified = false;
+        evtchn_notify(ring_port);
+    }
+}
+
+// Xen's serial console puts a \r before each \n itself: the one
+// MicroPython sends (\r\n) would end every line \r\r\n on the wire.
+static void xen_line(const char *s, size_t n) {
+    size_t keep = n;
+    bool crlf = n >= 2 && s[n - 1] == '\n' && s[n - 2] == '\r';
+    if (crlf) {
+        keep = n - 2;
+    }
+    if (!batching) {
+        if (!crlf) {
+            xen_write(s, n);
+            return;
+        }
+        char *l = (char *)s;   // the line buffer: \r\n -> \n for this write only
+        l[n - 2] = '\n';
+        xen_write(l, n - 1);
+        l[n - 2] = '\r';
+        return;
+    }
+    if (batched + keep + 1 > sizeof(batch)) {
+        xen_write(batch, batched);
+        batched = 0;
+    }
+    memcpy(batch + batched, s, keep);
+    batched += keep;
+    if (crlf) {
+        batch[batched++] = '\n';
+    }
 }
 
 // Decimal of v into the end of buf; returns where it starts.
@@ -152,7 +217,8 @@ static void early_write(const char *s, size_t n) {
     }
 }
 
-void console_flush(void) {
+// The line buffer to the channels (into the batch, when batching).
+static void line_out(void) {
     if (!used) {
         return;
     }
@@ -162,16 +228,7 @@ void console_flush(void) {
         return;
     }
     if (channels & CONSOLE_XEN) {
-        // Xen's serial console puts a \r before each \n itself: the one
-        // MicroPython sends (\r\n) would end every line \r\r\n on the wire.
-        bool crlf = used >= 2 && line[used - 1] == '\n' && line[used - 2] == '\r';
-        if (crlf) {
-            line[used - 2] = '\n';
-        }
-        HYPERVISOR_console_io(CONSOLEIO_write, used - crlf, line);
-        if (crlf) {
-            line[used - 2] = '\r';   // the other channels keep \r\n
-        }
+        xen_line(line, used);
     }
     if (channels & CONSOLE_RING) {
         ring_write(line, used);
@@ -182,12 +239,24 @@ void console_flush(void) {
     used = 0;
 }
 
+void console_flush(void) {
+    line_out();
+    batch_drain();
+}
+
+void console_batch(bool on) {
+    if (!on) {
+        console_flush();
+    }
+    batching = on;
+}
+
 void console_write(const char *s, size_t n) {
     while (n--) {
         char c = *s++;
         line[used++] = c;
         if (c == '\n' || used == sizeof(line)) {
-            console_flush();
+            line_out();
         }
     }
 }
@@ -240,6 +309,10 @@ bool console_use(unsigned int wanted) {
 
 unsigned long console_dropped(void) {
     return dropped_lines;
+}
+
+unsigned long console_xen_writes(void) {
+    return xen_writes;
 }
 
 bool console_ring_get(struct xencons_interface **r, evtchn_port_t *p) {

@@ -14,7 +14,11 @@
 void console_init(void);
 // Buffered by line so that each line reaches Xen in one hypercall.
 void console_write(const char *s, size_t n);
+// Sends everything: the line so far and a batch.
 void console_flush(void);
+// on: a poll's lines are gathered into few hypercalls until console_batch(false)
+// or the next console_flush() (every sleep does one).
+void console_batch(bool on);
 unsigned int console_available(void);
 unsigned int console_channels(void);
 // Switch to the given channels; false (and no change) if one is missing.
@@ -22,6 +26,8 @@ bool console_use(unsigned int channels);
 // Lines the PV console ring had no room for (xenconsoled not draining):
 // dropped whole or cut with " [cut: console full]", since boot.
 unsigned long console_dropped(void);
+// CONSOLEIO_write hypercalls made (the Xen console's share of a poll's cost).
+unsigned long console_xen_writes(void);
 // The PV console ring and its event channel (masked), if this domain has
 // one; console_input.c reads its input half.
 #include "xen_public.h"

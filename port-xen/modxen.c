@@ -50,6 +50,14 @@ static mp_obj_t xen_console_write(mp_obj_t data) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_write_obj, xen_console_write);
 
+// console_batch(on): a poll's output in few hypercalls (console.c); off, or
+// any sleep, sends it.
+static mp_obj_t xen_console_batch(mp_obj_t on) {
+    console_batch(mp_obj_is_true(on));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_batch_obj, xen_console_batch);
+
 static mp_obj_t xen_time_ns(void) {
     return mp_obj_new_int_from_ull(clock_now_ns());
 }
@@ -240,6 +248,12 @@ static mp_obj_t xen_console_dropped(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_dropped_obj, xen_console_dropped);
 
+// console_writes() -> CONSOLEIO_write hypercalls since boot (stats=1).
+static mp_obj_t xen_console_writes(void) {
+    return mp_obj_new_int_from_uint(console_xen_writes());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_writes_obj, xen_console_writes);
+
 static mp_obj_t xen_has_dom_exc(void) {
     return mp_obj_new_bool(clock_has_dom_exc());
 }
@@ -267,6 +281,7 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&xen_cmdline_obj) },
     { MP_ROM_QSTR(MP_QSTR_cmdline_max), MP_ROM_INT(0) },   // arch_cmdline_max
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_batch), MP_ROM_PTR(&xen_console_batch_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
     { MP_ROM_QSTR(MP_QSTR_cpu_ns), MP_ROM_PTR(&xen_cpu_ns_obj) },
     { MP_ROM_QSTR(MP_QSTR_sleep_until), MP_ROM_PTR(&xen_sleep_until_obj) },
@@ -280,6 +295,7 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_channels), MP_ROM_PTR(&xen_console_channels_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_dropped), MP_ROM_PTR(&xen_console_dropped_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_writes), MP_ROM_PTR(&xen_console_writes_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },

@@ -243,11 +243,16 @@ class Monitor:
         (xen.console_batch: all of it leaves before the sleep)."""
         if self.opts.raw:
             testopts.raw_listing(self)   # make bench: before the poll, outside its poll_us
+        self.batched(self.poll_once, n)
+
+    def batched(self, step, *args):
+        """step(*args) with its console output gathered into few
+        hypercalls (xen.console_batch), all sent when it ends, however."""
         batch = getattr(self.xen, 'console_batch', None)
         if batch:
             batch(True)
         try:
-            self.poll_once(n)
+            step(*args)
         finally:
             if batch:
                 batch(False)
@@ -308,18 +313,21 @@ class Monitor:
         """What `make bench` and the soak read: when, how long the poll
         took, the CPU time this monitor has used so far (its own vCPU
         runstate), errors and console lines lost so far, event listings
-        in the interval before this poll, the heap (stats=2: after a collection) and
-        how many domains the change trackers hold."""
+        in the interval before this poll, the heap (stats=2: after a collection),
+        how many domains the change trackers hold and the Xen console
+        hypercalls made so far (writes: a poll's lines go in few)."""
         xen = self.xen
         poll_us = (xen.time_ns() - now) // 1000
         cpu_us = xen.cpu_ns() // 1000
         if self.opts.stats > 1:
             gc.collect()
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
+        writes = getattr(xen, 'console_writes', None)
         return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
-                'dropped=%d listings=%d heap=%d tracked=%d'
+                'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
                 % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
-                   console_dropped(xen), self.last_listings, heap, self.tracked())
+                   console_dropped(xen), self.last_listings, heap, self.tracked(),
+                   writes() if writes else 0)
                 + testopts.raw_text(self))
 
     def tracked(self):
@@ -346,7 +354,7 @@ class Monitor:
             self.last_listings = self.waker.new_interval()
             try:
                 self.poll(n)
-                testopts.after_poll(self, n)
+                self.batched(testopts.after_poll, self, n)
                 self.health.ok('poll %d' % n)
                 wait = 1
             except Exception as e:   # never stop watching (health.py)
@@ -412,7 +420,7 @@ class Monitor:
 
         def listing():
             try:
-                self.check_events(True)
+                self.batched(self.check_events, True)
             except Exception as e:
                 self.health.failed('event listing after poll %d' % n, e)
         self.waker.sleep(deadline, gap, listing, storm)

@@ -113,3 +113,17 @@ def test_lists_many_domains_in_batches(xen, mode, image):
     assert first.ids() == list(range(151))
     assert all(r["State"] == "--p---" for r in first.rows[1:])
     assert second.ids() == [0]
+
+
+def test_a_poll_is_one_console_write(run):
+    """A poll's lines (the table and its stats line) reach Xen in one
+    CONSOLEIO_write (stats writes= counts them), not one a line; the demo
+    destroy after poll 2 and each event listing add their own one."""
+    stats = [dict(kv.split("=") for kv in l.split()[2:]) for l in run.lines
+             if l.startswith("stubmon: stats ")]
+    for before, after in zip(stats, stats[1:]):
+        steps = int(after["listings"]) + (after["poll"] == "3")
+        assert int(after["writes"]) - int(before["writes"]) <= 1 + steps, (before, after)
+    quiet = [(b, a) for b, a in zip(stats, stats[1:]) if a["listings"] == "0"]
+    assert len(quiet) >= 2
+    assert all(int(a["writes"]) - int(b["writes"]) == 1 for b, a in quiet), quiet

@@ -26,7 +26,7 @@ SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
 BOARD = "x86_64"
 TIMEOUT = 180   # one scenario; measured 21 to 41 s
 STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+) errors=(\d+) "
-                   r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+)$")
+                   r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+) writes=(\d+)$")
 CONSOLE_DROPPED = re.compile(r"^stubmon: console: (\d+) lines \((\d+) bytes\) dropped while the "
                              r"console ring was full$")
 # The lines a plain domU (no FLASK) prints each poll, stats=1.
