@@ -28,7 +28,7 @@ ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
 
 # What make run needs (tools/deps.sh run), and everything the tests need.
-RUN_STAMP := .deps/run.txt
+RUN_STAMP := .deps/run-$(BOARD)-$(XEN).txt
 DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
 BUILD_DIR := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))
@@ -39,7 +39,7 @@ IMAGE := $(BUILD_DIR)/stubmon.elf
 all: image
 
 $(RUN_STAMP): tools/deps.sh
-	bash tools/deps.sh run
+	bash tools/deps.sh run $(BOARD) $(XEN)
 
 $(DEPS_STAMP): tools/deps.sh
 	bash tools/deps.sh

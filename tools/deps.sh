@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Fetch what stubmon builds and tests with. Idempotent: a step whose
-# stamp exists is skipped. `deps.sh run` fetches only what `make run` needs
-# (QEMU, the compilers, Xen's packages, MicroPython, lark), stamped in
-# .deps/run.txt; `deps.sh` (all) also what the tests need (pytest,
+# stamp exists is skipped. `deps.sh run BOARD XEN` fetches only what
+# `make run` needs for that board and release (its QEMU and compiler, that
+# one hypervisor, every release's public headers for the layouts,
+# MicroPython, lark), stamped in .deps/run-BOARD-XEN.txt; `deps.sh` (all)
+# also every other board and release and what the tests need (pytest,
 # jsonschema, setools, the Linux dom0 and the FLASK Xen built from source),
 # stamped in .deps/versions.txt. Nothing here changes the machine's apt config:
 # Debian packages we only unpack come through a project-local apt root whose
@@ -15,6 +17,19 @@ case "$profile" in
     run|all) ;;
     *) echo "deps: unknown profile '$profile' (want run or all); nothing fetched" >&2; exit 2 ;;
 esac
+# run: one board and one release (default x86_64 and 4.20, as make run's)
+run_board=${2:-x86_64}
+run_xen=${3:-4.20}
+if [ "$profile" = run ]; then
+    case "$run_board" in
+        x86_64|arm64) ;;
+        *) echo "deps: unknown board '$run_board' (want x86_64 or arm64); nothing fetched" >&2; exit 2 ;;
+    esac
+    case "$run_xen" in
+        4.17|4.20) ;;
+        *) echo "deps: Xen '$run_xen' is not a Debian release here (want 4.17 or 4.20; 4.21 and 4.22 come from ../shared/xen); nothing fetched" >&2; exit 2 ;;
+    esac
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=${DEPS:-$top/.deps}
 mkdir -p "$deps"
@@ -22,7 +37,16 @@ versions=$deps/versions.txt
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 # --- host tools (real installs: emulator and compilers) -------------------
-host_pkgs="qemu-system-x86 qemu-system-arm device-tree-compiler gcc gcc-aarch64-linux-gnu make python3 python3-venv xz-utils binutils"
+base_pkgs="gcc make python3 python3-venv xz-utils binutils"
+x86_pkgs="qemu-system-x86"
+arm_pkgs="qemu-system-arm device-tree-compiler gcc-aarch64-linux-gnu"
+if [ "$profile" = run ] && [ "$run_board" = x86_64 ]; then
+    host_pkgs="$base_pkgs $x86_pkgs"
+elif [ "$profile" = run ]; then
+    host_pkgs="$base_pkgs $arm_pkgs"
+else
+    host_pkgs="$base_pkgs $x86_pkgs $arm_pkgs"
+fi
 if [ "$profile" = all ]; then
     host_pkgs="$host_pkgs flex bison m4 checkpolicy"   # Xen with FLASK and its policy (tools/dom0)
     host_pkgs="$host_pkgs setools"   # sesearch: tests/unit/test_policy.py queries the compiled FLASK policy
@@ -55,18 +79,30 @@ sec_uri=$(mirror_of 'security' | head -n1)
 key=/usr/share/keyrings/debian-archive-keyring.gpg
 mkdir -p "$aptroot/lists/partial" "$aptroot/cache/archives/partial" "$aptroot/dl"
 srclist=$aptroot/sources.list
+# run: the indexes of one architecture and MicroPython's source suite only
+# (a later `all` adds the rest; apt keeps the indexes it has)
+arches=amd64,arm64
+src_suites="bookworm bookworm-security trixie"   # bookworm's xen source: the FLASK Xen
+if [ "$profile" = run ]; then
+    if [ "$run_board" = x86_64 ]; then arches=amd64; fi
+    src_suites="trixie"
+fi
 {
-    echo "# apt architectures: amd64,arm64 (a change here forces apt update)"
-    for t in deb deb-src; do
-        echo "$t [signed-by=$key] $main_uri bookworm main"
-        echo "$t [signed-by=$key] $sec_uri bookworm-security main"
-        echo "$t [signed-by=$key] $main_uri trixie main"
+    echo "# apt architectures: $arches (a change here forces apt update)"
+    echo "deb [signed-by=$key] $main_uri bookworm main"
+    echo "deb [signed-by=$key] $sec_uri bookworm-security main"
+    echo "deb [signed-by=$key] $main_uri trixie main"
+    for suite in $src_suites; do
+        case "$suite" in
+            *-security) echo "deb-src [signed-by=$key] $sec_uri $suite main" ;;
+            *) echo "deb-src [signed-by=$key] $main_uri $suite main" ;;
+        esac
     done
 } > "$srclist.new"
 if ! cmp -s "$srclist.new" "$srclist"; then mv "$srclist.new" "$srclist"; rm -f "$aptroot/updated"; else rm "$srclist.new"; fi
 APT=(-o Dir::Etc::SourceList="$srclist" -o Dir::Etc::SourceParts=/dev/null
      -o Dir::State::Lists="$aptroot/lists" -o Dir::Cache="$aptroot/cache"
-     -o Dir::State::Status=/dev/null -o APT::Architectures=amd64,arm64
+     -o Dir::State::Status=/dev/null -o APT::Architectures=$arches
      -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 if [ ! -e "$aptroot/updated" ] || [ -n "$(find "$aptroot/updated" -mmin +1440)" ]; then
     log "apt update (project-local root)"
@@ -94,25 +130,31 @@ unpack() {   # $1 package, $2 major, $3 directory name
     echo "$1 $ver" > "$dir/.version"
 }
 
+# Every release's public headers (one image carries every release's layouts);
+# the hypervisors make run boots: one, or (all) every release on both arches.
 for x in 4.17 4.20; do
-    unpack "xen-hypervisor-$x-amd64" "$x" "xen-$x-amd64"
     unpack libxen-dev "$x" "libxen-dev-$x"
-    d=$deps/pkg/xen-$x-amd64
-    # QEMU's -kernel needs the plain multiboot ELF, not the gzip.
-    if [ ! -e "$deps/xen-$x-amd64" ]; then
-        gz=$(ls "$d"/boot/xen-*.gz | head -n1)
-        gunzip -c "$gz" > "$deps/xen-$x-amd64"
+    if [ "$profile" = all ] || { [ "$x" = "$run_xen" ] && [ "$run_board" = x86_64 ]; }; then
+        unpack "xen-hypervisor-$x-amd64" "$x" "xen-$x-amd64"
+        d=$deps/pkg/xen-$x-amd64
+        # QEMU's -kernel needs the plain multiboot ELF, not the gzip.
+        if [ ! -e "$deps/xen-$x-amd64" ]; then
+            gz=$(ls "$d"/boot/xen-*.gz | head -n1)
+            gunzip -c "$gz" > "$deps/xen-$x-amd64"
+        fi
     fi
-    # arm64: the hypervisor is a plain Image (boot/xen-X.Y-arm64 ...), as
-    # QEMU's -kernel takes it; gunzip if a release ever ships it compressed.
-    unpack "xen-hypervisor-$x-arm64" "$x" "xen-$x-arm64"
-    d=$deps/pkg/xen-$x-arm64
-    if [ ! -e "$deps/xen-$x-arm64" ]; then
-        f=$(ls "$d"/boot/xen-* | grep -v -e '\.config' -e '\.map' -e '\.efi' | head -n1)
-        case "$f" in
-            *.gz) gunzip -c "$f" > "$deps/xen-$x-arm64" ;;
-            *) cp "$f" "$deps/xen-$x-arm64" ;;
-        esac
+    if [ "$profile" = all ] || { [ "$x" = "$run_xen" ] && [ "$run_board" = arm64 ]; }; then
+        # arm64: the hypervisor is a plain Image (boot/xen-X.Y-arm64 ...), as
+        # QEMU's -kernel takes it; gunzip if a release ever ships it compressed.
+        unpack "xen-hypervisor-$x-arm64" "$x" "xen-$x-arm64"
+        d=$deps/pkg/xen-$x-arm64
+        if [ ! -e "$deps/xen-$x-arm64" ]; then
+            f=$(ls "$d"/boot/xen-* | grep -v -e '\.config' -e '\.map' -e '\.efi' | head -n1)
+            case "$f" in
+                *.gz) gunzip -c "$f" > "$deps/xen-$x-arm64" ;;
+                *) cp "$f" "$deps/xen-$x-arm64" ;;
+            esac
+        fi
     fi
 done
 
@@ -138,15 +180,22 @@ if [ ! -e "$venv/.lark" ]; then
     touch "$venv/.lark"
 fi
 if [ "$profile" = run ]; then
+    stamp=$deps/run-$run_board-$run_xen.txt
     {
-        cat "$deps"/pkg/*/.version "$mp/.version"
-        echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
-        echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
+        cat "$deps"/pkg/libxen-dev-*/.version "$mp/.version"
+        if [ "$run_board" = x86_64 ]; then
+            cat "$deps/pkg/xen-$run_xen-amd64/.version"
+            echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
+        else
+            cat "$deps/pkg/xen-$run_xen-arm64/.version"
+            echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
+            echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
+        fi
         echo "gcc $(gcc -dumpfullversion)"
         "$venv/bin/python" -c 'import importlib.metadata as m; print("lark", m.version("lark"))'
-    } > "$deps/run.txt.new"
-    mv "$deps/run.txt.new" "$deps/run.txt"
-    log "fetched what make run needs (make test fetches the rest)"
+    } > "$stamp.new"
+    mv "$stamp.new" "$stamp"
+    log "fetched what make run needs for $run_board on Xen $run_xen (make test fetches the rest)"
     exit 0
 fi
 if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
