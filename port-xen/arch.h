@@ -49,6 +49,20 @@ void arch_mb(void);
 void arch_rmb(void);
 void arch_wmb(void);
 
+// The RAM the heap may take (main.c): the run of free memory right after
+// the image, found from what Xen handed over (PV: start_info and Xen's
+// initial mapping; PVH: the memory map in hvm_start_info; arm64: the
+// device tree's /memory). Whatever the handover put there (the PVH start
+// info, the device tree) has been read by then: the run may cover it.
+// domain_kib: all the memory the domain has, for the boot line; where:
+// what bounds the run, for a too-small domain's message.
+struct arch_free_ram {
+    uintptr_t start, end;
+    uint64_t domain_kib;
+    const char *where;
+};
+void arch_free_ram(struct arch_free_ram *ram);
+
 // Entered from the boot head once the machine is set up.
 __attribute__((noreturn)) void stubmon_main(void);
 

@@ -107,7 +107,7 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
             '      compatible = "xen,domain";',
             "      #address-cells = <1>;",
             "      #size-cells = <1>;",
-            "      memory = <0x0 0x%x>;" % (d["mem_mib"] * 1024),
+            "      memory = <0x0 0x%x>;" % d.get("mem_kib", d.get("mem_mib", 0) * 1024),
             "      cpus = <%d>;" % d["vcpus"],
             "      kernel {",
             '        compatible = "multiboot,kernel", "multiboot,module";',

@@ -6,7 +6,7 @@
 
 # Every key, as the one-line hint for an unknown one lists them.
 KNOWN = ('alert', 'baud', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy',
-         'domains', 'end', 'exit', 'fault', 'format', 'interval', 'pause', 'quiet', 'raw', 'repl',
+         'domains', 'end', 'exit', 'fault', 'format', 'heap', 'interval', 'pause', 'quiet', 'raw', 'repl',
          'role', 'run', 'sort', 'stats', 'view', 'watchdog')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
@@ -287,6 +287,12 @@ def _set(opts, key, value):
             return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'
                     % alerts.MAX_RULES, alerts.rules_text(opts.alerts))
         opts.alerts = opts.alerts + rules
+    elif key == 'heap':
+        # read by the boot code (port-xen/main.c) before Python starts;
+        # checked here only to report a word it could not use
+        num, unit = value[:-1], value[-1:]
+        if unit not in ('K', 'M') or parse_int(num, 1, 1 << 30) is None:
+            return ('want a size like 512K or 4M', 'all free memory')
     elif key == 'view':
         mode, colon, n = value.partition(':')
         top = parse_int(n, 1, TOP_MAX) if mode == 'top' and colon else None

@@ -86,7 +86,7 @@ def test_first_line_comes_before_console_init(run):
     early = [i for i, l in enumerate(lines) if l.startswith(boot_line)]
     first = next(i for i, l in enumerate(lines) if l.startswith("stubmon"))
     assert len(early) == 1 and early[0] < first, lines[:first + 1]
-    assert re.match(r"^boot: stubmon \S+, heap \d+ KiB, stack \d+ KiB$", lines[early[0]])
+    assert re.match(r"^boot: stubmon \S+, heap \d+ KiB of the domain's \d+ KiB, stack \d+ KiB$", lines[early[0]])
     assert lines[first].startswith("stubmon: %s on xen " % run.platform)
 
 

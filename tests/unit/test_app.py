@@ -60,7 +60,7 @@ def test_cpu_percent_between_polls():
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
     assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
-                        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, "
+                        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, heap, "
                         "interval, pause, quiet, raw, repl, role, run, sort, stats, view, watchdog)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")

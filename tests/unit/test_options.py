@@ -2,7 +2,7 @@
 # Command line parsing: defaults, each key, and one clear line per problem.
 from stubmon import options
 
-KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, interval, pause, quiet, raw, repl, role, run, sort, stats, view, watchdog)'
+KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, heap, interval, pause, quiet, raw, repl, role, run, sort, stats, view, watchdog)'
 
 
 def parse(line):
@@ -164,3 +164,14 @@ def test_bad_view_sort_baud():
                                      "using id (cpu for view=top)"]
     assert parse('baud=fast')[1] == ["stubmon: bad value 'baud=fast' (want the console's bits "
                                      "a second, e.g. 115200, 0 = no row budget); using 115200"]
+
+
+def test_heap_is_read_by_the_boot_code_and_only_checked_here():
+    # port-xen/main.c applies heap=; the parser accepts what it can use
+    # and names what it cannot, once
+    for good in ('heap=512K', 'heap=4M'):
+        assert parse(good)[1] == [], good
+    for bad in ('heap=512', 'heap=4G', 'heap=K', 'heap=-1M', 'heap=0K'):
+        o, msgs = parse(bad)
+        assert msgs == ["stubmon: bad value '%s' (want a size like 512K or 4M); using all free memory"
+                        % bad], msgs

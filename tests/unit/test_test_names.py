@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# CPYTHON_ONLY = True  (walks the tree with pathlib)
 """pytest's default (prepend) import mode imports every test file by its
 basename, so two test_X.py under tests/ stop the whole run at collection
 (`make test` failed that way once). Caught here, in the unit tests."""

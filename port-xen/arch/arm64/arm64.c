@@ -18,7 +18,7 @@ size_t arch_cmdline_max;
 static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
 
 static uint64_t load_offset;   // physical = virtual + load_offset
-extern char _start[];
+extern char _start[], _end[];
 
 uint64_t arm64_va_to_pa(const void *va) {
     return (uint64_t)(uintptr_t)va + load_offset;
@@ -107,6 +107,35 @@ __attribute__((noreturn)) void arm64_start(uint64_t load_pa, uint64_t entry_cnt)
     arm64_clock_init();
     park_secondary_vcpus();
     stubmon_main();
+}
+
+// early.c maps RAM 1:1 from 1 GiB to 256 GiB: the heap is used there, at
+// its physical address, in the /memory bank holding the image's end. The
+// device tree may lie in it (Xen puts it after the Image file or at the
+// bank's top) but was read at boot.
+#define ARM64_IDENTITY_START (1ULL << 30)
+#define ARM64_IDENTITY_END   (256ULL << 30)
+
+void arch_free_ram(struct arch_free_ram *ram) {
+    uint64_t image_end = arm64_va_to_pa(_end), end = image_end, total = 0;
+    for (unsigned i = 0; i < arm64_ram_banks; i++) {
+        uint64_t a = arm64_ram_bank[i][0], n = arm64_ram_bank[i][1];
+        total += n;
+        if (a <= image_end && image_end < a + n) {
+            end = a + n;
+        }
+    }
+    ram->where = "the device tree's /memory";
+    if (image_end < ARM64_IDENTITY_START || image_end >= ARM64_IDENTITY_END) {
+        end = image_end;   // not mapped: no heap, and main.c says so
+        ram->where = "the 1-256 GiB the boot head maps";
+    } else if (end > ARM64_IDENTITY_END) {
+        end = ARM64_IDENTITY_END;
+        ram->where = "the 1-256 GiB the boot head maps";
+    }
+    ram->start = image_end;
+    ram->end = end;
+    ram->domain_kib = total / 1024;
 }
 
 #define PSCI_0_2_FN_SYSTEM_OFF 0x84000008UL

@@ -14,6 +14,10 @@
 #define XEN_BOOTMOD_MAX_CMDLINE 1024
 
 extern char arm64_cmdline_buf[ARM64_CMDLINE_MAX];
+// /memory's banks (address, size), read with the command line at boot.
+#define ARM64_RAM_BANKS     8
+extern uint64_t arm64_ram_bank[ARM64_RAM_BANKS][2];
+extern unsigned arm64_ram_banks;
 
 // timer.c: Xen system time from the generic timer, calibrated against the
 // runstate area Xen updates at each context switch (arch_after_block).

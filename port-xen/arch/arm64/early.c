@@ -33,10 +33,37 @@ static int str_eq(const uint8_t *a, const char *b) {
     return *a == 0;
 }
 
-// /chosen/bootargs -> arm64_cmdline_buf (empty if absent). A tiny walk of
-// the flattened tree's structure block: no libfdt, no allocation.
-void arm64_early_cmdline(const uint8_t *fdt) {
+// The RAM banks of /memory (dom0: host RAM Xen gave it; dom0less domU: the
+// memory= of its node), for the heap (arch_free_ram). In .data, as above.
+uint64_t arm64_ram_bank[ARM64_RAM_BANKS][2] __attribute__((section(".data")));
+unsigned arm64_ram_banks __attribute__((section(".data")));
+
+// A cells-long big-endian number (1 or 2 cells).
+static uint64_t cells(const uint8_t *p, uint32_t n) {
+    uint64_t v = 0;
+    while (n--) {
+        v = (v << 32) | be32(p);
+        p += 4;
+    }
+    return v;
+}
+
+static int is_memory_node(const uint8_t *name) {
+    static const char m[] = "memory";
+    for (unsigned i = 0; i < sizeof(m) - 1; i++) {
+        if (name[i] != (uint8_t)m[i]) {
+            return 0;
+        }
+    }
+    return name[6] == 0 || name[6] == '@';
+}
+
+// /chosen/bootargs -> arm64_cmdline_buf (empty if absent) and /memory's
+// reg -> arm64_ram_bank. A tiny walk of the flattened tree's structure
+// block: no libfdt, no allocation.
+void arm64_early_fdt(const uint8_t *fdt) {
     arm64_cmdline_buf[0] = 0;
+    arm64_ram_banks = 0;
     if (!fdt || be32(fdt) != FDT_MAGIC) {
         return;
     }
@@ -44,8 +71,9 @@ void arm64_early_cmdline(const uint8_t *fdt) {
     const uint8_t *p = fdt + be32(fdt + 8);
     const uint8_t *end = fdt + total;
     const uint8_t *strings = fdt + be32(fdt + 12);
+    uint32_t addr_cells = 2, size_cells = 1;   // the spec's defaults at the root
     int depth = 0;
-    int in_chosen = 0;
+    int in_chosen = 0, in_memory = 0;
     while (p + 4 <= end) {
         uint32_t tok = be32(p);
         p += 4;
@@ -57,22 +85,33 @@ void arm64_early_cmdline(const uint8_t *fdt) {
             p = (const uint8_t *)(((uintptr_t)p + 1 + 3) & ~(uintptr_t)3);
             depth++;
             in_chosen = depth == 2 && str_eq(name, "chosen");
+            in_memory = depth == 2 && is_memory_node(name);
         } else if (tok == FDT_END_NODE) {
             depth--;
-            in_chosen = 0;
+            in_chosen = in_memory = 0;
         } else if (tok == FDT_PROP) {
             uint32_t len = be32(p);
-            uint32_t nameoff = be32(p + 4);
+            const uint8_t *pname = strings + be32(p + 4);
             const uint8_t *val = p + 8;
             p = (const uint8_t *)(((uintptr_t)val + len + 3) & ~(uintptr_t)3);
-            if (in_chosen && str_eq(strings + nameoff, "bootargs")) {
+            if (depth == 1 && len == 4 && str_eq(pname, "#address-cells")) {
+                addr_cells = be32(val);
+            } else if (depth == 1 && len == 4 && str_eq(pname, "#size-cells")) {
+                size_cells = be32(val);
+            } else if (in_chosen && str_eq(pname, "bootargs")) {
                 size_t n = 0;
                 while (n < len && n < ARM64_CMDLINE_MAX - 1 && val[n]) {
                     arm64_cmdline_buf[n] = val[n];
                     n++;
                 }
                 arm64_cmdline_buf[n] = 0;
-                return;
+            } else if (in_memory && str_eq(pname, "reg") && addr_cells <= 2 && size_cells <= 2) {
+                uint32_t step = (addr_cells + size_cells) * 4;
+                for (uint32_t o = 0; step && o + step <= len && arm64_ram_banks < ARM64_RAM_BANKS; o += step) {
+                    arm64_ram_bank[arm64_ram_banks][0] = cells(val + o, addr_cells);
+                    arm64_ram_bank[arm64_ram_banks][1] = cells(val + o + addr_cells * 4, size_cells);
+                    arm64_ram_banks++;
+                }
             }
         } else if (tok == FDT_NOP) {
             continue;

@@ -5,7 +5,7 @@
  * host RAM, dom0less domUs at 0x40000000). Until the MMU is on, only
  * PC-relative addressing is used. Steps:
  *   1. FP/SIMD on (gcc may use it for copies even in integer code),
- *   2. /chosen/bootargs copied out of the device tree (early.c), before
+ *   2. /chosen/bootargs and /memory read out of the device tree (early.c), before
  *      bss is touched: Xen places the tree right after the Image file,
  *      which is inside our bss,
  *   3. bss cleared, page tables built (early.c): RAM identity mapped with
@@ -51,7 +51,7 @@ primary:
     mov     sp, x1
 
     mov     x0, x19
-    bl      arm64_early_cmdline
+    bl      arm64_early_fdt
 
     /* clear bss (16-byte aligned both ends) */
     adrp    x1, __bss_start

@@ -25,3 +25,22 @@ __attribute__((noreturn)) void pv_start(start_info_t *si) {
 
     stubmon_main();
 }
+
+// xen.h "Start-of-day memory layout": the initial region is mapped 1:1
+// onto the first pseudo-physical frames, ends on a 4 MiB boundary and has
+// at least 512 KiB after its last element, the bootstrap stack (the page
+// after the page tables; we run on our own). Frames past the region are
+// the domain's too, but unmapped: the heap ends where the region does.
+#define PV_REGION_ALIGN (4UL << 20)
+#define PV_PADDING      (512UL << 10)
+
+void x86_pv_free_ram(struct arch_free_ram *ram) {
+    const start_info_t *si = x86_pv_start_info;
+    uintptr_t stack_end = si->pt_base + (si->nr_pt_frames + 1) * 4096;
+    uintptr_t mapped_end = (stack_end + PV_PADDING + PV_REGION_ALIGN - 1) & ~(PV_REGION_ALIGN - 1);
+    uintptr_t ram_end = si->nr_pages * 4096;   // VIRT_BASE 0: frame n is at n * 4 KiB
+    ram->start = stack_end;
+    ram->end = ram_end < mapped_end ? ram_end : mapped_end;
+    ram->domain_kib = (uint64_t)si->nr_pages * 4;
+    ram->where = ram->end == ram_end ? "the domain's memory" : "Xen's initial 4 MiB-aligned mapping";
+}

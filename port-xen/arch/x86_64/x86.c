@@ -54,6 +54,14 @@ bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
     return true;
 }
 
+void arch_free_ram(struct arch_free_ram *ram) {
+    if (x86_pv_start_info) {
+        x86_pv_free_ram(ram);
+    } else {
+        x86_pvh_free_ram(ram);
+    }
+}
+
 // Port 0xE9 is emulated by Xen for HVM-type guests only: a PV guest's
 // I/O instructions would go to the real port (or fault).
 bool arch_has_debug_port(void) {

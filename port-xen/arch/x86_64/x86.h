@@ -19,6 +19,11 @@ void x86_shared_info_ready(void);
 // Set by the boot path taken: PV's start_info, or NULL when booted as PVH.
 extern struct start_info *x86_pv_start_info;
 
+// arch_free_ram of each boot path (pv.c, pvh.c).
+struct arch_free_ram;
+void x86_pv_free_ram(struct arch_free_ram *ram);
+void x86_pvh_free_ram(struct arch_free_ram *ram);
+
 // PVH: the longest command line kept (our copy, with its NUL).
 #define X86_PVH_CMDLINE_MAX 4096
 
