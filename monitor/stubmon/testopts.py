@@ -69,6 +69,11 @@ def inject_fault(m, n):
             raise MemoryError('test fault: 64 MiB allocated without running out')
         if kind == 'hang':
             m.say('stubmon: test fault: hanging in poll %d (fault=hang:%d)' % (n, n))
+            # a poll's lines wait in the console batch until it ends, and
+            # a hung poll never ends: send them, as a real hang cannot
+            batch = getattr(m.xen, 'console_batch', None)
+            if batch:
+                batch(False)
             while True:   # spins on purpose: what the watchdog is for
                 pass
 

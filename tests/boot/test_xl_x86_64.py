@@ -132,6 +132,18 @@ def test_unprivileged_pvh_same_config(unpriv):
     assert "c" not in state and "s" not in state, state
 
 
+def test_unprivileged_pvh_runs_in_2_mib(unpriv):
+    """memory=2: the heap is what the domain's 2 MiB leave after the image
+    (its first line, on port 0xE9), and the monitor runs on it."""
+    domid = xl_names(section(unpriv, "xl-list"))["stubmon-pvh"]
+    first = [l for l in unpriv.lines if l.startswith("(d%d) " % domid) and "boot: stubmon x86_64-pvh, heap " in l]
+    assert len(first) == 1, first
+    m = re.search(r"heap (\d+) KiB of the domain's (\d+) KiB", first[0])
+    heap, mem = int(m.group(1)), int(m.group(2))
+    assert 1900 <= mem <= 2048 and 256 <= heap < mem - 1024, first   # the image sits at 1 MiB
+    assert float(xl_list(section(unpriv, "xl-list"))[domid]["Mem"]) <= 2, section(unpriv, "xl-list")
+
+
 # --- FLASK enforcing with policy/stubmon.te ------------------------------------------
 def test_flask_scenario_completes(flask):
     assert flask.scenario_exit == 0, "\n".join(flask.lines[-40:])

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Heap budget of one poll with 1000 domains (demo= allows that many). Runs
 # its check only under MicroPython, which has gc.mem_alloc(); the image's
-# heap is 1 MiB and frozen modules cost it nothing, so stay well under that.
+# heap is the domain's memory with a 256 KiB floor (docs/memory.md) and
+# frozen modules cost it nothing, so a poll's garbage stays under 320 KiB.
 import gc
 
 import xen   # the fake
