@@ -80,31 +80,173 @@ def measure(board, xen, interval_s, polls, **board_opts):
     }
 
 
-def scaling(board, xen, interval_s=3, polls=4, sizes=(1, 10, 100, 1000)):
-    """One poll's time and the monitor's own CPU time per minute for N
-    domains in all: dom0 and N-1 empty paused domains it creates itself
-    (demo=, kept). Serial output of 1000 rows is what a poll costs most."""
-    print("  domains (xen %s, PV dom0, interval %d s, %d polls each; poll: median of all but the"
-          " first):" % (xen, interval_s, polls))
-    for fmt in ("table", "json"):
-        for n in sizes:
-            args = "demo=%d demo_keep=0 interval=%d count=%d stats=1 format=%s exit=qemu" % (
-                n - 1, interval_s, polls, fmt)
-            res = boot.boot(board, xen, args, timeout=interval_s * polls + 180)
-            if any("unknown option 'format=" in l for l in res.lines):
-                print("    %s: not in this image (no format= option)" % fmt)
-                break
-            rows = stats(res.lines)
-            if res.guest_exit != 0 or len(rows) < 2:
-                print("    %s, %d domains: run failed (exit %s); last lines:\n      %s"
-                      % (fmt, n, res.guest_exit, "\n      ".join(res.lines[-6:])))
+def stat_rows(lines):
+    """Every stats line as a dict of its key=value fields (ints where they are)."""
+    out = []
+    for l in lines:
+        if l.startswith("stubmon: stats "):
+            d = {}
+            for kv in l.split()[2:]:
+                k, _, v = kv.partition("=")
+                d[k] = int(v) if v.lstrip("-").isdigit() else v
+            out.append(d)
+    return out
+
+
+def run_stats(board, xen, args, timeout, **board_opts):
+    res = boot.boot(board, xen, args + " stats=2 exit=qemu", timeout=timeout, **board_opts)
+    rows = stat_rows(res.lines)
+    if res.guest_exit != 0 or len(rows) < 2:
+        print("    %s: run failed (exit %s); last lines:\n      %s"
+              % (args, res.guest_exit, "\n      ".join(res.lines[-6:])))
+        return None, res
+    return rows, res
+
+
+def listing(board, xen, sizes=(1, 10, 100, 1000), interval_s=3, polls=5):
+    """The C listing of the same N domains (raw=1: the sysctl calls alone,
+    timed in C) against the full poll with output off (quiet=1), with every
+    row (view=all), with the rows that changed (view=changes) and as JSON
+    (format=json view=all). Medians of the polls after the first (poll 1
+    decodes every record for the first time). N: dom0 and N-1 empty paused
+    demo domains. The heap after a collection (stats=2) at each N."""
+    print("  one poll, us (xen %s, PV dom0, interval %d s, medians of polls 2-%d):"
+          % (xen, interval_s, polls))
+    print("    %5s %9s %9s %7s %10s %10s %10s %9s" % ("N", "raw C", "quiet", "quiet/C", "view=all",
+                                                     "changes", "json", "heap KiB"))
+    for n in sizes:
+        base = "demo=%d demo_keep=0 interval=%d count=%d" % (n - 1, interval_s, polls)
+        t = 60 + interval_s * polls + n // 10
+        fig = {}
+        rows, _ = run_stats(board, xen, base + " raw=1 quiet=1", t)
+        if rows:
+            fig["raw"] = median([r["raw_us"] for r in rows[1:] if isinstance(r.get("raw_us"), int)])
+            fig["quiet"] = median([r["poll_us"] for r in rows[1:]])
+            fig["heap"] = median([r["heap"] for r in rows[1:]]) // 1024
+        for key, extra in (("all", " view=all"), ("changes", " view=changes"),
+                           ("json", " format=json view=all")):
+            rows, _ = run_stats(board, xen, base + extra, t)
+            if rows:
+                fig[key] = median([r["poll_us"] for r in rows[1:]])
+        ratio = ("%.1fx" % (fig["quiet"] / fig["raw"])) if fig.get("raw") and fig.get("quiet") else "-"
+        print("    %5d %9s %9s %7s %10s %10s %10s %9s" % (
+            n, fig.get("raw", "-"), fig.get("quiet", "-"), ratio, fig.get("all", "-"),
+            fig.get("changes", "-"), fig.get("json", "-"), fig.get("heap", "-")))
+    print("    (goal: quiet within 5x the raw C listing at N=1000; view=all and json include"
+          " formatting, the output is sent after the poll)")
+
+
+def cpu(board, xen, span_s=30):
+    """The monitor's own CPU time (its vCPU's runstate) per minute of
+    guest time, between the first and the last stats line."""
+    print("  own CPU per minute (xen %s, PV dom0, about %d s each):" % (xen, span_s))
+    for domains in (1, 100):
+        for interval_s in (1, 3):
+            for quiet in (0, 1):
+                polls = span_s // interval_s + 1
+                args = "demo=%d demo_keep=0 interval=%d count=%d quiet=%d" % (
+                    domains - 1, interval_s, polls, quiet)
+                rows, res = run_stats(board, xen, args, 120 + span_s + domains)
+                if not rows:
+                    continue
+                rows = rows[2:]   # after the demo domains' creation and first decode
+                span = rows[-1]["now_us"] - rows[0]["now_us"]
+                used = rows[-1]["cpu_us"] - rows[0]["cpu_us"]
+                print("    %4d domains, interval %d s, %-10s %7.1f ms/min = %5.2f %% of a vCPU"
+                      % (domains, interval_s, "output off" if quiet else "table", used * 60000 / span,
+                         used * 100 / span))
+    print("    (goal: under 0.1 %% of a vCPU at interval 3 with 1 domain; every stats line is"
+          " about 200 bytes of serial output too)")
+
+
+BOOT_STAMPS = re.compile(r"^stubmon: boot entry_us=(\d+) first_line_us=(\d+) first_row_us=(\d+)$")
+
+
+def boot_stamps(board, xen, runs=3):
+    """Guest time from the image's entry point (stamped in C) to its first
+    console line and to the first table row, and from Xen's hand-over
+    ("Freed ... init memory", Xen's last line before dom0 runs) to the
+    first row. Medians of `runs` boots per mode."""
+    mod = boot.load_board(board)
+    print("  boot (xen %s, medians of %d boots), ms:" % (xen, runs))
+    for mode in getattr(mod, "MODES", None) or (None,):
+        got = []
+        for _ in range(runs):
+            res = boot.boot(board, xen, "interval=1 count=1 stats=1 exit=qemu", timeout=120,
+                            **({"mode": mode} if mode and board == "x86_64" else {}))
+            m = next((BOOT_STAMPS.match(l) for l in res.lines if BOOT_STAMPS.match(l)), None)
+            if not m:
                 continue
-            span_us = rows[-1][1] - rows[0][1]
-            cpu_us = rows[-1][3] - rows[0][3]
-            print("    %-5s %4d domains: one poll %7d us; own cpu %8.1f ms/min (%4.1f%%);"
-                  " %6d console lines" % (fmt, n, median([r[2] for r in rows[1:]]),
-                                           cpu_us * 60000 / span_us, cpu_us * 100 / span_us,
-                                           len(res.lines)))
+            e, f, r = map(int, m.groups())
+            hand = consolelog.xen_stamp(res.lines, "init memory")
+            got.append((f - e, r - e, (r - hand) if hand else None))
+        if not got:
+            print("    %s: no boot line" % mode)
+            continue
+        hand = [g[2] for g in got if g[2] is not None]
+        print("    %-8s entry->first line %6.1f   entry->first row %6.1f   hand-over->first row %s"
+              % (mode or board, median([g[0] for g in got]) / 1000, median([g[1] for g in got]) / 1000,
+                 "%.1f" % (median(hand) / 1000) if hand else "-"))
+    print("    (goal: entry to first row under 10 ms)")
+
+
+HEAP_LINE = re.compile(r"boot: stubmon \S+, heap (\d+) KiB of the domain's (\d+) KiB")
+
+
+def smallest_dom0(board, xen):
+    """The smallest dom0_mem (MiB) the monitor boots and lists domains in,
+    each boot mode, with what the one below it printed."""
+    mod = boot.load_board(board)
+    print("  smallest dom0_mem (xen %s):" % xen)
+    for mode in getattr(mod, "MODES", None) or (None,):
+        if board == "arm64" and mode != "dom0":
+            continue
+        below, found = None, None
+        for mib in (1, 2, 3, 4, 6, 8):
+            opts = {"dom0_mem_mib": mib}
+            if mode and board == "x86_64":
+                opts["mode"] = mode
+            if board == "arm64":
+                opts["domus"] = []
+            res = boot.boot(board, xen, "interval=1 count=1 exit=qemu", timeout=60, **opts)
+            heap = next((HEAP_LINE.search(l) for l in res.lines if HEAP_LINE.search(l)), None)
+            if res.guest_exit == 0 and consolelog.polls(res.lines):
+                found = (mib, heap.group(1) if heap else "?")
+                break
+            said = [l for l in res.lines if "anic" in l or "too small" in l or "rror" in l]
+            below = (mib, (said[-1] if said else res.lines[-1] if res.lines else "no output")[:150])
+        print("    %-8s %s%s" % (mode or board, "%d MiB (heap %s KiB)" % found if found else "none up to 8 MiB",
+                                 "; %d MiB: %s" % below if below else ""))
+
+
+def fresh(board="x86_64", xen="4.20"):
+    """`make run` from a fresh clone to the first table row: clone this
+    checkout (its committed state), fetch what a run needs into the clone's
+    own .deps (network included; host packages already installed are not
+    installed again), build, boot. Wall time to the first row."""
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="stubmon-fresh-")
+    try:
+        t0 = time.monotonic()
+        subprocess.run(["git", "clone", "-q", boot.REPO, tmp], check=True)
+        proc = subprocess.Popen(["timeout", "900", "make", "run", "BOARD=" + board, "XEN=" + xen,
+                                 "ARGS=interval=1 count=1 exit=qemu"], cwd=tmp,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first, fetched = None, None
+        for line in proc.stdout:
+            if fetched is None and not line.startswith("deps:") and os.path.exists(
+                    os.path.join(tmp, ".deps", "run-%s-%s.txt" % (board, xen))):
+                fetched = time.monotonic() - t0
+            if first is None and line[:1] == " " and line.split()[:1] == ["0"]:
+                first = time.monotonic() - t0
+        proc.wait()
+        print("  make run from a fresh clone (BOARD=%s XEN=%s): fetched in %s s, first table row after %s s"
+              " (exit %d; goal: under 120 s)"
+              % (board, xen, "%.0f" % fetched if fetched else "?", "%.0f" % first if first else "?",
+                 proc.returncode))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def modules_text(board):
@@ -152,47 +294,59 @@ def rebuild(board, module="main.py"):
           " to do: %.2f s)" % (module, median(times), time.monotonic() - t))
 
 
+PARTS = ("size", "releases", "listing", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "decode")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--interval", type=int, default=3, help="seconds, the monitor's default")
     ap.add_argument("--polls", type=int, default=8)
-    ap.add_argument("--only", choices=("scaling", "rebuild", "decode"), help="just this part")
+    ap.add_argument("--only", choices=PARTS, action="append",
+                    help="just this part (may be given more than once)")
     opts = ap.parse_args()
-    if opts.only == "scaling":
-        return scaling(opts.board, "4.20")
-    if opts.only == "rebuild":
-        return rebuild(opts.board)
-    if opts.only == "decode":
-        return decode()
+    parts = opts.only or [p for p in PARTS if p != "decode"]
+    x86 = opts.board == "x86_64"
     mod = boot.load_board(opts.board)
-    text, data, bss = size(opts.board)
     print("board %s" % opts.board)
-    cfg = board_config(opts.board)
-    print("  image: text %d B, data %d B, bss %d B (of which heap %s B, stack %s B)"
-          % (text, data, bss, cfg.get("HEAP_SIZE"), cfg.get("STACK_SIZE")))
-    mods = modules_text(opts.board)
-    print("  text without MicroPython's json, time and io modules: %d B (they add %d B)"
-          % (text - mods, mods))
-    if opts.board == "x86_64":
+    if "size" in parts:
+        text, data, bss = size(opts.board)
+        cfg = board_config(opts.board)
+        print("  image: text %d B, data %d B, bss %d B (stack %s B; the heap is the domain's memory,"
+              " %s to %s B)" % (text, data, bss, cfg.get("STACK_SIZE"), cfg.get("HEAP_MIN"),
+                                cfg.get("HEAP_MAX")))
+        mods = modules_text(opts.board)
+        print("  text without MicroPython's json, time and io modules: %d B (they add %d B)"
+              % (text - mods, mods))
+        loaded = boot.image_path(opts.board)
+        if not loaded.endswith(".elf"):   # arm64: the raw Image Xen loads
+            print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
+    if "decode" in parts or (x86 and "size" in parts):
         decode()
-    loaded = boot.image_path(opts.board)
-    if not loaded.endswith(".elf"):   # arm64: the raw Image Xen loads
-        print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
-    # every boot mode of the board (x86_64: PV and PVH) side by side
-    modes = getattr(mod, "MODES", None) or (None,)
-    for xen in mod.XEN_VERSIONS:
-        for mode in modes:
-            r = measure(opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {}))
-            if r:
-                report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
-    if opts.board == "x86_64":
-        scaling(opts.board, "4.20")
-    rebuild(opts.board)
-    if opts.board == "x86_64":   # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
+    if "releases" in parts:
+        # every release and boot mode of the board (x86_64: PV and PVH) side by side
+        modes = getattr(mod, "MODES", None) or (None,)
+        for xen in mod.XEN_VERSIONS:
+            for mode in modes:
+                r = measure(opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {}))
+                if r:
+                    report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
+    if "listing" in parts and x86:
+        listing(opts.board, "4.20")
+    if "cpu" in parts and x86:
+        cpu(opts.board, "4.20")
+    if "boot" in parts:
+        boot_stamps(opts.board, "4.20")
+    if "memory" in parts:
+        smallest_dom0(opts.board, "4.20")
+    if "rebuild" in parts:
+        rebuild(opts.board)
+    if "xl" in parts and x86:   # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
         sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
         import xlbench
         xlbench.main()
+    if "fresh" in parts and x86:
+        fresh()
 
 
 def report(setup, interval, r):

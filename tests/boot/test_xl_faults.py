@@ -142,6 +142,9 @@ def console_full(image):
     return run(image(BOARD), "console_full", flask=False)
 
 
+BOOT_STAMPS = re.compile(r"^stubmon: boot entry_us=\d+ first_line_us=\d+ first_row_us=\d+$")
+
+
 def console_polls(log):
     """The per-poll lines after start-up: {poll: count of its 4 lines}, the
     console-dropped lines, and every line that is none of those."""
@@ -158,7 +161,7 @@ def console_polls(log):
             m = CONSOLE_DROPPED.match(line)
             if m:
                 dropped.append((int(m.group(1)), int(m.group(2))))
-            else:
+            elif not BOOT_STAMPS.match(line):   # once, after poll 1 (stats=1)
                 strange.append(line)
     return count, dropped, strange
 

@@ -38,7 +38,7 @@ def bench_run():
     lines = [l for l in res.lines if l.startswith("bench: ")]
     create = [tuple(map(int, m.groups())) for m in
               (re.match(r"^bench: create_ms=(\d+) first_table_ms=(\d+)$", l) for l in lines) if m]
-    mem = [l for l in lines if l.startswith("bench: memory=")]
+    mem = [l for l in lines if re.match(r"^bench: pvh? memory=", l)]
     info = {}
     for l in lines:
         m = re.match(r"^bench: dom0 meminfo (\w+): (\d+) kB$", l)
@@ -71,14 +71,20 @@ def main():
           "(median of %d; all: %s)"
           % (median([c[0] for c in create]), median([c[1] for c in create]), len(create),
              " ".join("%d" % c[1] for c in create)))
-    ok = [l for l in mem if " ok " in l]
-    bad = [re.match(r"^bench: memory=(\d+)", l).group(1) for l in mem if " fails" in l]
-    if ok:
-        m = re.match(r"^bench: memory=(\d+) ok \S+\s+\d+\s+(\d+)", ok[0])
-        print("  stubmon domain: smallest memory=%s MiB it lists domains in (xl list Mem %s MiB);"
-              " memory=%s fail to build" % (m.group(1), m.group(2), ",".join(bad) or "-"))
-    else:
-        print("  stubmon domain: no memory= tried worked: %s" % "; ".join(mem))
+    for kind in ("pv", "pvh"):
+        ok = [l for l in mem if l.startswith("bench: %s memory=" % kind) and " ok " in l]
+        bad = [re.match(r"^bench: \w+ memory=(\d+)", l).group(1) for l in mem
+               if l.startswith("bench: %s memory=" % kind) and " fails" in l]
+        if ok:
+            m = re.match(r"^bench: \w+ memory=(\d+) ok \S+\s+\d+\s+(\d+)", ok[0])
+            print("  stubmon %s domU: smallest memory=%s MiB it lists domains in (xl list Mem %s MiB);"
+                  " memory=%s fail" % (kind.upper(), m.group(1), m.group(2), ",".join(bad) or "-"))
+        else:
+            print("  stubmon %s domU: no memory= tried worked: %s" % (kind.upper(), "; ".join(
+                l for l in mem if l.startswith("bench: %s " % kind))))
+    for l in mem:
+        if " fails" in l:
+            print("    " + l[len("bench: "):][:200])
     used = info.get("MemTotal", 0) - info.get("MemAvailable", 0)
     floor, below = dom0_floor()
     print("  dom0 Linux doing the same job (xl list): smallest dom0_mem %s MiB in steps of 16"

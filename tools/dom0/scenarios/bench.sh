@@ -16,17 +16,21 @@ for run in 1 2 3 4 5; do
     echo "bench: create_ms=$((t1 - t0)) first_table_ms=$(( $(now_ms) - t0 ))"
     xl destroy sm$run
 done
-for mem in 2 3 4 5 6; do
-    log=/var/log/xen/console/guest-mem$mem.log
-    if xl create -q /etc/xen/stubmon.cfg "name=\"mem$mem\"" "memory=$mem" 'extra="interval=1 console=ring"' >/tmp/out 2>&1 &&
-        wait_log $log '^stubmon poll 2 end' 8 >/dev/null && grep -q ' 4 domains' $log; then
-        echo "bench: memory=$mem ok $(xl list mem$mem | tail -1)"
-        xl destroy mem$mem
-        break
-    else
-        echo "bench: memory=$mem fails: $(tail -c 300 /tmp/out | tr '\n' ' ') $(tail -c 300 $log 2>/dev/null | tr '\n' ' ')"
-    fi
-    xl destroy mem$mem 2>/dev/null
+# the smallest memory= for each guest type: PV (Xen's layout: 4 MiB) and PVH
+for type in pv pvh; do
+    for mem in 1 2 3 4 5 6; do
+        name=mem$type$mem
+        log=/var/log/xen/console/guest-$name.log
+        if xl create -q /etc/xen/stubmon.cfg "name=\"$name\"" "type=\"$type\"" "memory=$mem" 'extra="interval=1 console=ring"' >/tmp/out 2>&1 &&
+            wait_log $log '^stubmon poll 2 end' 8 >/dev/null && grep -q ' 4 domains' $log; then
+            echo "bench: $type memory=$mem ok $(xl list $name | tail -1)"
+            xl destroy $name
+            break
+        else
+            echo "bench: $type memory=$mem fails: $(tail -c 200 /tmp/out | tr '\n' ' ') $(tail -c 200 $log 2>/dev/null | tr '\n' ' ')"
+        fi
+        xl destroy $name 2>/dev/null
+    done
 done
 xl list >/dev/null
 echo "bench: dom0 $(xl list 0 | tail -1)"
