@@ -95,3 +95,16 @@ def test_a_domain_too_small_says_so_in_one_line(floor_image):
     assert 1 not in heaps(res) or heaps(res)[1][0] < 6144
     last = consolelog.polls(res.lines)[-1]
     assert last.row(1)["State"] == "---sc-", last.rows
+
+
+def test_a_pvh_dom0_of_1_mib_says_it_is_too_small(image):
+    """A real too-small domain: Xen builds a 1 MiB PVH dom0, whose RAM
+    ends just past the image (loaded at 1 MiB)."""
+    image("x86_64")
+    res = boot.boot("x86_64", "4.20", "interval=1 count=1 exit=qemu", timeout=60, mode="pvh",
+                    dom0_mem_mib=1, until=lambda l: "crashing the domain" in l)
+    said = [l for l in res.lines if "boot: domain too small" in l]
+    assert len(said) == 1, res.text[-3000:]
+    assert re.search(r"boot: domain too small: \d+ KiB free after the image \(bounded by [^)]+\), the heap "
+                     r"needs at least 256 KiB: give the domain 1 MiB more$", said[0]), said
+    assert not consolelog.polls(res.lines)

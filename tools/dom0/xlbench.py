@@ -77,8 +77,10 @@ def main():
                if l.startswith("bench: %s memory=" % kind) and " fails" in l]
         if ok:
             m = re.match(r"^bench: \w+ memory=(\d+) ok \S+\s+\d+\s+(\d+)", ok[0])
-            print("  stubmon %s domU: smallest memory=%s MiB it lists domains in (xl list Mem %s MiB);"
-                  " memory=%s fail" % (kind.upper(), m.group(1), m.group(2), ",".join(bad) or "-"))
+            print("  stubmon %s domU: smallest memory=%s MiB it %s in (xl list Mem %s MiB);"
+                  " memory=%s fail" % (kind.upper(), m.group(1),
+                                       "lists domains" if kind == "pv" else "polls (as domU_t)",
+                                       m.group(2), ",".join(bad) or "-"))
         else:
             print("  stubmon %s domU: no memory= tried worked: %s" % (kind.upper(), "; ".join(
                 l for l in mem if l.startswith("bench: %s " % kind))))
