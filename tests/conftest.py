@@ -13,7 +13,7 @@ if os.path.isdir(os.path.join(_top, '.deps', 'pkg')):
     subprocess.run(['make', '-s', '-C', _top, os.path.join(_top, 'build', 'xenabi', 'stamp')], check=True)
 # The example scripts (examples/*/) import as watchdog, csvlog.
 EXAMPLE_DIRS = [os.path.join(_top, 'examples', _e) for _e in ('watchdog', 'csvlog')]
-for _p in XENABI_DIRS + EXAMPLE_DIRS + [os.path.join(_top, 'tests', 'unit', 'fake'),
+for _p in XENABI_DIRS + EXAMPLE_DIRS + [os.path.join(_top, 'exporter'), os.path.join(_top, 'tests', 'unit', 'fake'),
                                         os.path.join(_top, 'monitor'), os.path.join(_top, 'tests', 'unit')]:
     if _p not in sys.path:
         sys.path.insert(0, _p)

@@ -24,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exporter"))
 import boot          # noqa: E402
-import consolelog    # noqa: E402
+from stubmon_exporter import consolelog    # noqa: E402
 
 STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+)( .*)?$")
 

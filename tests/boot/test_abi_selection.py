@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 BOARDS = {"x86_64": "x86_64", "arm64": "aarch64"}   # board -> layouts arch
 RELEASES = ("4.17", "4.20")

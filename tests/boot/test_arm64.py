@@ -8,7 +8,7 @@ import re
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 BOARD = "arm64"
 DOM0_MEM = boot.load_board(BOARD).DOM0_MEM_MIB

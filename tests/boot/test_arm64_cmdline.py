@@ -7,7 +7,7 @@ and says so; the image reports the line as cut, dom0 and dom0less domU."""
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 from test_x86_64_cmdline import LENGTH_QUESTION, XEN_KEEPS, answer_to, cut_message, line_of
 
 BOARD = "arm64"

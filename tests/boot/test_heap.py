@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 BOOT_LINE = re.compile(r"^(?:\(d(\d+)\) (?:\[[ \d.]+\] )?)?boot: stubmon (\S+), heap (\d+) KiB of the domain's "
                        r"(\d+) KiB, stack \d+ KiB$")

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 SCHEMA = os.path.join(boot.REPO, "docs", "stubmon-1.schema.json")
 JSON_ARGS = "interval=0.5 count=4 demo=3 demo_keep=2 format=json exit=qemu"

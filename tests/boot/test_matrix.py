@@ -13,7 +13,7 @@ import re
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 import xenshared
 
 RELEASES = ("4.17", "4.20", "4.21", "4.22")

@@ -8,7 +8,7 @@ handler, says which path its early wakes take. Missing releases (4.21 and
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 import xenshared
 
 BOARD = "arm64"

@@ -7,7 +7,7 @@ The table and the JSON line (validated against the schema) agree."""
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 from test_json_alerts import validator
 
 BUDGET = 157   # view.row_budget(3000, 115200)

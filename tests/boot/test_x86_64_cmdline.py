@@ -4,7 +4,7 @@ it (empty, long, unknown keys), and the console channels, on real Xen."""
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 BOARD = "x86_64"
 MODES = ("pv", "pvh")

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import boot
-import consolelog
+from stubmon_exporter import consolelog
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
