@@ -6,7 +6,7 @@
 # one hypervisor, every release's public headers for the layouts,
 # MicroPython, lark), stamped in .deps/run-BOARD-XEN.txt; `deps.sh` (all)
 # also every other board and release and what the tests need (pytest,
-# jsonschema, setools, the Linux dom0 and the FLASK Xen built from source),
+# jsonschema, stubmon-exporter, Prometheus, setools, the Linux dom0 and the FLASK Xen built from source),
 # stamped in .deps/versions.txt. Nothing here changes the machine's apt config:
 # Debian packages we only unpack come through a project-local apt root whose
 # mirror is read from the machine's own apt sources.
@@ -210,6 +210,15 @@ if ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
     "$venv/bin/pip" install -q jsonschema
 fi
 
+# stubmon-exporter (exporter/, its own package) with prometheus_client, as
+# a user installs it; editable, so the tests run the tree's code. The end-to-
+# end test scrapes it with Debian's real Prometheus server, only unpacked.
+if ! "$venv/bin/python" -c 'import prometheus_client, stubmon_exporter' 2>/dev/null; then
+    log "installing stubmon-exporter (and prometheus_client) into the venv"
+    "$venv/bin/pip" install -q -e "$top/exporter"
+fi
+unpack prometheus 2. prometheus
+
 # --- Linux dom0 for the xl scenarios, Xen 4.17 with FLASK (tools/dom0/) ------
 # Both cached under .deps/ (dom0-4.17/, xen-flask-4.17/); about 3 minutes once.
 bash "$top/tools/dom0/fetch.sh" 4.17
@@ -225,6 +234,6 @@ bash "$top/tools/dom0/xen-flask.sh" 4.17
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
-    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema"))'
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("prometheus_client", m.version("prometheus_client"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"

@@ -76,51 +76,80 @@ def _value(column, text):
     return int(text)
 
 
-def polls(lines):
-    """Every table in the log, in order. Raises ValueError on a table that
-    does not parse (a row in the wrong shape, a count that does not match)."""
-    found = []
-    current = None
-    for line in lines:
+ROW_STATE = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
+
+
+class PollReader:
+    """Table polls from a stream, a line at a time: feed() returns the
+    Poll a line completed (its end line), else None; `current` is the poll
+    being read. Raises ValueError on a row or an end that does not parse;
+    the poll being read is then dropped."""
+
+    def __init__(self):
+        self.current = None
+
+    def feed(self, line):
         m = HEADER.match(line)
         if m:
-            current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)),
-                           None if m.group(5) == "?" else int(m.group(5)))
-            found.append(current)
-            continue
+            self.current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)),
+                                None if m.group(5) == "?" else int(m.group(5)))
+            return None
+        current = self.current
         if current is None or current.complete:
-            continue
+            return None
+        try:
+            return self._feed(current, line)
+        except ValueError:
+            self.current = None
+            raise
+
+    @staticmethod
+    def _feed(current, line):
         if line.split() == COLUMNS:
-            continue
+            return None
         m = HOST.match(line)
         if m:
             current.host = dict(zip(("total_k", "used_k", "free_k", "cpus", "mhz"),
                                     [int(g) for g in m.groups()]))
-            continue
+            return None
         m = SUMMARY.match(line)
         if m:
             current.summary = dict(zip(("domains", "running", "blocked", "paused", "crashed",
                                         "dying", "shutdown"), [int(g) for g in m.groups()]))
-            continue
+            return None
         if line.startswith(VIEW):
             current.view = line[len(VIEW):]
-            continue
+            return None
         m = END.match(line)
         if m:
             if int(m.group(1)) != current.number:
                 raise ValueError("poll %d ended as %s" % (current.number, m.group(1)))
+            # the header counts the rows shown (a view's), the summary all
             if len(current.rows) != (current.count or 0):
                 raise ValueError("poll %d: header says %d domains, table has %d"
                                  % (current.number, current.count, len(current.rows)))
             current.complete = True
-            continue
+            return current
         fields = line.split()
-        if len(fields) != len(COLUMNS) or not re.match(r"^[r-][b-][p-][s-][-rscwS?][d-]$", fields[1]):
+        if len(fields) != len(COLUMNS) or not ROW_STATE.match(fields[1]):
             if line.startswith("stubmon") or line.startswith("("):
-                continue        # a message between the header and the end, or a
+                return None     # a message between the header and the end, or a
                                 # line of Xen's or of another domain's (dN)
             raise ValueError("poll %d: bad row %r" % (current.number, line))
         current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
+        return None
+
+
+def polls(lines):
+    """Every table in the log, in order (the last one possibly incomplete).
+    Raises ValueError on a table that does not parse (a row in the wrong
+    shape, a count that does not match)."""
+    found = []
+    reader = PollReader()
+    for line in lines:
+        reader.feed(line)
+        if reader.current is not None and (not found or found[-1] is not reader.current):
+            found.append(reader.current)
     return found
 
 
@@ -173,6 +202,46 @@ def untangle(lines):
     return out
 
 
+JSON_START = '{"schema":'
+
+
+class JsonReader:
+    """format=json objects from a stream, a line at a time, put back
+    together when a foreign line cut one (see json_lines). feed() returns
+    the object a line completed, else None; raises ValueError on a line
+    that does not parse (that object is dropped). `foreign`, if a list,
+    receives the foreign lines found inside ours; `partial` says whether
+    an object is being put together."""
+
+    def __init__(self, foreign=None, limit=1 << 20):
+        self.buf = None
+        self.foreign = foreign
+        self.limit = limit      # a runaway object (garbage after '{"schema":') is dropped
+
+    @property
+    def partial(self):
+        return self.buf is not None
+
+    def feed(self, line):
+        if self.buf is None:
+            if not line.startswith(JSON_START):
+                return None
+            self.buf = ""
+        m = FOREIGN.search(line, 1)
+        if m is not None and self.foreign is not None:
+            self.foreign.append(line[m.start():])
+        self.buf += line[:m.start()] if m else line
+        try:
+            obj = json.loads(self.buf)
+        except ValueError:
+            if m is None or len(self.buf) > self.limit:
+                text, self.buf = self.buf, None
+                raise ValueError("bad JSON line: %r" % text[:80])
+            return None
+        self.buf = None
+        return obj
+
+
 def json_lines(lines, foreign=None):
     """Every format=json object in the log, in order (lines starting with
     '{"schema":'); raises ValueError on one that does not parse.
@@ -185,25 +254,13 @@ def json_lines(lines, foreign=None):
     back together: the text before the foreign line, then the next lines
     until it parses. `foreign`, if a list, receives the foreign lines."""
     out = []
-    buf = None
+    reader = JsonReader(foreign)
     for line in lines:
-        if buf is None:
-            if not line.startswith('{"schema":'):
-                continue
-            buf = ""
-        m = FOREIGN.search(line, 1)
-        ours = line[:m.start()] if m else line
-        buf += ours
-        try:
-            out.append(json.loads(buf))
-            buf = None
-        except ValueError:
-            if m is None:
-                raise
-        if m is not None and foreign is not None:
-            foreign.append(line[m.start():])
-    if buf is not None:
-        raise ValueError("log ends inside a JSON line: %r" % buf[:80])
+        obj = reader.feed(line)
+        if obj is not None:
+            out.append(obj)
+    if reader.partial:
+        raise ValueError("log ends inside a JSON line: %r" % reader.buf[:80])
     return out
 
 

@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: MIT
+"""What one monitor's console stream says, as its latest state.
+
+Monitor.feed() takes the stream's lines in order (tables, format=json
+objects, event, alert and error lines, and everything else a console
+carries); the metrics are read from the fields it keeps. Nothing here
+raises on bad input: a line that does not parse is counted (parse_errors)
+and skipped."""
+import re
+import sys
+import time
+
+from . import consolelog
+
+STATES = ("running", "blocked", "paused", "shutdown", "crashed", "dying")
+# stubmon's "status" of a domain: the first of these that holds (the
+# summary line counts each domain once in this order)
+ERROR_LINE = re.compile(r"^stubmon: (?:error in|out of memory in) (.*?)(?::|;) ")
+VIEW_ALL = "all "           # 'stubmon view: all N domains, by cpu': every row
+SILENT_INTERVALS = 3        # down after this many intervals without a poll
+SILENT_MIN_S = 5.0          # ... and never sooner than this
+SILENT_UNKNOWN_S = 30.0     # before two polls have told the interval
+MAX_LINE = 1 << 20          # bytes: a longer "line" is garbage
+SAID_PER_KIND = 5           # parse errors said on stderr per kind (then only counted)
+
+
+def status_of(letters):
+    """The summary's state of a domain from xl's six letters."""
+    if letters[5] == "d":
+        return "dying"
+    if letters[4] == "c":
+        return "crashed"
+    if letters[3] == "s":
+        return "shutdown"
+    if letters[2] == "p":
+        return "paused"
+    if letters[1] == "b":
+        return "blocked"
+    return "running"
+
+
+class Domain:
+    __slots__ = ("domid", "letters", "status", "cpu_seconds", "mem_bytes", "maxmem_bytes",
+                 "vcpus", "ssid", "cpupool", "uuid")
+
+    def __init__(self, domid, letters, cpu_seconds, mem_bytes, maxmem_bytes, vcpus, ssid,
+                 cpupool, uuid):
+        self.domid = domid
+        self.letters = letters
+        self.status = status_of(letters)
+        self.cpu_seconds = cpu_seconds
+        self.mem_bytes = mem_bytes
+        self.maxmem_bytes = maxmem_bytes    # None: unlimited
+        self.vcpus = vcpus
+        self.ssid = ssid
+        self.cpupool = cpupool
+        self.uuid = uuid
+
+
+def domain_from_row(row):
+    """A table row (consolelog: MiB, tenths of seconds)."""
+    maxmem = row["MaxMem(MiB)"]
+    return Domain(row["ID"], row["State"], row["Time(s)"] / 10.0, row["Mem(MiB)"] << 20,
+                  None if maxmem is None else maxmem << 20, row["VCPUs"], row["SSID"],
+                  row["Pool"], row["UUID"])
+
+
+def domain_from_json(d):
+    """A stubmon/1 poll's domain (KiB, ns)."""
+    maxmem = d.get("maxmem_k")
+    return Domain(d["id"], d["state"], d["cpu_ns"] / 1e9, d["mem_k"] << 10,
+                  None if maxmem is None else maxmem << 10, d["vcpus"], d.get("ssid", 0),
+                  d.get("cpupool", 0), d.get("uuid", ""))
+
+
+class Monitor:
+    """One stream (one host's monitor)."""
+
+    def __init__(self, host, clock=time.time, log=sys.stderr):
+        self.host = host
+        self.clock = clock
+        self.log = log
+        self.domains = {}           # domid: Domain, as of the latest poll
+        self.xen = None             # Xen's version text
+        self.host_info = None       # {"total_k", "free_k", "cpus", "mhz"}
+        self.summary = None         # {"domains", "running", ...}
+        self.polls = 0              # polls read (a table and its JSON twin count once)
+        self.poll_number = None     # the monitor's own number of the latest poll
+        self.poll_uptime_ds = None  # Xen's uptime at it, tenths of a second
+        self.interval_s = None      # between the latest two polls, by Xen's uptime
+        self.last_poll_time = None  # our clock when the latest poll was read
+        self.errors = 0             # errors the monitor reported (and survived)
+        self._error_keys = set()    # (poll, where): a text line and its JSON twin
+        self.events = {"appeared": 0, "changed": 0, "gone": 0}
+        self.alerts = {}            # (domid, rule): True firing, False cleared
+        self.lines = 0
+        self.parse_errors = {}      # kind: count
+        self.stream_events = {}     # rotated, truncated, reopened, ended: count
+        self.ended = False          # the stream ended (a pipe closed)
+        self._tables = consolelog.PollReader()
+        self._foreign = []          # lines of others found inside a JSON line
+        self._json = consolelog.JsonReader(self._foreign)
+
+    # --- input ---------------------------------------------------------------
+    def feed_bytes(self, raw):
+        """One line as read, newline removed."""
+        if len(raw) > MAX_LINE:
+            self.parse_error("overlong", "a line of %d bytes without a newline, skipped" % len(raw))
+            return
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # serial noise (a baud mismatch, a reset): the rest of the line may still be ours
+            self.parse_error("encoding", "bytes that are not UTF-8 in %r" % raw[:60])
+            line = raw.decode("utf-8", "replace")
+        self.feed(line)
+
+    def feed(self, line):
+        line = line.rstrip("\r\n")
+        self.lines += 1
+        if self._json.partial or line.startswith(consolelog.JSON_START):
+            self._feed_json(line)
+            return
+        # a foreign line (dN)/(XEN) that landed inside one of ours: both read
+        for part in consolelog.untangle([line]):
+            self._feed_text(part)
+
+    def _feed_json(self, line):
+        try:
+            obj = self._json.feed(line)
+        except ValueError as e:
+            self.parse_error("json", str(e))
+            obj = None
+        if obj is not None:
+            self._json_object(obj)
+        foreign, self._foreign[:] = list(self._foreign), []
+        for f in foreign:
+            self._feed_text(f)
+
+    def _feed_text(self, line):
+        try:
+            poll = self._tables.feed(line)
+        except ValueError as e:
+            self.parse_error("table", str(e))
+            return
+        if poll is not None:
+            self._table_poll(poll)
+            return
+        if not line.startswith("stubmon"):
+            return
+        m = consolelog.EVENT.match(line)
+        if m:
+            what = m.group(4)
+            self._event(int(m.group(3)), what.split(" ", 1)[0] if what.startswith(("appeared", "gone"))
+                        else "changed")
+            return
+        m = consolelog.ALERT.match(line)
+        if m:
+            self._alert(int(m.group(3)), m.group(4), m.group(5) == "firing")
+            return
+        m = ERROR_LINE.match(line)
+        if m:
+            self._error(m.group(1))
+
+    def parse_error(self, kind, text):
+        n = self.parse_errors.get(kind, 0) + 1
+        self.parse_errors[kind] = n
+        if n <= SAID_PER_KIND:
+            more = " (further %s errors only counted)" % kind if n == SAID_PER_KIND else ""
+            print("stubmon-exporter: %s: skipped: %s%s" % (self.host, text, more), file=self.log)
+
+    def stream_event(self, what):
+        self.stream_events[what] = self.stream_events.get(what, 0) + 1
+        if what == "ended":
+            self.ended = True
+
+    # --- what the lines say --------------------------------------------------
+    def _new_poll(self, number, uptime_ds):
+        """Counts a poll unless it is the twin (table/JSON) of the latest."""
+        # the table rounds the uptime to a tenth, JSON's ms are cut: a tenth apart
+        if (number == self.poll_number and self.poll_uptime_ds is not None
+                and abs(uptime_ds - self.poll_uptime_ds) <= 1):
+            return
+        if self.poll_uptime_ds is not None and uptime_ds > self.poll_uptime_ds:
+            self.interval_s = (uptime_ds - self.poll_uptime_ds) / 10.0
+        self.polls += 1
+        self.poll_number = number
+        self.poll_uptime_ds = uptime_ds
+        self.last_poll_time = self.clock()
+
+    def _set_domains(self, doms, complete):
+        if doms is None:                # the list was refused: nothing known
+            self.domains = {}
+        elif complete:
+            self.domains = {d.domid: d for d in doms}
+        else:                           # view=changes or top:N: the rest stand
+            for d in doms:
+                self.domains[d.domid] = d
+
+    def _table_poll(self, poll):
+        self._new_poll(poll.number, poll.uptime_ds)
+        self.xen = poll.xen
+        if poll.host is not None:
+            h = poll.host
+            self.host_info = {"total_k": h["total_k"], "free_k": h["free_k"], "cpus": h["cpus"],
+                              "mhz": h["mhz"]}
+        self.summary = poll.summary
+        doms = None if poll.count is None else [domain_from_row(r) for r in poll.rows]
+        self._set_domains(doms, poll.view is None or poll.view.startswith(VIEW_ALL))
+
+    def _json_object(self, obj):
+        kind = obj.get("type")
+        try:
+            if kind == "poll":
+                self._json_poll(obj)
+            elif kind == "event":
+                self._event(obj["domain"], obj["event"])
+            elif kind == "alert":
+                self._alert(obj["domain"], obj["rule"], obj["status"] == "firing")
+            elif kind == "error":
+                self._error(obj["where"])
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            self.parse_error("json", "a %s object without what stubmon/1 promises (%s: %s)"
+                             % (kind, type(e).__name__, e))
+
+    def _json_poll(self, obj):
+        doms = obj["domains"]
+        doms = None if doms is None else [domain_from_json(d) for d in doms]
+        self._new_poll(obj["poll"], obj["uptime_ms"] // 100)
+        self.xen = obj["xen"]
+        h = obj.get("host")
+        if h is not None:
+            self.host_info = {"total_k": h["mem_total_k"], "free_k": h["mem_free_k"],
+                              "cpus": h["cpus"], "mhz": h["cpu_mhz"]}
+        self.summary = obj.get("summary")
+        view = obj.get("view")
+        self._set_domains(doms, view is None or view.get("mode") == "all")
+
+    def _event(self, domid, what):
+        if what in self.events:
+            self.events[what] += 1
+        if what == "gone":
+            self.domains.pop(domid, None)
+            # a gone domain's cleared alerts go with it; firing ones (gone:N) stay
+            for key in [k for k, firing in self.alerts.items() if k[0] == domid and not firing]:
+                del self.alerts[key]
+
+    def _alert(self, domid, rule, firing):
+        if not firing and domid not in self.domains:
+            self.alerts.pop((domid, rule), None)    # cleared with its domain gone
+            return
+        self.alerts[(domid, rule)] = firing
+
+    def _error(self, where):
+        key = (self.poll_number, where)
+        if key in self._error_keys:
+            return                      # the same error in the other format
+        self._error_keys.add(key)
+        if len(self._error_keys) > 64:
+            self._error_keys = {key}
+        self.errors += 1
+
+    # --- read by the metrics -------------------------------------------------
+    def silent_after_s(self):
+        if self.interval_s is None:
+            return SILENT_UNKNOWN_S
+        return max(SILENT_INTERVALS * self.interval_s, SILENT_MIN_S)
+
+    def up(self):
+        """The monitor is heard from: a poll within a few intervals."""
+        if self.ended or self.last_poll_time is None:
+            return False
+        return self.clock() - self.last_poll_time <= self.silent_after_s()

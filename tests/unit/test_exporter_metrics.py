@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: MIT
+# CPYTHON_ONLY = True  (the exporter is host-side CPython with prometheus_client)
+"""stubmon-exporter's mapping from console lines to metrics, on console
+output recorded from real boots (tests/unit/consolelogs/, see its README):
+every figure is checked against what consolelog parses from the same log."""
+import os
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.parser import text_string_to_metric_families
+
+from stubmon_exporter import consolelog
+from stubmon_exporter.metrics import Collector
+from stubmon_exporter.state import STATES, Monitor, status_of
+
+LOGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "consolelogs")
+
+
+class Clock:
+    def __init__(self, t=1000.0):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def log_lines(name):
+    with open(os.path.join(LOGS, name), "rb") as f:
+        return f.read().split(b"\n")
+
+
+def feed_log(name, clock=None, log=None):
+    mon = Monitor("h1", clock=clock or Clock(), log=log or open(os.devnull, "w"))
+    for raw in log_lines(name):
+        mon.feed_bytes(raw)
+    return mon
+
+
+def samples(*monitors):
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(Collector(list(monitors)))
+    out = {}
+    for fam in text_string_to_metric_families(generate_latest(reg).decode()):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def value(smp, name, **labels):
+    return smp.get((name, tuple(sorted(labels.items()))))
+
+
+def series(smp, name):
+    return {dict(k[1]).get("domid"): v for k, v in smp.items() if k[0] == name}
+
+
+def text_lines(name):
+    return [l.decode("utf-8", "replace") for l in log_lines(name)]
+
+
+def test_table_poll_maps_every_row():
+    name = "x86_64-demo-changes.log"
+    polls = [p for p in consolelog.polls(text_lines(name)) if p.complete]
+    smp = samples(feed_log(name))
+    last = polls[-1]
+    assert value(smp, "stubmon_polls_total", host="h1") == len(polls)
+    assert value(smp, "stubmon_last_poll_number", host="h1") == last.number
+    assert value(smp, "xen_host_domains", host="h1") == last.summary["domains"]
+    assert value(smp, "xen_host_memory_total_bytes", host="h1") == last.host["total_k"] * 1024
+    assert value(smp, "xen_host_cpus", host="h1") == last.host["cpus"]
+    mem = series(smp, "xen_domain_memory_bytes")
+    assert mem == {str(r["ID"]): float(r["Mem(MiB)"] << 20) for r in last.rows}
+    cpu = series(smp, "xen_domain_cpu_seconds_total")
+    assert cpu == {str(r["ID"]): r["Time(s)"] / 10 for r in last.rows}
+
+
+def test_view_changes_keeps_unchanged_rows_and_events_drop_the_gone():
+    """view=changes prints only the rows that changed: the others keep
+    their series until a 'gone' event removes them."""
+    name = "x86_64-demo-changes.log"
+    lines = text_lines(name)
+    polls = [p for p in consolelog.polls(lines) if p.complete]
+    changes = [p for p in polls if p.view and p.view.startswith("changes")]
+    partial = [p for p in changes if len(p.rows) < p.summary["domains"]]
+    assert partial, "the log has a view=changes poll that leaves rows out"
+    gone_at = lines.index(next(l for l in lines if " gone (was " in l))
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for line in lines[:gone_at]:
+        mon.feed(line)
+    before = series(samples(mon), "xen_domain_memory_bytes")
+    p = [q for q in polls if q.complete][0]
+    assert set(before) == {str(r["ID"]) for r in p.rows}, "every domain ever shown stands"
+    for line in lines[gone_at:]:
+        mon.feed(line)
+    gone = {str(e[1]) for e in consolelog.events(lines) if e[2].startswith("gone")}
+    after = series(samples(mon), "xen_domain_memory_bytes")
+    assert gone and not gone & set(after)
+    assert set(after) == set(before) - gone
+
+
+def test_table_and_json_twins_count_once_and_agree():
+    name = "arm64-crash-table+json.log"
+    lines = text_lines(name)
+    polls = [p for p in consolelog.polls(lines) if p.complete]
+    objs = consolelog.json_lines(lines)
+    jpolls = [o for o in objs if o["type"] == "poll"]
+    assert len(jpolls) == len(polls)
+    smp = samples(feed_log(name))
+    assert value(smp, "stubmon_polls_total", host="h1") == len(polls)
+    last = jpolls[-1]
+    # the JSON twin comes after the table: its KiB and ns are what stand
+    mem = series(smp, "xen_domain_memory_bytes")
+    assert mem == {str(d["id"]): float(d["mem_k"] * 1024) for d in last["domains"]}
+    cpu = series(smp, "xen_domain_cpu_seconds_total")
+    assert cpu == {str(d["id"]): d["cpu_ns"] / 1e9 for d in last["domains"]}
+    for d in last["domains"]:
+        for s in STATES:
+            want = 1.0 if status_of(d["state"]) == s else 0.0
+            assert value(smp, "xen_domain_state", host="h1", domid=str(d["id"]), state=s,
+                         uuid=d["uuid"]) == want
+    # the summary's counts are the states of every domain listed
+    for s in STATES:
+        assert value(smp, "xen_host_domains_by_state", host="h1", state=s) == last["summary"][s]
+
+
+def test_alerts_fire_clear_and_leave_with_their_domain():
+    name = "arm64-crash-table+json.log"
+    lines = text_lines(name)
+    alerts = consolelog.alerts(lines)
+    assert ("crashed", "cleared") in [(a[2], a[3]) for a in alerts]
+    smp = samples(feed_log(name))
+    firing = {(dict(k[1])["domid"], dict(k[1])["rule"]): v for k, v in smp.items()
+              if k[0] == "stubmon_alert_firing"}
+    last = {}
+    for _, domid, rule, status, _ in alerts:
+        last[(str(domid), rule)] = status
+    for key, status in last.items():
+        if status == "firing":
+            assert firing[key] == 1.0
+        else:       # cleared: 0, or no series once its domain is gone
+            assert firing.get(key, 0.0) == 0.0
+
+
+def test_errors_counted_once_across_formats():
+    """format=json prints the error as a JSON object and as the text line
+    with its traceback: one error."""
+    name = "x86_64-demo-json-fault.log"
+    lines = text_lines(name)
+    errs = [o for o in consolelog.json_lines(lines) if o["type"] == "error"]
+    assert errs and any(l.startswith("stubmon: error in ") for l in lines)
+    smp = samples(feed_log(name))
+    assert value(smp, "stubmon_errors_total", host="h1") == errs[-1]["errors"]
+
+
+def test_torn_json_line_is_put_back_together():
+    """A foreign (dN) line inside a JSON line (arm64, several CPUs)."""
+    name = "arm64-crash-table+json.log"
+    lines = text_lines(name)
+    obj = next(o for o in consolelog.json_lines(lines) if o["type"] == "poll")
+    whole = next(l for l in lines if l.startswith('{"schema":') and '"type":"poll"' in l)
+    cut = len(whole) // 2
+    torn = [whole[:cut] + "(d3) [    1.000000] stubmon guest: hello", whole[cut:]]
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for l in torn:
+        mon.feed(l)
+    assert mon.parse_errors == {}
+    assert mon.poll_number == obj["poll"]
+    assert sorted(mon.domains) == [d["id"] for d in obj["domains"]]
+
+
+def test_garbage_is_counted_and_skipped():
+    errors = []
+
+    class Log:
+        def write(self, text):
+            errors.append(text)
+
+    name = "x86_64-demo-changes.log"
+    good = log_lines(name)
+    mon = Monitor("h1", clock=Clock(), log=Log())
+    bad = [b"\xff\xfe\x00 serial noise", b'{"schema":"stubmon/1","type":"poll", truncated',
+           b"stubmon poll 9: xen 4.20, uptime 1.0s, 1 domains", b"    0 r----- what is this",
+           b"x" * (2 << 20)]
+    for raw in bad + good:
+        mon.feed_bytes(raw)
+    assert mon.parse_errors == {"encoding": 1, "json": 1, "table": 1, "overlong": 1}
+    assert all(e.startswith("stubmon-exporter: h1: skipped: ") for e in errors if e.strip())
+    ref = feed_log(name)
+    assert sorted(mon.domains) == sorted(ref.domains) and mon.polls == ref.polls
+
+
+def test_up_follows_the_interval():
+    clock = Clock()
+    mon = feed_log("x86_64-demo-changes.log", clock=clock)
+    assert mon.interval_s == 1.0
+    assert mon.up()
+    clock.t += mon.silent_after_s() + 0.1
+    assert not mon.up()
+    assert value(samples(mon), "stubmon_up", host="h1") == 0.0
+    mon.stream_event("ended")
+    clock.t = 1000.0
+    assert not mon.up(), "a stream that ended is down"
+
+
+def test_unlisted_poll_drops_the_domains():
+    """A refused listing (`? domains`) says nothing of the domains: none is
+    kept from before."""
+    mon = feed_log("x86_64-demo-changes.log")
+    assert mon.domains
+    mon.feed("stubmon poll 7: xen 4.20.5-pre, uptime 7.0s, ? domains")
+    mon.feed("stubmon poll 7 end")
+    assert mon.domains == {} and mon.poll_number == 7
+
+
+def test_openmetrics_and_several_hosts():
+    a = feed_log("x86_64-demo-changes.log")
+    b = feed_log("arm64-crash-table+json.log")
+    b.host = "h2"
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(Collector([a, b]))
+    text = generate_openmetrics(reg).decode()
+    assert text.endswith("# EOF\n")
+    assert "# TYPE xen_domain_cpu_seconds counter" in text
+    smp = samples(a, b)
+    assert value(smp, "xen_host_domains", host="h1") == a.summary["domains"]
+    assert value(smp, "xen_host_domains", host="h2") == b.summary["domains"]
