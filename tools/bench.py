@@ -298,7 +298,53 @@ def rebuild(board, module="main.py"):
           " to do: %.2f s)" % (module, median(times), time.monotonic() - t))
 
 
-PARTS = ("size", "releases", "listing", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "decode")
+def exporter(board, xen, n=1000, polls=4):
+    """stubmon-exporter on a real console: N domains (dom0 and N-1 paused
+    demo domains), format=table+json, every row: its parse rate (lines and
+    polls a second, one core of this host), /metrics' size and time to
+    render, and the whole exporter's peak RSS reading that log (--once)."""
+    import tempfile
+    from stubmon_exporter.metrics import Collector
+    from stubmon_exporter.state import Monitor
+    from prometheus_client import CollectorRegistry, generate_latest
+    args = "demo=%d demo_keep=0 interval=3 count=%d view=all format=table+json exit=qemu" % (n - 1, polls)
+    res = boot.boot(board, xen, args, timeout=120 + n // 5)
+    raw = [l.encode() for l in res.lines]
+    nbytes = sum(len(l) + 1 for l in raw)
+    mon = Monitor("bench", log=open(os.devnull, "w"))
+    t0 = time.perf_counter()
+    for l in raw:
+        mon.feed_bytes(l)
+    dt = time.perf_counter() - t0
+    if len(mon.domains) != n or mon.polls != polls:
+        print("  exporter: the run did not give %d polls of %d domains (%d polls, %d domains); last lines:"
+              "\n    %s" % (polls, n, mon.polls, len(mon.domains), "\n    ".join(res.lines[-4:])))
+        return
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(Collector([mon]))
+    t1 = time.perf_counter()
+    text = generate_latest(reg)
+    render = time.perf_counter() - t1
+    with tempfile.NamedTemporaryFile(suffix=".log") as f:
+        f.write(b"\n".join(raw) + b"\n")
+        f.flush()
+        env = dict(os.environ, PYTHONPATH=os.path.join(boot.REPO, "exporter"))
+        proc = subprocess.Popen([sys.executable, "-m", "stubmon_exporter.cli", "--once", "--print",
+                                 f.name], env=env, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)     # this child's own peak, not QEMU's
+        proc.returncode = status
+    rss = usage.ru_maxrss
+    print("  exporter, %d domains, %d polls as table+json (%d lines, %d KiB of console):"
+          % (n, polls, len(raw), nbytes // 1024))
+    print("    parse: %.0f lines/s, %.1f MiB/s, %.0f ms a poll (table and its JSON twin)"
+          % (len(raw) / dt, nbytes / dt / 2**20, dt / polls * 1000))
+    print("    /metrics: %d KiB, %d series, rendered in %.0f ms; peak RSS of the exporter"
+          " reading the log: %d MiB" % (len(text) // 1024, text.count(b"\n") - text.count(b"\n#"),
+                                          render * 1000, rss // 1024))
+
+
+PARTS = ("size", "releases", "listing", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "exporter",
+         "decode")
 
 
 def main():
@@ -351,6 +397,8 @@ def main():
         xlbench.main()
     if "fresh" in parts and x86:
         fresh()
+    if "exporter" in parts and x86:
+        exporter(opts.board, "4.20")
 
 
 def report(setup, interval, r):

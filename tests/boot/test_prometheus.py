@@ -20,6 +20,7 @@ import boot
 from stubmon_exporter import consolelog
 
 PROMETHEUS = os.path.join(boot.DEPS, "pkg", "prometheus", "usr", "bin", "prometheus")
+RULES = os.path.join(boot.REPO, "exporter", "prometheus", "stubmon-rules.yml")
 HOST = "xenlab"
 INTERVAL = 2
 DESTROYED, DESTROY_AFTER = 2, 4
@@ -90,9 +91,10 @@ def run(image, tmp_path_factory):
     log.write_text("")
     export_port, prom_port = free_port(), free_port()
     (tmp / "prometheus.yml").write_text(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+        "rule_files: ['%s']\n"
         "scrape_configs:\n  - job_name: stubmon\n    static_configs:\n"
-        "      - targets: ['127.0.0.1:%d']\n" % export_port)
+        "      - targets: ['127.0.0.1:%d']\n" % (RULES, export_port))
     exporter = subprocess.Popen([sys.executable, "-m", "stubmon_exporter.cli", "--listen",
                                  "127.0.0.1:%d" % export_port, "--host", HOST, str(log)],
                                 stderr=open(tmp / "exporter.err", "w"), env=ENV)
@@ -158,7 +160,8 @@ def test_destroyed_domain_series_disappear(run):
     polls = {q.number: q for q in consolelog.polls(res.lines) if q.complete}
     assert polls[DESTROY_AFTER].row(DESTROYED) is not None
     assert polls[DESTROY_AFTER + 1].row(DESTROYED) is None
-    now = p.instant('{host="%s",domid="%d"}' % (HOST, DESTROYED))
+    # every series the exporter serves (not the ALERTS the rules make of it)
+    now = p.instant('{__name__=~"xen_.+|stubmon_.+",host="%s",domid="%d"}' % (HOST, DESTROYED))
     assert now == [], "the destroyed domain still has series: %s" % now
     kept = p.instant('xen_domain_memory_bytes{host="%s",domid="1"}' % HOST)
     assert len(kept) == 1
@@ -177,3 +180,18 @@ def test_silent_monitor_goes_down(run):
     while float(p.instant(q)[0]["value"][1]) != 0.0:
         assert time.monotonic() < end, "stubmon_up stayed 1 with the monitor gone"
         time.sleep(0.5)
+
+
+def test_shipped_alert_rules_load_and_catch_the_destroyed_domain(run):
+    """exporter/prometheus/stubmon-rules.yml, loaded by the real server:
+    every rule evaluates without error, and XenDomainGone (alert=gone:N's
+    twin) holds for the destroyed domain only."""
+    p, res, start, stop = run
+    groups = p.get("rules")["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    assert {r["name"] for r in rules} >= {"StubmonDown", "StubmonAlertFiring", "XenDomainCrashed",
+                                          "XenDomainCPUHigh", "XenDomainMemoryHigh", "XenDomainGone"}
+    assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
+    gone = [a for a in p.get("alerts")["alerts"] if a["labels"]["alertname"] == "XenDomainGone"]
+    assert [(a["labels"]["host"], a["labels"]["domid"]) for a in gone] == [(HOST, str(DESTROYED))]
+    assert gone[0]["state"] in ("pending", "firing")
