@@ -101,3 +101,22 @@ def test_named_pipe_ends_with_its_writer(tmp_path):
     t.join(5)
     assert sink.lines == [b"stubmon poll 1 end", b"partial"]
     assert sink.events == ["ended"]
+
+
+def test_serial_device_read_raw(tmp_path):
+    """A pty stands in for a serial adapter: a character device and a tty,
+    set raw at the baud rate asked (no CR/LF mangling, no echo)."""
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    assert stream.kind_of(path) == "device"
+    sink = Sink()
+    stop, t = start(path, sink, baud=115200)
+    time.sleep(0.5)                       # opened and set raw
+    os.write(master, b"stubmon poll 1: xen\r\nrow\n")
+    sink.wait(lambda: len(sink.lines) == 2)
+    assert sink.lines == [b"stubmon poll 1: xen\r", b"row"]
+    stop.set()
+    os.write(master, b"bye\n")            # wakes the blocked read
+    t.join(5)
+    os.close(master)
+    os.close(slave)
