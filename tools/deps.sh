@@ -83,7 +83,9 @@ srclist=$aptroot/sources.list
 # (a later `all` adds the rest; apt keeps the indexes it has)
 arches=amd64,arm64
 src_suites="bookworm bookworm-security trixie"   # bookworm's xen source: the FLASK Xen
-if [ "$profile" = run ]; then
+# (not once `all` has fetched: a later `make run` must not take away the
+# indexes the tests' fetches need, nor force an apt update each way)
+if [ "$profile" = run ] && [ ! -e "$versions" ]; then
     if [ "$run_board" = x86_64 ]; then arches=amd64; fi
     src_suites="trixie"
 fi
