@@ -51,8 +51,7 @@ def main():
 
     def one_step():
         fig.begin(1000000000, 1048576)
-        record.decode_into([], lay, buf, N, 0, fig)
-        fig.end()
+        fig.end(record.decode_into([], lay, buf, N, 0, fig))
 
     def old():
         for i in range(N):
