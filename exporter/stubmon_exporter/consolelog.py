@@ -23,10 +23,18 @@ END = re.compile(r"^stubmon poll (\d+) end$")
 VIEW = "stubmon view: "   # which rows a poll shows (view=, docs/options.md#view)
 COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)",
            "MEM(%)", "SSID", "Pool", "UUID"]
-HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz$")
+# ", busy 12.5%" (getcpuinfo, from the second poll on) is optional: older
+# monitors and refused getcpuinfo print the line without it
+HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz"
+                  r"(?:, busy (\d+)\.(\d)%)?$")
+# pcpus=1 and vcpus=1 (stubmon/2): under the host line, under a domain's row
+PCPU = re.compile(r"^stubmon pcpu (\d+): busy (-|\d+\.\d)%, idle (\d+)\.(\d)s$")
+VCPU = re.compile(r"^stubmon vcpu (\d+)\.(\d+): (offline|running|blocked|runnable), pcpu (\d+), "
+                  r"time (\d+)\.(\d)s, cpu (-|\d+\.\d)%$")
 SUMMARY = re.compile(r"^stubmon domains: (\d+) domains: (\d+) running, (\d+) blocked, (\d+) paused, "
                      r"(\d+) crashed, (\d+) dying, (\d+) shutdown$")
-ALERT = re.compile(r"^stubmon ALERT (\d+)\.(\d{3})s: domain (\d+) (\S+) (firing|cleared) \((.*)\)$")
+# "host" for a host-wide rule (hostmem<, pcpu>, log:): domid None
+ALERT = re.compile(r"^stubmon ALERT (\d+)\.(\d{3})s: (?:domain (\d+)|host) (\S+) (firing|cleared) \((.*)\)$")
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
 # What Xen prints for a guest's debug-port (0xE9) or console_io output when
 # the guest is not the hardware domain: "(d3) [   1.234567] text".
@@ -51,7 +59,10 @@ class Poll:
         self.count = count              # None: the list could not be read
         self.rows = []                  # dicts keyed by COLUMNS
         self.complete = False
-        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz"}
+        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz", "busy"}
+                                        # busy: tenths of a percent, None when not printed
+        self.pcpus = []                 # pcpus=1: {"cpu", "busy" (tenths or None), "idle_ds"}
+        self.vcpus = {}                 # vcpus=1: domid: [{"vcpu", "state", "pcpu", "time_ds", "cpu"}]
         self.summary = None             # {"domains", "running", ... "shutdown"}
         self.view = None                # the 'stubmon view:' line's text (view=), None: every row
 
@@ -109,8 +120,13 @@ class PollReader:
             return None
         m = HOST.match(line)
         if m:
+            g = m.groups()
             current.host = dict(zip(("total_k", "used_k", "free_k", "cpus", "mhz"),
-                                    [int(g) for g in m.groups()]))
+                                    [int(x) for x in g[:5]]))
+            current.host["busy"] = None if g[5] is None else int(g[5]) * 10 + int(g[6])
+            return None
+        if line.startswith("stubmon pcpu ") or line.startswith("stubmon vcpu "):
+            PollReader._cpu_line(current, line)
             return None
         m = SUMMARY.match(line)
         if m:
@@ -138,6 +154,28 @@ class PollReader:
             raise ValueError("poll %d: bad row %r" % (current.number, line))
         current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
         return None
+
+
+    @staticmethod
+    def _cpu_line(current, line):
+        m = PCPU.match(line)
+        if m:
+            current.pcpus.append({"cpu": int(m.group(1)), "busy": _tenths(m.group(2)),
+                                  "idle_ds": int(m.group(3)) * 10 + int(m.group(4))})
+            return
+        m = VCPU.match(line)
+        if not m:
+            raise ValueError("poll %d: bad CPU line %r" % (current.number, line))
+        current.vcpus.setdefault(int(m.group(1)), []).append(
+            {"vcpu": int(m.group(2)), "state": m.group(3), "pcpu": int(m.group(4)),
+             "time_ds": int(m.group(5)) * 10 + int(m.group(6)), "cpu": _tenths(m.group(7))})
+
+
+def _tenths(text):
+    if text == "-":
+        return None
+    whole, _, tenth = text.partition(".")
+    return int(whole) * 10 + int(tenth)
 
 
 def polls(lines):
@@ -179,7 +217,8 @@ def alerts(lines):
     for line in lines:
         m = ALERT.match(line)
         if m:
-            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)),
+            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000,
+                        None if m.group(3) is None else int(m.group(3)),
                         m.group(4), m.group(5), m.group(6)))
     return out
 

@@ -7,6 +7,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .state import STATES
 
+VCPU_STATES = ("running", "runnable", "blocked", "offline")
+
 DOMAIN_LABELS = ["host", "domid", "uuid"]
 
 
@@ -55,10 +57,18 @@ class Collector:
             for what, n in sorted(m.events.items()):
                 counter("stubmon_events", "Domain events the monitor reported",
                         host + [("event", what)], n)
-            for (domid, rule), firing in sorted(m.alerts.items()):
+            # host-wide rules (hostmem<, pcpu>, log:) have no domain: domid=""
+            for (domid, rule), firing in sorted(m.alerts.items(),
+                                                key=lambda a: (a[0][0] is not None, a[0][0] or 0, a[0][1])):
                 gauge("stubmon_alert_firing", "1 while the monitor's alert= rule holds for "
-                      "the domain, 0 once cleared", host + [("rule", rule), ("domid", str(domid))],
+                      "the domain (domid empty: the host), 0 once cleared",
+                      host + [("rule", rule), ("domid", "" if domid is None else str(domid))],
                       1 if firing else 0)
+            if m.log_lines or m.log_lost_bytes:
+                counter("stubmon_xen_log_lines", "Lines of Xen's own log the monitor forwarded "
+                        "(xenlog=1)", host, m.log_lines)
+                counter("stubmon_xen_log_lost_bytes", "Bytes of Xen's log its ring overwrote "
+                        "before the monitor read them", host, m.log_lost_bytes)
             counter("stubmon_exporter_lines", "Console lines read", host, m.lines)
             for kind, n in sorted(m.parse_errors.items()):
                 counter("stubmon_exporter_parse_errors", "Lines skipped because they did not "
@@ -75,6 +85,16 @@ class Collector:
                 gauge("xen_host_cpus", "Online physical CPUs", host, h["cpus"])
                 gauge("xen_host_cpu_frequency_hertz", "CPU frequency Xen reports (on Arm the "
                       "generic timer's)", host, h["mhz"] * 1000000)
+                if h.get("busy") is not None:
+                    gauge("xen_host_cpu_busy_ratio", "The pCPUs' mean busy time since the "
+                          "previous poll (getcpuinfo), 0 to 1", host, h["busy"] / 1000.0)
+            for c in m.pcpus or ():
+                cl = host + [("cpu", str(c["cpu"]))]
+                if c["busy"] is not None:
+                    gauge("xen_pcpu_busy_ratio", "A pCPU's busy time since the previous poll "
+                          "(pcpus=1), 0 to 1", cl, c["busy"] / 1000.0)
+                counter("xen_pcpu_idle_seconds", "A pCPU's idle time since boot (pcpus=1)", cl,
+                        c["idle_s"])
             if m.summary is not None:
                 gauge("xen_host_domains", "Domains listed (every one, also those a view or "
                       "domains= leaves out)", host, m.summary["domains"])
@@ -99,4 +119,11 @@ class Collector:
                 gauge("xen_domain_info", "The domain's FLASK ssid, cpupool and xl state letters",
                       dl + [("ssid", str(d.ssid)), ("cpupool", str(d.cpupool)),
                             ("letters", d.letters)], 1)
+                for v in d.vcpu_list or ():
+                    vl = dl + [("vcpu", str(v.vcpu))]
+                    counter("xen_vcpu_cpu_seconds", "A vCPU's CPU time (vcpus=1)", vl, v.cpu_seconds)
+                    gauge("xen_vcpu_pcpu", "The pCPU a vCPU is on (vcpus=1)", vl, v.pcpu)
+                    for s in VCPU_STATES:
+                        gauge("xen_vcpu_state", "1 for a vCPU's state, 0 for the others (vcpus=1)",
+                              vl + [("state", s)], 1 if v.state == s else 0)
         return f.values()

@@ -16,6 +16,8 @@ STATES = ("running", "blocked", "paused", "shutdown", "crashed", "dying")
 # stubmon's "status" of a domain: the first of these that holds (the
 # summary line counts each domain once in this order)
 ERROR_LINE = re.compile(r"^stubmon: (?:error in|out of memory in) (.*?)(?::|;) ")
+XENLOG = "stubmon xenlog: "  # xenlog=1: a line of Xen's own log
+LOST_LINE = re.compile(r"^stubmon: xenlog: \d+ bytes of Xen's log lost \((\d+) since start\)")
 VIEW_ALL = "all "           # 'stubmon view: all N domains, by cpu': every row
 SILENT_INTERVALS = 3        # down after this many intervals without a poll
 SILENT_MIN_S = 5.0          # ... and never sooner than this
@@ -41,7 +43,7 @@ def status_of(letters):
 
 class Domain:
     __slots__ = ("domid", "letters", "status", "cpu_seconds", "mem_bytes", "maxmem_bytes",
-                 "vcpus", "ssid", "cpupool", "uuid")
+                 "vcpus", "ssid", "cpupool", "uuid", "vcpu_list")
 
     def __init__(self, domid, letters, cpu_seconds, mem_bytes, maxmem_bytes, vcpus, ssid,
                  cpupool, uuid):
@@ -55,22 +57,49 @@ class Domain:
         self.ssid = ssid
         self.cpupool = cpupool
         self.uuid = uuid
+        self.vcpu_list = None               # vcpus=1 (stubmon/2): [VCpu], else None
 
 
-def domain_from_row(row):
-    """A table row (consolelog: MiB, tenths of seconds)."""
+class VCpu:
+    __slots__ = ("vcpu", "state", "pcpu", "cpu_seconds")
+
+    def __init__(self, vcpu, state, pcpu, cpu_seconds):
+        self.vcpu = vcpu
+        self.state = state                  # offline, running, blocked, runnable
+        self.pcpu = pcpu
+        self.cpu_seconds = cpu_seconds
+
+
+def vcpu_state(online, running, blocked):
+    if not online:
+        return "offline"
+    if running:
+        return "running"
+    return "blocked" if blocked else "runnable"
+
+
+def domain_from_row(row, vcpus=None):
+    """A table row (consolelog: MiB, tenths of seconds) and its vcpu lines."""
     maxmem = row["MaxMem(MiB)"]
-    return Domain(row["ID"], row["State"], row["Time(s)"] / 10.0, row["Mem(MiB)"] << 20,
-                  None if maxmem is None else maxmem << 20, row["VCPUs"], row["SSID"],
-                  row["Pool"], row["UUID"])
+    d = Domain(row["ID"], row["State"], row["Time(s)"] / 10.0, row["Mem(MiB)"] << 20,
+               None if maxmem is None else maxmem << 20, row["VCPUs"], row["SSID"],
+               row["Pool"], row["UUID"])
+    if vcpus is not None:
+        d.vcpu_list = [VCpu(v["vcpu"], v["state"], v["pcpu"], v["time_ds"] / 10.0) for v in vcpus]
+    return d
 
 
 def domain_from_json(d):
     """A stubmon/1 poll's domain (KiB, ns)."""
     maxmem = d.get("maxmem_k")
-    return Domain(d["id"], d["state"], d["cpu_ns"] / 1e9, d["mem_k"] << 10,
-                  None if maxmem is None else maxmem << 10, d["vcpus"], d.get("ssid", 0),
-                  d.get("cpupool", 0), d.get("uuid", ""))
+    dom = Domain(d["id"], d["state"], d["cpu_ns"] / 1e9, d["mem_k"] << 10,
+                 None if maxmem is None else maxmem << 10, d["vcpus"], d.get("ssid", 0),
+                 d.get("cpupool", 0), d.get("uuid", ""))
+    vl = d.get("vcpu_list")             # stubmon/2, vcpus=1
+    if vl is not None:
+        dom.vcpu_list = [VCpu(v["vcpu"], vcpu_state(v["online"], v["running"], v["blocked"]),
+                              v["pcpu"], v["cpu_ns"] / 1e9) for v in vl]
+    return dom
 
 
 class Monitor:
@@ -82,7 +111,12 @@ class Monitor:
         self.log = log
         self.domains = {}           # domid: Domain, as of the latest poll
         self.xen = None             # Xen's version text
-        self.host_info = None       # {"total_k", "free_k", "cpus", "mhz"}
+        self.host_info = None       # {"total_k", "free_k", "cpus", "mhz", "busy"}
+        self.pcpus = None           # pcpus=1 (stubmon/2): [{"cpu", "busy", "idle_s"}]
+        self.log_lines = 0          # xenlog=1: Xen's own log lines forwarded
+        self._log_text = self._log_json = 0     # ... as text and as JSON (table+json: both)
+        self.log_lost_bytes = 0     # bytes of Xen's log its ring overwrote unread
+        self._lost_json = 0
         self.summary = None         # {"domains", "running", ...}
         self.polls = 0              # polls read (a table and its JSON twin count once)
         self.poll_number = None     # the monitor's own number of the latest poll
@@ -156,11 +190,20 @@ class Monitor:
             return
         m = consolelog.ALERT.match(line)
         if m:
-            self._alert(int(m.group(3)), m.group(4), m.group(5) == "firing")
+            self._alert(None if m.group(3) is None else int(m.group(3)), m.group(4),
+                        m.group(5) == "firing")
             return
         m = ERROR_LINE.match(line)
         if m:
             self._error(m.group(1))
+            return
+        if line.startswith(XENLOG):
+            self._log_text += 1
+            self._log_count()
+            return
+        m = LOST_LINE.match(line)
+        if m:
+            self.log_lost_bytes = max(self.log_lost_bytes, int(m.group(1)))
 
     def parse_error(self, kind, text):
         n = self.parse_errors.get(kind, 0) + 1
@@ -203,9 +246,12 @@ class Monitor:
         if poll.host is not None:
             h = poll.host
             self.host_info = {"total_k": h["total_k"], "free_k": h["free_k"], "cpus": h["cpus"],
-                              "mhz": h["mhz"]}
+                              "mhz": h["mhz"], "busy": h.get("busy")}
+        self.pcpus = [{"cpu": c["cpu"], "busy": c["busy"], "idle_s": c["idle_ds"] / 10.0}
+                      for c in poll.pcpus] or None
         self.summary = poll.summary
-        doms = None if poll.count is None else [domain_from_row(r) for r in poll.rows]
+        doms = None if poll.count is None else [domain_from_row(r, poll.vcpus.get(r["ID"]))
+                                                for r in poll.rows]
         self._set_domains(doms, poll.view is None or poll.view.startswith(VIEW_ALL))
 
     def _json_object(self, obj):
@@ -219,6 +265,10 @@ class Monitor:
                 self._alert(obj["domain"], obj["rule"], obj["status"] == "firing")
             elif kind == "error":
                 self._error(obj["where"])
+            elif kind == "log":
+                self._log_json += 1
+                self._lost_json += obj.get("lost") or 0
+                self._log_count()
         except (KeyError, TypeError, ValueError, IndexError) as e:
             self.parse_error("json", "a %s object without what stubmon/1 promises (%s: %s)"
                              % (kind, type(e).__name__, e))
@@ -231,7 +281,10 @@ class Monitor:
         h = obj.get("host")
         if h is not None:
             self.host_info = {"total_k": h["mem_total_k"], "free_k": h["mem_free_k"],
-                              "cpus": h["cpus"], "mhz": h["cpu_mhz"]}
+                              "cpus": h["cpus"], "mhz": h["cpu_mhz"], "busy": h.get("busy_pct_x10")}
+            pc = h.get("pcpus")
+            self.pcpus = None if pc is None else [
+                {"cpu": c["cpu"], "busy": c["busy_pct_x10"], "idle_s": c["idle_ns"] / 1e9} for c in pc]
         self.summary = obj.get("summary")
         view = obj.get("view")
         self._set_domains(doms, view is None or view.get("mode") == "all")
@@ -245,8 +298,13 @@ class Monitor:
             for key in [k for k, firing in self.alerts.items() if k[0] == domid and not firing]:
                 del self.alerts[key]
 
+    def _log_count(self):
+        # format=table+json says each line twice: count it once
+        self.log_lines = max(self._log_text, self._log_json)
+        self.log_lost_bytes = max(self.log_lost_bytes, self._lost_json)
+
     def _alert(self, domid, rule, firing):
-        if not firing and domid not in self.domains:
+        if not firing and domid is not None and domid not in self.domains:
             self.alerts.pop((domid, rule), None)    # cleared with its domain gone
             return
         self.alerts[(domid, rule)] = firing
