@@ -212,7 +212,7 @@ NUMBERS = {
     'demo': (0, DEMO_MAX, 'want a number of domains, 0 to %d' % DEMO_MAX),
     'demo_keep': (0, 10 ** 9, 'want the poll after which demo domains go, 0 = keep them'),
     'demo_mem': (1, DEMO_MEM_MAX, 'want MiB, 1 to %d' % DEMO_MEM_MAX),
-    'stats': (0, 2, 'want 0, 1 or 2 (2: the heap measured after a collection too)'),
+    'stats': (0, 3, 'want 0 to 3 (2: the heap measured after a collection too; 3: at polls 1, 2 and the last only)'),
     'repl': (0, 1, 'want 0 or 1'),
     'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
     'quiet': (0, 1, 'want 0 or 1'),

@@ -406,6 +406,14 @@ def test_quiet_polls_say_nothing_but_stats():
     assert len([l for l in lines if l.startswith('stubmon: stats poll=')]) == 2, lines
 
 
+def test_stats_3_says_polls_1_2_and_the_last_only():
+    """make bench's CPU a minute: no stats line between poll 2 and the last."""
+    lines, how, st = run('count=6 interval=1 quiet=1 stats=3 exit=qemu')
+    assert how == ('qemu_exit', 0)
+    polls = [int(l.split()[2][5:]) for l in lines if l.startswith('stubmon: stats poll=')]
+    assert polls == [1, 2, 6], lines
+
+
 def test_view_top_in_the_table_and_the_json():
     def busy(st):
         for i in range(1, 6):

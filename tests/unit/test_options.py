@@ -103,8 +103,8 @@ def test_seconds_text():
 def test_stats_bad_value():
     o, msgs = parse('stats=yes')
     assert o.stats == 0
-    assert msgs == ["stubmon: bad value 'stats=yes' (want 0, 1 or 2 (2: the heap measured after "
-                    "a collection too)); using 0"]
+    assert msgs == ["stubmon: bad value 'stats=yes' (want 0 to 3 (2: the heap measured after "
+                    "a collection too; 3: at polls 1, 2 and the last only)); using 0"]
 
 
 def test_console_values():
