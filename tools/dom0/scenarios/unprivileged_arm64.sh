@@ -5,6 +5,7 @@
 # a status line every poll; xl destroy must remove it.
 . /payload/lib.sh
 log=/var/log/xen/console/guest-stubmon.log
+section getenforce xl getenforce
 section create-guest xl create /etc/xen/stubmon.cfg 'name="guest"' 'extra="role=guest run=1 end=stay"'
 t0=$(now_ms)
 section create xl create /etc/xen/stubmon.cfg 'extra="interval=1"'
