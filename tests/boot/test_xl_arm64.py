@@ -75,6 +75,7 @@ def test_says_once_how_to_grant(run):
     assert len(diag) == 1, log
     assert diag[0].startswith("stubmon: getdomaininfolist failed: EPERM (this domain is not "
                               "privileged to list domains")
+    assert "(boards/arm64/stubmon.cfg)" in diag[0]   # this architecture's config
     phys = [l for l in log if "physinfo" in l]
     assert len(phys) == 1 and phys[0].startswith("stubmon: physinfo failed: EPERM ("), phys
     assert not [l for l in log if l.startswith("stubmon host:")]
