@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Boot Xen + a Debian Linux dom0 under QEMU and run an xl scenario in
-it (x86_64: Xen 4.17, bookworm; arm64: Xen 4.20, trixie, --arch arm64) (tools/dom0/init.sh runs /payload/scenario.sh, then powers off). The dom0
+"""Boot Xen + a Debian Linux dom0 under QEMU and run an xl scenario in it
+(x86_64: Xen 4.17, bookworm; --arch arm64: Xen 4.20, trixie). tools/dom0/init.sh
+runs /payload/scenario.sh, then powers off. The dom0
 image is built once and cached (tools/dom0/mkinitramfs.py); the scenario,
 the stubmon image and configs ride in a second cpio appended to it.
 
