@@ -221,15 +221,19 @@ if ! "$venv/bin/python" -c 'import prometheus_client, stubmon_exporter' 2>/dev/n
 fi
 unpack prometheus 2. prometheus
 
-# --- Linux dom0 for the xl scenarios, Xen 4.17 with FLASK (tools/dom0/) ------
-# Both cached under .deps/ (dom0-4.17/, xen-flask-4.17/); about 3 minutes once.
+# --- Linux dom0s for the xl scenarios (tools/dom0/) ---------------------------
+# x86_64: bookworm, Xen 4.17, with FLASK; arm64: trixie, Xen 4.20 (its Image
+# and modules make it about 6 minutes once). Cached under .deps/ (dom0-4.17/,
+# xen-flask-4.17/, dom0-4.20-arm64/).
 bash "$top/tools/dom0/fetch.sh" 4.17
 bash "$top/tools/dom0/xen-flask.sh" 4.17
+bash "$top/tools/dom0/fetch.sh" 4.20 arm64
 
 # --- record what was fetched ---------------------------------------------------
 {
     cat "$deps"/pkg/*/.version "$mp/.version"
     grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.17/.versions" | sed 's/^/dom0 /'
+    grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.20-arm64/.versions" | sed 's/^/dom0-arm64 /'
     cat "$deps/xen-flask-4.17/.version"
     echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
     echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"

@@ -117,7 +117,11 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
             "    };",
         ]
     nodes += ["  };", "};", ""]
-    extra = "\n".join(nodes)
+    return _dtb("\n".join(nodes), qemu_mem_mib)
+
+
+def _dtb(extra, qemu_mem_mib):
+    """QEMU's own device tree with `extra` (dts text) added, cached by content."""
     key = hashlib.sha256(("%s|%d|%s" % (MACHINE, qemu_mem_mib, extra)).encode()).hexdigest()[:16]
     os.makedirs(CACHE, exist_ok=True)
     out = os.path.join(CACHE, key + ".dtb")
@@ -157,3 +161,38 @@ def xen_binary(deps, version):
     if version in DEBIAN_XEN:
         return "%s/xen-%s-arm64" % (deps, version)
     return xenshared.hypervisor(version, ARCH)
+
+
+# A Linux dom0 (tools/dom0/xlboot.py): Debian's Image and the initramfs as
+# /chosen modules, loaded past Xen with -device loader (Xen moves itself to
+# the top of RAM).
+LINUX_KERNEL_BASE = 0x50000000   # QEMU puts the device tree at 0x48000000
+QEMU_MEM_LINUX_MIB = 1024
+
+
+def linux_dom0_command(xen, kernel, initrd, bootargs_, dom0_mem_mib, qemu_mem_mib=QEMU_MEM_LINUX_MIB):
+    ksize = os.path.getsize(kernel)
+    isize = os.path.getsize(initrd)
+    ibase = (LINUX_KERNEL_BASE + ksize + 0x1fffff) & ~0x1fffff
+    extra = "\n".join([
+        "/ {",
+        "  chosen {",
+        "    #address-cells = <2>;",
+        "    #size-cells = <2>;",
+        "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib)),
+        "    dom0 {",
+        '      compatible = "multiboot,kernel", "multiboot,module";',
+        "      reg = <0x0 0x%x 0x0 0x%x>;" % (LINUX_KERNEL_BASE, ksize),
+        "      bootargs = %s;" % _quote(bootargs(bootargs_, "dom0")),
+        "    };",
+        "    dom0-ramdisk {",
+        '      compatible = "multiboot,ramdisk", "multiboot,module";',
+        "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),
+        "    };",
+        "  };",
+        "};", ""])
+    dtb = _dtb(extra, qemu_mem_mib)
+    return _qemu_base(qemu_mem_mib) + [
+        "-kernel", xen, "-dtb", dtb, "-append", xen_args(dom0_mem_mib),
+        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (kernel, LINUX_KERNEL_BASE),
+        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (initrd, ibase)]

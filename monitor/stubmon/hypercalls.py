@@ -62,7 +62,7 @@ class DomainsHidden(HypercallError):
 _LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FLASK '
                 '(flask=enforcing) and a policy that includes stubmon\'s policy/stubmon.te, '
                 'start stubmon with seclabel=\'system_u:system_r:stubmon_t\' '
-                '(boards/x86_64/stubmon.cfg), or run it as dom0; see README')
+                '(boards/{board}/stubmon.cfg), or run it as dom0; see README')
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
     ('getdomaininfolist', 0): 'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
@@ -110,7 +110,9 @@ def explain(err):
     hint = _HINTS.get((err.op(), err.errno())) or _HINTS.get(err.errno())
     line = 'stubmon: %s' % err
     if hint:
-        line += ' (%s)' % hint
+        # the shipped xl config of the architecture it runs on
+        board = 'arm64' if abi._arch_default() in ('aarch64', 'arm64') else 'x86_64'
+        line += ' (%s)' % hint.replace('{board}', board)
     return line
 
 

@@ -5,7 +5,7 @@
 # starts with "dom0:" or comes from the scenario.
 /bin/busybox --install -s /bin
 export PATH=/usr/lib/xen-@XEN@/bin:/usr/bin:/bin
-export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
+export LD_LIBRARY_PATH=/lib/@TRIPLET@
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

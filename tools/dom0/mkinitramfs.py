@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Build the Linux dom0 for the xl scenarios from the packages tools/dom0/fetch.sh
-unpacked: an uncompressed vmlinux (Xen loads the ELF; saves ~3 s of
-decompression under TCG) and a busybox initramfs holding xl, xenstored,
+unpacked: an uncompressed kernel (x86_64: the vmlinux ELF Xen loads, saving
+~3 s of decompression under TCG; arm64: Debian's Image, already
+uncompressed) and a busybox initramfs holding xl, xenstored,
 xenconsoled, xen-init-dom0, the xenstore tools, every shared library they load
 (DT_NEEDED, resolved here; plus libgcc_s, which glibc loads at run time) and
 the xen kernel modules. Its /init starts the toolstack, runs
 /payload/scenario.sh (from a second cpio appended at boot) and powers off.
 
-    tools/dom0/mkinitramfs.py [--xen 4.17]   -> .deps/dom0-4.17/{vmlinux,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py [--xen 4.17]          -> build/dom0/dom0-4.17/{vmlinux,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py --xen 4.20 --arch arm64 -> build/dom0/dom0-4.20-arm64/{Image,dom0.cpio.gz}
+
+The packages are read from .deps/dom0-*/root; what is built goes to this
+checkout's build/ (worktrees sharing .deps would otherwise rebuild it in
+turn, each stamp saying the other's is stale).
 
 Also: `payload(files, out)` writes the appended cpio (used by tools/dom0/xlboot.py).
 """
@@ -31,7 +37,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0", "xenconsole"]
 XENSTORE_TOOLS = ["xenstore-read", "xenstore-write", "xenstore-ls", "xenstore-list", "xenstore-rm"]
 MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]   # load order
-LIBDIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "usr/lib"]
+# Per Debian architecture: the multiarch triplet, the dynamic loader and
+# where programs look for it, the kernel file made from /boot/vmlinuz-*.
+ARCHES = {
+    "amd64": {"triplet": "x86_64-linux-gnu", "ld": "ld-linux-x86-64.so.2",
+              "ld_link": "lib64/ld-linux-x86-64.so.2", "kernel": "vmlinux"},
+    "arm64": {"triplet": "aarch64-linux-gnu", "ld": "ld-linux-aarch64.so.1",
+              "ld_link": "lib/ld-linux-aarch64.so.1", "kernel": "Image"},
+}
+
+
+def libdirs(arch):
+    t = ARCHES[arch]["triplet"]
+    return ["lib/" + t, "usr/lib/" + t, "lib64", "usr/lib"]
+
+
+def name(xen, arch="amd64"):
+    """The directory name of a dom0: dom0-4.17 (amd64), dom0-4.20-arm64."""
+    return "dom0-" + xen + ("" if arch == "amd64" else "-" + arch)
+
+
+def fetched(xen, arch="amd64"):
+    return os.path.join(DEPS, name(xen, arch))
+
+
+def built(xen, arch="amd64"):
+    return os.path.join(REPO, "build", "dom0", name(xen, arch))
 
 
 # --- cpio (newc) ---------------------------------------------------------------
@@ -96,8 +127,8 @@ def needed(path):
     return [l.split("[")[1].split("]")[0] for l in out.splitlines() if "(NEEDED)" in l]
 
 
-def find_lib(root, soname):
-    for d in LIBDIRS:
+def find_lib(root, soname, arch="amd64"):
+    for d in libdirs(arch):
         p = os.path.join(root, d, soname)
         if os.path.lexists(p):
             return p
@@ -121,11 +152,32 @@ def vmlinux_from_bzimage(path):
     return out
 
 
-def build(xen):
-    base = os.path.join(DEPS, "dom0-" + xen)
-    root = os.path.join(base, "root")
-    if not os.path.exists(os.path.join(base, ".versions")):
-        raise SystemExit("dom0: run tools/dom0/fetch.sh %s first" % xen)
+def in_root(root, rel):
+    """rel under root, or under root/usr (trixie's packages ship merged /usr)."""
+    p = os.path.join(root, rel)
+    return p if os.path.lexists(p) else os.path.join(root, "usr", rel)
+
+
+def kernel_image(path, arch):
+    if arch == "amd64":
+        return vmlinux_from_bzimage(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    # the arm64 Image header: "ARM\x64" at 0x38
+    assert data[0x38:0x3c] == b"ARM\x64", "not an arm64 Image"
+    return data
+
+
+def build(xen, arch="amd64"):
+    src = fetched(xen, arch)
+    base = built(xen, arch)
+    os.makedirs(base, exist_ok=True)
+    root = os.path.join(src, "root")
+    A = ARCHES[arch]
+    if not os.path.exists(os.path.join(src, ".versions")):
+        raise SystemExit("dom0: run tools/dom0/fetch.sh %s %s first" % (xen, arch))
     c = Cpio()
     bindir = "usr/lib/xen-%s/bin" % xen
     files = []   # paths relative to root
@@ -138,8 +190,8 @@ def build(xen):
     # shared libraries, transitively
     todo = [os.path.join(root, f) for f in files]
     libs = {}
-    for extra in ("libgcc_s.so.1", "ld-linux-x86-64.so.2"):
-        libs[extra] = find_lib(root, extra)
+    for extra in ("libgcc_s.so.1", A["ld"]):
+        libs[extra] = find_lib(root, extra, arch)
         todo.append(libs[extra])
     missing = set()
     while todo:
@@ -148,7 +200,7 @@ def build(xen):
         for so in needed(real):
             if so in libs:
                 continue
-            lp = find_lib(root, so)
+            lp = find_lib(root, so, arch)
             if lp is None:
                 missing.add(so)
                 continue
@@ -160,19 +212,23 @@ def build(xen):
     for f in files:
         c.file(f, open(os.path.realpath(os.path.join(root, f)), "rb").read())
     for so, p in sorted(libs.items()):
-        # every library at /lib/x86_64-linux-gnu under its soname
-        c.file("lib/x86_64-linux-gnu/" + so, open(os.path.realpath(p), "rb").read())
-    c.symlink("lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+        # every library at /lib/<triplet> under its soname
+        c.file("lib/%s/%s" % (A["triplet"], so), open(os.path.realpath(p), "rb").read())
+    c.symlink(A["ld_link"], "/lib/%s/%s" % (A["triplet"], A["ld"]))
     # kernel modules
-    kver = os.listdir(os.path.join(root, "lib/modules"))[0]
+    moddir = in_root(root, "lib/modules")
+    kver = os.listdir(moddir)[0]
     for m in MODULES:
-        hits = glob.glob(os.path.join(root, "lib/modules", kver, "kernel/drivers/xen/**", m + ".ko*"),
+        hits = glob.glob(os.path.join(moddir, kver, "kernel/drivers/xen/**", m + ".ko*"),
                          recursive=True)
         if not hits:
             raise SystemExit("dom0: no kernel module %s in %s" % (m, kver))
-        c.file("lib/modules/xen/%s.ko" % m, open(hits[0], "rb").read(), 0o644)
+        ko = open(hits[0], "rb").read()
+        if hits[0].endswith(".xz"):
+            ko = lzma.decompress(ko)   # busybox insmod hands the kernel the bytes as they are
+        c.file("lib/modules/xen/%s.ko" % m, ko, 0o644)
     # busybox and the rest
-    c.file("bin/busybox", open(os.path.join(root, "bin/busybox"), "rb").read())
+    c.file("bin/busybox", open(in_root(root, "bin/busybox"), "rb").read())
     c.symlink("bin/sh", "busybox")
     for d in ("proc", "sys", "dev", "run", "tmp", "var/lib/xen", "var/log/xen/console",
               "var/lib/xenstored", "var/lock", "etc/xen", "root", "payload"):
@@ -182,7 +238,8 @@ def build(xen):
         c.file(f, open(os.path.join(root, f), "rb").read(), 0o644)
     c.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)
     c.file("etc/group", b"root:x:0:\n", 0o644)
-    init = open(os.path.join(HERE, "init.sh")).read().replace("@XEN@", xen)
+    init = open(os.path.join(HERE, "init.sh")).read().replace("@XEN@", xen).replace(
+        "@TRIPLET@", A["triplet"])
     c.file("init", init.encode())
     data = c.bytes()
     gz = gzip.compress(data, 6, mtime=0)
@@ -191,31 +248,37 @@ def build(xen):
         f.write(gz)
     os.replace(os.path.join(base, "dom0.cpio.gz.new"), os.path.join(base, "dom0.cpio.gz"))
     kernel = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))[0]
-    with open(os.path.join(base, "vmlinux.new"), "wb") as f:
-        f.write(vmlinux_from_bzimage(kernel))
-    os.replace(os.path.join(base, "vmlinux.new"), os.path.join(base, "vmlinux"))
+    kout = os.path.join(base, A["kernel"])
+    with open(kout + ".new", "wb") as f:
+        f.write(kernel_image(kernel, arch))
+    os.replace(kout + ".new", kout)
     return len(gz), len(libs), kver
 
 
-def stamp_text(xen):
+def stamp_text(xen, arch="amd64"):
     """What the cached dom0 was built from: this script, init.sh, the packages."""
     h = hashlib.sha256()
     for p in (os.path.abspath(__file__), os.path.join(HERE, "init.sh"),
-              os.path.join(DEPS, "dom0-" + xen, ".versions")):
+              os.path.join(fetched(xen, arch), ".versions")):
         with open(p, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
 
 
-def ensure(xen):
+def kernel(base, arch="amd64"):
+    """The kernel file in a built dom0 directory."""
+    return os.path.join(base, ARCHES[arch]["kernel"])
+
+
+def ensure(xen, arch="amd64"):
     """Build unless the cached image matches its inputs. Returns the dir."""
-    base = os.path.join(DEPS, "dom0-" + xen)
+    base = built(xen, arch)
     stamp = os.path.join(base, ".built")
-    want = stamp_text(xen)
+    want = stamp_text(xen, arch)
     if os.path.exists(stamp) and open(stamp).read() == want \
-            and os.path.exists(os.path.join(base, "vmlinux")):
+            and os.path.exists(kernel(base, arch)):
         return base
-    size, nlibs, kver = build(xen)
+    size, nlibs, kver = build(xen, arch)
     print("dom0: built %s/dom0.cpio.gz (%d KiB, %d libraries, kernel %s)"
           % (base, size // 1024, nlibs, kver), file=sys.stderr)
     with open(stamp, "w") as f:
@@ -226,4 +289,6 @@ def ensure(xen):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--xen", default="4.17")
-    ensure(ap.parse_args().xen)
+    ap.add_argument("--arch", default="amd64", choices=sorted(ARCHES))
+    o = ap.parse_args()
+    ensure(o.xen, o.arch)

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Boot Xen 4.17 + a Debian Linux dom0 under QEMU and run an xl scenario in
-it (tools/dom0/init.sh runs /payload/scenario.sh, then powers off). The dom0
+"""Boot Xen + a Debian Linux dom0 under QEMU and run an xl scenario in it
+(x86_64: Xen 4.17, bookworm; --arch arm64: Xen 4.20, trixie). tools/dom0/init.sh
+runs /payload/scenario.sh, then powers off. The dom0
 image is built once and cached (tools/dom0/mkinitramfs.py); the scenario,
 the stubmon image and configs ride in a second cpio appended to it.
 
-    tools/dom0/xlboot.py [--flask] [--timeout S] SCENARIO.sh [DOM0_PATH=HOST_FILE ...]
+    tools/dom0/xlboot.py [--flask] [--arch arm64] [--timeout S] SCENARIO.sh [DOM0_PATH=HOST_FILE ...]
 
 Without --flask: Debian's Xen (no XSM). With --flask: Xen built from Debian's
 source with FLASK (tools/dom0/xen-flask.sh), booted flask=enforcing with the
 policy of that source plus policy/*.te (built here, about 0.05 s).
 """
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -28,6 +30,9 @@ import mkinitramfs     # noqa: E402
 
 DEPS = mkinitramfs.DEPS
 XEN = "4.17"
+# The Xen release each architecture's dom0 runs (Debian's hypervisor and the
+# toolstack of the same release): arm64 uses trixie's 4.20.
+XEN_OF_ARCH = {"amd64": XEN, "arm64": "4.20"}
 DOM0_MEM_MIB = 256
 # Where the scenarios and the shipped config expect the image.
 IMAGE_IN_DOM0 = "/usr/local/lib/stubmon/stubmon.elf"
@@ -63,12 +68,15 @@ def xl_list(lines):
     return rows
 
 
-def deps(flask):
-    """Fetch and build what is missing (cached under .deps/)."""
-    subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), XEN], check=True)
+def deps(flask, arch="amd64"):
+    """Fetch and build what is missing (cached under .deps/ and build/)."""
+    xen = XEN_OF_ARCH[arch]
+    subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), xen] + ([arch] if arch != "amd64" else []),
+                   check=True)
     if flask:
+        assert arch == "amd64", "FLASK scenarios: x86_64 only"
         subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
-    return mkinitramfs.ensure(XEN)
+    return mkinitramfs.ensure(xen, arch)
 
 
 def build_policy(out_dir, modules=None):
@@ -118,12 +126,22 @@ def ended(line):
             or "Kernel panic - not syncing" in line)
 
 
+def arm64_qemu_command(kernel, initrd, dom0_mem_mib=DOM0_MEM_MIB):
+    # boards/arm64/boot.py, by path: `boot` is tools/boot.py here
+    spec = importlib.util.spec_from_file_location("arm64_board", os.path.join(REPO, "boards", "arm64", "boot.py"))
+    arm64_boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(arm64_boot)
+    return arm64_boot.linux_dom0_command(os.path.join(DEPS, "xen-%s-arm64" % XEN_OF_ARCH["arm64"]),
+                                         kernel, initrd, "console=hvc0 rdinit=/init loglevel=3",
+                                         dom0_mem_mib)
+
+
 def scenario(script, files, flask=False, timeout=240, echo=None, log=None, policy_modules=None,
-             dom0_mem_mib=DOM0_MEM_MIB):
+             dom0_mem_mib=DOM0_MEM_MIB, arch="amd64"):
     """Boot, run `script` (shell text) in dom0 with `files` ({dom0 path:
     bytes, str or host path}) in place, return a boot.Result. Stops at
     the dom0 line "dom0: scenario exit N" (res.scenario_exit)."""
-    base = deps(flask)
+    base = deps(flask, arch)
     tmp = tempfile.mkdtemp(prefix="stubmon-xl-")
     try:
         files = dict(files)
@@ -135,13 +153,16 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
             for p in (os.path.join(base, "dom0.cpio.gz"), pay):
                 with open(p, "rb") as f:
                     shutil.copyfileobj(f, out)
-        if flask:
+        if arch == "arm64":
+            cmd = arm64_qemu_command(mkinitramfs.kernel(base, arch), initrd, dom0_mem_mib)
+        elif flask:
             xen = os.path.join(DEPS, "xen-flask-" + XEN, "xen")
             policy = build_policy(tmp, policy_modules)
         else:
             xen = os.path.join(DEPS, "xen-%s-amd64" % XEN)
             policy = None
-        cmd = qemu_command(xen, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
+        if arch != "arm64":
+            cmd = qemu_command(xen, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
         res = boot.run_qemu(cmd, timeout, echo=echo, log=log, until=ended)
         res.scenario_exit = None
         for line in reversed(res.lines):
@@ -156,6 +177,7 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--flask", action="store_true")
+    ap.add_argument("--arch", default="amd64", choices=sorted(XEN_OF_ARCH))
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--log")
     ap.add_argument("script")
@@ -168,7 +190,7 @@ def main():
     with open(o.script) as f:
         script = f.read()
     res = scenario(script, files, flask=o.flask, timeout=o.timeout,
-                   echo=lambda l: print(l, flush=True), log=o.log)
+                   echo=lambda l: print(l, flush=True), log=o.log, arch=o.arch)
     if res.timed_out:
         print("xlboot: stopped after %d s (timeout)" % o.timeout, file=sys.stderr)
         return 124

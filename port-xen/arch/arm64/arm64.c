@@ -172,12 +172,24 @@ __attribute__((noreturn)) void arm64_trap(uint64_t kind, uint64_t esr, uint64_t 
 }
 
 // Console channels: dom0 and dom0less domUs write to the Xen console
-// (CONSOLEIO_write). A dom0less domU has no PV console ring unless Xen
-// gives it xenstore, and Arm has no debug I/O port.
+// (CONSOLEIO_write). A domain `xl create` built has a PV console ring: the
+// toolstack names its frame in HVM params, in the magic-page window
+// early.c maps (0 for dom0 and for a dom0less domU without xenstore). Arm
+// has no debug I/O port.
 bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
-    (void)ring;
-    (void)port;
-    return false;
+    struct xen_hvm_param pfn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN };
+    struct xen_hvm_param evtchn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_EVTCHN };
+    if (HYPERVISOR_hvm_op(HVMOP_get_param, &pfn) || HYPERVISOR_hvm_op(HVMOP_get_param, &evtchn)
+        || !pfn.value) {
+        return false;
+    }
+    uint64_t pa = pfn.value << 12;
+    if (pa < ARM64_GUEST_MAGIC_BASE || pa >= ARM64_GUEST_MAGIC_BASE + ARM64_GUEST_MAGIC_SIZE) {
+        return false;   // not where early.c mapped anything
+    }
+    *ring = (struct xencons_interface *)(uintptr_t)pa;
+    *port = evtchn.value;
+    return true;
 }
 
 bool arch_has_debug_port(void) {

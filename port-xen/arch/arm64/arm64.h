@@ -5,6 +5,10 @@
 #include <stdint.h>
 
 #define ARM64_LINK_BASE     0x4000000000UL   // link.ld
+// The toolstack's magic pages of a domU (GUEST_MAGIC_BASE/SIZE, Xen's
+// public arch-arm.h, tools-only there): console ring, xenstore, ...
+#define ARM64_GUEST_MAGIC_BASE 0x39000000UL
+#define ARM64_GUEST_MAGIC_SIZE 0x01000000UL
 // Our copy of /chosen/bootargs, with its NUL: larger than any line Xen
 // passes (BOOTMOD_MAX_CMDLINE), so Xen's cut is the one that shows.
 #define ARM64_CMDLINE_MAX   4096

@@ -140,6 +140,12 @@ void arm64_early_fdt(const uint8_t *fdt) {
 static uint64_t pt_l1[512] __attribute__((aligned(4096)));
 static uint64_t pt_l2[512] __attribute__((aligned(4096)));
 static uint64_t pt_l3[IMAGE_L3_TABLES][512] __attribute__((aligned(4096)));
+// The first GiB: only the window where Xen's toolstack puts a domU's magic
+// pages (GUEST_MAGIC_BASE/SIZE of Xen's public arch-arm.h, visible to the
+// tools only), which holds the PV console ring of an `xl create`d domain.
+// In dom0 the same addresses are host MMIO, Device in stage 2: never
+// touched, and the stricter type wins, so nothing is read speculatively.
+static uint64_t pt_l2_low[512] __attribute__((aligned(4096)));
 
 extern char _start[], _end[];
 
@@ -149,6 +155,11 @@ uint64_t arm64_build_tables(uint64_t load_pa) {
     for (uint64_t i = 1; i < 256; i++) {
         pt_l1[i] = (i << 30) | PT_BLOCK_NORMAL;
     }
+    for (uint64_t a = ARM64_GUEST_MAGIC_BASE; a < ARM64_GUEST_MAGIC_BASE + ARM64_GUEST_MAGIC_SIZE;
+         a += 1UL << 21) {
+        pt_l2_low[a >> 21] = a | PT_BLOCK_NORMAL;   // 2 MiB blocks
+    }
+    pt_l1[0] = (uint64_t)(uintptr_t)pt_l2_low | PT_VALID | PT_TABLE;
     pt_l1[ARM64_LINK_BASE >> 30] = (uint64_t)(uintptr_t)pt_l2 | PT_VALID | PT_TABLE;
     uint64_t pages = ((uint64_t)(_end - _start) + 4095) >> 12;
     if (pages > IMAGE_L3_TABLES * 512) {
