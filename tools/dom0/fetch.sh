@@ -49,13 +49,22 @@ if [ "$suite" = trixie ]; then
     [ "$arch" = amd64 ] || pkgs="$pkgs libfdt1"
 fi
 rm -rf "$out"; mkdir -p "$out/debs" "$out/root"
+# One apt-cache and one apt-get for all of them: apt's own start-up per
+# package (large index files, two architectures) cost minutes.
+apt-cache "${APT[@]}" madison $(for p in $pkgs; do printf '%s%s ' "$p" "$q"; done) |
+    awk -F'|' -v s="$suite" -v a="$arch" '
+        {gsub(/ /,"",$1); sub(/:.*/,"",$1); gsub(/ /,"",$2)} $3 ~ s && $3 ~ a && $3 !~ /Sources/ {print $1, $2}' |
+    sort -k1,1 -k2,2V | awk '{v[$1]=$2} END {for (p in v) print p, v[p]}' > "$out/.newest"
 : > "$out/.versions.new"
+want=()
 for p in $pkgs; do
-    v=$(suite_newest "$p")
+    v=$(awk -v p="$p" '$1 == p {print $2}' "$out/.newest")
     [ -n "$v" ] || { echo "dom0: no $suite $arch package $p" >&2; exit 1; }
-    (cd "$out/debs" && apt-get "${APT[@]}" download -qq "$p$q=$v" >/dev/null)
+    want+=("$p$q=$v")
     echo "$p $v" >> "$out/.versions.new"
 done
+rm "$out/.newest"
+(cd "$out/debs" && apt-get "${APT[@]}" download -qq "${want[@]}" >/dev/null)
 log "unpacking $(ls "$out/debs" | wc -l) packages"
 for d in "$out"/debs/*.deb; do dpkg-deb -x "$d" "$out/root"; done
 rm -rf "$out/debs"
