@@ -184,7 +184,7 @@ def polls(lines):
     shape, a count that does not match)."""
     found = []
     reader = PollReader()
-    for line in lines:
+    for line in mended(lines):
         reader.feed(line)
         if reader.current is not None and (not found or found[-1] is not reader.current):
             found.append(reader.current)
@@ -226,10 +226,58 @@ def alerts(lines):
 FOREIGN = re.compile(r"\((?:XEN|d\d+)\) ")
 
 
+class Mender:
+    """Puts back a line of ours that a foreign line cut. On several CPUs
+    Xen prints each of the image's console pieces under its lock, not the
+    line, so another domain's or Xen's whole line ("(d2) [ t ] text" or
+    "(XEN) ...", newline included) can land inside one of ours: the start
+    of ours, the foreign line, then the rest of ours on the next line.
+    feed() returns the lines to read, foreign ones on their own and ours
+    whole (the start held until the next line brings the rest)."""
+
+    def __init__(self):
+        self.held = None
+
+    def feed(self, line):
+        out = []
+        if self.held is not None:
+            line, self.held = self.held + line, None
+        m = None if FOREIGN.match(line) else FOREIGN.search(line, 1)
+        if m:
+            out.append(line[m.start():])
+            self.held = line[:m.start()]
+        else:
+            out.append(line)
+        return out
+
+    def flush(self):
+        held, self.held = self.held, None
+        return [] if held is None else [held]
+
+
+def mended(lines):
+    """The log with every line of ours that a foreign line cut put back
+    together, the foreign line after it (see Mender)."""
+    mender = Mender()
+    out = []
+    held = []
+    for line in lines:
+        got = mender.feed(line)
+        if mender.held is not None:
+            held.extend(got)        # the foreign line: after ours, once it is whole
+            continue
+        out.extend(got)
+        out.extend(held)
+        held = []
+    out.extend(mender.flush())
+    out.extend(held)
+    return out
+
+
 def untangle(lines):
     """The log with a foreign line that landed inside one of ours (see
     json_lines) moved onto a line of its own, after ours: then
-    stamped_lines() finds it."""
+    stamped_lines() finds it. (mended() also joins the two halves of ours.)"""
     out = []
     for line in lines:
         m = None if FOREIGN.match(line) else FOREIGN.search(line, 1)

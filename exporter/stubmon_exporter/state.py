@@ -133,6 +133,7 @@ class Monitor:
         self.ended = False          # the stream ended (a pipe closed)
         self._tables = consolelog.PollReader()
         self._foreign = []          # lines of others found inside a JSON line
+        self._mender = consolelog.Mender()   # ... or inside a table line
         self._json = consolelog.JsonReader(self._foreign)
 
     # --- input ---------------------------------------------------------------
@@ -155,8 +156,9 @@ class Monitor:
         if self._json.partial or line.startswith(consolelog.JSON_START):
             self._feed_json(line)
             return
-        # a foreign line (dN)/(XEN) that landed inside one of ours: both read
-        for part in consolelog.untangle([line]):
+        # a foreign line (dN)/(XEN) that landed inside one of ours: both read,
+        # ours once its rest has come on the next line
+        for part in self._mender.feed(line):
             self._feed_text(part)
 
     def _feed_json(self, line):

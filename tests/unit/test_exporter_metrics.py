@@ -224,3 +224,22 @@ def test_openmetrics_and_several_hosts():
     smp = samples(a, b)
     assert value(smp, "xen_host_domains", host="h1") == a.summary["domains"]
     assert value(smp, "xen_host_domains", host="h2") == b.summary["domains"]
+
+
+def test_table_line_cut_by_a_foreign_line_is_mended():
+    """A domU's line inside dom0's column header (seen on arm64 with two
+    CPUs: '   ID State     Mem(MiB) MaxM(d2) [    0.355500] stubmon: console xen'):
+    the rest of ours comes on the next line."""
+    name = "x86_64-demo-changes.log"
+    lines = text_lines(name)
+    ref = [p for p in consolelog.polls(lines) if p.complete]
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
+    row = lines[at]
+    cut = lines[:at] + [row[:20] + "(d2) [    0.355500] stubmon: console xen", row[20:]] + lines[at + 1:]
+    got = [p for p in consolelog.polls(cut) if p.complete]
+    assert [p.rows for p in got] == [p.rows for p in ref]
+    assert "(d2) [    0.355500] stubmon: console xen" in consolelog.mended(cut)
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for l in cut:
+        mon.feed(l)
+    assert mon.parse_errors == {} and mon.polls == len(ref)
