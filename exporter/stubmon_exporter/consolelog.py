@@ -23,7 +23,10 @@ END = re.compile(r"^stubmon poll (\d+) end$")
 VIEW = "stubmon view: "   # which rows a poll shows (view=, docs/options.md#view)
 COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)",
            "MEM(%)", "SSID", "Pool", "UUID"]
-HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz$")
+# ", busy 12.5%" (getcpuinfo, from the second poll on) is optional: older
+# monitors and refused getcpuinfo print the line without it
+HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz"
+                  r"(?:, busy (\d+)\.(\d)%)?$")
 SUMMARY = re.compile(r"^stubmon domains: (\d+) domains: (\d+) running, (\d+) blocked, (\d+) paused, "
                      r"(\d+) crashed, (\d+) dying, (\d+) shutdown$")
 ALERT = re.compile(r"^stubmon ALERT (\d+)\.(\d{3})s: domain (\d+) (\S+) (firing|cleared) \((.*)\)$")
@@ -51,7 +54,8 @@ class Poll:
         self.count = count              # None: the list could not be read
         self.rows = []                  # dicts keyed by COLUMNS
         self.complete = False
-        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz"}
+        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz", "busy"}
+                                        # busy: tenths of a percent, None when not printed
         self.summary = None             # {"domains", "running", ... "shutdown"}
         self.view = None                # the 'stubmon view:' line's text (view=), None: every row
 
@@ -94,8 +98,10 @@ def polls(lines):
             continue
         m = HOST.match(line)
         if m:
+            g = m.groups()
             current.host = dict(zip(("total_k", "used_k", "free_k", "cpus", "mhz"),
-                                    [int(g) for g in m.groups()]))
+                                    [int(x) for x in g[:5]]))
+            current.host["busy"] = None if g[5] is None else int(g[5]) * 10 + int(g[6])
             continue
         m = SUMMARY.match(line)
         if m:

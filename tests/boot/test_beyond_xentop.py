@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: MIT
+"""Issue 14 on real Xen: what the hypervisor knows beyond xentop's header.
+One arm64 boot (Xen 4.20, QEMU -smp 2) shared by every check: dom0 runs the
+monitor with pcpus=1 vcpus=1 format=table+json, next to dom0less domUs that run the same Image as
+role=guest: one spins for a while then blocks (pCPU busy rises, then falls),
+one has two vCPUs. Every JSON line is validated against stubmon/2."""
+import json
+import os
+import re
+
+import jsonschema
+
+import pytest
+
+import boot
+from stubmon_exporter import consolelog
+
+BOARD = "arm64"
+XEN = "4.20"
+ARGS = "interval=1 count=10 pcpus=1 vcpus=1 format=table+json exit=qemu"
+SPIN_S = 5
+# domid: (MiB, vCPUs, guest command line)
+DOMUS = {
+    1: (16, 1, "role=guest spin=%d run=60 end=stay" % SPIN_S),
+    2: (16, 2, "role=guest run=60 end=stay"),
+}
+PCPU = re.compile(r"^stubmon pcpu (\d+): busy (-|\d+\.\d)%, idle (\d+)\.(\d)s$")
+VCPU = re.compile(r"^stubmon vcpu (\d+)\.(\d+): (offline|running|blocked|runnable), pcpu (\d+), "
+                  r"time (\d+)\.(\d)s, cpu (-|\d+\.\d)%$")
+SCHEMA = os.path.join(boot.REPO, "docs", "stubmon-2.schema.json")
+
+
+def pcpu_lines(lines):
+    """[(poll number, {pCPU: busy tenths or None})] from pcpus=1's lines."""
+    out, poll = [], None
+    for line in lines:
+        m = consolelog.HEADER.match(line)
+        if m:
+            poll = int(m.group(1))
+            out.append((poll, {}))
+            continue
+        m = PCPU.match(line)
+        if m and out:
+            b = m.group(2)
+            out[-1][1][int(m.group(1))] = None if b == "-" else int(b.replace(".", ""))
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(image):
+    image(BOARD)
+    domus = [{"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))]
+    res = boot.boot(BOARD, XEN, ARGS, timeout=150, domus=domus)
+    assert not res.timed_out, res.text[-3000:]
+    res.polls = consolelog.polls(res.lines)
+    res.pcpus = pcpu_lines(res.lines)
+    res.vcpus = vcpu_lines(res.lines)
+    res.json = consolelog.json_lines(res.lines)
+    return res
+
+
+def vcpu_lines(lines):
+    """{poll number: {domid: [(vcpu, state, pcpu, cpu tenths or None)]}}"""
+    out, poll = {}, None
+    for line in lines:
+        m = consolelog.HEADER.match(line)
+        if m:
+            poll = int(m.group(1))
+            out[poll] = {}
+            continue
+        m = VCPU.match(line)
+        if m and poll is not None:
+            pct = None if m.group(7) == "-" else int(m.group(7).replace(".", ""))
+            out[poll].setdefault(int(m.group(1)), []).append(
+                (int(m.group(2)), m.group(3), int(m.group(4)), pct))
+    return out
+
+
+def guest_stamp(run, domid, prefix):
+    """Xen's uptime (tenths of a second) a guest printed in its line."""
+    for _, d, text in consolelog.stamped_lines(run.lines):
+        if d == domid and text.startswith(prefix):
+            s = re.search(r" (\d+)\.(\d)\d*s", text)
+            return int(s.group(1)) * 10 + int(s.group(2))
+    raise AssertionError("domain %d never said %r" % (domid, prefix))
+
+
+def test_every_poll_parses_and_ends(run):
+    assert [p.number for p in run.polls] == list(range(1, 11))
+    assert all(p.complete for p in run.polls)
+
+
+def test_host_line_busy_from_the_second_poll(run):
+    assert run.polls[0].host["busy"] is None
+    for p in run.polls[1:]:
+        assert p.host["busy"] is not None and 0 <= p.host["busy"] <= 1000, p.host
+
+
+def test_one_pcpu_line_per_pcpu_every_poll(run):
+    cpus = run.polls[0].host["cpus"]
+    assert cpus == 2   # QEMU -smp 2
+    assert [n for n, _ in run.pcpus] == list(range(1, 11))
+    for n, busy in run.pcpus:
+        assert sorted(busy) == list(range(cpus)), (n, busy)
+    assert set(run.pcpus[0][1].values()) == {None}
+
+
+def test_pcpu_busy_rises_while_a_guest_spins_and_falls_when_it_blocks(run):
+    start = guest_stamp(run, 1, "stubmon guest: hello")
+    end = guest_stamp(run, 1, "stubmon guest: spun until")
+    assert end - start >= SPIN_S * 10
+    ups = dict((p.number, p.uptime_ds) for p in run.polls)
+    busy = dict(run.pcpus)
+    # a poll's figures cover the time since the poll before it
+    during = [n for n in range(2, 11) if ups[n - 1] >= start and ups[n] <= end]
+    after = [n for n in range(2, 11) if ups[n - 1] >= end + 5]
+    assert during and after, (start, end, ups)
+    for n in during:   # one pCPU taken by the spinning guest
+        assert max(busy[n].values()) >= 800, (n, busy[n])
+        assert run.polls[n - 1].host["busy"] >= 400, run.polls[n - 1].host
+    for n in after:    # both nearly idle: the monitor polls a few ms a second
+        assert max(busy[n].values()) <= 300, (n, busy[n])
+    assert max(p.host["busy"] for p in run.polls if p.number in after) < \
+        min(p.host["busy"] for p in run.polls if p.number in during)
+
+
+def test_vcpu_lines_match_each_domains_vcpu_count(run):
+    want = {0: 1, 1: DOMUS[1][1], 2: DOMUS[2][1]}
+    for p in run.polls:
+        got = run.vcpus[p.number]
+        assert sorted(got) == [r["ID"] for r in p.rows], (p.number, got)
+        for domid, n in want.items():
+            assert [v[0] for v in got[domid]] == list(range(n)), (p.number, domid, got[domid])
+            assert p.row(domid)["VCPUs"] == len([v for v in got[domid] if v[1] != "offline"])
+            for _, _, pcpu, _ in got[domid]:
+                assert 0 <= pcpu < p.host["cpus"]
+
+
+def test_spinning_vcpu_runs_on_the_busy_pcpu(run):
+    busy = dict(run.pcpus)
+    seen = 0
+    for n in range(2, 11):
+        (vcpu, state, pcpu, pct), = run.vcpus[n][1]
+        if pct is not None and pct >= 900:   # the guest spun all this interval
+            assert busy[n][pcpu] >= 800, (n, pcpu, busy[n])
+            seen += 1
+    assert seen >= 2, run.vcpus
+
+
+def test_json_lines_are_stubmon2_and_carry_pcpus_and_vcpus(run):
+    with open(SCHEMA) as f:
+        v = jsonschema.Draft202012Validator(json.load(f))
+    polls = [o for o in run.json if o["type"] == "poll"]
+    assert [o["poll"] for o in polls] == list(range(1, 11))
+    for o in run.json:
+        v.validate(o)
+    for o, t in zip(polls, run.polls):
+        assert o["host"]["busy_pct_x10"] == t.host["busy"]
+        assert len(o["host"]["pcpus"]) == t.host["cpus"]
+        for d in o["domains"]:
+            assert [(x["vcpu"], x["pcpu"]) for x in d["vcpu_list"]] == \
+                [(x[0], x[2]) for x in run.vcpus[o["poll"]][d["id"]]]
