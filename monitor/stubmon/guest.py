@@ -20,6 +20,11 @@ def run(xen, opts, say=print, forever=True):
     start = xen.time_ns()
     say('stubmon guest: hello at %ss, running %ss then %s'
         % (events.stamp(start), seconds_text(opts.run_ms), opts.end))
+    if opts.watchdog_s:
+        # armed and never kicked: Xen shuts the guest down (reason watchdog)
+        # and logs it, a hypervisor log line for the monitor's xenlog= test
+        rc = xen.watchdog(opts.watchdog_s)
+        say('stubmon guest: watchdog %d s, never kicked (rc %d)' % (opts.watchdog_s, rc))
     if opts.spin_ms:
         until = start + opts.spin_ms * 1000000
         while xen.time_ns() < until:   # busy on purpose: nothing else to do

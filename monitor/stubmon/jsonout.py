@@ -163,12 +163,30 @@ def event_line(uptime_ns, domid, was, now):
         'domain', domid, 'event', kind, 'from', was, 'to', now))))
 
 
+def unmarked(t):
+    """JSON text with no `(XEN) ` or `(dN) ` in it: those mark a foreign
+    line that cut a long JSON line on the console (consolelog.json_lines
+    splits there), and Xen's log lines start with one. Their `(` is
+    written \\u0028: the same string to any JSON reader."""
+    if '(' not in t:
+        return t
+    parts = t.split('(')
+    out = [parts[0]]
+    for p in parts[1:]:
+        k = 1
+        while k < len(p) and '0' <= p[k] <= '9':
+            k += 1
+        mark = p.startswith('XEN) ') or (p[:1] == 'd' and k > 1 and p[k:k + 2] == ') ')
+        out.append(('\\u0028' if mark else '(') + p)
+    return ''.join(out)
+
+
 def log_line(uptime_ns, line, lost):
     """xenlog=1: one of Xen's own log lines (printable ASCII already);
     lost: bytes the ring overwrote unread just before it."""
-    return dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost))))
+    return unmarked(dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost)))))
 
 
 def alert_line(uptime_ns, domid, rule, status, detail):
-    return dumps(O(*(_head('alert', uptime_ns) + (
-        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail)))))
+    return unmarked(dumps(O(*(_head('alert', uptime_ns) + (
+        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail))))))

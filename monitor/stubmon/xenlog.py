@@ -6,7 +6,9 @@
 # the gap is counted (bytes: what was overwritten cannot be counted in
 # lines) and said. Only Xen's own lines are taken ("(XEN) ..."), not other
 # domains' "(dN)" lines that share the ring, nor this monitor's own output
-# (as dom0 it lands in the ring too: forwarding it would loop).
+# (as dom0 it lands in the ring too: forwarding it would loop). The lines
+# are given without their "(XEN) ": that mark inside one of the monitor's
+# lines would read as a foreign line cutting it (consolelog.untangle).
 
 BUF = 4096          # bytes a read
 READS_MAX = 16      # reads a poll at most (64 KiB); the rest waits for the next
@@ -78,8 +80,8 @@ class XenLog:
                 parts.pop(0)
                 self.skip_partial = False
             for p in parts:
-                if is_xen_line(p):
-                    out.append(text(p[:LINE_MAX]))
+                if is_xen_line(p):   # without "(XEN) ": every line here is Xen's
+                    out.append(text(p[6:LINE_MAX]))
             if n < len(self.buf):
                 break
         self.lost += lost
