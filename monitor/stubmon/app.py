@@ -386,7 +386,7 @@ class Monitor:
             self.report_changes(shown, now, True, None if whole else changed)
             rows, line, seen = self.view.pick(shown, changed)
             counts = self.listing.counts
-            vc = self.read_vcpus(rows, now)
+            vc = self.read_vcpus(rows, self.xen.time_ns())   # when the vCPUs are read
             if fmt != 'json':
                 lines = table.format_poll(n, self.version, now, rows, host,
                                           counts=counts, view=line, vcpus=vc)
