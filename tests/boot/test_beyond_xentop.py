@@ -6,7 +6,9 @@ role=guest: one spins for a while then blocks (pCPU busy rises, then falls),
 one has two vCPUs, one blocks for ever with no timer (stuck:), one is
 paused by the monitor (never stuck), one arms Xen's watchdog and never
 kicks it (Xen logs it: forwarded by xenlog=1, alert=log:). Every JSON
-line is validated against stubmon/2."""
+line is validated against stubmon/2. Then one short x86_64 PV dom0 boot
+(Xen 4.20, -smp 1) with two paused demo domains: the same features on
+the other arch, host-wide alerts, no stuck: for paused domains."""
 import json
 import os
 import re
@@ -226,3 +228,44 @@ def test_stuck_fires_for_a_guest_blocked_for_good_not_a_paused_one(run):
     assert "unchanged for %d polls, blocked" % STUCK in fired[3]
     assert 4 not in fired and 0 not in fired, fired
     assert all(p.row(4)["State"][2] == "p" for p in run.polls[1:])   # paused from poll 2 on
+
+
+X86_ARGS = ("interval=1 count=3 demo=2 demo_keep=0 pcpus=1 vcpus=1 xenlog=1 format=table+json "
+            "alert=stuck:1,hostmem<99,pcpu>0 exit=qemu")
+
+
+@pytest.fixture(scope="module")
+def x86(image):
+    image("x86_64")
+    res = boot.boot("x86_64", XEN, X86_ARGS, timeout=120)
+    assert not res.timed_out, res.text[-3000:]
+    res.polls = consolelog.polls(res.lines)
+    res.pcpus = pcpu_lines(res.lines)
+    res.vcpus = vcpu_lines(res.lines)
+    res.json = consolelog.json_lines(res.lines)
+    return res
+
+
+def test_x86_64_pcpus_vcpus_and_host_alerts(x86):
+    assert [p.number for p in x86.polls] == [1, 2, 3] and all(p.complete for p in x86.polls)
+    assert [p.host["cpus"] for p in x86.polls] == [1, 1, 1]
+    assert x86.polls[0].host["busy"] is None
+    for p in x86.polls[1:]:
+        # one pCPU: the host's busy is that pCPU's; the monitor alone keeps it low
+        assert 0 < p.host["busy"] < 300 and dict(x86.pcpus)[p.number] == {0: p.host["busy"]}
+        # dom0: one vCPU, running (it is the one asking); the empty demo domains none
+        assert x86.vcpus[p.number][0] == [(0, "running", 0, x86.vcpus[p.number][0][0][3])]
+        assert 1 not in x86.vcpus[p.number] and 2 not in x86.vcpus[p.number]
+    fired = [l for l in x86.lines if l.startswith("stubmon ALERT")]
+    assert [l.split(": ", 1)[1] for l in fired if " hostmem<99 " in l] == \
+        ["host hostmem<99 firing (free %s%% of %dk)" % (
+            "%d.%d" % divmod((x86.polls[0].host["free_k"] * 1000 + x86.polls[0].host["total_k"] // 2)
+                             // x86.polls[0].host["total_k"], 10), x86.polls[0].host["total_k"])]
+    assert len([l for l in fired if " host pcpu>0 firing (pCPU 0 busy " in l]) == 1
+    assert not [l for l in fired if "stuck:" in l], fired   # paused demo domains, a busy dom0
+    with open(SCHEMA) as f:
+        v = jsonschema.Draft202012Validator(json.load(f))
+    for o in x86.json:
+        v.validate(o)
+    last = [o for o in x86.json if o["type"] == "poll"][-1]
+    assert [d["vcpu_list"] for d in last["domains"] if d["id"]] == [[], []]
