@@ -140,6 +140,23 @@ def listing(board, xen, sizes=(1, 10, 100, 1000), interval_s=3, polls=5):
           " formatting, the output is sent after the poll)")
 
 
+def extras(board, xen, sizes=(1, 10, 100), interval_s=1, polls=5):
+    """Issue 14: one poll's time (view=all) without and with pcpus=1
+    vcpus=1 xenlog=1 (a getcpuinfo, one getvcpuinfo per vCPU of each row,
+    readconsole). N: dom0 and N-1 empty paused demo domains (no vCPU
+    initialised: one refused getvcpuinfo each). Medians of polls 2-N."""
+    print("  one poll, us, without and with pcpus=1 vcpus=1 xenlog=1 (xen %s, PV dom0, "
+          "medians of polls 2-%d):" % (xen, polls))
+    print("    %5s %9s %9s" % ("N", "without", "with"))
+    for n in sizes:
+        base = "demo=%d demo_keep=0 interval=%d count=%d view=all" % (n - 1, interval_s, polls)
+        fig = []
+        for extra in ("", " pcpus=1 vcpus=1 xenlog=1"):
+            rows, _ = run_stats(board, xen, base + extra, 60 + interval_s * polls, stats=1)
+            fig.append(median([r["poll_us"] for r in rows[1:]]) if rows else "-")
+        print("    %5d %9s %9s" % (n, fig[0], fig[1]))
+
+
 def cpu(board, xen, span_s=30):
     """The monitor's own CPU time (its vCPU's runstate) per minute of
     guest time, between the first and the last stats line."""
@@ -344,7 +361,7 @@ def exporter(board, xen, n=1000, polls=4):
                                           render * 1000, rss // 1024))
 
 
-PARTS = ("size", "releases", "listing", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "exporter",
+PARTS = ("size", "releases", "listing", "extras", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "exporter",
          "decode")
 
 
@@ -384,6 +401,8 @@ def main():
                     report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
     if "listing" in parts and x86:
         listing(opts.board, "4.20")
+    if "extras" in parts and x86:
+        extras(opts.board, "4.20")
     if "cpu" in parts and x86:
         cpu(opts.board, "4.20")
     if "boot" in parts:

@@ -125,6 +125,16 @@ class Abi:
                          'nr_nodes', 'cpu_khz', 'capabilities', 'total_pages', 'free_pages',
                          'scrub_pages', 'outstanding_pages')])
         self.PI_SIZE = size['xen_sysctl_physinfo']
+        gc = m.xen_sysctl_getcpuinfo
+        self.GCI = dict([(f, off(gc, f)) for f in ('max_cpus', 'info', 'nr_cpus')])
+        self.CPUINFO_SIZE = size['xen_sysctl_cpuinfo']      # one pCPU's idletime
+        self.CPUINFO_IDLE = off(m.xen_sysctl_cpuinfo, 'idletime')
+        vi = m.xen_domctl_getvcpuinfo
+        self.VI = dict([(f, off(vi, f)) for f in
+                        ('vcpu', 'online', 'blocked', 'running', 'cpu_time', 'cpu')])
+        rc = m.xen_sysctl_readconsole
+        self.RC = dict([(f, off(rc, f)) for f in
+                        ('clear', 'incremental', 'index', 'buffer', 'count')])
         di = m.xen_domctl_getdomaininfo
         self.DI = dict([(f, off(di, f)) for f, _ in DI_FIELDS])
         self.DI_HANDLE_LEN = size['xen_domain_handle_t']

@@ -14,7 +14,17 @@
 #             new domain ID with the same UUID), or, for a domain without a
 #             UUID (all zeros: dom0, dom0less, demo domains), the same ID.
 #
-# A cpu, mem or crashed alert of a domain that goes away clears ("gone").
+#   stuck:N   (issue 14) a domain neither paused, shut down nor dying whose
+#             CPU time did not advance at all for N polls in a row: hung
+#             in a wait, or starved of a pCPU; checked at polls
+#   hostmem<P the host's free memory is under P % of its total (host-wide:
+#             `host` in the line, "domain":null in JSON); at polls
+#   pcpu>P    a physical CPU was busier than P % since the previous poll
+#             (getcpuinfo; host-wide, one alert per pCPU); at polls
+#   log:TEXT  a line of Xen's own log contains TEXT (xenlog.py): fires once
+#             per matching line, never clears; read at polls
+#
+# A cpu, mem, stuck or crashed alert of a domain that goes away clears ("gone").
 #
 #   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
 #   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
@@ -23,6 +33,8 @@ from . import record as dommod
 from . import table
 
 MAX_RULES = 16
+DOMAIN_KINDS = ('cpu', 'mem', 'crashed', 'stuck')   # judged per domain in update()
+HOST_KINDS = ('hostmem', 'pcpu')                    # judged in update_host()
 MAX_MISSING = 1024   # vanished domains remembered for gone:N
 
 
@@ -46,11 +58,22 @@ def parse_rule(text):
             if v is None or (kind == 'mem' and v > 1000):
                 return None
             return (text, kind, v)
-    if text.startswith('gone:'):
-        n = text[5:]
-        if not n.isdigit() or len(n) > 6:
+    for kind in ('gone', 'stuck'):
+        if text.startswith(kind + ':'):
+            n = text[len(kind) + 1:]
+            if not n.isdigit() or len(n) > 6 or (kind == 'stuck' and int(n) < 1):
+                return None
+            return (text, kind, int(n))
+    for kind, sep in (('hostmem', '<'), ('pcpu', '>')):
+        if text.startswith(kind + sep):
+            v = _tenths(text[len(kind) + 1:])
+            if v is None or v > 1000:
+                return None
+            return (text, kind, v)
+    if text.startswith('log:') and len(text) > 4:
+        if [c for c in text if ord(c) < 32 or ord(c) > 126]:
             return None
-        return (text, 'gone', int(n))
+        return (text, 'log', text[4:])
     return None
 
 
@@ -89,9 +112,17 @@ class Alerts:
         self.seq = 0        # orders self.missing: the oldest is forgotten first
         self.forgotten = 0  # vanished domains dropped to keep missing bounded
         self.said = []      # lines about the alerts themselves, for the caller
+        self.still = {}     # stuck:N: domid -> [CPU time at the last poll, polls unchanged]
 
     def size(self):
-        return len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
+        return (len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
+                + len(self.still))
+
+    def wants(self, kind):
+        for r in self.rules:
+            if r[1] == kind:
+                return True
+        return False
 
     def update(self, doms, poll):
         """doms: the domains listed now (already filtered by domains=);
@@ -105,8 +136,10 @@ class Alerts:
         for d in doms:
             present[d.domid] = d
         # per-domain rules
+        if poll and self.wants('stuck'):
+            self._stuck_counts(doms)
         for text, kind, arg in self.rules:
-            if kind == 'gone':
+            if kind not in DOMAIN_KINDS:
                 continue
             for d in doms:
                 key = (text, d.domid)
@@ -115,6 +148,12 @@ class Alerts:
                     detail = 'state ' + d.state
                 elif not poll:
                     continue   # cpu and mem: judged at polls only
+                elif kind == 'stuck':
+                    polls = self.still[d.domid][1]
+                    holds = polls >= arg and d.status in ('running', 'blocked')
+                    detail = 'CPU time %ss, unchanged for %d poll%s, %s' % (
+                        table.ns_to_seconds_text(d.cpu_time), polls, '' if polls == 1 else 's',
+                        d.status)
                 elif kind == 'cpu':
                     t = d.cpu_pct
                     if t is None:
@@ -135,11 +174,63 @@ class Alerts:
                 elif not holds and key in self.firing:
                     del self.firing[key]
                     out.append((d.domid, text, 'cleared', detail))
-        for key in sorted([k for k in self.firing if not isinstance(k[1], bytes)
+        for key in sorted([k for k in self.firing if isinstance(k[1], int)
                            and k[1] not in present and not k[0].startswith('gone:')]):
             del self.firing[key]
             out.append((key[1], key[0], 'cleared', 'gone'))
         self._gone(doms, poll, out)
+        return out
+
+    def _stuck_counts(self, doms):
+        """At a poll: how many polls in a row each domain's CPU time stood
+        still (kept for the domains listed now only)."""
+        old, now = self.still, {}
+        for d in doms:
+            was = old.get(d.domid)
+            if was is not None and was[0] == d.cpu_time:
+                now[d.domid] = [d.cpu_time, was[1] + 1]
+            else:
+                now[d.domid] = [d.cpu_time, 0]
+        self.still = now
+
+    def update_host(self, host):
+        """At a poll, the host-wide rules (hostmem<P, pcpu>P) on host (a
+        hypercalls.PhysInfo with busy/pcpus from getcpuinfo, or None).
+        Returns [(None, rule text, status, detail)]."""
+        out = []
+        if host is None:
+            return out
+        for text, kind, arg in self.rules:
+            if kind == 'hostmem':
+                total, free = host.total_kib, host.free_kib
+                if not total:
+                    continue
+                t = (free * 1000 + total // 2) // total
+                self._judge(out, (text, 'host'), free * 1000 < arg * total,
+                            'free %s%% of %dk' % (_pct(t), total), text)
+            elif kind == 'pcpu':
+                for cpu, busy, _ in host.cpu_rows or ():
+                    if busy is not None:
+                        self._judge(out, (text, 'pcpu%d' % cpu), busy > arg,
+                                    'pCPU %d busy %s%%' % (cpu, _pct(busy)), text)
+        return out
+
+    def _judge(self, out, key, holds, detail, text):
+        if holds and key not in self.firing:
+            self.firing[key] = True
+            out.append((None, text, 'firing', detail))
+        elif not holds and key in self.firing:
+            del self.firing[key]
+            out.append((None, text, 'cleared', detail))
+
+    def log_lines(self, lines):
+        """log:TEXT on Xen's new log lines: one firing per matching line."""
+        out = []
+        for text, kind, arg in self.rules:
+            if kind == 'log':
+                for line in lines:
+                    if arg in line:
+                        out.append((None, text, 'firing', line[:160]))
         return out
 
     def _gone(self, doms, poll, out):
@@ -196,5 +287,6 @@ class Alerts:
 
 
 def alert_line(now_ns, domid, rule, status, detail):
-    return 'stubmon ALERT %ss: domain %d %s %s (%s)' % (events.stamp(now_ns), domid, rule,
-                                                       status, detail)
+    """domid None: a host-wide rule (hostmem<, pcpu>, log:)."""
+    who = 'host' if domid is None else 'domain %d' % domid
+    return 'stubmon ALERT %ss: %s %s %s (%s)' % (events.stamp(now_ns), who, rule, status, detail)

@@ -14,10 +14,13 @@ from . import jsonout
 from . import listing
 from . import loop
 from . import options
+from . import pcpus
 from . import record as dommod
 from . import table
 from . import testopts
+from . import vcpus as vcpumod
 from . import view
+from . import xenlog
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 
@@ -85,6 +88,11 @@ class Monitor:
         self.alerts = alerts.Alerts([])
         self.host = None            # the last physinfo (hypervisor.PhysInfo)
         self.physinfo_denied = False   # refused for good: not asked again
+        self.pcpus = pcpus.PCpus()  # each pCPU's idle time at the last poll (getcpuinfo)
+        self.cpuinfo_denied = False    # getcpuinfo refused for good: no busy %
+        self.vcpus = vcpumod.VCpus()   # vcpus=1: each vCPU's CPU time at the last poll
+        self.vcpus_denied = False      # getvcpuinfo refused for good: vcpus=1 dropped
+        self.xenlog = None             # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
@@ -124,6 +132,7 @@ class Monitor:
         say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
         self.arm_watchdog()
         say(self.choose_events())
+        self.start_xenlog()
         if self.opts.demo:
             try:
                 testopts.create_demo(self)
@@ -186,6 +195,87 @@ class Monitor:
             if e.errno() in (abi.EPERM, abi.EACCES):
                 self.physinfo_denied = True
         return self.host
+
+    def read_pcpus(self, host):
+        """getcpuinfo onto the poll's host figures: host.busy, and with
+        pcpus=1 host.pcpus. A refusal is said once and the feature dropped
+        (the rest of the poll goes on)."""
+        if host is None or self.cpuinfo_denied:
+            return
+        try:
+            idle = self.hyp.cpu_idle(host.max_cpu_id + 1)
+            now = self.xen.time_ns()   # the moment the idle times were read
+            self.errors.ok('getcpuinfo')
+        except hv.HypercallError as e:
+            self.errors.failed('getcpuinfo', e)
+            if e.errno() in (abi.EPERM, abi.EACCES):
+                self.cpuinfo_denied = True
+            return
+        host.busy = self.pcpus.update(now, idle)
+        host.cpu_rows = self.pcpus.rows()
+        if self.opts.pcpus:
+            host.pcpus = host.cpu_rows
+
+    def start_xenlog(self):
+        """xenlog=1 or alert=log:: where Xen's log is now; only what comes
+        after is read (said once, with what was there already)."""
+        if not (self.opts.xenlog or self.alerts.wants('log')):
+            return
+        xl = xenlog.XenLog()
+        try:
+            skipped = xl.start(self.hyp)
+        except hv.HypercallError as e:
+            self.errors.failed('readconsole', e)   # said once; both features dropped
+            return
+        self.xenlog = xl
+        self.say("stubmon: xenlog: reading Xen's log from index %d on (%d bytes before it not "
+                 "shown: xl dmesg)" % (xl.index, skipped))
+
+    def report_host(self, host, now):
+        """At a poll, before the table: Xen's new log lines (xenlog=1),
+        their log: alerts and the host-wide alerts (hostmem<, pcpu>)."""
+        fmt, out = self.opts.format, self.out
+        fired = self.alerts.update_host(host) if self.alerts.rules else []
+        xl = self.xenlog
+        if xl is not None:
+            try:
+                lines, lost = xl.read(self.hyp)
+                self.errors.ok('readconsole')
+            except hv.HypercallError as e:
+                self.errors.failed('readconsole', e)
+                if e.errno() in (abi.EPERM, abi.EACCES):
+                    self.xenlog = None
+                lines, lost = [], 0
+            if lost:
+                self.say("stubmon: xenlog: %d bytes of Xen's log lost (%d since start): its ring "
+                         "wrapped before they were read" % (lost, xl.lost))
+            if self.opts.xenlog:
+                for i in range(len(lines)):
+                    if fmt != 'json':
+                        out('stubmon xenlog: ' + lines[i])
+                    if fmt != 'table':
+                        out(jsonout.log_line(now, lines[i], lost if i == 0 else 0))
+            fired += self.alerts.log_lines(lines)
+        for domid, rule, status, detail in fired:
+            if fmt != 'json':
+                out(alerts.alert_line(now, domid, rule, status, detail))
+            if fmt != 'table':
+                out(jsonout.alert_line(now, domid, rule, status, detail))
+
+    def read_vcpus(self, rows, now):
+        """vcpus=1: {domid: [vcpus.VCpu]} of the rows, or None (off, or
+        refused: said once, then the feature is dropped)."""
+        if not self.opts.vcpus or self.vcpus_denied:
+            return None
+        try:
+            out = self.vcpus.read(self.hyp, rows, now)
+            self.errors.ok('getvcpuinfo')
+            return out
+        except hv.HypercallError as e:
+            self.errors.failed('getvcpuinfo', e)
+            if e.errno() in (abi.EPERM, abi.EACCES):
+                self.vcpus_denied = True
+            return None
 
     def shown(self, doms):
         """domains=: the domains the rows, events and alerts are about."""
@@ -263,6 +353,8 @@ class Monitor:
         if self.opts.faults:
             testopts.inject_fault(self, n)
         host = self.physinfo()
+        self.read_pcpus(host)
+        self.report_host(host, now)
         fig = self.figures
         total = host.total_kib if host is not None else None
         fig.begin(now, total)
@@ -294,16 +386,17 @@ class Monitor:
             self.report_changes(shown, now, True, None if whole else changed)
             rows, line, seen = self.view.pick(shown, changed)
             counts = self.listing.counts
+            vc = self.read_vcpus(rows, self.xen.time_ns())   # when the vCPUs are read
             if fmt != 'json':
                 lines = table.format_poll(n, self.version, now, rows, host,
-                                          counts=counts, view=line)
+                                          counts=counts, view=line, vcpus=vc)
                 if self.opts.stats and self.first_row_ns is None:
                     lines = testopts.stamp_first_row(self, lines)
                 for text in lines:
                     out(text)
             if fmt != 'table':
                 self.say_pieces(jsonout.poll_parts(n, self.version, now, rows, host,
-                                                   counts=counts, view=seen))
+                                                   counts=counts, view=seen, vcpus=vc))
         st = self.opts.stats
         # stats=3: polls 1, 2 and the last only, so that the lines between
         # (~200 bytes a poll) do not add to the idle CPU they measure
@@ -336,7 +429,8 @@ class Monitor:
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
         checks they do not grow)."""
-        return self.events.size() + self.alerts.size() + self.figures.size()
+        return (self.events.size() + self.alerts.size() + self.figures.size()
+                + self.vcpus.size())
 
     def error_json(self, where, text):
         if self.opts.format != 'table':

@@ -25,6 +25,7 @@ DOMID_ANY_SINCE = (4, 22)
 DOMCTL_get_domain_state = getattr(abi, 'DOMCTL_get_domain_state', 90)
 DOMID_INVALID = getattr(abi, 'DOMID_INVALID', 0x7FF4)
 GET_DOMAIN_STATE_SINCE = (4, 21)
+PCPUS_MAX = 512   # pCPUs read by getcpuinfo at most (8 bytes each)
 STATE_CHANGES_MAX = 1024   # changed domains read per wake at most (then: a full listing)
 
 
@@ -78,6 +79,24 @@ _HINTS = {
                              'physinfo (policy/stubmon.te)',
     ('physinfo', abi.EACCES): 'denied by the XSM/FLASK policy: the host lines are left out; '
                               'give this domain\'s label `xen physinfo` (policy/stubmon.te)',
+    ('getcpuinfo', abi.EPERM): 'this domain may not read the pCPUs\' idle time: host busy % '
+                               'and pcpus=1 are left out; run as dom0 or give its FLASK label '
+                               '`xen getcpuinfo` (policy/stubmon.te)',
+    ('getcpuinfo', abi.EACCES): 'denied by the XSM/FLASK policy: host busy % and pcpus=1 are '
+                                'left out; give this domain\'s label `xen getcpuinfo` '
+                                '(policy/stubmon.te)',
+    ('getvcpuinfo', abi.EPERM): 'this domain may not read other domains\' vCPUs: vcpus=1 is '
+                                'dropped; run as dom0 or give its FLASK label `domain '
+                                'getvcpuinfo` on the domains (policy/stubmon.te)',
+    ('getvcpuinfo', abi.EACCES): 'denied by the XSM/FLASK policy: vcpus=1 is dropped; give this '
+                                 'domain\'s label `domain getvcpuinfo` on the domains '
+                                 '(policy/stubmon.te)',
+    ('readconsole', abi.EPERM): 'this domain may not read Xen\'s console log: xenlog=1 and '
+                                'alert=log: are dropped; run as dom0 or give its FLASK label '
+                                '`xen readconsole` (policy/stubmon.te)',
+    ('readconsole', abi.EACCES): 'denied by the XSM/FLASK policy: xenlog=1 and alert=log: are '
+                                 'dropped; give this domain\'s label `xen readconsole` '
+                                 '(policy/stubmon.te)',
     ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
                                   'run stubmon as dom0 or give its FLASK label getdomaininfo',
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
@@ -124,6 +143,11 @@ class PhysInfo:
            'cpu_khz', 'capabilities')
     U64 = ('total_pages', 'free_pages', 'scrub_pages', 'outstanding_pages')
     FIELDS = U32 + U64
+    # set by the monitor from getcpuinfo (pcpus.py): the host's busy
+    # tenths, and with pcpus=1 [(pCPU, busy tenths, idle ns)]; None: unknown
+    busy = None
+    pcpus = None
+    cpu_rows = None   # the same rows whatever pcpus= says (alert=pcpu>P)
 
     def __init__(self, buf, p, lay):
         for f in self.U32:
@@ -155,6 +179,8 @@ class Hypervisor:
         self.abi, self.layout_note = abi.select(major, minor, self.arch)
         self.sysctl_version = None   # None until probe() confirms one
         self.domctl_version = None
+        self._cpus = None   # getcpuinfo's array, made at its first call
+        self._rc_buf = None  # readconsole's buffer (xenlog.py's)
         self._alloc()
 
     def _alloc(self, record_known=True):
@@ -360,6 +386,67 @@ class Hypervisor:
         if rc < 0:
             raise HypercallError('physinfo', -rc)
         return PhysInfo(b, self.abi.SYSCTL_PAYLOAD, self.abi)
+
+    def cpu_idle(self, max_cpus):
+        """XEN_SYSCTL_getcpuinfo: each pCPU's idle time (ns since boot),
+        a list indexed by pCPU, for up to max_cpus of them (physinfo's
+        max_cpu_id + 1). Raises HypercallError('getcpuinfo', errno) when
+        refused (FLASK: `xen getcpuinfo`)."""
+        if self.sysctl_version is None:
+            raise HypercallError('getcpuinfo', abi.EACCES)
+        lay = self.abi
+        n = max(1, min(max_cpus, PCPUS_MAX))
+        size = lay.CPUINFO_SIZE
+        if self._cpus is None or len(self._cpus) < n * size:
+            self._cpus = bytearray(n * size)   # kept: Xen writes it each poll
+            self._cpus_addr = self.xen.addressof(self._cpus)
+        b, p, g = self._sysctl, lay.SYSCTL_PAYLOAD, lay.GCI
+        b[:] = self._sysctl_zero
+        struct.pack_into('<II', b, 0, abi.SYSCTL_getcpuinfo, self.sysctl_version)
+        struct.pack_into('<I', b, p + g['max_cpus'], n)
+        struct.pack_into('<Q', b, p + g['info'], self._cpus_addr)
+        rc = self.xen.sysctl(b)
+        if rc < 0:
+            raise HypercallError('getcpuinfo', -rc)
+        got = min(struct.unpack_from('<I', b, p + g['nr_cpus'])[0], n)
+        buf, at = self._cpus, lay.CPUINFO_IDLE
+        return [struct.unpack_from('<Q', buf, i * size + at)[0] for i in range(got)]
+
+    def vcpu_info(self, domid, vcpu):
+        """XEN_DOMCTL_getvcpuinfo: (online, blocked, running, cpu_time ns,
+        pCPU) of one vCPU. Raises HypercallError('getvcpuinfo', errno):
+        ESRCH/EINVAL for a domain gone or a vCPU it does not have, EACCES
+        under FLASK without `domain getvcpuinfo`."""
+        self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getvcpuinfo, domid)
+        b, p, v = self._domctl, self.abi.DOMCTL_PAYLOAD, self.abi.VI
+        struct.pack_into('<I', b, p + v['vcpu'], vcpu)
+        self._domctl_call('getvcpuinfo')
+        return (b[p + v['online']], b[p + v['blocked']], b[p + v['running']],
+                struct.unpack_from('<Q', b, p + v['cpu_time'])[0],
+                struct.unpack_from('<I', b, p + v['cpu'])[0])
+
+    def read_console(self, buf, index):
+        """XEN_SYSCTL_readconsole into buf (a bytearray; its address is
+        taken once): incremental from `index` (None: from the oldest byte
+        Xen still holds), never clearing the ring. Returns (bytes written,
+        the index after them). Raises HypercallError('readconsole', errno)."""
+        if self.sysctl_version is None:
+            raise HypercallError('readconsole', abi.EACCES)
+        if self._rc_buf is not buf:
+            self._rc_buf, self._rc_addr = buf, self.xen.addressof(buf)
+        b, p, r = self._sysctl, self.abi.SYSCTL_PAYLOAD, self.abi.RC
+        b[:] = self._sysctl_zero
+        struct.pack_into('<II', b, 0, abi.SYSCTL_readconsole, self.sysctl_version)
+        if index is not None:
+            b[p + r['incremental']] = 1
+            struct.pack_into('<I', b, p + r['index'], index)
+        struct.pack_into('<Q', b, p + r['buffer'], self._rc_addr)
+        struct.pack_into('<I', b, p + r['count'], len(buf))
+        rc = self.xen.sysctl(b)
+        if rc < 0:
+            raise HypercallError('readconsole', -rc)
+        n = min(struct.unpack_from('<I', b, p + r['count'])[0], len(buf))
+        return n, struct.unpack_from('<I', b, p + r['index'])[0]
 
     def get_domain(self, domid):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getdomaininfo, domid)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # format=json: one JSON object per line, through MicroPython's json module
-# (C; no floats in the image). Schema "stubmon/1": docs/json-schema.md and
-# docs/stubmon-1.schema.json. Objects keep their key order (O, given to
+# (C; no floats in the image). Schema "stubmon/2": docs/json-schema.md and
+# docs/stubmon-2.schema.json. Objects keep their key order (O, given to
 # json as an OrderedDict: MicroPython's dicts have none), so a line is
 # byte-for-byte reproducible; a domain's object, 1000 of them a poll, is
 # one %-template with json only for its strings.
@@ -11,7 +11,7 @@ from collections import OrderedDict
 from . import record as dommod
 from . import table
 
-SCHEMA = 'stubmon/1'
+SCHEMA = 'stubmon/2'
 SEPARATORS = (',', ':')
 
 
@@ -60,9 +60,13 @@ def host_object(host):
     """host: a hypervisor.PhysInfo or None (physinfo refused)."""
     if host is None:
         return None
-    return O('cpus', host.nr_cpus, 'cpu_mhz', host.cpu_mhz,
-             'mem_total_k', host.total_kib, 'mem_used_k', host.total_kib - host.free_kib,
-             'mem_free_k', host.free_kib)
+    kv = ('cpus', host.nr_cpus, 'cpu_mhz', host.cpu_mhz,
+          'mem_total_k', host.total_kib, 'mem_used_k', host.total_kib - host.free_kib,
+          'mem_free_k', host.free_kib, 'busy_pct_x10', getattr(host, 'busy', None))
+    cpus = getattr(host, 'pcpus', None)
+    if cpus is not None:   # pcpus=1
+        kv += ('pcpus', [O('cpu', c, 'busy_pct_x10', b, 'idle_ns', i) for c, b, i in cpus])
+    return O(*kv)
 
 
 def summary_object(counts):
@@ -77,9 +81,30 @@ DOMAIN = ('{"id":%d,"state":"%s","status":%s,"cpu_ns":%d,"cpu_sec":%d,"cpu_pct_x
           '"uuid":"%s"}')
 
 
-def domain_text(d):
+VCPU = ('{"vcpu":%d,"online":%s,"running":%s,"blocked":%s,"cpu_ns":%d,"cpu_pct_x10":%s,'
+        '"pcpu":%d}')
+
+
+def _bool(v):
+    return 'true' if v else 'false'
+
+
+def vcpus_text(vl):
+    return '[' + ','.join([VCPU % (v.vcpu, _bool(v.online), _bool(v.running), _bool(v.blocked),
+                                   v.cpu_time, _null(v.cpu_pct), v.pcpu) for v in vl]) + ']'
+
+
+def domain_text(d, vcpus=None):
     """One domain's object (state letters and the UUID's hex need no
-    escaping; the status goes through json)."""
+    escaping; the status goes through json); vcpus: its [vcpus.VCpu]
+    (vcpus=1), as the key vcpu_list at the end."""
+    t = _domain_text(d)
+    if vcpus is None:
+        return t
+    return t[:-1] + ',"vcpu_list":' + vcpus_text(vcpus) + '}'
+
+
+def _domain_text(d):
     unlimited = dommod.max_pages_unlimited(d.max_pages)
     return DOMAIN % (d.domid, d.state, json.dumps(d.status), d.cpu_time,
                      d.cpu_time // 1000000000, _null(d.cpu_pct), dommod.pages_to_kib(d.tot_pages),
@@ -88,13 +113,15 @@ def domain_text(d):
                      d.nr_online_vcpus, d.ssidref, d.cpupool, table.uuid_text(d.handle))
 
 
-def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None):
+def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
+               vcpus=None):
     """One poll's line in pieces (a generator: with 1000 domains the whole
     line, ~250 KB, never sits in the heap; the console joins the pieces into
     one line). doms: the domains shown (after domains= and view=); all_doms:
     every domain listed (for the summary), default doms, or counts: that
     summary made already; view: an O saying which domains these are
-    (view.View.json), None when they are all of them (the key is left out)."""
+    (view.View.json), None when they are all of them (the key is left out);
+    vcpus: {domid: [vcpus.VCpu]} with vcpus=1, else None."""
     if counts is None:
         counts = table.summary(doms if all_doms is None else all_doms)
     fields = _head('poll', uptime_ns) + ('poll', n, 'xen', version, 'host', host_object(host),
@@ -105,14 +132,15 @@ def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=Non
     yield head[:-1] + ',"domains":['
     sep = ''
     for d in doms:
-        yield sep + domain_text(d)
+        yield sep + domain_text(d, None if vcpus is None else vcpus.get(d.domid, []))
         sep = ','
     yield ']}'
 
 
-def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None):
+def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
+              vcpus=None):
     """One poll as one string."""
-    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view))
+    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus))
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):
@@ -135,6 +163,30 @@ def event_line(uptime_ns, domid, was, now):
         'domain', domid, 'event', kind, 'from', was, 'to', now))))
 
 
+def unmarked(t):
+    """JSON text with no `(XEN) ` or `(dN) ` in it: those mark a foreign
+    line that cut a long JSON line on the console (consolelog.json_lines
+    splits there), and Xen's log lines start with one. Their `(` is
+    written \\u0028: the same string to any JSON reader."""
+    if '(' not in t:
+        return t
+    parts = t.split('(')
+    out = [parts[0]]
+    for p in parts[1:]:
+        k = 1
+        while k < len(p) and '0' <= p[k] <= '9':
+            k += 1
+        mark = p.startswith('XEN) ') or (p[:1] == 'd' and k > 1 and p[k:k + 2] == ') ')
+        out.append(('\\u0028' if mark else '(') + p)
+    return ''.join(out)
+
+
+def log_line(uptime_ns, line, lost):
+    """xenlog=1: one of Xen's own log lines (printable ASCII already);
+    lost: bytes the ring overwrote unread just before it."""
+    return unmarked(dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost)))))
+
+
 def alert_line(uptime_ns, domid, rule, status, detail):
-    return dumps(O(*(_head('alert', uptime_ns) + (
-        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail)))))
+    return unmarked(dumps(O(*(_head('alert', uptime_ns) + (
+        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail))))))

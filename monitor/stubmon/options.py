@@ -6,8 +6,8 @@
 
 # Every key, as the one-line hint for an unknown one lists them.
 KNOWN = ('alert', 'baud', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy',
-         'domains', 'end', 'exit', 'fault', 'format', 'heap', 'interval', 'pause', 'quiet', 'raw', 'repl',
-         'role', 'run', 'sort', 'stats', 'view', 'watchdog')
+         'domains', 'end', 'exit', 'fault', 'format', 'heap', 'interval', 'pause', 'pcpus', 'quiet', 'raw', 'repl',
+         'role', 'run', 'sort', 'spin', 'stats', 'vcpus', 'view', 'watchdog', 'xenlog')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
@@ -54,6 +54,7 @@ class Options:
         self.console = 'auto'     # or channels joined by '+', e.g. ring+e9
         self.role = 'monitor'     # or 'guest': a tiny workload domain (guest.py)
         self.run_ms = 3000        # guest: how long it runs before it ends
+        self.spin_ms = 0          # guest: busy-waits this long first (ms)
         self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
         self.pause = None         # test: (domid, after poll A, unpause after poll B or 0)
         self.format = 'table'     # table, json or table+json (docs/json-schema.md)
@@ -68,6 +69,9 @@ class Options:
         self.sort = None          # id, cpu or mem; None: the view's own (top: cpu, else id)
         self.baud = BAUD_DEFAULT  # the console's line rate, for view=auto's row budget; 0: none
         self.quiet = 0            # test (make bench): 1: the polls say nothing, all else is done
+        self.pcpus = 0            # 1: a line per physical CPU under the host line
+        self.vcpus = 0            # 1: a line per vCPU under each domain's row
+        self.xenlog = 0           # 1: Xen's own new log lines forwarded at each poll
         self.raw = 0              # test: 1: stats lines add a raw C listing's time (make bench)
 
     def watchdog_seconds(self):
@@ -216,6 +220,9 @@ NUMBERS = {
     'repl': (0, 1, 'want 0 or 1'),
     'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
     'quiet': (0, 1, 'want 0 or 1'),
+    'pcpus': (0, 1, 'want 0 or 1'),
+    'vcpus': (0, 1, 'want 0 or 1'),
+    'xenlog': (0, 1, 'want 0 or 1'),
     'raw': (0, 1, 'want 0 or 1'),
 }
 WORDS = {
@@ -257,6 +264,11 @@ def _set(opts, key, value):
         if ms is None or ms > INTERVAL_MAX_MS:
             return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.run_ms))
         opts.run_ms = ms
+    elif key == 'spin':
+        ms = parse_seconds_ms(value)
+        if ms is None or ms > INTERVAL_MAX_MS:
+            return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.spin_ms))
+        opts.spin_ms = ms
     elif key == 'pause':
         p = parse_pause(value)
         if p is None:
@@ -284,7 +296,8 @@ def _set(opts, key, value):
         from . import alerts
         rules = alerts.parse_rules(value)
         if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
-            return ('want cpu>P, mem>P, crashed or gone:N, comma-joined, at most %d'
+            return ('want cpu>P, mem>P, crashed, gone:N, stuck:N, hostmem<P, pcpu>P or log:TEXT, '
+                    'comma-joined, at most %d'
                     % alerts.MAX_RULES, alerts.rules_text(opts.alerts))
         opts.alerts = opts.alerts + rules
     elif key == 'heap':

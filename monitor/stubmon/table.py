@@ -41,7 +41,17 @@ fixed word so parsers skip them:
     stubmon domains: 4 domains: 1 running, 0 blocked, 3 paused, 0 crashed, 0 dying, 0 shutdown
 
 The host line comes from XEN_SYSCTL_physinfo and is left out when it is
-refused. The domains line counts every domain listed (also those domains=
+refused; it ends with `, busy 12.5%` (the pCPUs' mean busy time since the
+previous poll, XEN_SYSCTL_getcpuinfo) from the second poll on. pcpus=1
+adds under it one line per pCPU:
+
+    stubmon pcpu 0: busy 12.5%, idle 45.6s
+
+and vcpus=1 under each row one line per vCPU (offline, running, blocked
+or runnable; the pCPU; CPU time; CPU % since the previous poll):
+
+    stubmon vcpu 1.0: running, pcpu 1, time 4.1s, cpu 100.0%
+ The domains line counts every domain listed (also those domains=
 leaves out of the rows), each once, in the state its event lines name
 (dying, crashed, shutdown, paused, blocked, running: the first that holds).
 """
@@ -89,10 +99,32 @@ def summary_line(counts):
 
 
 def host_line(host):
-    """host: a hypervisor.PhysInfo. xentop's Mem and CPUs figures."""
-    return ('stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz'
+    """host: a hypervisor.PhysInfo. xentop's Mem and CPUs figures, then
+    the host's busy % when getcpuinfo gave it (appended: parsers of the
+    shorter line match its prefix)."""
+    line = ('stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz'
             % (host.total_kib, host.total_kib - host.free_kib, host.free_kib,
                host.nr_cpus, host.cpu_mhz))
+    busy = getattr(host, 'busy', None)   # a script's own host object may have none
+    if busy is not None:
+        line += ', busy %s%%' % tenths_text(busy)
+    return line
+
+
+def pcpu_line(cpu, busy, idle_ns):
+    """pcpus=1: one pCPU, as xentop -p: busy % since the previous poll
+    (`-` on the first) and its idle time since boot."""
+    return 'stubmon pcpu %d: busy %s%%, idle %ss' % (cpu, _pct_text(busy),
+                                                    ns_to_seconds_text(idle_ns))
+
+
+def vcpu_line(domid, v):
+    """vcpus=1: one vCPU (a vcpus.VCpu) under its domain's row, as
+    `xentop -v`; starts with `stubmon` so row parsers skip it."""
+    from .vcpus import state_word
+    return ('stubmon vcpu %d.%d: %s, pcpu %d, time %ss, cpu %s%%'
+            % (domid, v.vcpu, state_word(v), v.pcpu, ns_to_seconds_text(v.cpu_time),
+               _pct_text(v.cpu_pct)))
 
 
 def tenths_text(tenths):
@@ -168,14 +200,15 @@ def in_id_order(doms):
 
 
 def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, counts=None,
-                view=None):
+                view=None, vcpus=None):
     """Yields the lines of one poll. domains: the rows, list of record.Domain
     (in ID order, or in the order view= sorted them, with their CPU and MEM
     % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
     all_domains: every domain listed when the rows are fewer (the summary
     line counts them all), or counts: that summary already made (a
     listing.Listing keeps it); view: the line saying which rows these are
-    (view.View), None for all of them. A generator: the column widths come
+    (view.View), None for all of them; vcpus: {domid: [vcpus.VCpu]}
+    (vcpus=1), each domain's lines after its row. A generator: the column widths come
     from one pass over the values, then each row is one %-format, so 1000
     domains never sit in the heap as text at once and no row is built twice."""
     doms = in_id_order(domains or []) if view is None else domains
@@ -185,6 +218,8 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, cou
            % (n, version, ns_to_seconds_text(uptime_ns), count))
     if host is not None:
         yield host_line(host)
+        for cpu, busy, idle in getattr(host, 'pcpus', None) or ():
+            yield pcpu_line(cpu, busy, idle)
     if counts is None:
         counts = summary(doms if all_domains is None else all_domains)
     yield summary_line(counts)
@@ -194,6 +229,9 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, cou
     fmt = _row_format(widths)
     for d in doms:
         yield _row(fmt, d)
+        if vcpus:
+            for v in vcpus.get(d.domid, ()):
+                yield vcpu_line(d.domid, v)
     yield 'stubmon poll %d end' % n
 
 

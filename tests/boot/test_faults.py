@@ -14,7 +14,7 @@ import pytest
 import boot
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = json.load(open(os.path.join(boot.REPO, "docs", "stubmon-1.schema.json")))
+SCHEMA = json.load(open(os.path.join(boot.REPO, "docs", "stubmon-2.schema.json")))
 # (board, xen, mode): x86_64 PV and PVH, arm64 dom0 (with its dom0less domUs)
 SETUPS = [("x86_64", "4.20", "pv"), ("x86_64", "4.17", "pvh"), ("arm64", "4.20", None)]
 IDS = ["%s-%s%s" % (b, x, "-" + m if m else "") for b, x, m in SETUPS]
@@ -68,7 +68,7 @@ def test_a_memory_error_collects_and_says_the_heap(errors):
 def test_errors_are_counted_in_stats_and_json(errors):
     st = stats(errors.lines)
     assert [(s["poll"], s["errors"]) for s in st] == [("1", "0"), ("3", "1"), ("5", "2"), ("6", "2")], st
-    js = [json.loads(l) for l in errors.lines if l.startswith('{"schema":"stubmon/1","type":"error"')]
+    js = [json.loads(l) for l in errors.lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
     assert [(j["where"], j["errors"]) for j in js] == [("poll 2", 1), ("poll 4", 2)], js
     for j in js:
         jsonschema.validate(j, SCHEMA)
@@ -162,7 +162,7 @@ def test_soak_tables_do_not_grow(soak):
     host is loaded). Less the alerts firing at that poll, it stays flat."""
     firing, flat = set(), []
     for line in soak.lines:
-        if line.startswith('{"schema":"stubmon/1","type":"alert"'):
+        if line.startswith('{"schema":"stubmon/2","type":"alert"'):
             a = json.loads(line)
             key = (a["rule"], a["domain"])
             (firing.add if a["status"] == "firing" else firing.discard)(key)
@@ -186,7 +186,7 @@ def test_polls_back_off_while_failing_and_say_when_they_work_again(image):
     assert "stubmon: poll 4 worked again after 3 errors in a row; back to every interval" in lines
     # polls 1..3 on grid points 0..2 (their JSON error lines' uptime), then
     # two intervals: poll 4 at grid point 4, poll 5 at 5
-    err_ms = [json.loads(l)["uptime_ms"] for l in lines if l.startswith('{"schema":"stubmon/1","type":"error"')]
+    err_ms = [json.loads(l)["uptime_ms"] for l in lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
     t_ms = [int(s["now_us"]) // 1000 for s in stats(lines)]   # polls 4 and 5
     assert len(err_ms) == 3 and len(t_ms) == 2, lines[-40:]
     assert [b - a for a, b in zip(err_ms, err_ms[1:])] == [500, 500] or \

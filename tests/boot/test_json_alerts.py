@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Issue 7 on real Xen: format=json lines validated against the schema
-(docs/stubmon-1.schema.json), format=table+json (the JSON line of a poll
+(docs/stubmon-2.schema.json), format=table+json (the JSON line of a poll
 agrees with its table), the host line, domains=, and alert= rules firing
 and clearing: x86_64 PV dom0 with demo domains, arm64 dom0 next to the
 dom0less domUs, one of which crashes and is then destroyed (destroy=)."""
@@ -13,7 +13,7 @@ import pytest
 import boot
 from stubmon_exporter import consolelog
 
-SCHEMA = os.path.join(boot.REPO, "docs", "stubmon-1.schema.json")
+SCHEMA = os.path.join(boot.REPO, "docs", "stubmon-2.schema.json")
 JSON_ARGS = "interval=0.5 count=4 demo=3 demo_keep=2 format=json exit=qemu"
 BOTH_ARGS = ("interval=0.5 count=4 demo=3 demo_keep=2 format=table+json domains=0-2 "
              "alert=gone:1,crashed alert=mem>200 exit=qemu")
@@ -36,7 +36,7 @@ def json_lines(res):
     objs = consolelog.json_lines(res.lines)
     for obj in objs:
         v.validate(obj)
-    assert len(objs) >= len([l for l in res.lines if l.startswith('{"schema":"stubmon/1"')])
+    assert len(objs) >= len([l for l in res.lines if l.startswith('{"schema":"stubmon/2"')])
     return objs
 
 
@@ -83,7 +83,7 @@ def test_json_long_line_arrives_whole(jsonrun):
     """A poll line of 4 domains is about 1200 bytes: the image writes it in
     256-byte pieces (port-xen/console.c), dom0's output reaches the serial
     line unprefixed, so it must arrive as one line."""
-    longest = max(len(l) for l in jsonrun.lines if l.startswith('{"schema":"stubmon/1","type":"poll"'))
+    longest = max(len(l) for l in jsonrun.lines if l.startswith('{"schema":"stubmon/2","type":"poll"'))
     assert longest > 1000, longest
     assert not [l for l in jsonrun.lines if l.startswith('"') or l.startswith(',"')]
 
@@ -99,7 +99,8 @@ def test_table_and_json_of_each_poll_agree(bothrun):
         assert t.summary == o["summary"]
         h = o["host"]
         assert t.host == {"total_k": h["mem_total_k"], "used_k": h["mem_used_k"],
-                          "free_k": h["mem_free_k"], "cpus": h["cpus"], "mhz": h["cpu_mhz"]}
+                          "free_k": h["mem_free_k"], "cpus": h["cpus"], "mhz": h["cpu_mhz"],
+                          "busy": h["busy_pct_x10"]}
         for d in o["domains"]:
             r = t.row(d["id"])
             assert r is not None, (t.number, d)

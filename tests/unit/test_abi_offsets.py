@@ -247,6 +247,15 @@ def facade_expectations(a):
               'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
               'outstanding_pages'):
         e.append(('%s(struct xen_sysctl_physinfo, %s)' % (o, f), a.PI[f]))
+    e += [('XEN_SYSCTL_getcpuinfo', abi.SYSCTL_getcpuinfo),
+          ('XEN_SYSCTL_readconsole', abi.SYSCTL_readconsole),
+          ('XEN_DOMCTL_getvcpuinfo', abi.DOMCTL_getvcpuinfo),
+          ('sizeof(struct xen_sysctl_cpuinfo)', a.CPUINFO_SIZE),
+          ('offsetof(struct xen_sysctl_cpuinfo, idletime)', a.CPUINFO_IDLE)]
+    for s, d in (('xen_sysctl_getcpuinfo', a.GCI), ('xen_domctl_getvcpuinfo', a.VI),
+                 ('xen_sysctl_readconsole', a.RC)):
+        for f, v in d.items():
+            e.append(('%s(struct %s, %s)' % (o, s, f), v))
     for f, _ in abi.DI_FIELDS:
         e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), a.DI[f]))
     for name in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked', 'running',

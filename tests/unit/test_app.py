@@ -61,7 +61,7 @@ def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
     assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
                         "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, heap, "
-                        "interval, pause, quiet, raw, repl, role, run, sort, stats, view, watchdog)")
+                        "interval, pause, pcpus, quiet, raw, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
     assert lines[3] == 'stubmon: console xen'
@@ -187,7 +187,7 @@ def test_fault_raise_at_poll_2_is_reported_in_table_and_json():
     lines, how, st = run('count=3 interval=1 exit=qemu fault=raise:2 format=table+json')
     assert how == ('qemu_exit', 0)
     assert 'stubmon: error in poll 2: RuntimeError: test fault (fault=raise:2)' in lines
-    js = [l for l in lines if l.startswith('{"schema":"stubmon/1","type":"error"')]
+    js = [l for l in lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
     assert len(js) == 1 and '"where":"poll 2","error":"RuntimeError: test fault (fault=raise:2)","errors":1}' in js[0]
     assert 'stubmon poll 3 end' in lines
 
@@ -423,7 +423,7 @@ def test_view_top_in_the_table_and_the_json():
     # poll 1 has no CPU % yet: the first two by id; poll 2 the two busiest
     assert [r[0] for r in t[0]] == ['0', '1'] and [r[0] for r in t[1]] == ['5', '4'], t
     assert 'stubmon view: top 2 of 6 domains by cpu' in lines
-    js = [l for l in lines if l.startswith('{"schema":"stubmon/1","type":"poll"')]
+    js = [l for l in lines if l.startswith('{"schema":"stubmon/2","type":"poll"')]
     assert len(js) == 2
     assert ('"view":{"mode":"top","sort":"cpu","shown":2,"of":6,"changed":null,'
             '"left_out":0},"domains":[{"id":5,') in js[1], js[1]

@@ -19,7 +19,7 @@ CRASH = 0x4 | (3 << 16)   # XEN_DOMINF_shutdown, SHUTDOWN_crash
 
 
 def jsons(lines, kind=None):
-    out = [l for l in lines if l.startswith('{"schema":"stubmon/1",')]
+    out = [l for l in lines if l.startswith('{"schema":"stubmon/2",')]
     if kind:
         out = [l for l in out if ('"type":"%s"' % kind) in l]
     return out
@@ -54,8 +54,8 @@ def test_alert_option_several_and_joined():
     assert [r[0] for r in o.alerts] == ['cpu>90', 'mem>95', 'crashed', 'gone:5']
     o, msgs = options.parse('alert=crashed alert=cpu>lots')
     assert [r[0] for r in o.alerts] == ['crashed']
-    assert msgs == ["stubmon: bad value 'alert=cpu>lots' (want cpu>P, mem>P, crashed or gone:N, "
-                    "comma-joined, at most 16); using crashed"]
+    assert msgs == ["stubmon: bad value 'alert=cpu>lots' (want cpu>P, mem>P, crashed, gone:N, "
+                    "stuck:N, hostmem<P, pcpu>P or log:TEXT, comma-joined, at most 16); using crashed"]
 
 
 def test_destroy_option():
@@ -135,7 +135,7 @@ def test_format_json_only_json_for_polls_and_events():
     polls = jsons(lines, 'poll')
     assert len(polls) == 3
     ev = jsons(lines, 'event')
-    assert ev == ['{"schema":"stubmon/1","type":"event","uptime_ms":2000,"domain":2,'
+    assert ev == ['{"schema":"stubmon/2","type":"event","uptime_ms":2000,"domain":2,'
                   '"event":"gone","from":"paused","to":null}'], ev
     assert '"uuid":"00010203-0405-0607-0809-0a0b0c0d0e0f"' in polls[0]
     assert '"maxmem_k":2048' in polls[0] and '"mem_k":1024' in polls[0]
@@ -144,7 +144,10 @@ def test_format_json_only_json_for_polls_and_events():
         assert [x['poll'] for x in p] == [1, 2, 3]
         assert [len(x['domains']) for x in p] == [3, 2, 2]
         assert p[0]['host'] == {'cpus': 2, 'cpu_mhz': 2400, 'mem_total_k': 1048576,
-                                'mem_used_k': 524288, 'mem_free_k': 524288}
+                                'mem_used_k': 524288, 'mem_free_k': 524288, 'busy_pct_x10': None}
+        # the fake's pCPUs are 25 % and 0 % busy: the host's mean from poll 2 on
+        assert [x['host']['busy_pct_x10'] for x in p] == [None, 125, 125]
+        assert 'pcpus' not in p[1]['host']   # pcpus=1 only
         assert p[0]['summary']['domains'] == 3 and p[0]['summary']['paused'] == 1
         d0 = p[1]['domains'][0]
         assert d0['id'] == 0 and d0['state'] == 'r-----' and d0['cpu_pct_x10'] is not None
@@ -244,7 +247,7 @@ def test_crash_alert_fires_on_the_event_and_clears_when_destroyed():
     i = lines.index('stubmon: destroyed 1 after poll 2')
     assert lines[i + 1] == 'stubmon event 3.000s: domain 1 gone (was crashed)'
     assert jsons(lines, 'alert')[0] == (
-        '{"schema":"stubmon/1","type":"alert","uptime_ms":2000,"domain":1,"rule":"crashed",'
+        '{"schema":"stubmon/2","type":"alert","uptime_ms":2000,"domain":1,"rule":"crashed",'
         '"status":"firing","detail":"state ---sc-"}')
     assert len(jsons(lines, 'alert')) == 3 and len(jsons(lines, 'event')) == 2
 

@@ -58,3 +58,16 @@ def test_stay_blocks_for_good():
     assert lines == ['stubmon guest: hello at 1.000s, running 1s then stay',
                      'stubmon guest: staying up at 2.000s']
     assert st.now > 10 ** 18    # it slept "forever", not in a loop of short naps
+
+
+def test_guest_spins_then_blocks():
+    # spin=: busy for that long (time_ns read in a loop), then the run
+    st = xen.reset(cmdline='role=guest spin=0.5 run=1 end=poweroff')
+    st.tick = 100000   # each clock read: 0.1 ms
+    lines = []
+    try:
+        app.start(xen, say=lines.append)
+    except xen.Exited:
+        pass
+    assert lines[-2].startswith('stubmon guest: spun until 1.50')
+    assert lines[-1].startswith('stubmon guest: bye at 2.50')

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # format=json: the JSON lines (MicroPython's json module) and the objects of schema
-# stubmon/1 (docs/json-schema.md). Under CPython the lines are also parsed
+# stubmon/2 (docs/json-schema.md). Under CPython the lines are also parsed
 # with the json module.
 from stubmon import abi
 from stubmon import record as domain
@@ -53,9 +53,9 @@ def test_dumps_rejects_other_types():
         pass
 
 
-POLL = ('{"schema":"stubmon/1","type":"poll","uptime_ms":12345,"poll":3,"xen":"4.20.4",'
+POLL = ('{"schema":"stubmon/2","type":"poll","uptime_ms":12345,"poll":3,"xen":"4.20.4",'
         '"host":{"cpus":2,"cpu_mhz":2400,"mem_total_k":1048576,"mem_used_k":524288,'
-        '"mem_free_k":524288},'
+        '"mem_free_k":524288,"busy_pct_x10":null},'
         '"summary":{"domains":3,"running":1,"blocked":0,"paused":1,"crashed":1,"dying":0,'
         '"shutdown":0},'
         '"domains":[{"id":0,"state":"r-----","status":"running","cpu_ns":1250000000,'
@@ -83,7 +83,7 @@ def test_poll_line_exact():
     assert '\n' not in line
     if json:
         obj = json.loads(line)
-        assert obj['schema'] == 'stubmon/1' and len(obj['domains']) == 2
+        assert obj['schema'] == 'stubmon/2' and len(obj['domains']) == 2
 
 
 def test_poll_parts_join_to_the_line():
@@ -100,14 +100,14 @@ def test_poll_parts_join_to_the_line():
 
 def test_unlisted_line():
     line = jsonout.unlisted_line(2, '4.17.7', 6200000000, 'EPERM', 40000000)
-    assert line == ('{"schema":"stubmon/1","type":"poll","uptime_ms":6200,"poll":2,"xen":"4.17.7",'
+    assert line == ('{"schema":"stubmon/2","type":"poll","uptime_ms":6200,"poll":2,"xen":"4.17.7",'
                     '"host":null,"summary":null,"domains":null,"error":"EPERM",'
                     '"own_cpu_ns":40000000}')
 
 
 def test_event_lines():
     assert jsonout.event_line(1255000000, 1, 'running', 'blocked') == (
-        '{"schema":"stubmon/1","type":"event","uptime_ms":1255,"domain":1,"event":"changed",'
+        '{"schema":"stubmon/2","type":"event","uptime_ms":1255,"domain":1,"event":"changed",'
         '"from":"running","to":"blocked"}')
     assert '"event":"appeared","from":null,"to":"paused"' in jsonout.event_line(0, 4, None, 'paused')
     assert '"event":"gone","from":"shutdown (reboot)","to":null' in \
@@ -116,7 +116,7 @@ def test_event_lines():
 
 def test_alert_line():
     assert jsonout.alert_line(3251000000, 2, 'crashed', 'firing', 'state ---sc-') == (
-        '{"schema":"stubmon/1","type":"alert","uptime_ms":3251,"domain":2,"rule":"crashed",'
+        '{"schema":"stubmon/2","type":"alert","uptime_ms":3251,"domain":2,"rule":"crashed",'
         '"status":"firing","detail":"state ---sc-"}')
 
 

@@ -94,11 +94,13 @@ def test_compiled_rules_are_exactly_the_documented_ones(policy):
 
 
 def test_the_monitor_is_refused_what_it_does_not_use(policy):
-    """What the monitor may do to other domains is getdomaininfo and nothing
-    else: no pause, destroy, foreign mapping, grant or event channel."""
+    """What the monitor may do to other domains is read them, getdomaininfo
+    and (vcpus=1) getvcpuinfo, and nothing else: no pause, destroy, foreign
+    mapping, grant or event channel."""
     own = {r for r in compiled(policy) if r[1] == 'stubmon_t' and r[0] == 'allow'}
     on_domains = {(t, c, p) for _, _, t, c, p in own if t not in ('xen_t', 'stubmon_t_self', 'stubmon_t_channel')}
-    assert on_domains == {('domain_type', 'domain', 'getdomaininfo'), ('domxen_t', 'domain', 'getdomaininfo')}
+    assert on_domains == {('domain_type', 'domain', 'getdomaininfo'), ('domxen_t', 'domain', 'getdomaininfo'),
+                          ('domain_type', 'domain', 'getvcpuinfo')}
     assert {c for _, _, _, c, _ in own} == {'domain', 'xen', 'mmu', 'event'}
 
 

@@ -48,6 +48,11 @@ STRUCTS = [
     ('xen_domctl_getdomaininfo', ()),
     ('xen_domctl_createdomain', ()),
     ('xen_domctl_max_mem', ()),
+    # issue 14: per-pCPU idle time, per-vCPU state, Xen's console ring
+    ('xen_sysctl_getcpuinfo', ()),
+    ('xen_sysctl_cpuinfo', ()),
+    ('xen_domctl_getvcpuinfo', ()),
+    ('xen_sysctl_readconsole', ()),
 ]
 # ... and those only some releases have (4.21: get_domain_state), emitted
 # where the headers define them
@@ -57,6 +62,7 @@ TYPEDEF_SIZES = ['domid_t', 'xen_domain_handle_t', 'xen_extraversion_t']
 # Constants: exact names and name prefixes (integer #defines only).
 CONST_NAMES = ['XEN_SYSCTL_INTERFACE_VERSION', 'XEN_DOMCTL_INTERFACE_VERSION',
                'XEN_SYSCTL_getdomaininfolist', 'XEN_SYSCTL_physinfo',
+               'XEN_SYSCTL_getcpuinfo', 'XEN_SYSCTL_readconsole', 'XEN_DOMCTL_getvcpuinfo',
                'XEN_DOMCTL_createdomain', 'XEN_DOMCTL_destroydomain',
                'XEN_DOMCTL_pausedomain', 'XEN_DOMCTL_unpausedomain',
                'XEN_DOMCTL_getdomaininfo', 'XEN_DOMCTL_max_mem', 'XEN_DOMCTL_max_vcpus',

@@ -80,6 +80,15 @@ class State:
                          'max_cpu_id': 1, 'nr_nodes': 1, 'cpu_khz': 2400000,
                          'capabilities': 3, 'total_pages': 262144, 'free_pages': 131072,
                          'scrub_pages': 0, 'outstanding_pages': 0}
+        # XEN_SYSCTL_getcpuinfo: each pCPU's busy share (per mille of wall
+        # time) and idle ns so far; _advance() adds the idle time
+        self.pcpu_busy = [250, 0]
+        self.pcpu_idle = [0, 0]
+        # Xen's console ring (XEN_SYSCTL_readconsole): small, so tests wrap it
+        self.conring = bytearray(1024)
+        self.conring_p = 0          # producer index (u32 in Xen; never wraps here)
+        self.conring_c = 0          # oldest byte still held
+        self.sleep_hook = None      # called with the state at each sleep_until (tests)
         # (both capped: a 1000-domain test must fit MicroPython's heap)
         self.boot = (500000000, 510000000)   # boot_ns(): image entry, first console line
         self.raw_calls = 0                    # list_raw() calls
@@ -131,6 +140,8 @@ def _advance(ns):
     if ns <= 0:
         return
     st.now += ns
+    for i in range(len(st.pcpu_idle)):
+        st.pcpu_idle[i] += ns * (1000 - st.pcpu_busy[i]) // 1000
     for d in st.domains.values():
         d.cpu_time += ns * d.cpu_permille // 1000
 
@@ -172,6 +183,8 @@ def cpu_ns():
 
 
 def sleep_until(deadline, events=True):
+    if st.sleep_hook:
+        st.sleep_hook(st)
     if events and st.storm_ns and deadline > st.now + st.storm_ns:
         st.storm_wakes += 1   # a domain event every storm_ns: wakes at once
         _advance(st.storm_ns)
@@ -284,6 +297,10 @@ def sysctl(buf):
         return -13
     if cmd == 3:
         return _physinfo(buf)
+    if cmd == 8:
+        return _getcpuinfo(buf)
+    if cmd == 1:
+        return _readconsole(buf)
     if cmd != 6:
         return -38
     if 'getdomaininfolist' in st.fail:
@@ -343,6 +360,61 @@ def boot_ns():
     return st.boot
 
 
+def xen_log(text):
+    """Xen prints: text (bytes or str) goes into the console ring, the
+    oldest bytes overwritten when it is full (console.c's conring_puts)."""
+    if isinstance(text, str):
+        text = text.encode()
+    size = len(st.conring)
+    for b in text:
+        st.conring[st.conring_p % size] = b
+        st.conring_p += 1
+    if st.conring_p - st.conring_c > size:
+        st.conring_c = st.conring_p - size
+
+
+def _readconsole(buf):
+    # struct xen_sysctl_readconsole at u (8): clear u8, incremental u8,
+    # pad, index u32 @12, buffer handle @16, count u32 @24 (IN size, OUT
+    # bytes). As read_console_ring(): an incremental index inside the held
+    # bytes is where the read starts, any other the oldest byte held
+    if 'readconsole' in st.fail:
+        return -st.fail['readconsole']
+    incremental = buf[9]
+    index = struct.unpack_from('<I', buf, 12)[0]
+    out = _buffer_at(struct.unpack_from('<Q', buf, 16)[0])
+    maxn = struct.unpack_from('<I', buf, 24)[0]
+    if out is None or len(out) < maxn:
+        return -14
+    c, p, size = st.conring_c, st.conring_p, len(st.conring)
+    if incremental and c < index <= p:
+        c = index
+    n = 0
+    while c < p and n < maxn:
+        out[n] = st.conring[c % size]
+        n += 1
+        c += 1
+    struct.pack_into('<I', buf, 12, c & 0xffffffff)
+    struct.pack_into('<I', buf, 24, n)
+    return 0
+
+
+def _getcpuinfo(buf):
+    # struct xen_sysctl_getcpuinfo at u: max_cpus u32 @8, info handle @16,
+    # nr_cpus u32 @24; each xen_sysctl_cpuinfo one u64 idletime
+    if 'getcpuinfo' in st.fail:
+        return -st.fail['getcpuinfo']
+    maxn = struct.unpack_from('<I', buf, 8)[0]
+    out = _buffer_at(struct.unpack_from('<Q', buf, 16)[0])
+    n = min(maxn, len(st.pcpu_idle))
+    if out is None or len(out) < n * 8:
+        return -14
+    for i in range(n):
+        struct.pack_into('<Q', out, i * 8, st.pcpu_idle[i])
+    struct.pack_into('<I', buf, 24, n)
+    return 0
+
+
 def _physinfo(buf):
     # struct xen_sysctl_physinfo at u (offset 8), from sysctl.h (4.17 = 4.20)
     if 'physinfo' in st.fail:
@@ -388,6 +460,23 @@ def _createdomain(buf):
     return 0
 
 
+def _getvcpuinfo(buf, d):
+    # struct xen_domctl_getvcpuinfo at u (16): vcpu u32, online/blocked/
+    # running u8 @+4..6, cpu_time u64 @+8, cpu u32 @+16. vCPU 0 carries the
+    # domain's CPU time; vCPU i sits on pCPU i % 2; past max_vcpu_id: EINVAL
+    i = struct.unpack_from('<I', buf, 16)[0]
+    if d.vcpus == 0 or i > d.max_vcpu_id:
+        return -22
+    for k in range(20, 40):
+        buf[k] = 0
+    online = 1 if i < d.vcpus else 0
+    buf[20] = online
+    buf[21] = 1 if online and d.flags & 0x10 else 0
+    buf[22] = 1 if online and i == 0 and d.flags & 0x20 else 0
+    struct.pack_into('<QI', buf, 24, d.cpu_time if i == 0 else 0, i % 2)
+    return 0
+
+
 def _get_domain_state(buf, version):
     # a stable domctl: interface_version 0; DOMID_INVALID is for the
     # VIRQ_DOM_EXC handler only and names the lowest changed domain
@@ -424,7 +513,7 @@ def domctl(buf):
     if st.flask_deny or version != st.domctl_version:
         return -13
     names = {1: 'createdomain', 2: 'destroydomain', 3: 'pausedomain', 4: 'unpausedomain',
-             5: 'getdomaininfo', 11: 'max_mem'}
+             5: 'getdomaininfo', 11: 'max_mem', 14: 'getvcpuinfo'}
     if cmd not in names:
         return -38
     if names[cmd] in st.fail:
@@ -435,6 +524,8 @@ def domctl(buf):
     d = st.domains.get(domid)
     if d is None:
         return -3
+    if cmd == 14:
+        return _getvcpuinfo(buf, d)
     if cmd == 5:
         _record(buf, 16, d)
     elif cmd == 11:

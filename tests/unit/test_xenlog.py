@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+# Issue 14, Xen's own log: xenlog.py reads XEN_SYSCTL_readconsole from the
+# index last read (no line twice, none skipped unsaid when the ring
+# wrapped), takes Xen's lines only; xenlog=1 forwards them, alert=log:TEXT
+# fires once per matching line; a refusal is said once.
+import xen   # the fake
+
+from stubmon import hypercalls
+from stubmon import xenlog
+from apprun import run
+
+try:
+    import json
+except ImportError:
+    json = None
+
+ARGS = 'interval=1 count=4 exit=qemu'
+
+
+def hyp():
+    h = hypercalls.Hypervisor(xen)
+    h.probe()
+    return h
+
+
+def test_only_xens_own_lines():
+    assert xenlog.is_xen_line(b'(XEN) Domain 2 crashed')
+    assert xenlog.is_xen_line(b'(XEN) [    3.1] domain_crash called from x.c')
+    assert not xenlog.is_xen_line(b'(XEN) [    3.1] (d2) stubmon guest: bye')
+    assert not xenlog.is_xen_line(b'(d2) stubmon guest: bye')
+    assert not xenlog.is_xen_line(b'stubmon xenlog: (XEN) Domain 2 crashed')   # our own, as dom0
+
+
+def test_from_now_on_never_twice_partial_kept():
+    xen.reset()
+    xen.xen_log('(XEN) old line from boot\n')
+    h, log = hyp(), xenlog.XenLog()
+    assert log.start(h) == len('(XEN) old line from boot\n')
+    assert log.read(h) == ([], 0)
+    xen.xen_log('(XEN) one\n(d1) a guest\n(XEN) tw')
+    assert log.read(h) == (['one'], 0)
+    xen.xen_log('o\n')
+    assert log.read(h) == (['two'], 0)
+    assert log.read(h) == ([], 0)
+
+
+def test_wrapped_ring_counts_the_lost_bytes():
+    xen.reset()
+    h, log = hyp(), xenlog.XenLog()
+    log.start(h)
+    xen.xen_log('(XEN) seen\n')
+    assert log.read(h) == (['seen'], 0)
+    filler = ''.join(['(XEN) filler line %04d\n' % i for i in range(60)])   # 1380 bytes
+    xen.xen_log(filler + '(XEN) last\n')
+    lines, lost = log.read(h)
+    total = len(filler) + len('(XEN) last\n')
+    assert lost == total - 1024          # the fake's ring holds 1024 bytes
+    assert lines[-1] == 'last'
+    # the first line it kept is whole (a fragment is dropped), none twice
+    assert lines[0].startswith('filler line ') and len(lines[0]) == 16
+    assert len(set(lines)) == len(lines)
+    assert log.lost == lost
+
+
+def xen_prints(at_sleep):
+    """A setup printing Xen lines at the given sleeps (1 = after poll 1)."""
+    def setup(st):
+        seen = [0]
+
+        def hook(st):
+            seen[0] += 1
+            for line in at_sleep.get(seen[0], ()):
+                xen.xen_log(line + '\n')
+        st.sleep_hook = hook
+        xen.xen_log('(XEN) from boot: not forwarded\n')
+    return setup
+
+
+def test_xenlog_forwards_and_log_alert_fires_once_per_line():
+    setup = xen_prints({1: ['(XEN) domain_crash called from traps.c:123',
+                            '(d3) guest chatter'],
+                        2: ['(XEN) Domain 3 (vcpu#0) crashed', '(XEN) domain_crash called again']})
+    lines, how, _ = run(ARGS + ' xenlog=1 alert=log:domain_crash', setup)
+    fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
+    assert fwd == ['stubmon xenlog: domain_crash called from traps.c:123',
+                   'stubmon xenlog: Domain 3 (vcpu#0) crashed',
+                   'stubmon xenlog: domain_crash called again']
+    alerts = [l for l in lines if 'ALERT' in l]
+    assert len(alerts) == 2 and all(': host log:domain_crash firing (domain_crash' in a
+                                     for a in alerts), alerts
+    # before poll 2's table: the line came between polls 1 and 2
+    assert lines.index(fwd[0]) < lines.index([l for l in lines if l.startswith('stubmon poll 2:')][0])
+    said = [l for l in lines if l.startswith('stubmon: xenlog:')]
+    assert len(said) == 1 and '(%d bytes before it' % len('(XEN) from boot: not forwarded\n') in said[0]
+    assert how == ('qemu_exit', 0)
+
+
+def test_log_alert_without_xenlog_forwards_nothing():
+    setup = xen_prints({1: ['(XEN) MCE: bank 3']})
+    lines, _, _ = run(ARGS + ' alert=log:MCE', setup)
+    assert not [l for l in lines if l.startswith('stubmon xenlog:')]
+    assert len([l for l in lines if 'host log:MCE firing (MCE: bank 3)' in l]) == 1
+
+
+def test_xenlog_json():
+    setup = xen_prints({1: ['(XEN) hello "quoted"']})
+    lines, _, _ = run(ARGS + ' xenlog=1 format=json', setup)
+    logs = [l for l in lines if '"type":"log"' in l]
+    assert len(logs) == 1 and logs[0].startswith('{"schema":"stubmon/2","type":"log","uptime_ms":')
+    assert logs[0].endswith(',"line":"hello \\"quoted\\"","lost":0}')
+
+
+def test_lost_bytes_said():
+    setup = xen_prints({1: ['(XEN) filler %04d' % i for i in range(80)]})
+    lines, _, _ = run(ARGS + ' xenlog=1', setup)
+    said = [l for l in lines if 'lost' in l]
+    assert len(said) == 1 and said[0].startswith("stubmon: xenlog: ") and \
+        "bytes of Xen's log lost" in said[0]
+
+
+def test_readconsole_refused_said_once_rest_goes_on():
+    def setup(st):
+        st.fail['readconsole'] = 13
+    lines, how, st = run(ARGS + ' xenlog=1 alert=log:x', setup)
+    said = [l for l in lines if 'readconsole' in l]
+    assert len(said) == 1 and 'EACCES' in said[0] and 'xen readconsole' in said[0]
+    assert len([c for c in st.calls if c[:2] == ('sysctl', 1)]) == 1
+    assert len([l for l in lines if l.startswith('stubmon poll') and l.endswith('end')]) == 4
+    assert how == ('qemu_exit', 0)
+
+
+def test_json_never_carries_a_foreign_line_mark():
+    # '(XEN) ' and '(dN) ' mark a foreign line cutting ours (consolelog.json_lines)
+    from stubmon import jsonout
+    line = jsonout.log_line(1000000, '(XEN) [ 5.1] (d12) x (dx) (d) (XEN)', 0)
+    assert '(XEN) ' not in line and '(d12) ' not in line
+    assert '(dx) (d) (XEN)"' in line
+    if json:
+        assert json.loads(line)['line'] == '(XEN) [ 5.1] (d12) x (dx) (d) (XEN)'
