@@ -243,3 +243,34 @@ def test_table_line_cut_by_a_foreign_line_is_mended():
     for l in cut:
         mon.feed(l)
     assert mon.parse_errors == {} and mon.polls == len(ref)
+
+
+def test_stubmon_2_pcpus_vcpus_and_host_alerts():
+    """Schema stubmon/2 (pcpus=1 vcpus=1, a host-wide alert), table and JSON."""
+    name = "arm64-stubmon2-table+json.log"
+    lines = text_lines(name)
+    last = [o for o in consolelog.json_lines(lines) if o["type"] == "poll"][-1]
+    table = [p for p in consolelog.polls(lines) if p.complete][-1]
+    assert last["schema"] == "stubmon/2" and table.pcpus and table.vcpus
+    smp = samples(feed_log(name))
+    h = last["host"]
+    assert value(smp, "xen_host_cpu_busy_ratio", host="h1") == h["busy_pct_x10"] / 1000.0
+    busy = {dict(k[1])["cpu"]: v for k, v in smp.items() if k[0] == "xen_pcpu_busy_ratio"}
+    assert busy == {str(c["cpu"]): c["busy_pct_x10"] / 1000.0 for c in h["pcpus"]
+                    if c["busy_pct_x10"] is not None}
+    assert len(busy) == h["cpus"]
+    for d in last["domains"]:
+        for v in d["vcpu_list"]:
+            lab = dict(host="h1", domid=str(d["id"]), uuid=d["uuid"], vcpu=str(v["vcpu"]))
+            assert value(smp, "xen_vcpu_cpu_seconds_total", **lab) == v["cpu_ns"] / 1e9
+            assert value(smp, "xen_vcpu_pcpu", **lab) == v["pcpu"]
+            running = value(smp, "xen_vcpu_state", state="running", **lab)
+            assert running == (1.0 if v["online"] and v["running"] else 0.0)
+    # the table's vcpu lines, read alone, agree in count with the JSON's
+    assert {d: len(v) for d, v in table.vcpus.items()} == \
+        {d["id"]: len(d["vcpu_list"]) for d in last["domains"] if d["vcpu_list"]}
+    host_alerts = [a for a in consolelog.alerts(lines) if a[1] is None]
+    assert host_alerts
+    rule = host_alerts[-1][2]
+    assert value(smp, "stubmon_alert_firing", host="h1", rule=rule, domid="") == \
+        (1.0 if host_alerts[-1][3] == "firing" else 0.0)
