@@ -209,6 +209,12 @@ if ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
     log "installing jsonschema into the venv"
     "$venv/bin/pip" install -q jsonschema
 fi
+# pytest-xdist: make test runs the suite on two workers (-n 2 --dist
+# loadfile, docs/tests.md); into an existing venv too
+if ! "$venv/bin/python" -c 'import xdist' 2>/dev/null; then
+    log "installing pytest-xdist into the venv"
+    "$venv/bin/pip" install -q pytest-xdist
+fi
 
 # --- Linux dom0 for the xl scenarios, Xen 4.17 with FLASK (tools/dom0/) ------
 # Both cached under .deps/ (dom0-4.17/, xen-flask-4.17/); about 3 minutes once.
@@ -225,6 +231,6 @@ bash "$top/tools/dom0/xen-flask.sh" 4.17
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
-    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema"))'
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("pytest-xdist", m.version("pytest-xdist"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"

@@ -24,6 +24,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import boot            # noqa: E402  (run_qemu, Result)
+import buildlock       # noqa: E402
 import mkinitramfs     # noqa: E402
 
 DEPS = mkinitramfs.DEPS
@@ -64,11 +65,14 @@ def xl_list(lines):
 
 
 def deps(flask):
-    """Fetch and build what is missing (cached under .deps/)."""
-    subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), XEN], check=True)
-    if flask:
-        subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
-    return mkinitramfs.ensure(XEN)
+    """Fetch and build what is missing (cached under .deps/); one process
+    at a time (pytest-xdist workers: tools/buildlock.py), as the initramfs
+    is written in place."""
+    with buildlock.locked("dom0"):
+        subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), XEN], check=True)
+        if flask:
+            subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
+        return mkinitramfs.ensure(XEN)
 
 
 def build_policy(out_dir, modules=None):
