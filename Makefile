@@ -2,7 +2,7 @@
 # stubmon: a MicroPython unikernel that monitors Xen domains.
 #   make                 build the image for BOARD (default x86_64)
 #   make run             build, boot Xen $(XEN) + stubmon under QEMU, stream the console
-#   make test            unit tests + boot tests on every fetched Xen release
+#   make test            unit tests + boot tests on every fetched Xen release (2 workers)
 #   make bench           print size, boot and poll figures
 #   make deps            fetch everything (run on demand by the targets above)
 #   make xenabi          generate the hypercall layouts from Xen's headers (build/xenabi)
@@ -26,6 +26,11 @@ ARGS ?= interval=1 count=7 pause=3:2:4 exit=qemu
 endif
 ARGS ?= interval=2 count=6 demo=3 demo_keep=3 exit=qemu
 PYTEST_ARGS ?=
+# make test runs pytest on TEST_JOBS pytest-xdist workers, a test file on one
+# worker (its module fixtures boot once), the longest files first
+# (tests/conftest.py); TEST_JOBS=0: serially, in one process (docs/tests.md).
+TEST_JOBS ?= 2
+PYTEST_XDIST = $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 
 # What make run needs (tools/deps.sh run), and everything the tests need.
 RUN_STAMP := .deps/run-$(BOARD)-$(XEN).txt
@@ -61,7 +66,7 @@ run: image
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
 	$(MAKE) $(XENABI_STAMP)
-	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # Every board unless BOARD= is given on the command line.
 BENCH_BOARDS ?= $(if $(filter command line,$(origin BOARD)),$(BOARD),x86_64 arm64)

@@ -211,6 +211,12 @@ if ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
     log "installing jsonschema into the venv"
     "$venv/bin/pip" install -q jsonschema
 fi
+# pytest-xdist: make test runs the suite on two workers (-n 2 --dist
+# loadfile, docs/tests.md); into an existing venv too
+if ! "$venv/bin/python" -c 'import xdist' 2>/dev/null; then
+    log "installing pytest-xdist into the venv"
+    "$venv/bin/pip" install -q pytest-xdist
+fi
 
 # stubmon-exporter (exporter/, its own package) with prometheus_client, as
 # a user installs it; editable, so the tests run the tree's code. The end-to-
@@ -222,8 +228,8 @@ fi
 unpack prometheus 2. prometheus
 
 # --- Linux dom0s for the xl scenarios (tools/dom0/) ---------------------------
-# x86_64: bookworm, Xen 4.17, with FLASK; arm64: trixie, Xen 4.20 (its Image
-# and modules make it about 6 minutes once). Cached under .deps/ (dom0-4.17/,
+# x86_64: bookworm, Xen 4.17, with FLASK; arm64: trixie, Xen 4.20 (about half
+# a minute each once). Cached under .deps/ (dom0-4.17/,
 # xen-flask-4.17/, dom0-4.20-arm64/).
 bash "$top/tools/dom0/fetch.sh" 4.17
 bash "$top/tools/dom0/xen-flask.sh" 4.17
@@ -240,6 +246,6 @@ bash "$top/tools/dom0/fetch.sh" 4.20 arm64
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
-    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("prometheus_client", m.version("prometheus_client"))'
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("prometheus_client", m.version("prometheus_client")); print("pytest-xdist", m.version("pytest-xdist"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"

@@ -127,19 +127,24 @@ def _dtb(extra, qemu_mem_mib):
     out = os.path.join(CACHE, key + ".dtb")
     if os.path.exists(out):
         return out
+    # Written under names of this process's own, then renamed: two test
+    # workers (pytest-xdist) may make the same tree at once, and either copy
+    # is the same file.
+    tmp = ".%d.tmp" % os.getpid()
     base = os.path.join(CACHE, "virt-%d.dtb" % qemu_mem_mib)
     if not os.path.exists(base):
-        subprocess.run(["qemu-system-aarch64", "-machine", MACHINE + ",dumpdtb=" + base + ".tmp",
+        subprocess.run(["qemu-system-aarch64", "-machine", MACHINE + ",dumpdtb=" + base + tmp,
                         "-cpu", CPU, "-smp", str(SMP), "-m", str(qemu_mem_mib), "-display", "none"],
                        check=True, capture_output=True, stdin=subprocess.DEVNULL)
-        os.replace(base + ".tmp", base)
+        os.replace(base + tmp, base)
     dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
                          capture_output=True, text=True).stdout
-    src = out + ".dts"
+    src = out + tmp + ".dts"
     with open(src, "w") as f:
         f.write(dts + "\n" + extra)
-    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out + ".tmp", src], check=True)
-    os.replace(out + ".tmp", out)
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out + tmp, src], check=True)
+    os.replace(out + tmp, out)
+    os.replace(src, out + ".dts")   # kept beside it, as before: the tree as text
     return out
 
 

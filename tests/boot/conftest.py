@@ -10,13 +10,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
 import boot  # noqa: E402
+import buildlock  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def image():
-    """Build the image once per session, the way `make` does."""
+    """Build the image once per session, the way `make` does (one make at
+    a time across pytest-xdist workers: tools/buildlock.py)."""
     def build(board):
-        subprocess.run(["make", "-s", "image", "BOARD=" + board], cwd=REPO, check=True)
+        with buildlock.locked():
+            subprocess.run(["make", "-s", "image", "BOARD=" + board], cwd=REPO, check=True)
         path = boot.image_path(board)
         assert os.path.exists(path)
         return path

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 import boot
+import buildlock
 from stubmon_exporter import consolelog
 
 BOARDS = {"x86_64": "x86_64", "arm64": "aarch64"}   # board -> layouts arch
@@ -84,14 +85,16 @@ def test_newer_release_than_generated_still_lists_domains(monkeypatch):
     change). Built with the port's own make, in a build dir of its own."""
     top = os.path.join(boot.REPO, "build", "xenabi-only-4.17")
     deps = os.path.join(top, "deps")
-    os.makedirs(deps, exist_ok=True)
-    link = os.path.join(deps, "libxen-dev-4.17")
-    if not os.path.islink(link):
-        os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
-    subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
-                    "BUILD=" + os.path.join(top, "x86_64"), "XENABI_OUT=" + os.path.join(top, "gen"),
-                    "XENABI_DEPS=" + deps, "XEN_SHARED=" + os.path.join(top, "none")],   # no 4.21/4.22 either
-                   check=True, stdout=subprocess.DEVNULL)
+    # build/mpy-cross is shared with every port-xen build (tools/buildlock.py)
+    with buildlock.locked():
+        os.makedirs(deps, exist_ok=True)
+        link = os.path.join(deps, "libxen-dev-4.17")
+        if not os.path.islink(link):
+            os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
+        subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
+                        "BUILD=" + os.path.join(top, "x86_64"), "XENABI_OUT=" + os.path.join(top, "gen"),
+                        "XENABI_DEPS=" + deps, "XEN_SHARED=" + os.path.join(top, "none")],   # no 4.21/4.22 either
+                       check=True, stdout=subprocess.DEVNULL)
     assert sorted(os.listdir(os.path.join(top, "gen", "x86_64"))) == [
         "xenabi_4_17_x86_64.py", "xenabi_x86_64.py"]
     monkeypatch.setattr(boot, "image_path", lambda board: os.path.join(top, "x86_64", "stubmon.elf"))

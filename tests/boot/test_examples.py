@@ -10,14 +10,16 @@ import subprocess
 import pytest
 
 import boot
+import buildlock
 
 BOARD = "x86_64"
 DOM0_MEM_KIB = boot.load_board(BOARD).DOM0_MEM_MIB * 1024
 
 
 def build(example, board=BOARD):
-    subprocess.run(["make", "-s", "image", "BOARD=" + board, "EXAMPLE=" + example], cwd=boot.REPO,
-                   check=True, stdout=subprocess.DEVNULL)
+    with buildlock.locked():   # build/mpy-cross, build/xenabi: shared with every port-xen build
+        subprocess.run(["make", "-s", "image", "BOARD=" + board, "EXAMPLE=" + example], cwd=boot.REPO,
+                       check=True, stdout=subprocess.DEVNULL)
     path = os.path.join(boot.REPO, "build", "%s-%s" % (board, example))
     assert os.path.exists(os.path.join(path, "stubmon.elf"))
     return path   # the build directory: boot.boot takes the board's file from it

@@ -20,6 +20,9 @@ SETUPS = [("x86_64", "4.20", "pv"), ("x86_64", "4.17", "pvh"), ("arm64", "4.20",
 IDS = ["%s-%s%s" % (b, x, "-" + m if m else "") for b, x, m in SETUPS]
 STATS = re.compile(r"^stubmon: stats (.*)$")
 
+# the poll grid, watchdog, CPU and rate checks: run alone under pytest-xdist (tests/conftest.py)
+pytestmark = pytest.mark.alone
+
 
 def stats(lines):
     return [dict(kv.split("=") for kv in m.group(1).split())

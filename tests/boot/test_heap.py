@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 import boot
+import buildlock
 from stubmon_exporter import consolelog
 
 BOOT_LINE = re.compile(r"^(?:\(d(\d+)\) (?:\[[ \d.]+\] )?)?boot: stubmon (\S+), heap (\d+) KiB of the domain's "
@@ -68,15 +69,17 @@ def test_heap_option_bounds_the_heap_and_not_below_the_floor(image):
 def floor_image(image):
     """The arm64 image with a floor of 6 MiB (as if its frozen scripts
     needed that much): the shipped build, copied, relinked with main.c
-    rebuilt."""
-    image("arm64")
-    src = os.path.join(boot.REPO, "build", "arm64")
-    dst = os.path.join(boot.REPO, "build", "arm64-floor")
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(src, dst, symlinks=True)
-    os.remove(os.path.join(dst, "main.o"))
-    subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=arm64", "BUILD=" + dst,
-                    "HEAP_MIN=%d" % (6 << 20), "-j2"], check=True, stdout=subprocess.DEVNULL)
+    rebuilt. Under the build lock: build/arm64 must not change while it is
+    copied, nor build/mpy-cross while this make runs (tools/buildlock.py)."""
+    with buildlock.locked():
+        image("arm64")
+        src = os.path.join(boot.REPO, "build", "arm64")
+        dst = os.path.join(boot.REPO, "build", "arm64-floor")
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst, symlinks=True)
+        os.remove(os.path.join(dst, "main.o"))
+        subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=arm64", "BUILD=" + dst,
+                        "HEAP_MIN=%d" % (6 << 20), "-j2"], check=True, stdout=subprocess.DEVNULL)
     return dst
 
 

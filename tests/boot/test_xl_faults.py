@@ -35,6 +35,9 @@ PLAIN_POLL = (re.compile(r"^stubmon poll (\d+): xen 4\.17\.\d+, uptime [\d.]+s, 
               re.compile(r"^stubmon poll (\d+) end$"),
               STATS)
 
+# the poll grid, watchdog, CPU and rate checks: run alone under pytest-xdist (tests/conftest.py)
+pytestmark = pytest.mark.alone
+
 
 def run(image, name, flask, extra=None):
     with open(os.path.join(SCENARIOS, name + ".sh")) as f:

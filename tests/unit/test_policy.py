@@ -15,6 +15,8 @@ import pytest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, 'tools', 'dom0'))
+sys.path.insert(0, os.path.join(TOP, 'tools'))
+import buildlock  # noqa: E402
 import xlboot  # noqa: E402
 
 DOC = os.path.join(TOP, 'docs', 'policy.md')
@@ -29,7 +31,9 @@ RULE = re.compile(r'^(allow|type_transition) (\S+) (\S+):(\S+) (\{ [^}]* \}|\S+?
 @pytest.fixture(scope='module')
 def policy(tmp_path_factory):
     # no-op when .deps/xen-flask-4.17 exists (the FLASK boot tests need it too)
-    subprocess.run(['bash', os.path.join(TOP, 'tools', 'dom0', 'xen-flask.sh'), xlboot.XEN], check=True)
+    # under the dom0 lock, as the xl boot tests fetch it (tools/buildlock.py)
+    with buildlock.locked('dom0'):
+        subprocess.run(['bash', os.path.join(TOP, 'tools', 'dom0', 'xen-flask.sh'), xlboot.XEN], check=True)
     return xlboot.build_policy(str(tmp_path_factory.mktemp('policy')))
 
 

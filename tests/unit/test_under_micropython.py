@@ -6,11 +6,14 @@
 # tools/build-unix-micropython.sh when missing.
 import os
 import subprocess
+import sys
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, 'tools'))
+import buildlock  # noqa: E402
 MARKER = 'CPYTHON_ONLY = True'
 
 
@@ -27,9 +30,10 @@ def portable_modules():
 
 def micropython(build):
     exe = os.path.join(TOP, 'build', build, 'micropython')
-    if not os.path.exists(exe):
-        subprocess.run(['bash', os.path.join(TOP, 'tools', 'build-unix-micropython.sh')],
-                       check=True)
+    with buildlock.locked('unix-micropython'):   # one build of both, whichever worker comes first
+        if not os.path.exists(exe):
+            subprocess.run(['bash', os.path.join(TOP, 'tools', 'build-unix-micropython.sh')],
+                           check=True)
     return exe
 
 

@@ -15,6 +15,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import buildlock  # noqa: E402
+
 DEPS = os.environ.get("DEPS", os.path.join(REPO, ".deps"))
 XEN = "4.17"
 SRC = os.path.join(HERE, "stormctl.c")
@@ -22,7 +25,13 @@ DEFAULT_OUT = os.path.join(REPO, "build", "dom0", "stormctl")
 
 
 def build(out=DEFAULT_OUT):
-    """Compile stormctl unless `out` is newer than its source; returns out."""
+    """Compile stormctl unless `out` is newer than its source; returns out.
+    One process at a time (tools/buildlock.py): gcc writes `out` in place."""
+    with buildlock.locked("dom0"):
+        return _build(out)
+
+
+def _build(out):
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(SRC):
         return out
     inc = os.path.join(DEPS, "pkg", "libxen-dev-" + XEN, "usr", "include")

@@ -26,6 +26,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import boot            # noqa: E402  (run_qemu, Result)
+import buildlock       # noqa: E402
 import mkinitramfs     # noqa: E402
 
 DEPS = mkinitramfs.DEPS
@@ -69,14 +70,17 @@ def xl_list(lines):
 
 
 def deps(flask, arch="amd64"):
-    """Fetch and build what is missing (cached under .deps/ and build/)."""
+    """Fetch and build what is missing (cached under .deps/ and build/); one
+    process at a time (pytest-xdist workers: tools/buildlock.py), as the
+    initramfs is written in place."""
     xen = XEN_OF_ARCH[arch]
-    subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), xen] + ([arch] if arch != "amd64" else []),
-                   check=True)
-    if flask:
-        assert arch == "amd64", "FLASK scenarios: x86_64 only"
-        subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
-    return mkinitramfs.ensure(xen, arch)
+    with buildlock.locked("dom0"):
+        subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), xen] + ([arch] if arch != "amd64" else []),
+                       check=True)
+        if flask:
+            assert arch == "amd64", "FLASK scenarios: x86_64 only"
+            subprocess.run(["bash", os.path.join(HERE, "xen-flask.sh"), XEN], check=True)
+        return mkinitramfs.ensure(xen, arch)
 
 
 def build_policy(out_dir, modules=None):
