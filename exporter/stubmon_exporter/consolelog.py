@@ -44,7 +44,7 @@ GUEST_PREFIX = re.compile(r"^\(d(\d+)\) (?:\[\s*\d+\.\d+\] )?")
 def guest_lines(lines, domid):
     """The lines domain `domid` printed through Xen, prefix removed."""
     out = []
-    for line in lines:
+    for line in mended(lines):
         m = GUEST_PREFIX.match(line)
         if m and int(m.group(1)) == domid:
             out.append(line[m.end():])
@@ -203,7 +203,7 @@ def events(lines):
     """The monitor's event lines (monitor/stubmon/events.py) as (time in us,
     domid, what), what being e.g. 'blocked -> crashed' or 'appeared (paused)'."""
     out = []
-    for line in lines:
+    for line in mended(lines):
         m = EVENT.match(line)
         if m:
             out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)), m.group(4)))
@@ -214,7 +214,7 @@ def alerts(lines):
     """The monitor's ALERT lines (monitor/stubmon/alerts.py) as (time in us, domid,
     rule, 'firing' or 'cleared', detail)."""
     out = []
-    for line in lines:
+    for line in mended(lines):
         m = ALERT.match(line)
         if m:
             out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000,
@@ -356,7 +356,7 @@ def stamped_lines(lines):
     us or None, domid, text). Xen shows them as "(dN) [ t ] text" (4.17,
     4.20 with console_timestamps) or "(XEN) [ t ] (dN) text"."""
     out = []
-    for line in lines:
+    for line in mended(lines):
         m = GUEST.match(line)
         if m:
             if m.group(1):

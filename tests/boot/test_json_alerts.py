@@ -144,8 +144,11 @@ def test_arm64_crash_alert_fires_and_clears(armrun):
     bye = [t for t in consolelog.stamped_lines(consolelog.untangle(armrun.lines))
            if t[1] == 2 and t[2].startswith("stubmon guest: bye")]
     assert len(bye) == 1 and bye[0][0] is not None
-    # (ALERT stamps are whole ms, truncated; Xen's have us)
-    assert -1000 < al[0][0] - bye[0][0] < 1000000, (al[0], bye)
+    # (ALERT stamps are whole ms, truncated; Xen's have us, and Xen stamps
+    # a domU's line when it prints it, which on a loaded host can come
+    # after dom0's pieces queued for the console lock: 1.1 ms seen under
+    # pytest-xdist. Polls are 1 s apart, so 20 ms still tells the event.)
+    assert -20000 < al[0][0] - bye[0][0] < 1000000, (al[0], bye)
     crash_ev = [e for e in consolelog.events(armrun.lines) if e[1] == 2 and e[2].endswith("crashed")]
     assert len(crash_ev) == 1 and crash_ev[0][0] == al[0][0]
     # cleared right after the monitor destroyed it after poll 5

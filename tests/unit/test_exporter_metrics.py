@@ -274,3 +274,16 @@ def test_stubmon_2_pcpus_vcpus_and_host_alerts():
     rule = host_alerts[-1][2]
     assert value(smp, "stubmon_alert_firing", host="h1", rule=rule, domid="") == \
         (1.0 if host_alerts[-1][3] == "firing" else 0.0)
+
+
+def test_guest_line_after_a_piece_of_ours_is_found():
+    """dom0's output goes to Xen's console in pieces, a domU's whole: a
+    domU line can follow a piece of ours on the same console line (the
+    rest of ours on the next). guest_lines, events and alerts still see
+    each line (a dom0less boot test missed a domU's lines that way)."""
+    lines = ["stubmon event 1.000s: domain 1 appe(d1) [    1.000100] stubmon guest: bye at 1.000s (poweroff)",
+             "ared (running)", "stubmon ALERT 2.000s: domain 1 crashed fir(d2) hello", "ing (state ---sc-)"]
+    assert consolelog.guest_lines(lines, 1) == ["stubmon guest: bye at 1.000s (poweroff)"]
+    assert consolelog.guest_lines(lines, 2) == ["hello"]
+    assert consolelog.events(lines) == [(1000000, 1, "appeared (running)")]
+    assert [a[1:4] for a in consolelog.alerts(lines)] == [(1, "crashed", "firing")]
