@@ -86,10 +86,10 @@ def _quote(s):
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
-    """Path of a device tree for this scenario (cached by content)."""
-    size = os.path.getsize(image)
-    nodes = [
+def _chosen_dom0(dom0_mem_mib, base, size, args):
+    """The start of /chosen: Xen's command line and dom0's kernel module
+    (the stubmon image, or a Linux Image) at `base`; the caller closes it."""
+    return [
         "/ {",
         "  chosen {",
         "    #address-cells = <2>;",
@@ -97,10 +97,16 @@ def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
         "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib)),
         "    dom0 {",
         '      compatible = "multiboot,kernel", "multiboot,module";',
-        "      reg = <0x0 0x%x 0x0 0x%x>;" % (MODULE_BASE, size),
+        "      reg = <0x0 0x%x 0x0 0x%x>;" % (base, size),
         "      bootargs = %s;" % _quote(bootargs(args, "dom0")),
         "    };",
     ]
+
+
+def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
+    """Path of a device tree for this scenario (cached by content)."""
+    size = os.path.getsize(image)
+    nodes = _chosen_dom0(dom0_mem_mib, MODULE_BASE, size, args)
     for i, d in enumerate(domus, 1):
         nodes += [
             "    domU%d {" % i,
@@ -179,17 +185,7 @@ def linux_dom0_command(xen, kernel, initrd, bootargs_, dom0_mem_mib, qemu_mem_mi
     ksize = os.path.getsize(kernel)
     isize = os.path.getsize(initrd)
     ibase = (LINUX_KERNEL_BASE + ksize + 0x1fffff) & ~0x1fffff
-    extra = "\n".join([
-        "/ {",
-        "  chosen {",
-        "    #address-cells = <2>;",
-        "    #size-cells = <2>;",
-        "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib)),
-        "    dom0 {",
-        '      compatible = "multiboot,kernel", "multiboot,module";',
-        "      reg = <0x0 0x%x 0x0 0x%x>;" % (LINUX_KERNEL_BASE, ksize),
-        "      bootargs = %s;" % _quote(bootargs(bootargs_, "dom0")),
-        "    };",
+    extra = "\n".join(_chosen_dom0(dom0_mem_mib, LINUX_KERNEL_BASE, ksize, bootargs_) + [
         "    dom0-ramdisk {",
         '      compatible = "multiboot,ramdisk", "multiboot,module";',
         "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),

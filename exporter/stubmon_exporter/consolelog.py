@@ -274,21 +274,6 @@ def mended(lines):
     return out
 
 
-def untangle(lines):
-    """The log with a foreign line that landed inside one of ours (see
-    json_lines) moved onto a line of its own, after ours: then
-    stamped_lines() finds it. (mended() also joins the two halves of ours.)"""
-    out = []
-    for line in lines:
-        m = None if FOREIGN.match(line) else FOREIGN.search(line, 1)
-        if m:
-            out.append(line[:m.start()])
-            out.append(line[m.start():])
-        else:
-            out.append(line)
-    return out
-
-
 JSON_START = '{"schema":'
 
 

@@ -8,7 +8,7 @@
 # domains' "(dN)" lines that share the ring, nor this monitor's own output
 # (as dom0 it lands in the ring too: forwarding it would loop). The lines
 # are given without their "(XEN) ": that mark inside one of the monitor's
-# lines would read as a foreign line cutting it (consolelog.untangle).
+# lines would read as a foreign line cutting it (consolelog.Mender).
 
 BUF = 4096          # bytes a read
 READS_MAX = 16      # reads a poll at most (64 KiB); the rest waits for the next

@@ -34,49 +34,12 @@ DOMUS = {
     4: (16, 1, "role=guest run=0 end=stay"),
     5: (16, 1, "role=guest run=0 end=stay watchdog=5"),
 }
-PCPU = re.compile(r"^stubmon pcpu (\d+): busy (-|\d+\.\d)%, idle (\d+)\.(\d)s$")
-VCPU = re.compile(r"^stubmon vcpu (\d+)\.(\d+): (offline|running|blocked|runnable), pcpu (\d+), "
-                  r"time (\d+)\.(\d)s, cpu (-|\d+\.\d)%$")
 SCHEMA = os.path.join(boot.REPO, "docs", "stubmon-2.schema.json")
 
 
-def rejoin(lines):
-    """The log with each of our lines whole again. With two pCPUs and six
-    domains printing, Xen writes dom0's output in pieces under its console
-    lock, and another domain's whole line (or Xen's) can land between two
-    pieces: "ours...(d5) [ t ] theirs" then "...rest of ours". The foreign
-    line goes after ours (consolelog.untangle does half of this)."""
-    out, i = [], 0
-    while i < len(lines):
-        line = lines[i]
-        m = None if consolelog.FOREIGN.match(line) else consolelog.FOREIGN.search(line, 1)
-        if m and line.startswith('{"schema":'):   # json_lines() reads the raw log
-            out += [line[:m.start()], line[m.start():]]
-            i += 1
-        elif m and i + 1 < len(lines):
-            out.append(line[:m.start()] + lines[i + 1])
-            out.append(line[m.start():])
-            i += 2
-        else:
-            out.append(line)
-            i += 1
-    return out
-
-
-def pcpu_lines(lines):
+def pcpu_lines(polls):
     """[(poll number, {pCPU: busy tenths or None})] from pcpus=1's lines."""
-    out, poll = [], None
-    for line in lines:
-        m = consolelog.HEADER.match(line)
-        if m:
-            poll = int(m.group(1))
-            out.append((poll, {}))
-            continue
-        m = PCPU.match(line)
-        if m and out:
-            b = m.group(2)
-            out[-1][1][int(m.group(1))] = None if b == "-" else int(b.replace(".", ""))
-    return out
+    return [(p.number, {c["cpu"]: c["busy"] for c in p.pcpus}) for p in polls]
 
 
 @pytest.fixture(scope="module")
@@ -85,30 +48,21 @@ def run(image):
     domus = [{"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))]
     res = boot.boot(BOARD, XEN, ARGS, timeout=150, domus=domus)
     assert not res.timed_out, res.text[-3000:]
+    # our lines whole again where another domain's line cut one (two pCPUs,
+    # six domains printing): the ALERT and xenlog checks read them
     res.raw = res.lines
-    res.lines = rejoin(res.raw)
-    res.polls = consolelog.polls(res.lines)
-    res.pcpus = pcpu_lines(res.lines)
-    res.vcpus = vcpu_lines(res.lines)
+    res.lines = consolelog.mended(res.raw)
+    res.polls = consolelog.polls(res.raw)
+    res.pcpus = pcpu_lines(res.polls)
+    res.vcpus = vcpu_lines(res.polls)
     res.json = consolelog.json_lines(res.raw)
     return res
 
 
-def vcpu_lines(lines):
+def vcpu_lines(polls):
     """{poll number: {domid: [(vcpu, state, pcpu, cpu tenths or None)]}}"""
-    out, poll = {}, None
-    for line in lines:
-        m = consolelog.HEADER.match(line)
-        if m:
-            poll = int(m.group(1))
-            out[poll] = {}
-            continue
-        m = VCPU.match(line)
-        if m and poll is not None:
-            pct = None if m.group(7) == "-" else int(m.group(7).replace(".", ""))
-            out[poll].setdefault(int(m.group(1)), []).append(
-                (int(m.group(2)), m.group(3), int(m.group(4)), pct))
-    return out
+    return {p.number: {d: [(v["vcpu"], v["state"], v["pcpu"], v["cpu"]) for v in vs]
+                       for d, vs in p.vcpus.items()} for p in polls}
 
 
 def guest_stamp(run, domid, prefix):
@@ -240,8 +194,8 @@ def x86(image):
     res = boot.boot("x86_64", XEN, X86_ARGS, timeout=120)
     assert not res.timed_out, res.text[-3000:]
     res.polls = consolelog.polls(res.lines)
-    res.pcpus = pcpu_lines(res.lines)
-    res.vcpus = vcpu_lines(res.lines)
+    res.pcpus = pcpu_lines(res.polls)
+    res.vcpus = vcpu_lines(res.polls)
     res.json = consolelog.json_lines(res.lines)
     return res
 

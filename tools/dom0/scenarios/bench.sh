@@ -4,7 +4,7 @@
 # job with `xl list` uses.
 . /payload/lib.sh
 for i in 1 2; do
-    printf 'name="work%s"\ntype="pv"\nkernel="/usr/local/lib/stubmon/stubmon.elf"\nmemory=8\nvcpus=1\nextra="role=guest run=3600 end=stay"\n' $i > /tmp/work$i.cfg
+    workload_cfg $i
     xl create -q /tmp/work$i.cfg >/dev/null 2>&1
 done
 for run in 1 2 3 4 5; do

@@ -8,14 +8,7 @@
 log=/var/log/xen/console/guest-stubmon.log
 section getenforce xl getenforce
 for i in 1 2; do
-    cat > /tmp/work$i.cfg <<CFG
-name = "work$i"
-type = "pv"
-kernel = "/usr/local/lib/stubmon/stubmon.elf"
-memory = 8
-vcpus = 1
-extra = "role=guest run=3600 end=stay"
-CFG
+    workload_cfg $i
     section create-work$i xl create /tmp/work$i.cfg
 done
 # The same monitor left with the stock guest label domU_t: refused.

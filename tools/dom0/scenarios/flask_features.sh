@@ -5,14 +5,7 @@
 # every new feature. Each must be refused once and the table go on.
 . /payload/lib.sh
 log=/var/log/xen/console/guest-stubmon.log
-cat > /tmp/work1.cfg <<CFG
-name = "work1"
-type = "pv"
-kernel = "/usr/local/lib/stubmon/stubmon.elf"
-memory = 8
-vcpus = 1
-extra = "role=guest run=3600 end=stay"
-CFG
+workload_cfg 1
 section create-work1 xl create /tmp/work1.cfg
 section create xl create /etc/xen/stubmon.cfg \
     'extra="interval=1 pcpus=1 vcpus=1 xenlog=1 alert=log:Watchdog,pcpu>90 console=ring"'

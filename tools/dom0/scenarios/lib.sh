@@ -20,3 +20,15 @@ section() {
 }
 # now: dom0's uptime in ms (busybox has no date +%N)
 now_ms() { awk '{ split($1, t, "."); print t[1] * 1000 + t[2] * 10 }' /proc/uptime; }
+# workload_cfg N: /tmp/workN.cfg, a guest that stays up (the stubmon image as
+# role=guest, PV, 8 MiB) for the monitor to list
+workload_cfg() {
+    cat > /tmp/work$1.cfg <<CFG
+name = "work$1"
+type = "pv"
+kernel = "/usr/local/lib/stubmon/stubmon.elf"
+memory = 8
+vcpus = 1
+extra = "role=guest run=3600 end=stay"
+CFG
+}
