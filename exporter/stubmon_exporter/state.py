@@ -153,13 +153,18 @@ class Monitor:
     def feed(self, line):
         line = line.rstrip("\r\n")
         self.lines += 1
-        if self._json.partial or line.startswith(consolelog.JSON_START):
-            self._feed_json(line)
-            return
-        # a foreign line (dN)/(XEN) that landed inside one of ours: both read,
-        # ours once its rest has come on the next line
-        for part in self._mender.feed(line):
-            self._feed_text(part)
+        try:
+            if self._json.partial or line.startswith(consolelog.JSON_START):
+                self._feed_json(line)
+                return
+            # a foreign line (dN)/(XEN) that landed inside one of ours: both read,
+            # ours once its rest has come on the next line
+            for part in self._mender.feed(line):
+                self._feed_text(part)
+        except Exception as e:
+            # what the parsers did not foresee must not end the reader thread
+            # (the exporter would serve a frozen state without a word)
+            self.parse_error("internal", "%s: %s, reading %r" % (type(e).__name__, e, line[:80]))
 
     def _feed_json(self, line):
         try:
@@ -243,6 +248,9 @@ class Monitor:
                 self.domains[d.domid] = d
 
     def _table_poll(self, poll):
+        # the rows first: a poll that cannot be read is not counted as one
+        doms = None if poll.count is None else [domain_from_row(r, poll.vcpus.get(r["ID"]))
+                                                for r in poll.rows]
         self._new_poll(poll.number, poll.uptime_ds)
         self.xen = poll.xen
         if poll.host is not None:
@@ -252,8 +260,6 @@ class Monitor:
         self.pcpus = [{"cpu": c["cpu"], "busy": c["busy"], "idle_s": c["idle_ds"] / 10.0}
                       for c in poll.pcpus] or None
         self.summary = poll.summary
-        doms = None if poll.count is None else [domain_from_row(r, poll.vcpus.get(r["ID"]))
-                                                for r in poll.rows]
         self._set_domains(doms, poll.view is None or poll.view.startswith(VIEW_ALL))
 
     def _json_object(self, obj):

@@ -287,3 +287,26 @@ def test_guest_line_after_a_piece_of_ours_is_found():
     assert consolelog.guest_lines(lines, 2) == ["hello"]
     assert consolelog.events(lines) == [(1000000, 1, "appeared (running)")]
     assert [a[1:4] for a in consolelog.alerts(lines)] == [(1, "crashed", "firing")]
+
+
+def test_an_unforeseen_failure_is_counted_and_reading_goes_on():
+    """A row whose Mem is '-' parses (consolelog reads '-' as None) but the
+    byte count cannot be made from it: said, counted, the next polls read."""
+    errors = []
+
+    class Log:
+        def write(self, text):
+            errors.append(text)
+
+    name = "x86_64-demo-changes.log"
+    lines = text_lines(name)
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
+    f = lines[at].split()
+    f[2] = "-"
+    bad = lines[:at] + ["    " + " ".join(f)] + lines[at + 1:]
+    mon = Monitor("h1", clock=Clock(), log=Log())
+    for l in bad:
+        mon.feed(l)
+    assert mon.parse_errors == {"internal": 1}
+    assert any("TypeError" in e for e in errors), errors
+    assert mon.polls == feed_log(name).polls - 1    # that poll only
