@@ -63,10 +63,16 @@ $(IMAGE): image
 run: image
 	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) $(if $(APP),--image $(BUILD_DIR)) --timeout 3600 -- $(ARGS)
 
+# The tests run make themselves, as a user would from a shell: they get none
+# of this make's state (its command-line variables travel in MAKEFLAGS, its
+# say-once flag XENABI_SHARED_SAID in the environment). XEN_SHARED stays:
+# moving ../shared/xen is meant for the tests too.
+TEST_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u XENABI_SHARED_SAID
+
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
 	$(MAKE) $(XENABI_STAMP)
-	$(VENV)/bin/pytest tests $(PYTEST_XDIST) $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest tests $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # Every board unless BOARD= is given on the command line.
 BENCH_BOARDS ?= $(if $(filter command line,$(origin BOARD)),$(BOARD),x86_64 arm64)

@@ -107,3 +107,11 @@ def test_make_says_once_that_4_21_and_4_22_were_skipped(tmp_path):
     out = make_dry(['xenabi', 'XEN_SHARED=' + str(root)])
     assert SKIP_LINE not in out
     assert '--shared %s ' % root in out, out   # a new set of releases: regenerated
+
+
+def test_tests_get_a_users_environment():
+    # make test runs pytest without its own state: the tests' own make runs
+    # (above) must behave as a user's from a shell. A leaked say-once flag
+    # hid the skip line from a fresh clone without ../shared.
+    for name in ('XENABI_SHARED_SAID', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES'):
+        assert name not in os.environ, name
