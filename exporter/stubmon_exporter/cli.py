@@ -5,8 +5,10 @@ Follows each STREAM (a file, a device, a pipe, or - for standard input)
 and serves /metrics (Prometheus text, or OpenMetrics when the scraper asks
 for it) on loopback unless told otherwise."""
 import argparse
+import ipaddress
 import os
 import signal
+import socket
 import sys
 import threading
 
@@ -23,6 +25,24 @@ def listen_address(text):
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError("'%s' is not ADDR:PORT (for example %s)" % (text, DEFAULT_LISTEN))
     return addr.strip("[]") or "0.0.0.0", int(port)
+
+
+def wildcard(addr):
+    """Whether listening on `addr` means every address of the machine:
+    empty (':9469'), or a name or number for 0.0.0.0 or :: ('0', '::0')."""
+    if not addr:
+        return True
+    try:
+        infos = socket.getaddrinfo(addr, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False                      # not an address: the server says so itself
+    return any(ipaddress.ip_address(i[4][0].split("%")[0]).is_unspecified for i in infos)
+
+
+WILDCARD_WARNING = ("stubmon-exporter: warning: listening on every address (%s): /metrics has "
+                    "no authentication and shows every domain's id, UUID, state and FLASK "
+                    "label (ssid) and the host's name to anyone who can reach port %d; "
+                    "give --listen one address (default %s) or firewall the port")
 
 
 def default_host(path):
@@ -77,8 +97,12 @@ def reader(path, mon, lock, stop, once, baud):
         if what != "ended" or not once:
             print("stubmon-exporter: %s: %s %s" % (mon.host, path, what), file=sys.stderr)
 
+    def overlong(limit):
+        with lock:
+            mon.overlong(limit)
+
     try:
-        stream.follow(path, line, event, stop, once=once, baud=baud)
+        stream.follow(path, line, event, stop, once=once, baud=baud, overlong=overlong)
     except OSError as e:
         # the stream cannot be read at all: say so; its host stays down, the others go on
         print("stubmon-exporter: %s: cannot read %s: %s" % (mon.host, path, e), file=sys.stderr)
@@ -109,8 +133,14 @@ def main(argv=None):
     except OSError as e:
         print("stubmon-exporter: cannot listen on %s:%d: %s" % (addr, port, e.strerror), file=sys.stderr)
         return 1
+    shown = addr if ":" not in addr else "[%s]" % addr
     print("stubmon-exporter: serving /metrics on http://%s:%d/metrics for %s"
-          % (addr if ":" not in addr else "[%s]" % addr, port, ", ".join(args.hosts)), file=sys.stderr)
+          % (shown, port, ", ".join(args.hosts)), file=sys.stderr)
+    if wildcard(addr):
+        # an address left out reads as "here"; it is every interface, and
+        # /metrics names the domains: said where the operator looks
+        print(WILDCARD_WARNING % ("%s:%d" % (shown, port), port, DEFAULT_LISTEN),
+              file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()

@@ -65,6 +65,7 @@ class Poll:
         self.vcpus = {}                 # vcpus=1: domid: [{"vcpu", "state", "pcpu", "time_ds", "cpu"}]
         self.summary = None             # {"domains", "running", ... "shutdown"}
         self.view = None                # the 'stubmon view:' line's text (view=), None: every row
+        self.cpu_lines = 0              # pcpu and vcpu lines read (at most MAX_CPU_LINES)
 
     def row(self, domid):
         for r in self.rows:
@@ -88,6 +89,8 @@ def _value(column, text):
 
 
 ROW_STATE = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
+MAX_ROWS = 0x7FF0       # rows a table can have: one per domain id Xen gives
+MAX_CPU_LINES = 1 << 16  # pcpu and vcpu lines a poll can have (Xen: NR_CPUS <= 16384)
 
 
 class PollReader:
@@ -116,6 +119,10 @@ class PollReader:
 
     @staticmethod
     def _feed(current, line):
+        if FOREIGN.match(line):
+            return None         # Xen's line or another domain's, never ours: first, as a
+                                # guest's "(d5) r----- ..." has a row's shape and would
+                                # fail as one, dropping the poll
         if line.split() == COLUMNS:
             return None
         m = HOST.match(line)
@@ -151,13 +158,21 @@ class PollReader:
             if line.startswith("stubmon") or line.startswith("("):
                 return None     # a message between the header and the end, or a
                                 # line of Xen's or of another domain's (dN)
-            raise ValueError("poll %d: bad row %r" % (current.number, line))
+            raise ValueError("poll %d: bad row %r" % (current.number, line[:80]))
+        # more rows than the header said can never end well: said now, not
+        # after a stream without an end line has filled memory with them
+        if len(current.rows) >= min(current.count or 0, MAX_ROWS):
+            raise ValueError("poll %d: more rows than the header's %s domains"
+                             % (current.number, current.count))
         current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
         return None
 
 
     @staticmethod
     def _cpu_line(current, line):
+        current.cpu_lines += 1
+        if current.cpu_lines > MAX_CPU_LINES:
+            raise ValueError("poll %d: over %d CPU lines" % (current.number, MAX_CPU_LINES))
         m = PCPU.match(line)
         if m:
             current.pcpus.append({"cpu": int(m.group(1)), "busy": _tenths(m.group(2)),
@@ -165,7 +180,7 @@ class PollReader:
             return
         m = VCPU.match(line)
         if not m:
-            raise ValueError("poll %d: bad CPU line %r" % (current.number, line))
+            raise ValueError("poll %d: bad CPU line %r" % (current.number, line[:80]))
         current.vcpus.setdefault(int(m.group(1)), []).append(
             {"vcpu": int(m.group(2)), "state": m.group(3), "pcpu": int(m.group(4)),
              "time_ds": int(m.group(5)) * 10 + int(m.group(6)), "cpu": _tenths(m.group(7))})
@@ -299,7 +314,10 @@ class JsonReader:
             if not line.startswith(JSON_START):
                 return None
             self.buf = ""
-        m = FOREIGN.search(line, 1)
+        # from 0: a line that starts with a foreign mark while an object is
+        # open is another's whole line, never our rest (a guest's second line
+        # after the one that cut ours would otherwise complete our object)
+        m = FOREIGN.search(line)
         if m is not None and self.foreign is not None:
             self.foreign.append(line[m.start():])
         self.buf += line[:m.start()] if m else line

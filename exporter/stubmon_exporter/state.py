@@ -4,13 +4,14 @@
 Monitor.feed() takes the stream's lines in order (tables, format=json
 objects, event, alert and error lines, and everything else a console
 carries); the metrics are read from the fields it keeps. Nothing here
-raises on bad input: a line that does not parse is counted (parse_errors)
-and skipped."""
+raises on bad input: a line that does not parse, or an object with a value
+outside its rule (checks.py), is counted (parse_errors) and skipped."""
 import re
 import sys
 import time
 
-from . import consolelog
+from . import checks, consolelog
+from .stream import MAX_LINE
 
 STATES = ("running", "blocked", "paused", "shutdown", "crashed", "dying")
 # stubmon's "status" of a domain: the first of these that holds (the
@@ -22,8 +23,16 @@ VIEW_ALL = "all "           # 'stubmon view: all N domains, by cpu': every row
 SILENT_INTERVALS = 3        # down after this many intervals without a poll
 SILENT_MIN_S = 5.0          # ... and never sooner than this
 SILENT_UNKNOWN_S = 30.0     # before two polls have told the interval
-MAX_LINE = 1 << 20          # bytes: a longer "line" is garbage
 SAID_PER_KIND = 5           # parse errors said on stderr per kind (then only counted)
+MAX_ALERTS = 1024           # (domid, rule) series kept: whatever the stream says, bounded
+BAD_VALUE = "bad_value"     # the parse error kind of an object rejected by checks.py
+
+
+# what a text line gives, checked as its JSON twin is (checks.py)
+EVENT_VALUES = checks.Obj({"domain": checks.DOMID})
+ALERT_VALUES = checks.Obj({"domain": checks.Null(checks.DOMID), "rule": checks.RULE})
+LOST_VALUES = checks.Obj({"lost": checks.U64})
+ERROR_VALUES = checks.Obj({"where": checks.TEXT})   # kept (a text line and its JSON twin)
 
 
 def status_of(letters):
@@ -102,6 +111,34 @@ def domain_from_json(d):
     return dom
 
 
+FOREIGN_BYTES = re.compile(rb"\((?:XEN|d\d+)\) ")    # consolelog.FOREIGN, in bytes
+
+
+def _foreign_only(raw):
+    """Whether the bytes that are not UTF-8 in `raw` are all in a foreign
+    line (from the first mark on, as consolelog.Mender splits): a guest's
+    Latin-1 is passed over with its line, not counted as noise of ours."""
+    m = FOREIGN_BYTES.search(raw)
+    if m is None:
+        return False
+    try:
+        raw[:m.start()].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _number(digits):
+    """The int a line's digits say; too many of them stay text, for the
+    check to refuse (int() of thousands of digits is slow, then raises)."""
+    return int(digits) if len(digits) <= 40 else digits
+
+
+def _kind_said(obj):
+    kind = obj.get("type")
+    return kind if type(kind) is str and len(kind) <= 16 else "format=json"
+
+
 class Monitor:
     """One stream (one host's monitor)."""
 
@@ -140,14 +177,15 @@ class Monitor:
     def feed_bytes(self, raw):
         """One line as read, newline removed."""
         if len(raw) > MAX_LINE:
-            self.parse_error("overlong", "a line of %d bytes without a newline, skipped" % len(raw))
+            self.overlong(MAX_LINE)
             return
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
             # serial noise (a baud mismatch, a reset): the rest of the line may still be ours
-            self.parse_error("encoding", "bytes that are not UTF-8 in %r" % raw[:60])
             line = raw.decode("utf-8", "replace")
+            if not _foreign_only(raw):
+                self.parse_error("encoding", "bytes that are not UTF-8 in %r" % raw[:60])
         self.feed(line)
 
     def feed(self, line):
@@ -191,18 +229,16 @@ class Monitor:
             return
         m = consolelog.EVENT.match(line)
         if m:
-            what = m.group(4)
-            self._event(int(m.group(3)), what.split(" ", 1)[0] if what.startswith(("appeared", "gone"))
-                        else "changed")
+            self._event_line(m)
             return
         m = consolelog.ALERT.match(line)
         if m:
-            self._alert(None if m.group(3) is None else int(m.group(3)), m.group(4),
-                        m.group(5) == "firing")
+            self._alert_line(m)
             return
         m = ERROR_LINE.match(line)
         if m:
-            self._error(m.group(1))
+            self._checked_line(line, {"where": m.group(1)}, ERROR_VALUES,
+                               lambda v: self._error(v["where"]))
             return
         if line.startswith(XENLOG):
             self._log_text += 1
@@ -210,7 +246,37 @@ class Monitor:
             return
         m = LOST_LINE.match(line)
         if m:
-            self.log_lost_bytes = max(self.log_lost_bytes, int(m.group(1)))
+            self._checked_line(line, {"lost": _number(m.group(1))}, LOST_VALUES,
+                               lambda v: self._lost_text(v["lost"]))
+
+    def _event_line(self, m):
+        what = m.group(4)
+        kind = what.split(" ", 1)[0] if what.startswith(("appeared", "gone")) else "changed"
+        self._checked_line(m.group(0), {"domain": _number(m.group(3))}, EVENT_VALUES,
+                           lambda v: self._event(v["domain"], kind))
+
+    def _alert_line(self, m):
+        values = {"domain": None if m.group(3) is None else _number(m.group(3)),
+                  "rule": m.group(4)}
+        self._checked_line(m.group(0), values, ALERT_VALUES,
+                           lambda v: self._alert(v["domain"], v["rule"], m.group(5) == "firing"))
+
+    def _checked_line(self, line, values, rule, then):
+        """then(values) unless a value the line gave is outside its rule."""
+        try:
+            rule.check(values)
+        except checks.Bad as e:
+            self.parse_error(BAD_VALUE, "%s in %r" % (e, line[:80]))
+            return
+        then(values)
+
+    def _lost_text(self, lost):
+        self.log_lost_bytes = max(self.log_lost_bytes, lost)
+
+    def overlong(self, limit):
+        """A line longer than `limit` bytes (stream.Lines drops it to its newline)."""
+        self.parse_error("overlong", "a line of over %d bytes without a newline, dropped to "
+                         "its newline" % limit)
 
     def parse_error(self, kind, text):
         n = self.parse_errors.get(kind, 0) + 1
@@ -248,6 +314,12 @@ class Monitor:
                 self.domains[d.domid] = d
 
     def _table_poll(self, poll):
+        try:
+            checks.table_poll(poll)
+        except checks.Bad as e:
+            # the whole poll goes: what the previous one said stands
+            self.parse_error(BAD_VALUE, "a table poll: %s" % e)
+            return
         # the rows first: a poll that cannot be read is not counted as one
         doms = None if poll.count is None else [domain_from_row(r, poll.vcpus.get(r["ID"]))
                                                 for r in poll.rows]
@@ -263,7 +335,12 @@ class Monitor:
         self._set_domains(doms, poll.view is None or poll.view.startswith(VIEW_ALL))
 
     def _json_object(self, obj):
-        kind = obj.get("type")
+        try:
+            kind = checks.json_object(obj)
+        except checks.Bad as e:
+            # the whole object goes: what the previous ones said stands
+            self.parse_error(BAD_VALUE, "a %s object: %s" % (_kind_said(obj), e))
+            return
         try:
             if kind == "poll":
                 self._json_poll(obj)
@@ -315,7 +392,13 @@ class Monitor:
         if not firing and domid is not None and domid not in self.domains:
             self.alerts.pop((domid, rule), None)    # cleared with its domain gone
             return
-        self.alerts[(domid, rule)] = firing
+        key = (domid, rule)
+        if key not in self.alerts and len(self.alerts) >= MAX_ALERTS:
+            self.parse_error(BAD_VALUE, "an alert beyond the %d series kept: %s for %s"
+                             % (MAX_ALERTS, rule[:80], "the host" if domid is None
+                                else "domain %d" % domid))
+            return
+        self.alerts[key] = firing
 
     def _error(self, where):
         key = (self.poll_number, where)

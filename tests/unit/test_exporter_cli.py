@@ -86,4 +86,48 @@ def test_running_exporter_follows_a_growing_log(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
-    assert "serving /metrics on http://127.0.0.1:%d/metrics for lab1" % port in proc.stderr.read()
+    said = proc.stderr.read()
+    assert "serving /metrics on http://127.0.0.1:%d/metrics for lab1" % port in said
+    assert "warning" not in said            # one address: nothing to warn of
+
+
+def serve_briefly(listen, port, path):
+    """Start the exporter on `listen`, wait for /metrics on loopback,
+    stop it; what it said on standard error."""
+    proc = subprocess.Popen([sys.executable, "-m", "stubmon_exporter.cli", "--listen", listen,
+                             "--host", "lab1", path], env=ENV, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        for _ in range(100):
+            try:
+                fetch("http://127.0.0.1:%d/metrics" % port)
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return proc.stderr.read().splitlines()
+
+
+@pytest.mark.parametrize("listen", [":%d", "0.0.0.0:%d"])
+def test_a_wildcard_listen_address_is_warned_of(listen):
+    """--listen :PORT binds every address: said at start in one line, with
+    what /metrics shows to whoever reaches the port."""
+    port = free_port()
+    said = serve_briefly(listen % port, port, os.path.join(LOGS, "x86_64-demo-changes.log"))
+    warned = [l for l in said if "warning" in l]
+    assert warned == ["stubmon-exporter: warning: listening on every address (0.0.0.0:%d): "
+                      "/metrics has no authentication and shows every domain's id, UUID, "
+                      "state and FLASK label (ssid) and the host's name to anyone who can "
+                      "reach port %d; give --listen one address (default 127.0.0.1:9469) or "
+                      "firewall the port" % (port, port)], said
+
+
+@pytest.mark.parametrize("addr,every", [
+    ("0.0.0.0", True), ("::", True), ("::0", True), ("0", True), ("", True),
+    ("127.0.0.1", False), ("::1", False), ("localhost", False), ("192.0.2.1", False),
+])
+def test_which_listen_addresses_are_every_address(addr, every):
+    from stubmon_exporter import cli
+    assert cli.wildcard(addr) is every

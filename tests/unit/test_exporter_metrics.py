@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
 
-from stubmon_exporter import consolelog
+from stubmon_exporter import consolelog, state
 from stubmon_exporter.metrics import Collector
 from stubmon_exporter.state import STATES, Monitor, status_of
 
@@ -289,24 +289,46 @@ def test_guest_line_after_a_piece_of_ours_is_found():
     assert [a[1:4] for a in consolelog.alerts(lines)] == [(1, "crashed", "firing")]
 
 
-def test_an_unforeseen_failure_is_counted_and_reading_goes_on():
-    """A row whose Mem is '-' parses (consolelog reads '-' as None) but the
-    byte count cannot be made from it: said, counted, the next polls read."""
+def test_an_unforeseen_failure_is_counted_and_reading_goes_on(monkeypatch):
+    """A failure the checks did not foresee (here forced: building a
+    domain from a row raises) is said with its error, counted as
+    `internal`, and the next polls are read."""
     errors = []
 
     class Log:
         def write(self, text):
             errors.append(text)
 
+    real = state.domain_from_row
+    calls = []
+
+    def fails_once(row, vcpus=None):
+        calls.append(row["ID"])
+        if len(calls) == 1:
+            raise RuntimeError("unforeseen")
+        return real(row, vcpus)
+
+    monkeypatch.setattr(state, "domain_from_row", fails_once)
+    name = "x86_64-demo-changes.log"
+    mon = Monitor("h1", clock=Clock(), log=Log())
+    for l in text_lines(name):
+        mon.feed(l)
+    assert mon.parse_errors == {"internal": 1}
+    assert any("RuntimeError: unforeseen" in e for e in errors), errors
+    assert mon.polls == feed_log(name).polls - 1    # that poll only
+
+
+def test_a_row_with_a_dash_for_mem_is_a_bad_value():
+    """consolelog reads '-' as None, which is no byte count: the row's poll
+    is rejected whole by the checks (no longer an unforeseen failure)."""
     name = "x86_64-demo-changes.log"
     lines = text_lines(name)
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
     f = lines[at].split()
     f[2] = "-"
     bad = lines[:at] + ["    " + " ".join(f)] + lines[at + 1:]
-    mon = Monitor("h1", clock=Clock(), log=Log())
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
     for l in bad:
         mon.feed(l)
-    assert mon.parse_errors == {"internal": 1}
-    assert any("TypeError" in e for e in errors), errors
+    assert mon.parse_errors == {"bad_value": 1}
     assert mon.polls == feed_log(name).polls - 1    # that poll only
