@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # stubmon: a MicroPython unikernel that monitors Xen domains.
-#   make                 build the image for BOARD (default x86_64)
-#   make run             build, boot Xen $(XEN) + stubmon under QEMU, stream the console
+#   make                 build the production image for BOARD (default x86_64)
+#   make run             build the test image, boot Xen $(XEN) + stubmon under QEMU, stream the console
 #   make test            unit tests + boot tests on every fetched Xen release (2 workers)
 #   make bench           print size, boot and poll figures
 #   make deps            fetch everything (run on demand by the targets above)
@@ -11,6 +11,10 @@ BOARD ?= x86_64
 XEN ?= 4.20
 # How the board boots the image, where it has a choice (x86_64: pv or pvh).
 MODE ?=
+# The image: the production one (standard), or VARIANT=test with the test
+# hooks (port-xen/variants/test: demo=, pause=, destroy=, fault=, exit=qemu
+# and make bench's timers), which make run, make test and make bench boot.
+VARIANT ?= standard
 # The monitor's command line for `make run` (see README: Options).
 # arm64: dom0 watches the dom0less domUs of boards/arm64/boot.py
 # (DEFAULT_DOMUS) end in every way; it pauses domU 3 after poll 2 until poll 4.
@@ -36,7 +40,7 @@ PYTEST_XDIST = $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile
 RUN_STAMP := .deps/run-$(BOARD)-$(XEN).txt
 DEPS_STAMP := .deps/versions.txt
 VENV := .deps/venv
-BUILD_DIR := build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))
+BUILD_DIR = build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))$(if $(filter test,$(VARIANT)),-test)
 IMAGE := $(BUILD_DIR)/stubmon.elf
 
 .PHONY: all image deps run test bench clean distclean xenabi FORCE
@@ -56,12 +60,14 @@ xenabi: $(RUN_STAMP)
 	$(MAKE) $(XENABI_STAMP)
 
 image: $(RUN_STAMP)
-	$(MAKE) -C port-xen BOARD=$(BOARD) $(if $(APP),APP=$(abspath $(APP))) -j2
+	$(MAKE) -C port-xen BOARD=$(BOARD) VARIANT=$(VARIANT) $(if $(APP),APP=$(abspath $(APP))) -j2
 
 $(IMAGE): image
 
+# make run shows the demo (demo domains made and destroyed, exit=qemu): the test image
+run: VARIANT = test
 run: image
-	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) $(if $(APP),--image $(BUILD_DIR)) --timeout 3600 -- $(ARGS)
+	python3 tools/boot.py --board $(BOARD) --xen $(XEN) $(if $(MODE),--mode $(MODE)) --image $(BUILD_DIR) --timeout 3600 -- $(ARGS)
 
 # The tests run make themselves, as a user would from a shell: they get none
 # of this make's state (its command-line variables travel in MAKEFLAGS, its
@@ -79,7 +85,7 @@ BENCH_BOARDS ?= $(if $(filter command line,$(origin BOARD)),$(BOARD),x86_64 arm6
 bench: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
 	@for b in $(BENCH_BOARDS); do \
-		$(MAKE) -s -C port-xen BOARD=$$b -j2 >/dev/null && \
+		$(MAKE) -s -C port-xen BOARD=$$b VARIANT=test -j2 >/dev/null && \
 		$(VENV)/bin/python tools/bench.py --board $$b || exit 1; \
 	done
 

@@ -18,6 +18,11 @@
 // visibly instead of tearing it. Once there is room again, one line says
 // how much was lost, before the next line.
 //
+// The ring's indexes (xencons_ring.h): our out_prod is a private copy, the
+// backend's out_cons is read once per look and must be at most a ring
+// behind it; otherwise the ring is broken, we resynchronise on out_cons,
+// count it and say so (like lost lines) before the next line.
+//
 // A poll's output is batched (console_batch): the Xen console gets it in
 // BATCH-sized CONSOLEIO_writes instead of one a line, and the ring's event
 // channel is notified once the ring is half full or the batch ends, not per
@@ -29,6 +34,7 @@
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
+#include "xencons_ring.h"
 
 static char line[256];
 static size_t used;
@@ -42,6 +48,8 @@ static bool up;            // console_init() has picked the channels
 static bool early_xen_refused;
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
+static struct xencons_own out_own;        // out_prod, ours (xencons_ring.h)
+static unsigned long resyncs_said;        // out_own.resyncs already reported
 
 #define CUT_MARK " [cut: console full]\n"
 #define CUT_LEN (sizeof(CUT_MARK) - 1)
@@ -51,22 +59,32 @@ static enum { AT_START, IN_LINE, DROPPING } ring_state;
 static unsigned long dropped_lines, dropped_bytes;     // since boot
 static unsigned long unsaid_lines, unsaid_bytes;       // since the last report
 
+// The domain's PV console ring, once: its event channel must be one a
+// 2-level shared_info has (evtchn.h), our producer index is read from the
+// page this once and kept privately from then on.
+static bool ring_find(void) {
+    if (ring) {
+        return true;
+    }
+    struct xencons_interface *r;
+    evtchn_port_t p;
+    if (!arch_console_ring(&r, &p) || !evtchn_port_valid(p)) {
+        return false;
+    }
+    xencons_own_init(&out_own, &r->out_prod);
+    ring_port = p;
+    ring = r;
+    return true;
+}
+
 // Bytes the ring has room for now (xenconsoled moves out_cons).
 static size_t ring_room(void) {
-    XENCONS_RING_IDX cons = *(volatile XENCONS_RING_IDX *)&ring->out_cons;
-    XENCONS_RING_IDX prod = ring->out_prod;
-    mb();   // read cons before overwriting what it freed
-    return sizeof(ring->out) - (size_t)(prod - cons);
+    return xencons_out_room(ring, &out_own);
 }
 
 // Caller checked ring_room(): never more than fits.
 static void ring_put(const char *s, size_t n) {
-    XENCONS_RING_IDX prod = ring->out_prod;
-    for (size_t i = 0; i < n; i++) {
-        ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = s[i];
-    }
-    wmb();
-    ring->out_prod = prod;
+    xencons_out_put(ring, &out_own, s, n);
 }
 
 static void ring_notify(void) {
@@ -137,19 +155,43 @@ static char *utoa_end(char *end, unsigned long v) {
     return end;
 }
 
+// The longest decimal of an unsigned long (64 bits: 20 digits).
+#define ULONG_DIGITS 20
+_Static_assert(sizeof(unsigned long) <= 8, "ULONG_DIGITS holds 64 bits");
+
+#define REPORT_HEAD "stubmon: console: "
+#define REPORT_LINES " lines ("
+#define REPORT_TAIL " bytes) dropped while the console ring was full\n"
+#define RESYNC_TAIL " times its indexes were out of range: ring resynchronised\n"
+#define REPORT_MAX (sizeof(REPORT_HEAD) - 1 + ULONG_DIGITS + sizeof(REPORT_LINES) - 1 \
+    + ULONG_DIGITS + sizeof(REPORT_TAIL) - 1)
+#define RESYNC_MAX (sizeof(REPORT_HEAD) - 1 + ULONG_DIGITS + sizeof(RESYNC_TAIL) - 1)
+
 // "stubmon: console: N lines (M bytes) dropped while the console ring was full\n"
+// into out, which holds REPORT_MAX bytes at least
 static size_t report_text(char *out) {
-    char n[24], m[24];
+    char n[ULONG_DIGITS], m[ULONG_DIGITS];
     char *ns = utoa_end(n + sizeof(n), unsaid_lines);
     char *ms = utoa_end(m + sizeof(m), unsaid_bytes);
     size_t len = 0;
 #define ADD(p, l) (memcpy(out + len, (p), (l)), len += (l))
-    ADD("stubmon: console: ", 18);
+    ADD(REPORT_HEAD, sizeof(REPORT_HEAD) - 1);
     ADD(ns, (size_t)(n + sizeof(n) - ns));
-    ADD(" lines (", 8);   // always "lines": the text is what tests match
+    ADD(REPORT_LINES, sizeof(REPORT_LINES) - 1);   // always "lines": the text is what tests match
     ADD(ms, (size_t)(m + sizeof(m) - ms));
-    static const char tail[] = " bytes) dropped while the console ring was full\n";
-    ADD(tail, sizeof(tail) - 1);
+    ADD(REPORT_TAIL, sizeof(REPORT_TAIL) - 1);
+    return len;
+}
+
+// "stubmon: console: N times its indexes were out of range: ring resynchronised\n"
+// (N since boot) into out, which holds RESYNC_MAX bytes at least
+static size_t resync_text(char *out) {
+    char n[ULONG_DIGITS];
+    char *ns = utoa_end(n + sizeof(n), out_own.resyncs);
+    size_t len = 0;
+    ADD(REPORT_HEAD, sizeof(REPORT_HEAD) - 1);
+    ADD(ns, (size_t)(n + sizeof(n) - ns));
+    ADD(RESYNC_TAIL, sizeof(RESYNC_TAIL) - 1);
 #undef ADD
     return len;
 }
@@ -175,11 +217,17 @@ static void ring_write(const char *s, size_t n) {
     // a piece that leaves its line open must leave room to cut it
     size_t need = n + (ends ? 0 : CUT_LEN);
     size_t room = ring_room();
-    if (ring_state == AT_START && unsaid_lines) {
+    if (ring_state == AT_START && (unsaid_lines || out_own.resyncs != resyncs_said)) {
         // said only with the line that follows it, or the report itself
         // could take the room a line needs, report after report
-        char report[128];
-        size_t rn = report_text(report);
+        char report[REPORT_MAX + RESYNC_MAX];
+        size_t rn = 0;
+        if (out_own.resyncs != resyncs_said) {
+            rn += resync_text(report);
+        }
+        if (unsaid_lines) {
+            rn += report_text(report + rn);
+        }
         if (rn + need > room) {
             ring_lost(n, true);
             ring_state = ends ? AT_START : DROPPING;
@@ -187,6 +235,7 @@ static void ring_write(const char *s, size_t n) {
         }
         ring_put(report, rn);
         unsaid_lines = unsaid_bytes = 0;
+        resyncs_said = out_own.resyncs;
         room -= rn;
     }
     if (need <= room) {
@@ -267,7 +316,7 @@ unsigned int console_available(void) {
     if (HYPERVISOR_console_io(CONSOLEIO_write, 0, "") == 0) {
         have |= CONSOLE_XEN;
     }
-    if (ring || arch_console_ring(&ring, &ring_port)) {
+    if (ring_find()) {
         have |= CONSOLE_RING;
     }
     if (arch_has_debug_port()) {
@@ -316,7 +365,7 @@ unsigned long console_xen_writes(void) {
 }
 
 bool console_ring_get(struct xencons_interface **r, evtchn_port_t *p) {
-    if (!ring && !arch_console_ring(&ring, &ring_port)) {
+    if (!ring_find()) {
         return false;
     }
     evtchn_mask(ring_port);

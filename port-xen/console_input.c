@@ -9,7 +9,11 @@
 //        signalled on the ring's event channel.
 // While a statement runs, console_input_take() lets the VM look for the
 // interrupt character (Ctrl-C) without blocking; whatever else it finds
-// stays buffered for the REPL.
+// stays buffered for the REPL. It takes a bounded amount per call, so a
+// backend that keeps producing cannot hold it in its loop.
+// The ring's indexes are handled by xencons_ring.h: our in_cons is a
+// private copy, in_prod is read once per look and must be at most a ring
+// ahead of it, else the ring is resynchronised, counted and said.
 #include <string.h>
 
 #include "barrier.h"
@@ -19,10 +23,13 @@
 #include "evtchn.h"
 #include "hypercall.h"
 #include "watchdog.h"
+#include "xencons_ring.h"
 
 static int source = -1;   // -1 not chosen yet; else CONSOLE_XEN, CONSOLE_RING or 0
 static evtchn_port_t port;
 static struct xencons_interface *ring;
+static struct xencons_own in_own;         // in_cons, ours (xencons_ring.h)
+static unsigned long resyncs_said;        // in_own.resyncs already said
 // Typed-ahead input, buf[next..have). Bytes that arrive while a statement
 // runs wait here for the REPL; more than fits is dropped and said.
 static char buf[256];
@@ -42,7 +49,8 @@ static bool is_dom0(void) {
 // serial input goes to an emulated PL011): no input there.
 static int choose(void) {
     if (console_ring_get(&ring, &port)) {
-        return CONSOLE_RING;   // console.c masked its port already
+        xencons_own_init(&in_own, &ring->in_cons);
+        return CONSOLE_RING;   // console.c checked and masked its port already
     }
     if (!is_dom0()) {
         return 0;
@@ -61,16 +69,9 @@ unsigned int console_input_source(void) {
 static unsigned int read_now(char *dst, unsigned int max) {
     if (source == CONSOLE_XEN) {
         long n = HYPERVISOR_console_io(CONSOLEIO_read, max, dst);
-        return n > 0 ? (unsigned int)n : 0;
+        return n <= 0 ? 0 : (unsigned long)n < max ? (unsigned int)n : max;
     }
-    XENCONS_RING_IDX cons = ring->in_cons, prod = ring->in_prod;
-    rmb();
-    unsigned int n = 0;
-    while (cons != prod && n < max) {
-        dst[n++] = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
-    }
-    mb();
-    ring->in_cons = cons;
+    unsigned int n = (unsigned int)xencons_in_read(ring, &in_own, dst, max);
     if (n) {
         evtchn_notify(port);   // room again
     }
@@ -84,15 +85,20 @@ static bool input_waiting(void) {
     if (source == CONSOLE_XEN) {
         return evtchn_test_and_clear(port);
     }
-    return *(volatile XENCONS_RING_IDX *)&ring->in_prod != *(volatile XENCONS_RING_IDX *)&ring->in_cons;
+    return xencons_in_pending(ring, &in_own);
 }
+
+// Bytes one console_input_take() reads at most: the typed-ahead buffer and
+// one whole ring (xencons' `in`) more. Whatever arrives beyond that was
+// produced while we read; it waits in the ring for the next call.
+#define TAKE_MAX (sizeof(buf) + sizeof(((struct xencons_interface *)0)->in))
 
 bool console_input_take(int intr) {
     if (source <= 0 || !input_waiting()) {
         return false;
     }
     bool seen = false;
-    for (;;) {
+    for (size_t taken = 0; taken < TAKE_MAX;) {
         if (next == have) {
             next = have = 0;
         } else if (have == sizeof(buf) && next) {
@@ -107,6 +113,7 @@ bool console_input_take(int intr) {
         if (!n) {
             return seen;
         }
+        taken += n;
         unsigned int cut = 0;   // bytes of dst before and with the last intr
         for (unsigned int i = 0; i < n; i++) {
             if ((unsigned char)dst[i] == intr) {
@@ -127,6 +134,7 @@ bool console_input_take(int intr) {
             next = 0;
         }
     }
+    return seen;
 }
 
 // Blocks for input; wakes at least every half watchdog timeout (when one
@@ -138,29 +146,42 @@ static void wait_input(void) {
     watchdog_kick();
 }
 
-static void say_overflow(void) {
-    char line[100];
-    static const char a[] = "stubmon: repl: ", b[] = " typed-ahead bytes dropped (more than 256 typed while a statement ran)\n";
-    char num[24], *p = num + sizeof(num);
-    unsigned long v = overflow;
+// The longest decimal of an unsigned long (64 bits: 20 digits).
+#define ULONG_DIGITS 20
+_Static_assert(sizeof(unsigned long) <= 8, "ULONG_DIGITS holds 64 bits");
+
+// "<a><v><b>" to the console; line holds the worst case, v of 20 digits.
+#define SAY_A "stubmon: repl: "
+#define OVERFLOW_B " typed-ahead bytes dropped (more than 256 typed while a statement ran)\n"
+#define RESYNC_B " times the console ring's input indexes were out of range: resynchronised\n"
+#define SAY_MAX(b) (sizeof(SAY_A) - 1 + ULONG_DIGITS + sizeof(b) - 1)
+_Static_assert(sizeof(buf) == 256, "OVERFLOW_B names the buffer's size");
+
+static void say_count(unsigned long v, const char *b, size_t blen) {
+    char line[SAY_MAX(OVERFLOW_B) > SAY_MAX(RESYNC_B) ? SAY_MAX(OVERFLOW_B) : SAY_MAX(RESYNC_B)];
+    char num[ULONG_DIGITS], *p = num + sizeof(num);
     do {
         *--p = '0' + v % 10;
         v /= 10;
     } while (v);
     size_t len = 0, nl = (size_t)(num + sizeof(num) - p);
-    memcpy(line, a, sizeof(a) - 1);
-    len += sizeof(a) - 1;
+    memcpy(line, SAY_A, sizeof(SAY_A) - 1);
+    len += sizeof(SAY_A) - 1;
     memcpy(line + len, p, nl);
     len += nl;
-    memcpy(line + len, b, sizeof(b) - 1);
-    len += sizeof(b) - 1;
+    memcpy(line + len, b, blen);
+    len += blen;
     console_write(line, len);
-    overflow = 0;
 }
 
 int console_getc(void) {
     if (overflow) {
-        say_overflow();
+        say_count(overflow, OVERFLOW_B, sizeof(OVERFLOW_B) - 1);
+        overflow = 0;
+    }
+    if (in_own.resyncs != resyncs_said) {
+        resyncs_said = in_own.resyncs;   // since boot
+        say_count(resyncs_said, RESYNC_B, sizeof(RESYNC_B) - 1);
     }
     if (next < have) {
         return (unsigned char)buf[next++];

@@ -1,13 +1,24 @@
 // SPDX-License-Identifier: MIT
 // Event channels: see evtchn.h. Pending and mask bits live in shared_info,
-// one bit per port in words of 64.
+// one bit per port in words of 64. Every port is checked against the
+// 2-level limit before it indexes those words (evtchn_port_valid).
+#include <xen/errno.h>
+
 #include "arch.h"
 #include "evtchn.h"
 #include "hypercall.h"
 
-#define WORD_BITS 64
+#define WORD_BITS (sizeof(xen_ulong_t) * 8)
+_Static_assert(sizeof(xen_ulong_t) == sizeof(unsigned long), "1UL << bit covers a word");
+_Static_assert(EVTCHN_2L_NR_PORTS == sizeof(((struct shared_info *)0)->evtchn_pending) * 8,
+    "one pending bit per 2-level port");
+_Static_assert(EVTCHN_2L_NR_PORTS == sizeof(((struct shared_info *)0)->evtchn_mask) * 8,
+    "one mask bit per 2-level port");
 
 void evtchn_mask(evtchn_port_t port) {
+    if (!evtchn_port_valid(port)) {
+        return;
+    }
     __atomic_fetch_or(&arch_shared_info->evtchn_mask[port / WORD_BITS], 1UL << (port % WORD_BITS), __ATOMIC_SEQ_CST);
 }
 
@@ -16,6 +27,12 @@ int evtchn_bind_virq_rc(uint32_t virq, evtchn_port_t *port) {
     int rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind);
     if (rc != 0) {
         return rc;
+    }
+    if (!evtchn_port_valid(bind.port)) {
+        // not a port this 2-level code can poll: give it back
+        struct evtchn_close close = { .port = bind.port };
+        HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+        return -XEN_ERANGE;
     }
     evtchn_mask(bind.port);
     *port = bind.port;
@@ -27,6 +44,9 @@ bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port) {
 }
 
 bool evtchn_test_and_clear(evtchn_port_t port) {
+    if (!evtchn_port_valid(port)) {
+        return false;
+    }
     unsigned long bit = 1UL << (port % WORD_BITS);
     volatile unsigned long *word = &arch_shared_info->evtchn_pending[port / WORD_BITS];
     // the plain load first: the REPL's VM hook asks often, mostly for nothing

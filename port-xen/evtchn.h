@@ -8,6 +8,16 @@
 #include <stdint.h>
 #include "xen_public.h"
 
+// Ports a 2-level event channel ABI has: one bit each in shared_info's
+// evtchn_pending and evtchn_mask, sizeof(xen_ulong_t) * 8 words of
+// sizeof(xen_ulong_t) * 8 bits (4096 with 64-bit words). A port from
+// elsewhere (start_info, an HVM param, Xen's answer to a bind) is checked
+// against it before it indexes those arrays.
+#define EVTCHN_2L_NR_PORTS (sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t) * 8)
+static inline bool evtchn_port_valid(uint64_t port) {
+    return port < EVTCHN_2L_NR_PORTS;
+}
+
 // Bind a VIRQ to vCPU 0 and mask it; false if Xen refuses (e.g.
 // VIRQ_DOM_EXC outside the domain Xen sends domain changes to).
 bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The `xen` Python module: the hypervisor calls the monitor needs, nothing
 // more. Buffers are built in Python (layouts generated from Xen's headers,
-// through monitor/abi.py); C only
-// passes them through, so one image serves every Xen release.
+// through monitor/abi.py); C passes them through, so one image serves every
+// Xen release, after checking that what Xen will write fits the Python
+// object it goes to (sizes from the generated layouts, never from Python).
 #include <string.h>
 
 #include "py/runtime.h"
@@ -12,6 +13,7 @@
 #include "clock.h"
 #include "console.h"
 #include "hypercall.h"
+#include "modxen.h"
 #include "shutdown.h"
 #include "watchdog.h"
 
@@ -93,10 +95,81 @@ static mp_obj_t xen_watchdog(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_watchdog_obj, 0, 1, xen_watchdog);
 
-static mp_obj_t xen_sysctl(mp_obj_t buf) {
-    return MP_OBJ_NEW_SMALL_INT(HYPERVISOR_sysctl(writable_buffer(buf, SYSCTL_SIZE, "sysctl")));
+// XEN_SYSCTL_getdomaininfolist writes max_domains records into the buffer
+// its guest handle names, each sizeof(xen_domctl_getdomaininfo) of Xen's
+// own sysctl interface version: a size Python does not get to choose. The
+// generated table gives it for every sysctl version of a generated
+// release; any other version may list one record per call only.
+static const struct {
+    uint32_t version, size;
+} gdil_records[] = { XENABI_GDIL_RECORDS };
+
+size_t modxen_gdil_record_size(uint32_t sysctl_version) {
+    for (size_t i = 0; i < MP_ARRAY_SIZE(gdil_records); i++) {
+        if (gdil_records[i].version == sysctl_version) {
+            return gdil_records[i].size;
+        }
+    }
+    return 0;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(xen_sysctl_obj, xen_sysctl);
+
+size_t modxen_gdil_check(const char *who, uint32_t sysctl_version, uint32_t records, size_t room) {
+    size_t size = modxen_gdil_record_size(sysctl_version);
+    if (!size) {
+        if (records > 1) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("%s: getdomaininfolist of %u records: sysctl interface 0x%x has no generated layout, its record size is unknown (one record per call)"),
+                who, (unsigned)records, (unsigned)sysctl_version);
+        }
+        if (records && room < MODXEN_UNKNOWN_RECORD_ROOM) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("%s: one getdomaininfolist record of unknown size needs %u bytes; the buffer has %u"),
+                who, (unsigned)MODXEN_UNKNOWN_RECORD_ROOM, (unsigned)room);
+        }
+        return 0;
+    }
+    // by division: records * size is never formed
+    if (records > room / size) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("%s: getdomaininfolist of %u records of %u bytes; the buffer has %u"),
+            who, (unsigned)records, (unsigned)size, (unsigned)room);
+    }
+    return size;
+}
+
+// sysctl(buf[, records]): buf a whole xen_sysctl. For getdomaininfolist
+// the records buffer is an object, not an address: C checks that Xen's
+// max_domains records fit it (modxen_gdil_check) and fills the guest
+// handle itself, so Xen never writes past a Python object. Without
+// records only max_domains 0 goes (the probe), with a NULL handle.
+static mp_obj_t xen_sysctl(size_t n_args, const mp_obj_t *args) {
+    uint8_t *b = writable_buffer(args[0], SYSCTL_SIZE, "sysctl");
+    uint32_t cmd, version;
+    memcpy(&cmd, b + XENABI_SYSCTL_CMD_AT, sizeof(cmd));
+    memcpy(&version, b + XENABI_SYSCTL_VERSION_AT, sizeof(version));
+    if (cmd == XENABI_SYSCTL_getdomaininfolist) {
+        uint32_t max;
+        memcpy(&max, b + XENABI_GDIL_MAX_DOMAINS_AT, sizeof(max));
+        uint64_t handle = 0;
+        size_t room = 0;
+        if (n_args > 1) {
+            mp_buffer_info_t rec;
+            mp_get_buffer_raise(args[1], &rec, MP_BUFFER_RW);
+            handle = (uintptr_t)rec.buf;
+            room = rec.len;
+        } else if (max) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("sysctl: getdomaininfolist of %u records needs its records buffer: sysctl(buf, records)"),
+                (unsigned)max);
+        }
+        modxen_gdil_check("sysctl", version, max, room);
+        memcpy(b + XENABI_GDIL_BUFFER_AT, &handle, sizeof(handle));
+    } else if (n_args > 1) {
+        mp_raise_ValueError(MP_ERROR_TEXT("sysctl: a records buffer goes with getdomaininfolist only"));
+    }
+    return MP_OBJ_NEW_SMALL_INT(HYPERVISOR_sysctl(b));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_sysctl_obj, 1, 2, xen_sysctl);
 
 static mp_obj_t xen_domctl(mp_obj_t buf) {
     return MP_OBJ_NEW_SMALL_INT(HYPERVISOR_domctl(writable_buffer(buf, DOMCTL_SIZE, "domctl")));
@@ -185,12 +258,6 @@ static mp_obj_t xen_shutdown(mp_obj_t reason) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_shutdown_obj, xen_shutdown);
 
-static mp_obj_t xen_qemu_exit(mp_obj_t code) {
-    console_flush();
-    arch_qemu_exit(mp_obj_get_int(code));
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(xen_qemu_exit_obj, xen_qemu_exit);
-
 // Console channels by name, joined with '+': "xen", "ring", "e9".
 static const char *const channel_names[] = { "xen", "ring", "e9" };
 
@@ -267,9 +334,14 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_dom_exc_rc_obj, xen_dom_exc_rc);
 
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
-// xen.list_raw(), xen.boot_ns(): modxen_bench.c (what make bench reads).
+#if STUBMON_TEST_HOOKS
+// The test variant only (port-xen/variants/test): xen.qemu_exit()
+// (modxen_test.c), xen.list_raw(), xen.boot_ns() (modxen_bench.c, what
+// make bench reads).
+extern const mp_obj_fun_builtin_fixed_t xen_qemu_exit_obj;
 extern const mp_obj_fun_builtin_fixed_t xen_list_raw_obj;
 extern const mp_obj_fun_builtin_fixed_t xen_boot_ns_obj;
+#endif
 
 extern const mp_obj_fun_builtin_var_t xen_records_merge_obj;   // modxen_records.c
 
@@ -291,7 +363,6 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_xen_version), MP_ROM_PTR(&xen_xen_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_addressof), MP_ROM_PTR(&xen_addressof_obj) },
     { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&xen_shutdown_obj) },
-    { MP_ROM_QSTR(MP_QSTR_qemu_exit), MP_ROM_PTR(&xen_qemu_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_channels), MP_ROM_PTR(&xen_console_channels_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_use), MP_ROM_PTR(&xen_console_use_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_dropped), MP_ROM_PTR(&xen_console_dropped_obj) },
@@ -300,8 +371,11 @@ static mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
+    #if STUBMON_TEST_HOOKS
+    { MP_ROM_QSTR(MP_QSTR_qemu_exit), MP_ROM_PTR(&xen_qemu_exit_obj) },
     { MP_ROM_QSTR(MP_QSTR_list_raw), MP_ROM_PTR(&xen_list_raw_obj) },
     { MP_ROM_QSTR(MP_QSTR_boot_ns), MP_ROM_PTR(&xen_boot_ns_obj) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
 

@@ -18,17 +18,24 @@ static mp_obj_t xen_records_merge(size_t n_args, const mp_obj_t *args) {
     mp_int_t at = mp_obj_get_int(args[1]);
     mp_int_t n = mp_obj_get_int(args[3]);
     mp_int_t size = mp_obj_get_int(args[4]);
-    if (at < 0 || n < 0 || size <= 0 || (size_t)(n * size) > batch.len
-        || (size_t)((at + n) * size) > stored.len) {
+    if (at < 0 || n < 0 || size <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("records_merge: negative index, count or size"));
+    }
+    // Bounds by division, each before any product is formed: then
+    // n * size <= batch.len and (at + n) * size <= stored.len, so neither
+    // product (nor at * size) can wrap.
+    size_t un = (size_t)n, uat = (size_t)at, usize = (size_t)size;
+    size_t in_batch = batch.len / usize, in_stored = stored.len / usize;
+    if (un > in_batch || uat > in_stored || un > in_stored - uat) {
         mp_raise_ValueError(MP_ERROR_TEXT("records_merge: records past a buffer's end"));
     }
     mp_obj_t changed = mp_obj_new_list(0, NULL);
-    char *dst = (char *)stored.buf + at * size;
+    char *dst = (char *)stored.buf + uat * usize;
     const char *src = batch.buf;
-    for (mp_int_t i = 0; i < n; i++, dst += size, src += size) {
-        if (memcmp(dst, src, size) != 0) {
-            memcpy(dst, src, size);
-            mp_obj_list_append(changed, MP_OBJ_NEW_SMALL_INT(at + i));
+    for (size_t i = 0; i < un; i++, dst += usize, src += usize) {
+        if (memcmp(dst, src, usize) != 0) {
+            memcpy(dst, src, usize);
+            mp_obj_list_append(changed, MP_OBJ_NEW_SMALL_INT((mp_int_t)(uat + i)));
         }
     }
     return changed;

@@ -42,7 +42,7 @@ def median(values):
 
 def size(board):
     # always the ELF's sections (the loader's file may be a raw image)
-    elf = os.path.join(boot.REPO, "build", board, "stubmon.elf")
+    elf = boot.image_path(board).replace(".bin", ".elf")
     out = subprocess.run(["size", elf], capture_output=True, text=True, check=True).stdout
     text, data, bss = out.splitlines()[1].split()[:3]
     return int(text), int(data), int(bss)
@@ -277,7 +277,7 @@ def modules_text(board):
     to the image."""
     total = 0
     for obj in ("extmod/modjson.o", "extmod/modtime.o", "py/objstringio.o"):
-        path = os.path.join(boot.REPO, "build", board, obj)
+        path = os.path.join(boot.build_dir(board), obj)
         if os.path.exists(path):
             out = subprocess.run(["size", path], capture_output=True, text=True).stdout
             if out:

@@ -28,10 +28,22 @@ def load_board(board):
     return mod
 
 
-def image_path(board):
+# The image the tests, make run and make bench boot: the test variant
+# (port-xen/variants/test), whose test-only options (demo=, exit=qemu, ...)
+# they use. "standard" is the production image `make` builds.
+VARIANT = "test"
+
+
+def build_dir(board, app=None, variant=VARIANT):
+    """Where port-xen/Makefile builds BOARD's image (APP: a script's)."""
+    name = board + ("-" + app if app else "") + ("-test" if variant == "test" else "")
+    return os.path.join(REPO, "build", name)
+
+
+def image_path(board, app=None, variant=VARIANT):
     """The file the board's loader takes: the ELF, or (arm64) the raw Image."""
     name = getattr(load_board(board), "IMAGE", "stubmon.elf")
-    return os.path.join(REPO, "build", board, name)
+    return os.path.join(build_dir(board, app, variant), name)
 
 
 SEND_TICK = 0.1   # seconds between send() calls on a quiet console
@@ -163,7 +175,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")
     ap.add_argument("--image", help="the image to boot, or a build directory holding it"
-                                    " (default: build/BOARD)")
+                                    " (default: build/BOARD-test, the test image)")
     ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
     opts = ap.parse_args()
     mod = load_board(opts.board)

@@ -22,7 +22,6 @@ from . import events
 from . import health
 from . import hypercalls as hv
 from . import loop
-from . import testopts
 
 # One domain as domains() returns it.
 #   domid        int
@@ -221,8 +220,15 @@ def int_arg(key, default, lo=0, hi=10 ** 9, name='stubmon', say=print):
 
 def end(ok=True):
     """End the domain: powered off (ok) or crashed; with exit=qemu on the
-    command line, leave QEMU with status 0 or 1 (tests). Never returns."""
-    testopts.leave(xen, args().get('exit'), ok)
+    command line of a test image, leave QEMU with status 0 or 1 (tests).
+    Never returns."""
+    hooks = options.test_hooks()
+    exit = args().get('exit')
+    if hooks:
+        hooks.leave(xen, exit, ok)
+    if exit is not None:   # a production image: said, then powered off as usual
+        print("stubmon: 'exit=%s' is a test-only option, not in this image; ignored" % exit)
+    xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
 
 
 def run(script, name, say=print, restarts=None):
@@ -241,8 +247,9 @@ def run(script, name, say=print, restarts=None):
     while True:
         runs += 1
         try:
-            if args().get('fault') == 'raise:%d' % runs:   # test fault (docs/faults.md)
-                raise RuntimeError('test fault (fault=raise:%d)' % runs)
+            hooks = options.test_hooks()
+            if hooks:   # fault=raise:R (docs/faults.md), test image only
+                hooks.script_fault(args(), runs)
             script(say)
             end(True)
         except Exception as e:

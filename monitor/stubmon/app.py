@@ -17,7 +17,6 @@ from . import options
 from . import pcpus
 from . import record as dommod
 from . import table
-from . import testopts
 from . import vcpus as vcpumod
 from . import view
 from . import xenlog
@@ -76,7 +75,7 @@ class Monitor:
         self.say = say
         self.opts = options.Options()   # defaults until the command line is read
         self.hyp = None
-        self.demo_ids = []
+        self.test = None            # testopts.Hooks: test-only options given (test image)
         self.errors = Reporter(say)
         self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
         # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
@@ -99,7 +98,6 @@ class Monitor:
         self.last_listings = 0      # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
         self.last_doms = None       # the last listing: what a changed domain's record updates
-        self.first_row_ns = None    # stats=1: when poll 1's first row was said (testopts.say_boot)
 
     def run(self):
         xen, say = self.xen, self.say
@@ -108,6 +106,7 @@ class Monitor:
         say('stubmon: %s on xen %s' % (xen.platform, self.version))
         line = xen.cmdline()
         self.opts, msgs = options.parse(line)
+        self.test = self.opts.test
         for m in msgs:
             say(m)
         cut = options.cut_line(line, getattr(xen, 'cmdline_max', 0))
@@ -115,7 +114,7 @@ class Monitor:
             say(cut)
         self.alerts = alerts.Alerts(self.opts.alerts)
         self.view = view.View(self.opts, say)
-        if self.opts.quiet:
+        if self.test and self.test.quiet:
             self.out = _discard
         self.choose_console()
         if self.opts.role == 'guest':
@@ -133,17 +132,14 @@ class Monitor:
         self.arm_watchdog()
         say(self.choose_events())
         self.start_xenlog()
-        if self.opts.demo:
-            try:
-                testopts.create_demo(self)
-            except Exception as e:
-                self.health.failed('demo', e)
+        if self.test:
+            self.test.start(self)
         if self.opts.repl:
             self.repl()
         else:
             self.loop()
-        if self.demo_ids and self.opts.demo_keep:
-            testopts.destroy_demo(self)   # count ran out before demo_keep
+        if self.test:
+            self.test.finish(self)
 
     def choose_console(self):
         """Apply console= and say once where the output goes."""
@@ -331,8 +327,8 @@ class Monitor:
     def poll(self, n):
         """One poll, its output batched into as few console writes as fit
         (xen.console_batch: all of it leaves before the sleep)."""
-        if self.opts.raw:
-            testopts.raw_listing(self)   # make bench: before the poll, outside its poll_us
+        if self.test:
+            self.test.before_poll(self)   # make bench: outside the poll's poll_us
         self.batched(self.poll_once, n)
 
     def batched(self, step, *args):
@@ -350,8 +346,8 @@ class Monitor:
     def poll_once(self, n):
         now = self.xen.time_ns()
         fmt, out = self.opts.format, self.out
-        if self.opts.faults:
-            testopts.inject_fault(self, n)
+        if self.test:
+            self.test.in_poll(self, n)
         host = self.physinfo()
         self.read_pcpus(host)
         self.report_host(host, now)
@@ -390,8 +386,8 @@ class Monitor:
             if fmt != 'json':
                 lines = table.format_poll(n, self.version, now, rows, host,
                                           counts=counts, view=line, vcpus=vc)
-                if self.opts.stats and self.first_row_ns is None:
-                    lines = testopts.stamp_first_row(self, lines)
+                if self.test:
+                    lines = self.test.table_lines(self, lines)
                 for text in lines:
                     out(text)
             if fmt != 'table':
@@ -402,8 +398,8 @@ class Monitor:
         # (~200 bytes a poll) do not add to the idle CPU they measure
         if st and (st != 3 or n <= 2 or n == self.opts.count):
             self.say(self.stats_line(n, now))
-            if n == 1:
-                testopts.say_boot(self)
+            if self.test:
+                self.test.after_stats(self, n)
 
     def stats_line(self, n, now):
         """What `make bench` and the soak read: when, how long the poll
@@ -424,7 +420,7 @@ class Monitor:
                 % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
                    console_dropped(xen), self.last_listings, heap, self.tracked(),
                    writes() if writes else 0)
-                + testopts.raw_text(self))
+                + (self.test.stats_tail() if self.test else ''))
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
@@ -451,7 +447,8 @@ class Monitor:
             self.last_listings = self.waker.new_interval()
             try:
                 self.poll(n)
-                self.batched(testopts.after_poll, self, n)
+                if self.test:
+                    self.batched(self.test.after_poll, self, n)
                 self.health.ok('poll %d' % n)
                 wait = 1
             except Exception as e:   # never stop watching (health.py)
@@ -583,4 +580,6 @@ def start(xen, say=print):
         say(fatal_line(e))
         health.print_traceback(e, say)
         ok = False
-    testopts.leave(xen, m.opts.exit, ok)
+    if m.test:
+        m.test.leave(xen, ok)   # exit=qemu
+    xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)

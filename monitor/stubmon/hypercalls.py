@@ -9,9 +9,13 @@ from . import abi
 from . import record as dommod
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
-# A sysctl interface newer than every generated layout may have grown the
-# domain record: then one record per call, into a buffer this large (the
-# stable fields at its start still decode).
+# Xen writes getdomaininfolist records of its own sysctl interface
+# version's size. Only a version whose record size a generated layout
+# gives (the index's RECORD_SIZE, the table C checks against too) lists in
+# batches; any other (newer or older than every layout) may have another
+# record: one record per call, into a buffer this large (the stable fields
+# at its start still decode). C requires at least this much then
+# (port-xen/modxen.h MODXEN_UNKNOWN_RECORD_ROOM).
 UNKNOWN_RECORD_ROOM = 4096
 ERESTART = 85   # Xen-internal continuation errno, not in the public errno.h
 # createdomain's "pick a domid for me": 0 up to Xen 4.21; from 4.22 Xen
@@ -93,10 +97,13 @@ _HINTS = {
                                  '(policy/stubmon.te)',
     ('readconsole', abi.EPERM): 'this domain may not read Xen\'s console log: xenlog=1 and '
                                 'alert=log: are dropped; run as dom0 or give its FLASK label '
-                                '`xen readconsole` (policy/stubmon.te)',
+                                '`xen readconsole` (policy/stubmon.te, boolean '
+                                'stubmon_readconsole)',
     ('readconsole', abi.EACCES): 'denied by the XSM/FLASK policy: xenlog=1 and alert=log: are '
-                                 'dropped; give this domain\'s label `xen readconsole` '
-                                 '(policy/stubmon.te)',
+                                 'dropped; give this domain\'s label `xen readconsole`: it is '
+                                 'off by default, turn it on in dom0 with '
+                                 '`flask-set-bool stubmon_readconsole 1` (policy/stubmon.te; '
+                                 'it also lets the label read Xen\'s console input)',
     ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
                                   'run stubmon as dom0 or give its FLASK label getdomaininfo',
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
@@ -181,13 +188,14 @@ class Hypervisor:
         self.domctl_version = None
         self._cpus = None   # getcpuinfo's array, made at its first call
         self._rc_buf = None  # readconsole's buffer (xenlog.py's)
+        self._one_per_call_said = False
         self._alloc()
 
     def _alloc(self, record_known=True):
         """Buffers for the layouts in force. The listing buffer holds
         self.batch records of the size in force; with an unknown record
         size (record_known False) one record of up to UNKNOWN_RECORD_ROOM."""
-        xen, lay = self.xen, self.abi
+        lay = self.abi
         self.di_size = lay.DI_SIZE
         self._sysctl = bytearray(lay.SYSCTL_SIZE)
         self._domctl = bytearray(lay.DOMCTL_SIZE)
@@ -195,8 +203,9 @@ class Hypervisor:
         self._sysctl_zero = bytes(lay.SYSCTL_SIZE)
         self._domctl_zero = bytes(lay.DOMCTL_SIZE)
         self.batch = BATCH if record_known else 1
+        # handed to xen.sysctl as an object: C fills the guest handle
+        # after checking that the records Xen writes fit it
         self._list = bytearray(BATCH * self.di_size if record_known else UNKNOWN_RECORD_ROOM)
-        self._list_addr = xen.addressof(self._list)
 
     # --- version --------------------------------------------------------
     def version(self):
@@ -279,16 +288,34 @@ class Hypervisor:
         self.abi, note = self.abi.confirm(self.sysctl_version, self.domctl_version)
         if note:
             msgs.append(note)
-        known = self.sysctl_version is None or self.sysctl_version in abi.SYSCTL_VERSIONS
-        if not known:
-            msgs.append('stubmon: sysctl 0x%02x is newer than every known layout: the size of its '
-                        'domain record is unknown, so domains are listed one per call (slower, '
-                        'never past the buffer)' % self.sysctl_version)
+        known, why = self._record_size_known()
+        if not known and not self._one_per_call_said:
+            self._one_per_call_said = True
+            msgs.append('stubmon: sysctl 0x%02x %s, so domains are listed one per call (slower, '
+                        'never past the buffer)' % (self.sysctl_version, why))
         lay = self.abi
         if not known or self.di_size != lay.DI_SIZE or \
                 len(self._sysctl) != lay.SYSCTL_SIZE or len(self._domctl) != lay.DOMCTL_SIZE:
             self._alloc(known)
         return msgs
+
+    def _record_size_known(self):
+        """(True, None) when the domain records Xen writes for the sysctl
+        interface version it accepted are the size of the layouts in force:
+        a generated release with that version says so (abi's index,
+        RECORD_SIZE; the image's C checks the same table). Else (False,
+        why). Without a confirmed version nothing is listed at all."""
+        v = self.sysctl_version
+        if v is None:
+            return True, None
+        sizes = getattr(abi._index(self.abi.arch), 'RECORD_SIZE', None) or {}
+        size = sizes.get(v)
+        if size is None:
+            return False, ('has no generated layout: the size of its domain record is unknown')
+        if size != self.abi.DI_SIZE:
+            return False, ('writes domain records of %d bytes, the layouts in force (xen %d.%d) '
+                           '%d' % ((size,) + self.abi.release + (self.abi.DI_SIZE,)))
+        return True, None
 
     def layouts_text(self):
         '''e.g. 'layouts xen 4.17 (x86_64), interfaces sysctl 0x15 domctl 0x15' '''
@@ -301,13 +328,14 @@ class Hypervisor:
 
     # --- buffers ----------------------------------------------------------
     def _fill_sysctl_list(self, version, first, count):
+        # the buffer handle stays 0: xen.sysctl(b, self._list) fills it in
+        # C once the count of records fits the object (xen.list_raw too)
         b, lay = self._sysctl, self.abi
         b[:] = self._sysctl_zero
         p, g = lay.SYSCTL_PAYLOAD, lay.GDIL
         struct.pack_into('<II', b, 0, abi.SYSCTL_getdomaininfolist, version)
         struct.pack_into('<H', b, p + g['first_domain'], first)
         struct.pack_into('<I', b, p + g['max_domains'], count)
-        struct.pack_into('<Q', b, p + g['buffer'], self._list_addr if count else 0)
 
     def _fill_domctl(self, version, cmd, domid):
         b = self._domctl
@@ -342,7 +370,7 @@ class Hypervisor:
         domid_at = lay.DI['domain']
         while first < abi.DOMID_FIRST_RESERVED:
             self._fill_sysctl_list(self.sysctl_version, first, batch)
-            rc = self.xen.sysctl(self._sysctl)
+            rc = self.xen.sysctl(self._sysctl, buf)
             if rc < 0:
                 raise HypercallError('getdomaininfolist', -rc)
             n = struct.unpack_from('<I', self._sysctl, count_at)[0]

@@ -4,17 +4,19 @@
 # one message line, the option keeps its previous value, parsing goes on.
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
-# Every key, as the one-line hint for an unknown one lists them.
-KNOWN = ('alert', 'baud', 'console', 'count', 'demo', 'demo_keep', 'demo_mem', 'destroy',
-         'domains', 'end', 'exit', 'fault', 'format', 'heap', 'interval', 'pause', 'pcpus', 'quiet', 'raw', 'repl',
-         'role', 'run', 'sort', 'spin', 'stats', 'vcpus', 'view', 'watchdog', 'xenlog')
+# Every user's key, as the one-line hint for an unknown one lists them.
+KNOWN = ('alert', 'baud', 'console', 'count', 'domains', 'end', 'format', 'heap', 'interval',
+         'pcpus', 'repl', 'role', 'run', 'sort', 'spin', 'stats', 'vcpus', 'view', 'watchdog',
+         'xenlog')
+# The test-only keys (docs/options.md#test-only-options): declared, parsed
+# and acted on in testopts.py, which only the test image freezes
+# (port-xen/variants/test). A production image refuses them in one line:
+# there no command-line word creates, pauses or destroys a domain.
+TEST_ONLY = ('demo', 'demo_keep', 'demo_mem', 'destroy', 'exit', 'fault', 'pause', 'quiet', 'raw')
 MAX_MESSAGES = 8   # a garbage command line must not flood a 150 lines/s console
 
 INTERVAL_MIN_MS = 100
 INTERVAL_MAX_MS = 86400 * 1000   # a day; keeps deadlines far from overflow
-DEMO_MAX = 1000
-DEMO_MEM_MAX = 1024 * 1024       # MiB; only a limit, nothing is allocated
-EXITS = ('shutdown', 'qemu')
 # Console channels (port-xen/console.c); whether one exists here is only
 # known at run time, by the image.
 CONSOLE_CHANNELS = ('xen', 'ring', 'e9')
@@ -30,9 +32,6 @@ WATCHDOG_MIN_S = 5
 WATCHDOG_AUTO_MIN_S = 30
 WATCHDOG_INTERVALS = 4
 WATCHDOG_MAX_S = 7 * 86400
-# fault=KIND:P test faults, injected at poll P (docs/faults.md).
-FAULTS = ('raise', 'memory', 'hang')
-MAX_FAULTS = 8
 MAX_RANGES = 32      # domains=
 # view= and sort= (view.py): which rows a poll prints, in which order.
 VIEWS = ('auto', 'all', 'changes', 'top:N')
@@ -46,33 +45,25 @@ class Options:
     def __init__(self):
         self.interval_ms = 3000   # like xentop's default delay
         self.count = 0            # polls; 0 = forever
-        self.demo = 0             # empty paused domains created at start
-        self.demo_keep = 2        # destroy them after this poll; 0 = keep
-        self.demo_mem = 16        # MiB max memory of each demo domain
-        self.exit = 'shutdown'    # 'shutdown' (poweroff) or 'qemu'
+        self.test = None          # testopts.Hooks: the test-only options given (test image)
         self.stats = 0            # 1: a line of the monitor's own costs per poll
         self.console = 'auto'     # or channels joined by '+', e.g. ring+e9
         self.role = 'monitor'     # or 'guest': a tiny workload domain (guest.py)
         self.run_ms = 3000        # guest: how long it runs before it ends
         self.spin_ms = 0          # guest: busy-waits this long first (ms)
         self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
-        self.pause = None         # test: (domid, after poll A, unpause after poll B or 0)
         self.format = 'table'     # table, json or table+json (docs/json-schema.md)
         self.domains = None       # None = all, else [(lo, hi)] domain ID ranges
         self.alerts = []          # alert= rules, alerts.parse_rule() tuples
-        self.destroy = None       # test: (domid, after poll P): destroy that domain
         self.repl = 0             # 1: one table, then a REPL on the console instead of polling
         self.watchdog_s = None    # None: auto (watchdog_seconds()); 0: off
-        self.faults = []          # test: [(kind, poll)], kind in FAULTS
         self.view = 'auto'        # auto, all, changes or top (view.py)
         self.top = 0              # view=top:N: N
         self.sort = None          # id, cpu or mem; None: the view's own (top: cpu, else id)
         self.baud = BAUD_DEFAULT  # the console's line rate, for view=auto's row budget; 0: none
-        self.quiet = 0            # test (make bench): 1: the polls say nothing, all else is done
         self.pcpus = 0            # 1: a line per physical CPU under the host line
         self.vcpus = 0            # 1: a line per vCPU under each domain's row
         self.xenlog = 0           # 1: Xen's own new log lines forwarded at each poll
-        self.raw = 0              # test: 1: stats lines add a raw C listing's time (make bench)
 
     def watchdog_seconds(self):
         """The watchdog timeout in force, whole seconds; 0 = off."""
@@ -134,14 +125,6 @@ def parse_ints(text, bounds):
     return tuple(out)
 
 
-def parse_pause(text):
-    """'2:1:3' -> (2, 1, 3); B is 0 or after A. None if malformed."""
-    r = parse_ints(text, ((1, DOMID_MAX), (1, 10 ** 9), (0, 10 ** 9)))
-    if r is None or (r[2] and r[2] <= r[1]):
-        return None
-    return r
-
-
 def parse_ranges(text):
     """'0,3-7' -> [(0, 0), (3, 7)]; None if malformed."""
     out = []
@@ -173,33 +156,8 @@ def wanted(ranges, domid):
     return False
 
 
-def parse_destroy(text):
-    """'2:5' -> (2, 5). None if malformed."""
-    return parse_ints(text, ((1, DOMID_MAX), (1, 10 ** 9)))
-
-
-def parse_faults(text):
-    """'raise:2,hang:5' -> [('raise', 2), ('hang', 5)]; None if bad."""
-    out = []
-    for part in text.split(','):
-        kind, colon, at = part.partition(':')
-        poll = parse_int(at, 1, 10 ** 9) if colon else None
-        if poll is None or kind not in FAULTS:
-            return None
-        out.append((kind, poll))
-    return out
-
-
-def faults_text(faults):
-    return ','.join(['%s:%d' % f for f in faults]) if faults else 'none'
-
-
 def view_text(opts):
     return 'top:%d' % opts.top if opts.view == 'top' else opts.view
-
-
-def pause_text(p):
-    return 'none' if p is None else '%d:%d:%d' % p
 
 
 def _shown(word):
@@ -213,23 +171,17 @@ def _shown(word):
 # key -> (lo, hi, hint) or (words, hint). The others are parsed in _set.
 NUMBERS = {
     'count': (0, 10 ** 9, 'want a number of polls, 0 = forever'),
-    'demo': (0, DEMO_MAX, 'want a number of domains, 0 to %d' % DEMO_MAX),
-    'demo_keep': (0, 10 ** 9, 'want the poll after which demo domains go, 0 = keep them'),
-    'demo_mem': (1, DEMO_MEM_MAX, 'want MiB, 1 to %d' % DEMO_MEM_MAX),
     'stats': (0, 3, 'want 0 to 3 (2: the heap measured after a collection too; 3: at polls 1, 2 and the last only)'),
     'repl': (0, 1, 'want 0 or 1'),
     'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
-    'quiet': (0, 1, 'want 0 or 1'),
     'pcpus': (0, 1, 'want 0 or 1'),
     'vcpus': (0, 1, 'want 0 or 1'),
     'xenlog': (0, 1, 'want 0 or 1'),
-    'raw': (0, 1, 'want 0 or 1'),
 }
 WORDS = {
     'role': (ROLES, 'want monitor or guest'),
     'end': (ENDS, 'want ' + ', '.join(ENDS)),
     'format': (FORMATS, 'want ' + ', '.join(FORMATS)),
-    'exit': (EXITS, 'want shutdown or qemu'),
     'sort': (SORTS, 'want ' + ', '.join(SORTS)),
 }
 
@@ -269,24 +221,12 @@ def _set(opts, key, value):
         if ms is None or ms > INTERVAL_MAX_MS:
             return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.spin_ms))
         opts.spin_ms = ms
-    elif key == 'pause':
-        p = parse_pause(value)
-        if p is None:
-            return ('want DOMID:A:B, pause after poll A, unpause after poll B (0 = never)',
-                    pause_text(opts.pause))
-        opts.pause = p
     elif key == 'watchdog':
         v = parse_int(value, 0, WATCHDOG_MAX_S)
         if v is None or 0 < v < WATCHDOG_MIN_S:
             return ('want seconds, %d to %d, or 0 for off' % (WATCHDOG_MIN_S, WATCHDOG_MAX_S),
                     'auto' if opts.watchdog_s is None else str(opts.watchdog_s))
         opts.watchdog_s = v
-    elif key == 'fault':
-        f = parse_faults(value)
-        if f is None or len(opts.faults) + len(f) > MAX_FAULTS:
-            return ('want KIND:POLL, KIND one of %s, comma-joined, at most %d'
-                    % (', '.join(FAULTS), MAX_FAULTS), faults_text(opts.faults))
-        opts.faults = opts.faults + f
     elif key == 'domains':
         r = parse_ranges(value)
         if r is None:
@@ -313,12 +253,29 @@ def _set(opts, key, value):
             return ('want %s (N: 1 to %d)' % (', '.join(VIEWS), TOP_MAX), view_text(opts))
         opts.view = mode
         opts.top = top or 0
-    elif key == 'destroy':
-        p = parse_destroy(value)
-        if p is None:
-            return ('want DOMID:P, destroy that domain after poll P', 'none')
-        opts.destroy = p
     return None
+
+
+def test_hooks():
+    """testopts, the test hooks, where this image has them (the test
+    variant, and the unit tests); None in a production image."""
+    try:
+        from . import testopts
+    except ImportError:
+        return None
+    return testopts
+
+
+def _set_test(opts, key, value):
+    """A test-only key: to testopts where the image has it. Returns
+    (hint, using) as _set does, or the refusal line of a production image."""
+    hooks = test_hooks()
+    if hooks is None:
+        return ("stubmon: '%s' is a test-only option, not in this image (only the test "
+                "image has it: make VARIANT=test); ignored" % _shown(key + '=' + value))
+    if opts.test is None:
+        opts.test = hooks.Hooks()
+    return opts.test.set(key, value)
 
 
 def cut_line(line, limit):
@@ -361,13 +318,16 @@ def parse(cmdline):
             line = "stubmon: unknown word '%s' ignored (options are key=value; known: %s)" % (
                 _shown(word), ', '.join(KNOWN))
         else:
-            if key not in KNOWN:
-                line = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
-            else:
+            if key in TEST_ONLY:
+                bad = _set_test(opts, key, value)
+            elif key in KNOWN:
                 bad = _set(opts, key, value)
-                if bad is None:
-                    continue
-                line = "stubmon: bad value '%s' (%s); using %s" % (_shown(word), bad[0], bad[1])
+            else:
+                bad = "stubmon: unknown option '%s' ignored (known: %s)" % (_shown(word), ', '.join(KNOWN))
+            if bad is None:
+                continue
+            line = bad if isinstance(bad, str) else \
+                "stubmon: bad value '%s' (%s); using %s" % (_shown(word), bad[0], bad[1])
         problems += 1
         if problems <= MAX_MESSAGES:
             msgs.append(line)

@@ -15,12 +15,15 @@ import buildlock  # noqa: E402
 
 @pytest.fixture(scope="session")
 def image():
-    """Build the image once per session, the way `make` does (one make at
-    a time across pytest-xdist workers: tools/buildlock.py)."""
-    def build(board):
+    """Build an image once per session, the way `make` does (one make at
+    a time across pytest-xdist workers: tools/buildlock.py): the test one
+    (its test-only options drive the boots), or variant="standard", the
+    production one."""
+    def build(board, variant=boot.VARIANT):
         with buildlock.locked():
-            subprocess.run(["make", "-s", "image", "BOARD=" + board], cwd=REPO, check=True)
-        path = boot.image_path(board)
+            subprocess.run(["make", "-s", "image", "BOARD=" + board, "VARIANT=" + variant], cwd=REPO,
+                           check=True)
+        path = boot.image_path(board, variant=variant)
         assert os.path.exists(path)
         return path
     return build

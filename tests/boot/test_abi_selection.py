@@ -92,12 +92,13 @@ def test_newer_release_than_generated_still_lists_domains(monkeypatch):
         if not os.path.islink(link):
             os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
         subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
+                        "VARIANT=" + boot.VARIANT,
                         "BUILD=" + os.path.join(top, "x86_64"), "XENABI_OUT=" + os.path.join(top, "gen"),
                         "XENABI_DEPS=" + deps, "XEN_SHARED=" + os.path.join(top, "none")],   # no 4.21/4.22 either
                        check=True, stdout=subprocess.DEVNULL)
     assert sorted(os.listdir(os.path.join(top, "gen", "x86_64"))) == [
         "xenabi_4_17_x86_64.py", "xenabi_x86_64.py"]
-    monkeypatch.setattr(boot, "image_path", lambda board: os.path.join(top, "x86_64", "stubmon.elf"))
+    monkeypatch.setattr(boot, "image_path", lambda board, **kw: os.path.join(top, "x86_64", "stubmon.elf"))
     res = boot.boot("x86_64", "4.20", "interval=0.5 count=2 exit=qemu", timeout=120)
     assert res.guest_exit == 0, res.text[-2000:]
     assert ("stubmon: xen 4.20: no layouts generated for it; assuming the layouts of xen 4.17 "

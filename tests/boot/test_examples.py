@@ -18,9 +18,9 @@ DOM0_MEM_KIB = boot.load_board(BOARD).DOM0_MEM_MIB * 1024
 
 def build(example, board=BOARD):
     with buildlock.locked():   # build/mpy-cross, build/xenabi: shared with every port-xen build
-        subprocess.run(["make", "-s", "image", "BOARD=" + board, "EXAMPLE=" + example], cwd=boot.REPO,
-                       check=True, stdout=subprocess.DEVNULL)
-    path = os.path.join(boot.REPO, "build", "%s-%s" % (board, example))
+        subprocess.run(["make", "-s", "image", "BOARD=" + board, "EXAMPLE=" + example,
+                        "VARIANT=" + boot.VARIANT], cwd=boot.REPO, check=True, stdout=subprocess.DEVNULL)
+    path = boot.build_dir(board, example)
     assert os.path.exists(os.path.join(path, "stubmon.elf"))
     return path   # the build directory: boot.boot takes the board's file from it
 
@@ -39,7 +39,7 @@ def csvlog():
 
 def test_monitor_image_is_left_alone():
     # the examples build elsewhere: build/x86_64 keeps the monitor
-    frozen = os.path.join(boot.REPO, "build", BOARD, "frozen_content.c")
+    frozen = os.path.join(boot.build_dir(BOARD), "frozen_content.c")
     if os.path.exists(frozen):
         with open(frozen) as f:
             text = f.read()

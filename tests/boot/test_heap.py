@@ -73,12 +73,13 @@ def floor_image(image):
     copied, nor build/mpy-cross while this make runs (tools/buildlock.py)."""
     with buildlock.locked():
         image("arm64")
-        src = os.path.join(boot.REPO, "build", "arm64")
+        src = boot.build_dir("arm64")
         dst = os.path.join(boot.REPO, "build", "arm64-floor")
         shutil.rmtree(dst, ignore_errors=True)
         shutil.copytree(src, dst, symlinks=True)
         os.remove(os.path.join(dst, "main.o"))
         subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=arm64", "BUILD=" + dst,
+                        "VARIANT=" + boot.VARIANT,
                         "HEAP_MIN=%d" % (6 << 20), "-j2"], check=True, stdout=subprocess.DEVNULL)
     return dst
 

@@ -255,6 +255,11 @@ def storm_polls(res):
 
 def test_storm_handler_and_rate(storm):
     domid = xl_ids(section(storm, "xl-list"))["stubmon"][0]
+    # set_virq_handler is behind the stubmon_virq_handler boolean: off, refused
+    off = section(storm, "handler-off")
+    assert off[0].startswith("stormctl: xc_domain_set_virq_handler(%d, VIRQ_DOM_EXC) failed: "
+                             "Permission denied" % domid), off
+    assert any("avc:  denied  { set_virq_handler }" in l for l in storm.lines)
     assert section(storm, "handler") == ["stormctl: domain %d handles VIRQ_DOM_EXC" % domid]
     out = section(storm, "storm")
     assert re.match(r"^stormctl: ssidref \d+ \(system_u:system_r:domU_t\)$", out[0]), out

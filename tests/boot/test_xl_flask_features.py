@@ -17,7 +17,8 @@ from stubmon_exporter import consolelog
 import test_xl_x86_64 as xl
 
 # the module's issue 14 lines (policy/stubmon.te): the rules taken out
-NEW_RULES = ("allow stubmon_t xen_t:xen { getcpuinfo readconsole };",
+# (readconsole is behind the stubmon_readconsole boolean, off by default)
+NEW_RULES = ("allow stubmon_t xen_t:xen getcpuinfo;",
              "allow stubmon_t domain_type:domain getvcpuinfo;")
 REFUSED = {"getcpuinfo": "xen getcpuinfo", "getvcpuinfo": "domain getvcpuinfo",
            "readconsole": "xen readconsole"}
@@ -64,3 +65,18 @@ def test_the_table_goes_on_without_the_refused_features(run):
         assert p.host is not None and p.host["busy"] is None   # physinfo yes, getcpuinfo no
     assert not [l for l in run.guest if l.startswith(("stubmon pcpu", "stubmon vcpu", "stubmon xenlog"))]
     assert not [l for l in run.guest if l.startswith("stubmon ALERT")]
+
+
+def test_readconsole_is_off_by_default_and_said_how_to_turn_it_on(run):
+    assert xl.section(run, "bool-default")[-1] == "stubmon_readconsole: 0"
+    said = [l for l in run.guest if l.startswith("stubmon: readconsole failed: ")]
+    assert "flask-set-bool stubmon_readconsole 1" in said[0], said
+
+
+def test_the_boolean_on_lets_the_next_monitor_read_xens_log(run):
+    log = xl.section(run, "guest-log-withlog")
+    assert not [l for l in log if "failed" in l], log
+    assert [l for l in log if l.startswith("stubmon: xenlog: reading Xen's log from index")], log
+    assert [p.number for p in consolelog.polls(log)][:2] == [1, 2]
+    # the first monitor's refusal only
+    assert len([l for l in run.lines if "avc:  denied  { readconsole }" in l]) == 1

@@ -60,8 +60,8 @@ def test_cpu_percent_between_polls():
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
     assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
-                        "demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, heap, "
-                        "interval, pause, pcpus, quiet, raw, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)")
+                        "domains, end, format, heap, "
+                        "interval, pcpus, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)")
     assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
                         "least 0.1); using 3")
     assert lines[3] == 'stubmon: console xen'

@@ -60,9 +60,9 @@ def test_alert_option_several_and_joined():
 
 def test_destroy_option():
     o, msgs = options.parse('destroy=2:5')
-    assert msgs == [] and o.destroy == (2, 5)
+    assert msgs == [] and o.test.destroy == (2, 5)
     o, msgs = options.parse('destroy=0:5')
-    assert o.destroy is None
+    assert o.test.destroy is None
     assert msgs == ["stubmon: bad value 'destroy=0:5' (want DOMID:P, destroy that domain after "
                     "poll P); using none"]
 

@@ -238,21 +238,85 @@ def test_physinfo_refused():
             assert 'physinfo' in line[30:]
 
 
-def test_an_unknown_sysctl_version_lists_one_record_per_call():
-    st = xen.reset()
-    for i in range(1, 5):
-        xen.add_domain(i)
+def _past_every_layout(records=4):
+    """A Xen whose sysctl interface version no generated layout has (the
+    newest the probe tries: past every layout) and whose domain record grew
+    to 4 times this arch's. Returns (state, that version)."""
+    st = xen.reset(version=(4, 22))
+    st.version = (4, 99)
+    newer = max(abi.SYSCTL_VERSIONS)
+    assert newer not in __import__('xenabi_x86_64').RECORD_SIZE
+    st.sysctl_version = newer
+    st.record_size = 4 * xen.ARCH_RECORD['x86_64']
+    for i in range(1, records + 1):
+        xen.add_domain(i, tot_pages=i)
+    return st, newer
+
+
+def test_a_sysctl_version_past_every_layout_lists_one_record_per_call():
+    # through the probe, as at boot: Xen accepts only that version, the
+    # listing goes one record per call into a buffer the grown record fits
+    # (the fake raises Overrun past it, and refuses a batch of unknown
+    # records as the image's C does), and it is said once
+    st, newer = _past_every_layout()
+    h = hypervisor.Hypervisor(xen)
+    msgs = h.probe()
+    assert h.sysctl_version == newer
+    said = ('stubmon: sysctl 0x%02x has no generated layout: the size of its domain record is '
+            'unknown, so domains are listed one per call (slower, never past the buffer)' % newer)
+    assert [m for m in msgs if 'one per call' in m] == [said]
+    assert h.batch == 1 and len(h._list) == hypervisor.UNKNOWN_RECORD_ROOM
+    st.list_calls = []
+    doms = h.list_domains()
+    assert [d.domid for d in doms] == [0, 1, 2, 3, 4]
+    assert [d.tot_pages for d in doms[1:]] == [1, 2, 3, 4]   # the stable fields still decode
+    assert st.list_calls == [1] * 6   # one per domain, and the empty one that ends it
+    assert [d.domid for d in h.list_domains()] == [0, 1, 2, 3, 4]
+    assert [m for m in h.probe() if 'one per call' in m] == []   # said once
+
+
+def test_the_c_side_refuses_a_batch_of_records_of_unknown_size():
+    # what xen.sysctl checks in C before Xen writes (the fake mirrors it):
+    # more than one record of a version without a generated layout, a
+    # record of unknown size into less than UNKNOWN_RECORD_ROOM, a batch of
+    # known records past the buffer, records without their buffer
+    st, newer = _past_every_layout()
     h = hypervisor.Hypervisor(xen)
     h.probe()
-    h.sysctl_version = 0x7f   # as if Xen had accepted a version newer than every layout
-    abi_known = abi.SYSCTL_VERSIONS
-    h._alloc(record_known=False)
-    assert h.batch == 1 and len(h._list) == hypervisor.UNKNOWN_RECORD_ROOM
-    st.sysctl_version = 0x7f
-    st.ncalls = 0
-    assert [d.domid for d in h.list_domains()] == [0, 1, 2, 3, 4]
-    assert st.ncalls == 6   # one per domain, and the short one that ends it
-    assert 0x7f not in abi_known
+    st.list_calls = []
+    for count, room, text in ((2, 65536, 'its record size is unknown'),
+                              (1, 4095, 'needs 4096 bytes; the buffer has 4095')):
+        h._fill_sysctl_list(newer, 0, count)
+        try:
+            xen.sysctl(h._sysctl, bytearray(room))
+            assert False, 'refused'
+        except ValueError as e:
+            assert text in str(e), str(e)
+    assert st.list_calls == []   # Xen never saw them
+    st = xen.reset(version=(4, 20))
+    h = hyp()
+    st.list_calls = []
+    h._fill_sysctl_list(h.sysctl_version, 0, 64)
+    for records in (bytearray(64 * h.di_size - 1), None):
+        try:
+            xen.sysctl(h._sysctl, records)
+            assert False, 'refused'
+        except ValueError as e:
+            assert 'getdomaininfolist of 64 records' in str(e), str(e)
+    assert st.list_calls == []
+
+
+def test_a_layout_whose_record_is_not_the_versions_lists_one_record_per_call():
+    # a probed version whose generated record size is not the layouts' in
+    # force: not batched either
+    st = xen.reset(version=(4, 20))
+    h = hypervisor.Hypervisor(xen)
+    h.abi.DI_SIZE += 8
+    msgs = h.probe()
+    assert h.batch == 1
+    assert [m for m in msgs if 'one per call' in m] == [
+        'stubmon: sysctl 0x15 writes domain records of 112 bytes, the layouts in force (xen 4.20) '
+        '120, so domains are listed one per call (slower, never past the buffer)']
 
 
 def test_a_listing_buffer_too_small_for_the_batch_is_refused():

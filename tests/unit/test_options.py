@@ -1,26 +1,35 @@
 # SPDX-License-Identifier: MIT
 # Command line parsing: defaults, each key, and one clear line per problem.
 from stubmon import options
+from stubmon import testopts
 
-KNOWN = '(known: alert, baud, console, count, demo, demo_keep, demo_mem, destroy, domains, end, exit, fault, format, heap, interval, pause, pcpus, quiet, raw, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)'
+KNOWN = '(known: alert, baud, console, count, domains, end, format, heap, interval, pcpus, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)'
 
 
 def parse(line):
     return options.parse(line)
 
 
+def hooks_of(o):
+    """The test-only options of a parse: testopts.Hooks (its defaults when
+    none was given)."""
+    return o.test or testopts.Hooks()
+
+
 def test_defaults():
     for line in ('', '   ', None):
         o, msgs = parse(line)
-        assert msgs == []
-        assert (o.interval_ms, o.count, o.demo, o.demo_keep, o.demo_mem, o.exit) == \
+        assert msgs == [] and o.test is None   # no test hooks unless a test option is given
+        t = hooks_of(o)
+        assert (o.interval_ms, o.count, t.demo, t.demo_keep, t.demo_mem, t.exit) == \
             (3000, 0, 0, 2, 16, 'shutdown')
 
 
 def test_every_key():
     o, msgs = parse('interval=2 count=5 demo=10 demo_keep=3 demo_mem=64 exit=qemu stats=1')
     assert msgs == []
-    assert (o.interval_ms, o.count, o.demo, o.demo_keep, o.demo_mem, o.exit, o.stats) == \
+    t = o.test
+    assert (o.interval_ms, o.count, t.demo, t.demo_keep, t.demo_mem, t.exit, o.stats) == \
         (2000, 5, 10, 3, 64, 'qemu', 1)
 
 
@@ -47,7 +56,8 @@ def test_bad_value_keeps_earlier_good_one():
 
 def test_integer_keys_bad_values():
     o, msgs = parse('count=-1 demo=1001 demo_keep=x demo_mem=0 exit=reboot')
-    assert (o.count, o.demo, o.demo_keep, o.demo_mem, o.exit) == (0, 0, 2, 16, 'shutdown')
+    t = o.test
+    assert (o.count, t.demo, t.demo_keep, t.demo_mem, t.exit) == (0, 0, 2, 16, 'shutdown')
     assert msgs == [
         "stubmon: bad value 'count=-1' (want a number of polls, 0 = forever); using 0",
         "stubmon: bad value 'demo=1001' (want a number of domains, 0 to 1000); using 0",
@@ -60,7 +70,7 @@ def test_integer_keys_bad_values():
 
 def test_limits_accepted():
     o, msgs = parse('demo=1000 demo_keep=0 count=0')
-    assert msgs == [] and o.demo == 1000 and o.demo_keep == 0
+    assert msgs == [] and o.test.demo == 1000 and o.test.demo_keep == 0
 
 
 def test_unknown_key_and_bare_word():
@@ -122,7 +132,7 @@ def test_guest_role_keys():
     o, msgs = parse('role=guest run=2.5 end=crash')
     assert msgs == [] and (o.role, o.run_ms, o.end) == ('guest', 2500, 'crash')
     o, msgs = parse('')
-    assert (o.role, o.run_ms, o.end, o.pause) == ('monitor', 3000, 'poweroff', None)
+    assert (o.role, o.run_ms, o.end, hooks_of(o).pause) == ('monitor', 3000, 'poweroff', None)
     for end in ('stay', 'poweroff', 'reboot', 'crash'):
         assert parse('end=' + end)[0].end == end
     o, msgs = parse('role=domu run=x end=halt run=0')
@@ -135,20 +145,20 @@ def test_guest_role_keys():
 
 
 def test_pause_key():
-    assert parse('pause=2:1:3')[0].pause == (2, 1, 3)
-    assert parse('pause=7:4:0')[0].pause == (7, 4, 0)
+    assert parse('pause=2:1:3')[0].test.pause == (2, 1, 3)
+    assert parse('pause=7:4:0')[0].test.pause == (7, 4, 0)
     for bad in ('2', '2:1', '0:1:2', '2:0:3', '2:3:3', '2:3:1', 'a:1:2', '2:1:2:3', '32752:1:2'):
         o, msgs = parse('pause=2:1:3 pause=' + bad)
-        assert o.pause == (2, 1, 3), bad
+        assert o.test.pause == (2, 1, 3), bad
         assert msgs == ["stubmon: bad value 'pause=%s' (want DOMID:A:B, pause after poll A, "
                         "unpause after poll B (0 = never)); using 2:1:3" % bad], msgs
 
 
 def test_view_sort_baud_quiet():
     o, msgs = parse('view=top:5 sort=mem baud=9600 quiet=1')
-    assert msgs == [] and (o.view, o.top, o.sort, o.baud, o.quiet) == ('top', 5, 'mem', 9600, 1)
+    assert msgs == [] and (o.view, o.top, o.sort, o.baud, o.test.quiet) == ('top', 5, 'mem', 9600, 1)
     o, msgs = parse('')
-    assert (o.view, o.top, o.sort, o.baud, o.quiet) == ('auto', 0, None, 115200, 0)
+    assert (o.view, o.top, o.sort, o.baud, hooks_of(o).quiet) == ('auto', 0, None, 115200, 0)
     assert parse('baud=0')[0].baud == 0   # no row budget
 
 
@@ -175,3 +185,27 @@ def test_heap_is_read_by_the_boot_code_and_only_checked_here():
         o, msgs = parse(bad)
         assert msgs == ["stubmon: bad value '%s' (want a size like 512K or 4M); using all free memory"
                         % bad], msgs
+
+
+def test_a_production_image_refuses_each_test_option_in_one_line():
+    # the production image does not freeze testopts (port-xen/variants)
+    real = options.test_hooks
+    options.test_hooks = lambda: None
+    try:
+        o, msgs = parse('demo=3 count=2 destroy=1:2 exit=qemu fault=hang:1 pause=1:1:0 quiet=1 raw=1')
+    finally:
+        options.test_hooks = real
+    assert o.test is None and o.count == 2
+    assert msgs == ["stubmon: '%s' is a test-only option, not in this image (only the test image "
+                    "has it: make VARIANT=test); ignored" % w
+                    for w in ('demo=3', 'destroy=1:2', 'exit=qemu', 'fault=hang:1', 'pause=1:1:0',
+                              'quiet=1', 'raw=1')], msgs
+
+
+def test_test_only_keys_are_the_ones_testopts_parses():
+    t = testopts.Hooks()
+    parsed = set(testopts.NUMBERS) | set(testopts.WORDS) | {'pause', 'fault', 'destroy'}
+    assert parsed == set(options.TEST_ONLY)
+    assert not set(options.TEST_ONLY) & set(options.KNOWN)
+    for key in options.TEST_ONLY:
+        assert t.set(key, '!bad!') is not None, key   # each has a check of its own

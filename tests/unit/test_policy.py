@@ -119,3 +119,90 @@ def test_module_uses_no_xen_if_macro():
         code = [l.split('#')[0] for l in f]
     used = sorted({w for l in code for w in re.findall(r'\b(\w+)\(', l)})
     assert used == [], used
+
+
+# --- the opt-in booleans (docs/policy.md#opt-in-booleans) -------------------
+BOOLEANS = {'stubmon_readconsole': {('stubmon_t', 'xen_t', 'xen', 'readconsole')},
+            'stubmon_virq_handler': {('dom0_t', 'stubmon_t', 'domain', 'set_virq_handler')}}
+
+
+def booleans(policy):
+    """{name: default state} as seinfo reads them from the compiled policy."""
+    out = subprocess.run(['seinfo', '-b', '-x', policy], check=True, capture_output=True,
+                         text=True).stdout
+    return {m.group(1): m.group(2) == 'true' for m in re.finditer(r'^\s*bool (\w+) (true|false);', out, re.M)}
+
+
+def effective(rules, states):
+    """The rules in force with the booleans in those states (a conditional
+    rule counts only while its boolean is true)."""
+    out = set()
+    for kind, src, tgt, cls, perm in rules:
+        cond = kind.split(' if ')[1] if ' if ' in kind else None
+        if cond is None or states[cond]:
+            out.add((src, tgt, cls, perm))
+    return out
+
+
+def test_each_boolean_is_off_and_guards_exactly_its_rules(policy):
+    states = booleans(policy)
+    rules = compiled(policy)
+    for name, granted in BOOLEANS.items():
+        assert states[name] is False, name
+        guarded = {r[1:] for r in rules if r[0] == 'allow if ' + name}
+        assert guarded == granted, name
+        assert not granted & effective(rules, states), name   # off: not in force
+        assert granted <= effective(rules, dict(states, **{name: True}))
+
+
+def test_a_policy_built_with_a_boolean_on_grants_it(tmp_path):
+    # what a user who wants it for good does: `true` in the module
+    with open(MODULE) as f:
+        te = f.read()
+    assert 'bool stubmon_readconsole false;' in te
+    mod = tmp_path / 'stubmon.te'
+    mod.write_text(te.replace('bool stubmon_readconsole false;', 'bool stubmon_readconsole true;'))
+    on = xlboot.build_policy(str(tmp_path / 'on'), modules=[str(mod)])
+    states = booleans(on)
+    assert states['stubmon_readconsole'] is True and states['stubmon_virq_handler'] is False
+    eff = effective(compiled(on), states)
+    assert BOOLEANS['stubmon_readconsole'] <= eff and not BOOLEANS['stubmon_virq_handler'] & eff
+
+
+# --- docs/policy.md's figures and transcript, regenerated here --------------
+def counts(policy):
+    """The doc's 'now' row: allow permissions of rules naming a stubmon type,
+    those whose source is stubmon_t, and dom0's (dom0_t, dom0_t_channel) on
+    stubmon types."""
+    allow = [r for r in compiled(policy) if r[0].startswith('allow')]
+    return (len(allow), len([r for r in allow if r[1] == 'stubmon_t']),
+            len([r for r in allow if r[1] in ('dom0_t', 'dom0_t_channel') and r[2].startswith('stubmon_t')]))
+
+
+def test_docs_rule_counts_are_the_compiled_ones(policy):
+    with open(DOC) as f:
+        rows = [l for l in f if l.startswith('| now |')]
+    assert len(rows) == 1
+    assert tuple(int(c) for c in rows[0].strip('|\n ').split('|')[1:]) == counts(policy)
+
+
+def transcript():
+    """docs/policy.md's sesearch session: [(arguments, lines printed)]."""
+    with open(DOC) as f:
+        text = f.read()
+    block = text.split('```\n$ sesearch ', 1)[1].split('```', 1)[0]
+    out = []
+    for chunk in ('$ sesearch ' + block).split('$ ')[1:]:
+        lines = chunk.rstrip('\n').split('\n')
+        args = lines[0].split()[1:]
+        if args:
+            assert args[-1] == 'xenpolicy'
+            out.append((args[:-1], [l for l in lines[1:] if l != '$']))   # '$': the prompt after
+    return out
+
+
+def test_docs_sesearch_transcript_is_what_sesearch_prints(policy):
+    runs = transcript()
+    assert len(runs) >= 6
+    for args, lines in runs:
+        assert sesearch(policy, *args) == lines, args

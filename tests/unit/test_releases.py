@@ -119,10 +119,10 @@ def early_wake_run(version, change):
         return real[0](deadline, events)
 
     def spy(kind, call):
-        def f(buf):
+        def f(buf, *records):
             if len(mark) == 1 and (len(calls) < 16 or kind == 'sysctl'):
                 calls.append((kind, buf[0], buf[4]))   # cmd, version (both < 256)
-            return call(buf)
+            return call(buf, *records)
         return f
     xen.sleep_until, xen.sysctl, xen.domctl = sleep_until, spy('sysctl', real[1]), spy('domctl', real[2])
     lines = []

@@ -34,7 +34,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEPS = os.environ.get("DEPS", os.path.join(REPO, ".deps"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0", "xenconsole"]
+# flask-get-bool/flask-set-bool: the policy booleans (docs/policy.md) in the
+# FLASK scenarios
+TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0", "xenconsole", "flask-get-bool",
+         "flask-set-bool"]
 XENSTORE_TOOLS = ["xenstore-read", "xenstore-write", "xenstore-ls", "xenstore-list", "xenstore-rm"]
 MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]   # load order
 # Per Debian architecture: the multiarch triplet, the dynamic loader and

@@ -19,7 +19,7 @@ import xlboot  # noqa: E402
 
 REPO = xlboot.REPO
 SCEN = os.path.join(HERE, "scenarios")
-IMAGE = os.path.join(REPO, "build", "x86_64", "stubmon.elf")
+IMAGE = os.path.join(REPO, "build", "x86_64-test", "stubmon.elf")   # boot.image_path: the test image
 
 
 def median(v):

@@ -231,15 +231,69 @@ def generate(release, include_dir, arch):
     pp, unit = read_headers(include_dir, arch)
     layouts, sizes, ctypes = {}, {}, {}
     structs = STRUCTS + [s for s in OPTIONAL_STRUCTS if has_record(unit, s[0])]
+    fields = {}   # (struct, member): (offset, size) of the members C reads
     for name, opaque in structs:
         rec, cname = find_record(unit, name)
         layouts[name] = descriptor(rec, opaque)
         sizes[name] = cparse.layout(rec).size
         ctypes[name] = cname
+        for f in cparse.layout(rec).fields:
+            if (name, f.name) in C_FIELDS:
+                fields[(name, f.name)] = (f.offset, cparse.size_align(cparse.strip(f.type))[0])
     for name in TYPEDEF_SIZES:
         sizes[name] = cparse.size_align(unit.typedefs[name])[0]
     return {'release': release, 'arch': arch, 'layouts': layouts, 'SIZE': sizes, 'CTYPE': ctypes,
-            'CONST': constants(pp, unit), 'ERRNO': errnos(unit)}
+            'CONST': constants(pp, unit), 'ERRNO': errnos(unit), 'FIELDS': fields}
+
+
+# What port-xen/modxen.c checks itself before XEN_SYSCTL_getdomaininfolist
+# (xenabi_sizes.h): the members it reads or writes in a xen_sysctl, macro
+# name -> (struct, member, its size in bytes). They must sit at the same
+# place in every release of an arch (the build stops otherwise).
+C_GDIL = [('XENABI_SYSCTL_CMD', 'xen_sysctl', 'cmd', 4),
+          ('XENABI_SYSCTL_VERSION', 'xen_sysctl', 'interface_version', 4),
+          ('XENABI_GDIL_FIRST_DOMAIN', 'xen_sysctl_getdomaininfolist', 'first_domain', 2),
+          ('XENABI_GDIL_MAX_DOMAINS', 'xen_sysctl_getdomaininfolist', 'max_domains', 4),
+          ('XENABI_GDIL_BUFFER', 'xen_sysctl_getdomaininfolist', 'buffer', 8),
+          ('XENABI_GDIL_NUM_DOMAINS', 'xen_sysctl_getdomaininfolist', 'num_domains', 4)]
+C_FIELDS = set((st, m) for _, st, m, _ in C_GDIL) | {('xen_sysctl', 'u')}
+
+
+def record_sizes(mods):
+    """{sysctl interface version: sizeof(xen_domctl_getdomaininfo)} over
+    the generated releases: the size of the record getdomaininfolist
+    writes per domain. A version whose releases disagree is left out (its
+    record size is not known: listed one record per call)."""
+    seen = {}
+    for m in mods:
+        v = m['CONST']['XEN_SYSCTL_INTERFACE_VERSION']
+        seen.setdefault(v, set()).add(m['SIZE']['xen_domctl_getdomaininfo'])
+    return dict((v, s.pop()) for v, s in seen.items() if len(s) == 1)
+
+
+def gdil_offsets(mods):
+    """[(macro, offset in a xen_sysctl)] of C_GDIL, the same in every
+    release of the arch, and XEN_SYSCTL_getdomaininfolist."""
+    out = []
+    for macro, st, member, size in C_GDIL:
+        at = set()
+        for m in mods:
+            off, got = m['FIELDS'][(st, member)]
+            if got != size:
+                raise GenError('Xen %d.%d: %s.%s is %d bytes, modxen.c expects %d'
+                               % (m['release'] + (st, member, got, size)))
+            if st != 'xen_sysctl':
+                off += m['FIELDS'][('xen_sysctl', 'u')][0]
+            at.add(off)
+        if len(at) != 1:
+            raise GenError('%s.%s moved between releases (%s): modxen.c reads it at one offset'
+                           % (st, member, ', '.join('%d' % a for a in sorted(at))))
+        out.append((macro + '_AT', at.pop()))
+    cmd = set(m['CONST']['XEN_SYSCTL_getdomaininfolist'] for m in mods)
+    if len(cmd) != 1:
+        raise GenError('XEN_SYSCTL_getdomaininfolist differs between releases')
+    out.append(('XENABI_SYSCTL_getdomaininfolist', cmd.pop()))
+    return out
 
 
 def module_name(release, arch):
@@ -285,7 +339,11 @@ def index_source(arch, mods):
                                  m['CONST']['XEN_DOMCTL_INTERFACE_VERSION'])) for m in mods),
              '# equal numbers: identical sysctl/domctl headers and getdomaininfo(list) layouts',
              'GDI_LAYOUT = {%s}' % ', '.join('(%d, %d): %d' % (m['release'] + (gdi[m['release']],))
-                                             for m in mods)]
+                                             for m in mods),
+             '# sysctl interface version: sizeof(xen_domctl_getdomaininfo), the record',
+             '# getdomaininfolist writes per domain (xenabi_sizes.h gives C the same);',
+             '# a version not here lists one record per call',
+             'RECORD_SIZE = {%s}' % ', '.join('0x%02x: %d' % kv for kv in sorted(record_sizes(mods).items()))]
     if errno is not None:
         lines.append('# errno names (xen/errno.h), the same in every release')
         lines.append('ERRNO = %s' % errno_source(errno))
@@ -304,6 +362,15 @@ def sizes_header(all_mods):
         lines.append('#if defined(%s)' % macro)
         lines.append('#define XENABI_SYSCTL_SIZE %d' % max(m['SIZE']['xen_sysctl'] for m in mods))
         lines.append('#define XENABI_DOMCTL_SIZE %d' % max(m['SIZE']['xen_domctl'] for m in mods))
+        lines.append('/* XEN_SYSCTL_getdomaininfolist, checked by modxen.c before Xen')
+        lines.append(' * writes: where its fields are in a xen_sysctl (the same in every')
+        lines.append(' * release), and per sysctl interface version the size of the record')
+        lines.append(' * it writes per domain. A version not listed has no known record')
+        lines.append(' * size: one record per call only. */')
+        for macro, v in gdil_offsets(mods):
+            lines.append('#define %s %d' % (macro, v))
+        lines.append('#define XENABI_GDIL_RECORDS %s' % ', '.join(
+            '{ 0x%02x, %d }' % kv for kv in sorted(record_sizes(mods).items())))
         lines.append('#endif')
     lines.append('#endif')
     return '\n'.join(lines) + '\n'

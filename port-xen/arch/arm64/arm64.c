@@ -5,6 +5,7 @@
 
 #include "arch.h"
 #include "console.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "shutdown.h"
 #include "arm64.h"
@@ -180,8 +181,8 @@ bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
     struct xen_hvm_param pfn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN };
     struct xen_hvm_param evtchn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_EVTCHN };
     if (HYPERVISOR_hvm_op(HVMOP_get_param, &pfn) || HYPERVISOR_hvm_op(HVMOP_get_param, &evtchn)
-        || !pfn.value) {
-        return false;
+        || !pfn.value || !evtchn_port_valid(evtchn.value)) {
+        return false;   // (the port checked before it is cut to 32 bits)
     }
     uint64_t pa = pfn.value << 12;
     if (pa < ARM64_GUEST_MAGIC_BASE || pa >= ARM64_GUEST_MAGIC_BASE + ARM64_GUEST_MAGIC_SIZE) {

@@ -24,13 +24,16 @@ static uint32_t be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static int str_eq(const uint8_t *a, const char *b) {
-    while (*b) {
-        if (*a++ != (uint8_t)*b++) {
+// a (at most n bytes, not necessarily NUL-terminated within them) equals
+// the string b: never reads a[n] or past it.
+static int str_eq(const uint8_t *a, size_t n, const char *b) {
+    size_t i = 0;
+    for (; b[i]; i++) {
+        if (i >= n || a[i] != (uint8_t)b[i]) {
             return 0;
         }
     }
-    return *a == 0;
+    return i < n && a[i] == 0;
 }
 
 // The RAM banks of /memory (dom0: host RAM Xen gave it; dom0less domU: the
@@ -48,19 +51,28 @@ static uint64_t cells(const uint8_t *p, uint32_t n) {
     return v;
 }
 
-static int is_memory_node(const uint8_t *name) {
+// "memory" or "memory@...", within its n bytes
+static int is_memory_node(const uint8_t *name, size_t n) {
     static const char m[] = "memory";
     for (unsigned i = 0; i < sizeof(m) - 1; i++) {
-        if (name[i] != (uint8_t)m[i]) {
+        if (i >= n || name[i] != (uint8_t)m[i]) {
             return 0;
         }
     }
-    return name[6] == 0 || name[6] == '@';
+    return n > 6 && (name[6] == 0 || name[6] == '@');
 }
+
+// Xen hands a guest a tree of at most 2 MiB (as Linux's MAX_FDT_SIZE).
+#define FDT_MAX_SIZE    (2u << 20)
+#define FDT_HEADER_SIZE 40   // through size_dt_struct (version 17)
+#define ALIGN4(x)       (((x) + 3) & ~(uint32_t)3)
 
 // /chosen/bootargs -> arm64_cmdline_buf (empty if absent) and /memory's
 // reg -> arm64_ram_bank. A tiny walk of the flattened tree's structure
-// block: no libfdt, no allocation.
+// block: no libfdt, no allocation. The tree is not trusted: every offset
+// and length in it is checked against the block it points into before
+// anything there is read (positions are offsets, so nothing can wrap), and
+// a tree that breaks a bound ends the walk with what was read so far.
 void arm64_early_fdt(const uint8_t *fdt) {
     arm64_cmdline_buf[0] = 0;
     arm64_ram_banks = 0;
@@ -68,44 +80,74 @@ void arm64_early_fdt(const uint8_t *fdt) {
         return;
     }
     uint32_t total = be32(fdt + 4);
-    const uint8_t *p = fdt + be32(fdt + 8);
-    const uint8_t *end = fdt + total;
-    const uint8_t *strings = fdt + be32(fdt + 12);
+    uint32_t off_struct = be32(fdt + 8), off_strings = be32(fdt + 12);
+    uint32_t version = be32(fdt + 20);
+    uint32_t size_strings = be32(fdt + 32);
+    if (total < FDT_HEADER_SIZE || total > FDT_MAX_SIZE
+        || off_struct > total || off_strings > total || size_strings > total - off_strings) {
+        return;
+    }
+    // size_dt_struct since version 17 (what Xen and QEMU write); before,
+    // the rest of the tree
+    uint32_t size_struct = version >= 17 ? be32(fdt + 36) : total - off_struct;
+    if (size_struct > total - off_struct) {
+        return;
+    }
+    const uint8_t *sb = fdt + off_struct;       // the structure block, size_struct bytes
+    const uint8_t *strings = fdt + off_strings; // the strings block, size_strings bytes
+    uint32_t pos = 0;                           // in the structure block
     uint32_t addr_cells = 2, size_cells = 1;   // the spec's defaults at the root
     int depth = 0;
     int in_chosen = 0, in_memory = 0;
-    while (p + 4 <= end) {
-        uint32_t tok = be32(p);
-        p += 4;
+    while (pos <= size_struct && size_struct - pos >= 4) {   // pos may be aligned past the end
+        uint32_t tok = be32(sb + pos);
+        pos += 4;
         if (tok == FDT_BEGIN_NODE) {
-            const uint8_t *name = p;
-            while (p < end && *p) {
-                p++;
+            const uint8_t *name = sb + pos;
+            uint32_t room = size_struct - pos, n = 0;
+            while (n < room && name[n]) {
+                n++;
             }
-            p = (const uint8_t *)(((uintptr_t)p + 1 + 3) & ~(uintptr_t)3);
+            if (n == room) {
+                return;   // a name without its NUL
+            }
+            pos = ALIGN4(pos + n + 1);
             depth++;
-            in_chosen = depth == 2 && str_eq(name, "chosen");
-            in_memory = depth == 2 && is_memory_node(name);
+            in_chosen = depth == 2 && str_eq(name, room, "chosen");
+            in_memory = depth == 2 && is_memory_node(name, room);
         } else if (tok == FDT_END_NODE) {
             depth--;
             in_chosen = in_memory = 0;
         } else if (tok == FDT_PROP) {
-            uint32_t len = be32(p);
-            const uint8_t *pname = strings + be32(p + 4);
-            const uint8_t *val = p + 8;
-            p = (const uint8_t *)(((uintptr_t)val + len + 3) & ~(uintptr_t)3);
-            if (depth == 1 && len == 4 && str_eq(pname, "#address-cells")) {
+            if (size_struct - pos < 8) {
+                return;
+            }
+            uint32_t len = be32(sb + pos);
+            uint32_t nameoff = be32(sb + pos + 4);
+            pos += 8;
+            if (len > size_struct - pos) {
+                return;   // a value past the structure block
+            }
+            const uint8_t *val = sb + pos;
+            pos = ALIGN4(pos + len);   // <= size_struct + 3: no wrap
+            if (nameoff >= size_strings) {
+                continue;   // a name outside the strings block: not ours
+            }
+            const uint8_t *pname = strings + nameoff;
+            size_t pname_room = size_strings - nameoff;   // str_eq reads no further
+            if (depth == 1 && len == 4 && str_eq(pname, pname_room, "#address-cells")) {
                 addr_cells = be32(val);
-            } else if (depth == 1 && len == 4 && str_eq(pname, "#size-cells")) {
+            } else if (depth == 1 && len == 4 && str_eq(pname, pname_room, "#size-cells")) {
                 size_cells = be32(val);
-            } else if (in_chosen && str_eq(pname, "bootargs")) {
+            } else if (in_chosen && str_eq(pname, pname_room, "bootargs")) {
                 size_t n = 0;
                 while (n < len && n < ARM64_CMDLINE_MAX - 1 && val[n]) {
                     arm64_cmdline_buf[n] = val[n];
                     n++;
                 }
                 arm64_cmdline_buf[n] = 0;
-            } else if (in_memory && str_eq(pname, "reg") && addr_cells <= 2 && size_cells <= 2) {
+            } else if (in_memory && str_eq(pname, pname_room, "reg") && addr_cells <= 2 && size_cells <= 2) {
+                // whole (address, size) pairs within the property's len
                 uint32_t step = (addr_cells + size_cells) * 4;
                 for (uint32_t o = 0; step && o + step <= len && arm64_ram_banks < ARM64_RAM_BANKS; o += step) {
                     arm64_ram_bank[arm64_ram_banks][0] = cells(val + o, addr_cells);

@@ -17,12 +17,7 @@ __attribute__((noreturn)) void pv_start(start_info_t *si) {
     si->cmd_line[MAX_GUEST_CMDLINE - 1] = '\0';
     arch_cmdline = (const char *)si->cmd_line;
     arch_cmdline_max = MAX_GUEST_CMDLINE - 1;
-
-    // A PV kernel runs in ring 3: ask for I/O privilege (granted to dom0
-    // only) so that exit=qemu can reach QEMU's isa-debug-exit port.
-    struct physdev_set_iopl iopl = { .iopl = 1 };
-    HYPERVISOR_physdev_op(PHYSDEVOP_set_iopl, &iopl);
-
+    // No I/O privilege here: only exit=qemu needs a port (x86.c asks then).
     stubmon_main();
 }
 

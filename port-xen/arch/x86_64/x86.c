@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What the PV and PVH boot paths share.
 #include "arch.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "shutdown.h"
 #include "x86.h"
@@ -46,8 +47,8 @@ bool arch_console_ring(struct xencons_interface **ring, evtchn_port_t *port) {
     struct xen_hvm_param pfn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN };
     struct xen_hvm_param evtchn = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_EVTCHN };
     if (HYPERVISOR_hvm_op(HVMOP_get_param, &pfn) || HYPERVISOR_hvm_op(HVMOP_get_param, &evtchn)
-        || !pfn.value || pfn.value >= (1ULL << 20)) {
-        return false;
+        || !pfn.value || pfn.value >= (1ULL << 20) || !evtchn_port_valid(evtchn.value)) {
+        return false;   // (the port checked before it is cut to 32 bits)
     }
     *ring = (struct xencons_interface *)(uintptr_t)(pfn.value << 12);
     *port = evtchn.value;
@@ -75,10 +76,16 @@ void arch_debug_port_write(const char *s, size_t n) {
 }
 
 // QEMU's isa-debug-exit (iobase 0xf4) ends QEMU with status (code << 1) | 1.
-// PV reaches the port after PHYSDEVOP_set_iopl; PVH runs in ring 0.
+// PVH runs in ring 0. A PV kernel runs in ring 3 and asks for I/O privilege
+// (granted to dom0 only) here, at the end, not at boot: as PV dom0 it would
+// reach every I/O port of the host, and only this test exit needs one.
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 
 __attribute__((noreturn)) void arch_qemu_exit(int code) {
+    if (x86_pv_start_info != NULL) {
+        struct physdev_set_iopl iopl = { .iopl = 1 };
+        HYPERVISOR_physdev_op(PHYSDEVOP_set_iopl, &iopl);
+    }
     __asm__ volatile ("outl %0, %w1" : : "a" ((uint32_t)code), "Nd" (QEMU_DEBUG_EXIT_PORT));
     domain_shutdown(SHUTDOWN_poweroff);
 }

@@ -24,9 +24,19 @@ GET_DOMAIN_STATE = 90
 platform = 'x86_64-pv'
 arch = 'x86_64'
 
+# port-xen/modxen.h MODXEN_UNKNOWN_RECORD_ROOM: what C requires for one
+# getdomaininfolist record of a sysctl version without a generated layout
+UNKNOWN_RECORD_ROOM = 4096
+
 
 class Exited(BaseException):
     """shutdown() / qemu_exit() ended the 'guest'. args: (how, code)."""
+
+
+class Overrun(BaseException):
+    """'Xen' was about to write past the Python object it was handed: in
+    the image, memory corruption. A BaseException, so that no handler of
+    the monitor's can swallow it. args: (what, bytes it needed, bytes there)."""
 
 
 class FakeDomain:
@@ -51,6 +61,10 @@ class State:
         self.extraversion = b'.4'
         self.sysctl_version, self.domctl_version = RELEASES[(4, 20)]
         self.flask_deny = False    # every call -EACCES, as a FLASK denial since XSA-499
+        # bytes of each getdomaininfolist record Xen writes (None: this
+        # arch's, ARCH_RECORD); a release past every layout may grow it
+        self.record_size = None
+        self.list_calls = []       # max_domains of each getdomaininfolist that reached Xen
         self.fail = {}             # operation name -> positive errno to return
         self.domains = {}
         self.rover = 1
@@ -269,8 +283,10 @@ def qemu_exit(code):
     raise Exited('qemu_exit', code)
 
 
-def _record(buf, off, d):
-    size = ARCH_RECORD[arch]
+def _record(buf, off, d, size=None):
+    size = size or ARCH_RECORD[arch]
+    if off + size > len(buf):
+        raise Overrun('getdomaininfo record', off + size, len(buf))
     for i in range(off, off + size):
         buf[i] = 0
     struct.pack_into('<HHI', buf, off, d.domid, 0, d.flags)
@@ -288,10 +304,51 @@ def _count(call):
         st.calls.append(call)
 
 
-def sysctl(buf):
+def _c_record_size(version):
+    """The record size the image's C knows for a sysctl interface version:
+    its table is generated from the same layouts (xenabi_sizes.h, and
+    RECORD_SIZE in the index abi.py reads); 0 when no layout gives one."""
+    try:
+        sizes = getattr(__import__('xenabi_' + arch), 'RECORD_SIZE', None) or {}
+    except ImportError:
+        sizes = {}
+    return sizes.get(version, 0)
+
+
+def _gdil_check(who, version, records, room):
+    # port-xen/modxen.c modxen_gdil_check: what C refuses before Xen writes
+    size = _c_record_size(version)
+    if not size:
+        if records > 1:
+            raise ValueError('%s: getdomaininfolist of %d records: sysctl interface 0x%x has no '
+                             'generated layout, its record size is unknown (one record per call)'
+                             % (who, records, version))
+        if records and room < UNKNOWN_RECORD_ROOM:
+            raise ValueError('%s: one getdomaininfolist record of unknown size needs %d bytes; '
+                             'the buffer has %d' % (who, UNKNOWN_RECORD_ROOM, room))
+        return 0
+    if records > room // size:
+        raise ValueError('%s: getdomaininfolist of %d records of %d bytes; the buffer has %d'
+                         % (who, records, size, room))
+    return size
+
+
+def sysctl(buf, records=None):
+    """port-xen/modxen.c: buf a whole xen_sysctl; for getdomaininfolist
+    the records buffer is an object whose guest handle C fills in, once
+    max_domains records of the version's size fit it."""
     if len(buf) != 136:
         return -14
     cmd, version = struct.unpack_from('<II', buf, 0)
+    if cmd == 6:
+        maxn = struct.unpack_from('<I', buf, 12)[0]
+        if records is None and maxn:
+            raise ValueError('sysctl: getdomaininfolist of %d records needs its records buffer: '
+                             'sysctl(buf, records)' % maxn)
+        _gdil_check('sysctl', version, maxn, len(records) if records is not None else 0)
+        struct.pack_into('<Q', buf, 16, addressof(records) if records is not None else 0)
+    elif records is not None:
+        raise ValueError('sysctl: a records buffer goes with getdomaininfolist only')
     _count(('sysctl', cmd, version))
     if st.flask_deny or version != st.sysctl_version:
         return -13
@@ -308,16 +365,18 @@ def sysctl(buf):
     first = struct.unpack_from('<H', buf, 8)[0]
     maxn = struct.unpack_from('<I', buf, 12)[0]
     addr = struct.unpack_from('<Q', buf, 16)[0]
-    size = ARCH_RECORD[arch]
+    size = st.record_size or ARCH_RECORD[arch]   # Xen's record, whatever C was told
     out = _buffer_at(addr) if maxn else None
-    if maxn and (out is None or len(out) < maxn * size):
+    if maxn and out is None:
         return -14
+    if len(st.list_calls) < 64:
+        st.list_calls.append(maxn)
     n = 0
     for domid in sorted(st.domains):
         if n >= maxn:
             break
         if domid >= first:
-            _record(out, n * size, st.domains[domid])
+            _record(out, n * size, st.domains[domid], size)   # Overrun past `out`
             n += 1
     struct.pack_into('<I', buf, 24, n)
     return 0
@@ -329,8 +388,19 @@ def list_raw(sysctl_buf, records, layout):
     and the records handle set from `layout`; nothing decoded. Returns
     (domains, ns); OSError(errno) on a refusal. The fake takes 1 us."""
     off_first, off_max, off_num, off_buf, batch, rsize, off_dom, end = layout
-    if len(records) < batch * rsize:
-        raise ValueError('list_raw: records buffer too small for a batch')
+    # port-xen/modxen_bench.c's checks: the generated offsets, and what Xen
+    # writes for the sysctl's interface version fits `records`
+    for i, (v, lo, hi) in enumerate(((off_first, 8, 8), (off_max, 12, 12), (off_num, 24, 24),
+                                     (off_buf, 16, 16), (batch, 1, 4096), (rsize, 2, 4096),
+                                     (off_dom, 0, rsize - 2), (end, 1, 0xffff))):
+        if not lo <= v <= hi:
+            raise ValueError('list_raw: layout[%d] = %d out of range' % (i, v))
+    cmd, version = struct.unpack_from('<II', sysctl_buf, 0)
+    if cmd != 6:
+        raise ValueError('list_raw: the sysctl is not a getdomaininfolist')
+    known = _gdil_check('list_raw', version, batch, len(records))
+    if known and rsize != known:
+        raise ValueError('list_raw: record size %d is not the generated layout\'s %d' % (rsize, known))
     st.raw_calls += 1
     st.raw_layouts.append(tuple(layout))
     template = bytes(sysctl_buf)
@@ -341,8 +411,7 @@ def list_raw(sysctl_buf, records, layout):
             sysctl_buf[i] = template[i]
         struct.pack_into('<H', sysctl_buf, off_first, first)
         struct.pack_into('<I', sysctl_buf, off_max, batch)
-        struct.pack_into('<Q', sysctl_buf, off_buf, addressof(records))
-        rc = sysctl(sysctl_buf)
+        rc = sysctl(sysctl_buf, records)
         if rc < 0:
             raise OSError(-rc)
         n = min(struct.unpack_from('<I', sysctl_buf, off_num)[0], batch)

@@ -12,6 +12,10 @@ chmod +x /payload/stormctl
 section create xl create /etc/xen/stubmon.cfg 'extra="interval=1 stats=1 console=ring"'
 wait_log $log '^stubmon poll 3 end' 20 || { section guest-log cat $log; exit 1; }
 id=$(xl domid stubmon)
+# set_virq_handler on stubmon_t is opt-in (the stubmon_virq_handler boolean,
+# off by default): refused first, then turned on.
+section handler-off /payload/stormctl handler $id
+section bool-on flask-set-bool stubmon_virq_handler 1
 section handler /payload/stormctl handler $id
 echo "scenario: storm starts after poll $(grep -c '^stubmon poll [0-9]* end' $log)"
 section storm /payload/stormctl storm 15

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+"""A Xen whose sysctl interface version no layout in the image gives the
+domain record size of, for real: an image whose layouts were generated
+from Xen 4.17's headers only (sysctl 0x15) on Xen 4.21 (sysctl 0x16).
+The image's C refuses a getdomaininfolist batch of more than one record
+of 0x16 (port-xen/modxen.c), so the monitor must say once that it lists
+one record per call, and list every domain that way, poll after poll
+(docs/security.md). One build of its own, one boot."""
+import os
+import subprocess
+
+import pytest
+
+import boot
+import buildlock
+from stubmon_exporter import consolelog
+
+XEN = "4.21"
+TOP = os.path.join(boot.REPO, "build", "boundary-only-4.17")
+SAID = ("stubmon: sysctl 0x16 has no generated layout: the size of its domain record is unknown, "
+        "so domains are listed one per call (slower, never past the buffer)")
+
+
+@pytest.fixture(scope="module")
+def run():
+    if not os.path.exists(os.path.join(boot.REPO, "..", "shared", "xen", "4.21.2")) and \
+            not os.environ.get("XEN_SHARED"):
+        pytest.skip("no Xen 4.21 (../shared/xen)")
+    deps = os.path.join(TOP, "deps")
+    with buildlock.locked():
+        os.makedirs(deps, exist_ok=True)
+        link = os.path.join(deps, "libxen-dev-4.17")
+        if not os.path.islink(link):
+            os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
+        subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
+                        "VARIANT=test", "BUILD=" + os.path.join(TOP, "x86_64"),
+                        "XENABI_OUT=" + os.path.join(TOP, "gen"), "XENABI_DEPS=" + deps,
+                        "XEN_SHARED=" + os.path.join(TOP, "none")],   # 4.17's layouts only
+                       check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(TOP, "gen", "x86_64", "xenabi_x86_64.py")) as f:
+        assert "RECORD_SIZE = {0x15: 112}" in f.read()
+    res = boot.boot("x86_64", XEN, "interval=0.5 count=3 demo=3 demo_keep=0 exit=qemu", timeout=120,
+                    image=os.path.join(TOP, "x86_64", "stubmon.elf"))
+    assert res.guest_exit == 0, res.text[-3000:]
+    return res
+
+
+def test_it_says_once_that_it_lists_one_record_per_call(run):
+    assert [l for l in run.lines if "one per call" in l] == [SAID]
+    assert "stubmon: layouts xen 4.17 (x86_64), interfaces sysctl 0x16 domctl 0x17" in run.lines
+
+
+def test_every_domain_is_listed_every_poll(run):
+    polls = consolelog.polls(run.lines)
+    assert [p.number for p in polls] == [1, 2, 3]
+    for p in polls:
+        assert p.ids() == [0, 1, 2, 3]
+        assert [p.row(i)["MaxMem(MiB)"] for i in (1, 2, 3)] == [16, 16, 16]
+    assert not [l for l in run.lines if "Traceback" in l or "ValueError" in l]
