@@ -4,10 +4,6 @@
 # one message line, the option keeps its previous value, parsing goes on.
 # No floats anywhere (the image has none): interval is integer milliseconds.
 
-# Every user's key, as the one-line hint for an unknown one lists them.
-KNOWN = ('alert', 'baud', 'console', 'count', 'domains', 'end', 'format', 'heap', 'interval',
-         'pcpus', 'repl', 'role', 'run', 'sort', 'spin', 'stats', 'vcpus', 'view', 'watchdog',
-         'xenlog')
 # The test-only keys (docs/options.md#test-only-options): declared, parsed
 # and acted on in testopts.py, which only the test image freezes
 # (port-xen/variants/test). A production image refuses them in one line:
@@ -42,28 +38,16 @@ BAUD_MAX = 100000000
 
 
 class Options:
+    """The options in force: every OPTIONS attribute at its default until
+    the command line sets it."""
+
     def __init__(self):
-        self.interval_ms = 3000   # like xentop's default delay
-        self.count = 0            # polls; 0 = forever
-        self.test = None          # testopts.Hooks: the test-only options given (test image)
-        self.stats = 0            # 1: a line of the monitor's own costs per poll
-        self.console = 'auto'     # or channels joined by '+', e.g. ring+e9
-        self.role = 'monitor'     # or 'guest': a tiny workload domain (guest.py)
-        self.run_ms = 3000        # guest: how long it runs before it ends
-        self.spin_ms = 0          # guest: busy-waits this long first (ms)
-        self.end = 'poweroff'     # guest: stay, poweroff, reboot or crash
-        self.format = 'table'     # table, json or table+json (docs/json-schema.md)
-        self.domains = None       # None = all, else [(lo, hi)] domain ID ranges
-        self.alerts = []          # alert= rules, alerts.parse_rule() tuples
-        self.repl = 0             # 1: one table, then a REPL on the console instead of polling
-        self.watchdog_s = None    # None: auto (watchdog_seconds()); 0: off
-        self.view = 'auto'        # auto, all, changes or top (view.py)
+        for o in OPTIONS:
+            if o.attr:
+                v = o.default
+                setattr(self, o.attr, list(v) if isinstance(v, list) else v)
         self.top = 0              # view=top:N: N
-        self.sort = None          # id, cpu or mem; None: the view's own (top: cpu, else id)
-        self.baud = BAUD_DEFAULT  # the console's line rate, for view=auto's row budget; 0: none
-        self.pcpus = 0            # 1: a line per physical CPU under the host line
-        self.vcpus = 0            # 1: a line per vCPU under each domain's row
-        self.xenlog = 0           # 1: Xen's own new log lines forwarded at each poll
+        self.test = None          # testopts.Hooks: the test-only options given (test image)
 
     def watchdog_seconds(self):
         """The watchdog timeout in force, whole seconds; 0 = off."""
@@ -167,94 +151,144 @@ def _shown(word):
     return word
 
 
-# The keys that take a whole number in a range, or one of a few words:
-# key -> (lo, hi, hint) or (words, hint). The others are parsed in _set.
-NUMBERS = {
-    'count': (0, 10 ** 9, 'want a number of polls, 0 = forever'),
-    'stats': (0, 3, 'want 0 to 3 (2: the heap measured after a collection too; 3: at polls 1, 2 and the last only)'),
-    'repl': (0, 1, 'want 0 or 1'),
-    'baud': (0, BAUD_MAX, "want the console's bits a second, e.g. 115200, 0 = no row budget"),
-    'pcpus': (0, 1, 'want 0 or 1'),
-    'vcpus': (0, 1, 'want 0 or 1'),
-    'xenlog': (0, 1, 'want 0 or 1'),
-}
-WORDS = {
-    'role': (ROLES, 'want monitor or guest'),
-    'end': (ENDS, 'want ' + ', '.join(ENDS)),
-    'format': (FORMATS, 'want ' + ', '.join(FORMATS)),
-    'sort': (SORTS, 'want ' + ', '.join(SORTS)),
-}
+class Opt:
+    """One option, declared once: its key, the Options attribute it sets
+    (None: set by its own apply), the default, the parser (text, opts) ->
+    value or None, the hint a bad value gets (or a function making it), what is shown as 'using ...'
+    when it is bad, and the default as docs/options.md writes it
+    (tests/unit/test_options.py checks that table against OPTIONS)."""
+
+    def __init__(self, key, attr, default, parse, hint, shown=None, doc_default=None,
+                 apply=None):
+        self.key, self.attr, self.default = key, attr, default
+        self.parse, self.hint = parse, hint
+        self.shown = shown or (lambda opts: str(getattr(opts, attr)))
+        self.doc_default = doc_default if doc_default is not None else str(default)
+        self.apply = apply or (lambda opts, v: setattr(opts, attr, v))
+
+
+def int_in(lo, hi):
+    return lambda text, opts: parse_int(text, lo, hi)
+
+
+def word_in(words):
+    return lambda text, opts: text if text in words else None
+
+
+def seconds_in(lo_ms, hi_ms):
+    def parse(text, opts):
+        ms = parse_seconds_ms(text)
+        return ms if ms is not None and lo_ms <= ms <= hi_ms else None
+    return parse
+
+
+def _console(text, opts):
+    names = text.split('+')
+    if text != 'auto' and (not text or [n for n in names if n not in CONSOLE_CHANNELS]
+                           or len(set(names)) != len(names)):
+        return None
+    return text
+
+
+def _watchdog(text, opts):
+    v = parse_int(text, 0, WATCHDOG_MAX_S)
+    return None if v is None or 0 < v < WATCHDOG_MIN_S else v
+
+
+def _alert(text, opts):
+    from . import alerts
+    rules = alerts.parse_rules(text)
+    if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
+        return None
+    return opts.alerts + rules   # several alert= add up
+
+
+def _alert_hint():
+    from . import alerts
+    return ('want cpu>P, mem>P, crashed, gone:N, stuck:N, hostmem<P, pcpu>P or log:TEXT, '
+            'comma-joined, at most %d' % alerts.MAX_RULES)
+
+
+def _alerts_text(opts):
+    from . import alerts
+    return alerts.rules_text(opts.alerts)
+
+
+def _heap(text, opts):
+    # read by the boot code (port-xen/main.c) before Python starts;
+    # checked here only to report a word it could not use
+    num, unit = text[:-1], text[-1:]
+    return None if unit not in ('K', 'M') or parse_int(num, 1, 1 << 30) is None else text
+
+
+def _view(text, opts):
+    mode, colon, n = text.partition(':')
+    top = parse_int(n, 1, TOP_MAX) if mode == 'top' and colon else None
+    if top is None and (text not in VIEWS or colon):
+        return None
+    return mode, top or 0
+
+
+def _set_view(opts, v):
+    opts.view, opts.top = v
+
+
+def _ms_text(attr):
+    return lambda opts: seconds_text(getattr(opts, attr))
+
+
+WANT_01 = 'want 0 or 1'
+# Every user's option, in the order the `known:` hint lists them.
+OPTIONS = (
+    Opt('alert', 'alerts', [], _alert, _alert_hint, _alerts_text, 'none'),
+    Opt('baud', 'baud', BAUD_DEFAULT, int_in(0, BAUD_MAX),
+        "want the console's bits a second, e.g. 115200, 0 = no row budget"),
+    Opt('console', 'console', 'auto', _console,
+        'want auto, or some of %s joined by +' % ', '.join(CONSOLE_CHANNELS)),
+    Opt('count', 'count', 0, int_in(0, 10 ** 9), 'want a number of polls, 0 = forever'),
+    Opt('domains', 'domains', None, lambda text, opts: parse_ranges(text),
+        'want domain IDs or ranges, e.g. 0,3-7', lambda opts: ranges_text(opts.domains), 'all'),
+    Opt('end', 'end', 'poweroff', word_in(ENDS), 'want ' + ', '.join(ENDS)),
+    Opt('format', 'format', 'table', word_in(FORMATS), 'want ' + ', '.join(FORMATS)),
+    Opt('heap', None, None, _heap, 'want a size like 512K or 4M', lambda opts: 'all free memory',
+        'all free memory, at most 8 MiB', lambda opts, v: None),
+    Opt('interval', 'interval_ms', 3000, seconds_in(INTERVAL_MIN_MS, INTERVAL_MAX_MS),
+        'want seconds, e.g. 2 or 0.5, at least %s' % seconds_text(INTERVAL_MIN_MS),
+        _ms_text('interval_ms'), '3'),
+    Opt('pcpus', 'pcpus', 0, int_in(0, 1), WANT_01),
+    Opt('repl', 'repl', 0, int_in(0, 1), WANT_01),
+    Opt('role', 'role', 'monitor', word_in(ROLES), 'want monitor or guest'),
+    Opt('run', 'run_ms', 3000, seconds_in(0, INTERVAL_MAX_MS), 'want seconds, e.g. 2 or 0.5',
+        _ms_text('run_ms'), '3'),
+    Opt('sort', 'sort', None, word_in(SORTS), 'want ' + ', '.join(SORTS),
+        lambda opts: opts.sort or 'id (cpu for view=top)', 'id (cpu for top:N)'),
+    Opt('spin', 'spin_ms', 0, seconds_in(0, INTERVAL_MAX_MS), 'want seconds, e.g. 2 or 0.5',
+        _ms_text('spin_ms'), '0'),
+    Opt('stats', 'stats', 0, int_in(0, 3),
+        'want 0 to 3 (2: the heap measured after a collection too; 3: at polls 1, 2 and the last '
+        'only)'),
+    Opt('vcpus', 'vcpus', 0, int_in(0, 1), WANT_01),
+    Opt('view', 'view', 'auto', _view, 'want %s (N: 1 to %d)' % (', '.join(VIEWS), TOP_MAX),
+        view_text, 'auto', _set_view),
+    Opt('watchdog', 'watchdog_s', None, _watchdog,
+        'want seconds, %d to %d, or 0 for off' % (WATCHDOG_MIN_S, WATCHDOG_MAX_S),
+        lambda opts: 'auto' if opts.watchdog_s is None else str(opts.watchdog_s),
+        '4 intervals, at least 30'),
+    Opt('xenlog', 'xenlog', 0, int_in(0, 1), WANT_01),
+)
+BY_KEY = dict((o.key, o) for o in OPTIONS)
+# Every user's key, as the one-line hint for an unknown one lists them.
+KNOWN = tuple(o.key for o in OPTIONS)
 
 
 def _set(opts, key, value):
-    """Apply one key=value; returns the 'want ...' hint on a bad value."""
-    if key in NUMBERS:
-        lo, hi, hint = NUMBERS[key]
-        v = parse_int(value, lo, hi)
-        if v is None:
-            return (hint, str(getattr(opts, key)))
-        setattr(opts, key, v)
-    elif key in WORDS:
-        words, hint = WORDS[key]
-        if value not in words:
-            return (hint, getattr(opts, key) or 'id (cpu for view=top)')
-        setattr(opts, key, value)
-    elif key == 'interval':
-        ms = parse_seconds_ms(value)
-        if ms is None or ms < INTERVAL_MIN_MS or ms > INTERVAL_MAX_MS:
-            return ('want seconds, e.g. 2 or 0.5, at least %s' % seconds_text(INTERVAL_MIN_MS),
-                    seconds_text(opts.interval_ms))
-        opts.interval_ms = ms
-    elif key == 'console':
-        names = value.split('+')
-        if value != 'auto' and (not value or [n for n in names if n not in CONSOLE_CHANNELS]
-                                or len(set(names)) != len(names)):
-            return ('want auto, or some of %s joined by +' % ', '.join(CONSOLE_CHANNELS), opts.console)
-        opts.console = value
-    elif key == 'run':
-        ms = parse_seconds_ms(value)
-        if ms is None or ms > INTERVAL_MAX_MS:
-            return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.run_ms))
-        opts.run_ms = ms
-    elif key == 'spin':
-        ms = parse_seconds_ms(value)
-        if ms is None or ms > INTERVAL_MAX_MS:
-            return ('want seconds, e.g. 2 or 0.5', seconds_text(opts.spin_ms))
-        opts.spin_ms = ms
-    elif key == 'watchdog':
-        v = parse_int(value, 0, WATCHDOG_MAX_S)
-        if v is None or 0 < v < WATCHDOG_MIN_S:
-            return ('want seconds, %d to %d, or 0 for off' % (WATCHDOG_MIN_S, WATCHDOG_MAX_S),
-                    'auto' if opts.watchdog_s is None else str(opts.watchdog_s))
-        opts.watchdog_s = v
-    elif key == 'domains':
-        r = parse_ranges(value)
-        if r is None:
-            return ('want domain IDs or ranges, e.g. 0,3-7', ranges_text(opts.domains))
-        opts.domains = r
-    elif key == 'alert':
-        from . import alerts
-        rules = alerts.parse_rules(value)
-        if rules is None or len(opts.alerts) + len(rules) > alerts.MAX_RULES:
-            return ('want cpu>P, mem>P, crashed, gone:N, stuck:N, hostmem<P, pcpu>P or log:TEXT, '
-                    'comma-joined, at most %d'
-                    % alerts.MAX_RULES, alerts.rules_text(opts.alerts))
-        opts.alerts = opts.alerts + rules
-    elif key == 'heap':
-        # read by the boot code (port-xen/main.c) before Python starts;
-        # checked here only to report a word it could not use
-        num, unit = value[:-1], value[-1:]
-        if unit not in ('K', 'M') or parse_int(num, 1, 1 << 30) is None:
-            return ('want a size like 512K or 4M', 'all free memory')
-    elif key == 'view':
-        mode, colon, n = value.partition(':')
-        top = parse_int(n, 1, TOP_MAX) if mode == 'top' and colon else None
-        if top is None and (value not in VIEWS or colon):
-            return ('want %s (N: 1 to %d)' % (', '.join(VIEWS), TOP_MAX), view_text(opts))
-        opts.view = mode
-        opts.top = top or 0
+    """Apply one key=value; returns the (hint, using) pair on a bad value."""
+    o = BY_KEY[key]
+    v = o.parse(value, opts)
+    if v is None:
+        return (o.hint() if callable(o.hint) else o.hint, o.shown(opts))
+    o.apply(opts, v)
     return None
-
 
 def test_hooks():
     """testopts, the test hooks, where this image has them (the test

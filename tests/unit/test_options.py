@@ -209,3 +209,4 @@ def test_test_only_keys_are_the_ones_testopts_parses():
     assert not set(options.TEST_ONLY) & set(options.KNOWN)
     for key in options.TEST_ONLY:
         assert t.set(key, '!bad!') is not None, key   # each has a check of its own
+
