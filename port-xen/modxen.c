@@ -345,13 +345,23 @@ extern const mp_obj_fun_builtin_fixed_t xen_boot_ns_obj;
 
 extern const mp_obj_fun_builtin_var_t xen_records_merge_obj;   // modxen_records.c
 
-// Not const: modxen_init() fills in the values known only at boot.
-static mp_rom_map_elem_t xen_module_globals_table[] = {
+// xen.cmdline_max: known only at boot (one x86_64 image boots as PV or
+// PVH), so it is answered by the module's __getattr__ and the globals
+// table stays const, as MicroPython's own modules' are.
+static mp_obj_t xen___getattr__(mp_obj_t attr) {
+    if (mp_obj_str_get_qstr(attr) == MP_QSTR_cmdline_max) {
+        return MP_OBJ_NEW_SMALL_INT(arch_cmdline_max);
+    }
+    mp_raise_msg(&mp_type_AttributeError, NULL);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen___getattr___obj, xen___getattr__);
+
+static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_xen) },
     { MP_ROM_QSTR(MP_QSTR_platform), MP_ROM_PTR(&xen_platform_obj) },
     { MP_ROM_QSTR(MP_QSTR_arch), MP_ROM_PTR(&xen_arch_obj) },
     { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&xen_cmdline_obj) },
-    { MP_ROM_QSTR(MP_QSTR_cmdline_max), MP_ROM_INT(0) },   // arch_cmdline_max
+    { MP_ROM_QSTR(MP_QSTR___getattr__), MP_ROM_PTR(&xen___getattr___obj) },   // cmdline_max
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_batch), MP_ROM_PTR(&xen_console_batch_obj) },
     { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
@@ -382,11 +392,6 @@ static MP_DEFINE_CONST_DICT(xen_module_globals, xen_module_globals_table);
 void modxen_init(void) {
     xen_platform_obj.len = strlen(arch_platform);
     xen_platform_obj.data = (const byte *)arch_platform;
-    for (size_t i = 0; i < MP_ARRAY_SIZE(xen_module_globals_table); i++) {
-        if (xen_module_globals_table[i].key == MP_ROM_QSTR(MP_QSTR_cmdline_max)) {
-            xen_module_globals_table[i].value = MP_ROM_INT(arch_cmdline_max);
-        }
-    }
 }
 
 const mp_obj_module_t mp_module_xen = {

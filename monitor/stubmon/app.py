@@ -24,13 +24,6 @@ from . import xenlog
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
 
 
-def console_dropped(xen):
-    """Whole console lines lost so far (a full PV console ring); 0 where
-    the image cannot tell."""
-    f = getattr(xen, 'console_dropped', None)
-    return f() if f else 0
-
-
 def next_deadline(start, step, want, now):
     """The first point of the grid start + k * step at or after `want` that
     is still ahead of `now`: after a stall (or a storm) the missed points
@@ -79,7 +72,7 @@ class Monitor:
         self.errors = Reporter(say)
         self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
         # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
-        self.listing = listing.Listing(getattr(xen, 'records_merge', None))
+        self.listing = listing.Listing(xen.records_merge)
         self.view = None            # view.View, once the options are read
         self.out = say              # says a poll's lines; quiet=1: nothing
         self.listed_between = False  # an event listing since the last poll
@@ -109,7 +102,7 @@ class Monitor:
         self.test = self.opts.test
         for m in msgs:
             say(m)
-        cut = options.cut_line(line, getattr(xen, 'cmdline_max', 0))
+        cut = options.cut_line(line, xen.cmdline_max)
         if cut:
             say(cut)
         self.alerts = alerts.Alerts(self.opts.alerts)
@@ -156,7 +149,7 @@ class Monitor:
         Xen refused (4.21+: EBUSY, this domain is not the event's handler)
         leaves the changes to the polls."""
         xen, hyp = self.xen, self.hyp
-        rc = xen.dom_exc_rc() if hasattr(xen, 'dom_exc_rc') else (0 if xen.has_dom_exc() else -abi.EPERM)
+        rc = xen.dom_exc_rc()
         if rc < 0:
             name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
             why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
@@ -334,14 +327,12 @@ class Monitor:
     def batched(self, step, *args):
         """step(*args) with its console output gathered into few
         hypercalls (xen.console_batch), all sent when it ends, however."""
-        batch = getattr(self.xen, 'console_batch', None)
-        if batch:
-            batch(True)
+        batch = self.xen.console_batch
+        batch(True)
         try:
             step(*args)
         finally:
-            if batch:
-                batch(False)
+            batch(False)
 
     def poll_once(self, n):
         now = self.xen.time_ns()
@@ -414,12 +405,11 @@ class Monitor:
         if self.opts.stats == 2:
             gc.collect()
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
-        writes = getattr(xen, 'console_writes', None)
         return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
                 'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
                 % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
-                   console_dropped(xen), self.last_listings, heap, self.tracked(),
-                   writes() if writes else 0)
+                   xen.console_dropped(), self.last_listings, heap, self.tracked(),
+                   xen.console_writes())
                 + (self.test.stats_tail() if self.test else ''))
 
     def tracked(self):

@@ -12,19 +12,6 @@ from . import record as dommod
 from . import table
 
 
-def merge_py(stored, at, batch, n, size):
-    """xen.records_merge in Python, where the image's C is absent (the
-    unit tests' fake xen): copy n records of batch over stored's from
-    index `at`; return the indices whose bytes differed."""
-    out = []
-    for i in range(n):
-        a, b = (at + i) * size, i * size
-        if stored[a:a + size] != batch[b:b + size]:
-            stored[a:a + size] = batch[b:b + size]
-            out.append(at + i)
-    return out
-
-
 def _merged(a, b):
     """Two ascending lists of ints as one, without duplicates (MicroPython's
     sort is quadratic on sorted input: never sort these)."""
@@ -59,14 +46,15 @@ def _first_figure_only(prev, rec):
 
 
 class Listing:
-    def __init__(self, merge=None):
+    def __init__(self, merge):
+        """merge: xen.records_merge (C in the image, the fake's in tests)."""
         self.raw = bytearray(0)   # every record as Xen wrote it, in domid order
         self.doms = []            # their records (record.Domain), updated in place
         self.changed = []         # the records that differ from the previous poll's
         self.counts = None        # table.summary(self.doms), kept up to date
         self._stale = []          # indices whose CPU % goes stale by the next poll
         self._total = None
-        self._merge = merge or merge_py
+        self._merge = merge
         self._size = 0
         self._touched = []
 

@@ -19,7 +19,7 @@ def setup(n=5):
         xen.add_domain(i, flags=BLOCKED, tot_pages=256, max_pages=4096)
     h = hypervisor.Hypervisor(xen)
     h.probe()
-    return h, listing.Listing(), record.Figures()
+    return h, listing.Listing(xen.records_merge), record.Figures()
 
 
 def poll(h, li, f, now, total=1048576):
@@ -138,10 +138,17 @@ def test_host_memory_change_decodes_all_again():
     assert doms[1].mem_pct == record.percent_tenths(1024, 2097152)
 
 
-def test_merge_in_python_copies_and_tells_the_indices():
+def test_merge_copies_and_tells_the_indices():
+    # the fake's records_merge, as port-xen/modxen_records.c does it
     stored = bytearray(b'aaaabbbbcccc')
-    assert listing.merge_py(stored, 1, b'bbbbCCCC', 2, 4) == [2]
+    assert xen.records_merge(stored, 1, b'bbbbCCCC', 2, 4) == [2]
     assert stored == bytearray(b'aaaabbbbCCCC')
+    for bad in ((0, b'x' * 8, 1 << 32, 1 << 32), (2, b'x' * 8, 2, 4), (-1, b'', 0, 4)):
+        try:
+            xen.records_merge(bytearray(12), *bad)
+            assert False, bad
+        except ValueError:
+            pass
 
 
 def test_merged_sorted_lists():

@@ -23,6 +23,9 @@ GET_DOMAIN_STATE = 90
 
 platform = 'x86_64-pv'
 arch = 'x86_64'
+# the image's xen.cmdline_max (port-xen/modxen.c __getattr__): the most
+# characters of a command line Xen passes on; 0: no known limit
+cmdline_max = 0
 
 # port-xen/modxen.h MODXEN_UNKNOWN_RECORD_ROOM: what C requires for one
 # getdomaininfolist record of a sysctl version without a generated layout
@@ -80,6 +83,8 @@ class State:
         self.console_have = ('xen',)   # channels this fake guest has
         self.console_now = ['xen']
         self.console_dropped = 0    # lines a full PV ring had no room for
+        self.console_batching = False   # console_batch(True) until console_batch(False)
+        self.console_writes = 0     # CONSOLEIO_write calls: one per batch, else per write
         self.buffers = []          # [(address, bytearray)]
         self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
         self.ncalls = 0            # all hypercalls (sysctl + domctl)
@@ -183,6 +188,35 @@ def console_dropped():
 
 def console_write(b):
     st.console.append(bytes(b))
+    if not st.console_batching:
+        st.console_writes += 1
+
+
+def console_batch(on):
+    # port-xen/console.c: a batch's lines leave in one write when it ends
+    if st.console_batching and not on:
+        st.console_writes += 1
+    st.console_batching = bool(on)
+
+
+def console_writes():
+    return st.console_writes
+
+
+def records_merge(stored, at, batch, n, size):
+    """port-xen/modxen_records.c: copy n records of `size` bytes from
+    batch over stored's from index `at`; the indices whose bytes differed.
+    Every bound checked by division first, as C does."""
+    if at < 0 or n < 0 or size <= 0 or n > len(batch) // size or at > len(stored) // size \
+            or n > len(stored) // size - at:
+        raise ValueError("records_merge: records past a buffer's end")
+    out = []
+    for i in range(n):
+        a, b = (at + i) * size, i * size
+        if stored[a:a + size] != batch[b:b + size]:
+            stored[a:a + size] = batch[b:b + size]
+            out.append(at + i)
+    return out
 
 
 def time_ns():
