@@ -1,22 +1,24 @@
 # SPDX-License-Identifier: MIT
-# stubmon's run: banner, options, interface probe, demo domains, then the
-# poll loop on fixed deadlines. `xen` is the image's C module (or the unit
+# stubmon's run: banner, options, interface probe, then the poll loop on
+# fixed deadlines; each poll collects a snapshot (snapshot.py) and
+# render.Output prints it in the formats format= chose. `xen` is the image's C module (or the unit
 # tests' fake); `say` prints one line (print() reaches the Xen console).
 import gc
 
 from . import abi
 from . import alerts
-from . import health
 from . import events
+from . import features
 from . import guest
+from . import health
 from . import hypercalls as hv
-from . import jsonout
 from . import listing
 from . import loop
 from . import options
 from . import pcpus
 from . import record as dommod
-from . import table
+from . import render
+from . import snapshot
 from . import vcpus as vcpumod
 from . import view
 from . import xenlog
@@ -63,35 +65,46 @@ class Reporter:
 
 
 class Monitor:
+    """One run: run() reads the options and sets up, loop() polls on the
+    grid, poll() collects a snapshot and has it rendered (render.Output)."""
+
     def __init__(self, xen, say=print):
         self.xen = xen
         self.say = say
         self.opts = options.Options()   # defaults until the command line is read
         self.hyp = None
         self.test = None            # testopts.Hooks: test-only options given (test image)
-        self.errors = Reporter(say)
+        self.notes = None           # a snapshot's notes while a poll collects
+        self.errors = Reporter(self.note)
+        self.features = features.Features(self.errors)   # optional calls, dropped when refused
         self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
         # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
         self.listing = listing.Listing(xen.records_merge)
         self.view = None            # view.View, once the options are read
         self.out = say              # says a poll's lines; quiet=1: nothing
+        self.output = None          # render.Output of format=, once the options are read
         self.listed_between = False  # an event listing since the last poll
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
-        self.host = None            # the last physinfo (hypervisor.PhysInfo)
-        self.physinfo_denied = False   # refused for good: not asked again
         self.pcpus = pcpus.PCpus()  # each pCPU's idle time at the last poll (getcpuinfo)
-        self.cpuinfo_denied = False    # getcpuinfo refused for good: no busy %
         self.vcpus = vcpumod.VCpus()   # vcpus=1: each vCPU's CPU time at the last poll
-        self.vcpus_denied = False      # getvcpuinfo refused for good: vcpus=1 dropped
         self.xenlog = None             # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
+        self.due = 0                # the grid point of the poll (stats)
         self.last_listings = 0      # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
         self.last_doms = None       # the last listing: what a changed domain's record updates
 
+    def note(self, line):
+        """Said now, or while a poll collects, with its snapshot."""
+        if self.notes is not None:
+            self.notes.append(line)
+        else:
+            self.say(line)
+
+    # --- the run, in the order it goes ----------------------------------------
     def run(self):
         xen, say = self.xen, self.say
         self.hyp = hv.Hypervisor(xen)
@@ -106,9 +119,11 @@ class Monitor:
         if cut:
             say(cut)
         self.alerts = alerts.Alerts(self.opts.alerts)
-        self.view = view.View(self.opts, say)
+        self.view = view.View(self.opts, self.note)
         if self.test and self.test.quiet:
             self.out = _discard
+        stamp = (lambda lines: self.test.table_lines(self, lines)) if self.test else None
+        self.output = render.Output(self.opts.format, self.out, say, self.say_pieces, stamp)
         self.choose_console()
         if self.opts.role == 'guest':
             guest.run(xen, self.opts, say)   # ends the domain itself
@@ -142,286 +157,6 @@ class Monitor:
                      % (want, xen.console_channels()))
         self.say('stubmon: console %s' % xen.console_channels())
 
-    def choose_events(self):
-        """How domain changes reach the monitor between polls, as one line:
-        VIRQ_DOM_EXC wakes it and, where Xen has get_domain_state (4.21+),
-        it reads which domains changed instead of listing them all; a bind
-        Xen refused (4.21+: EBUSY, this domain is not the event's handler)
-        leaves the changes to the polls."""
-        xen, hyp = self.xen, self.hyp
-        rc = xen.dom_exc_rc()
-        if rc < 0:
-            name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
-            why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
-                   if -rc == abi.EBUSY else '')
-            return ('stubmon: events: binding VIRQ_DOM_EXC failed: %s%s; domain changes are seen '
-                    'at the polls, no early wake' % (name, why))
-        if not hyp.has_domain_state():
-            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %d.%d has '
-                    'no get_domain_state)' % hyp.version()[:2])
-        try:
-            hyp.changed_domains()   # Xen marks every domain changed at the bind: start afresh
-        except hv.HypercallError as e:
-            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
-                    '(get_domain_state refused: %s)' % e.errno_name())
-        self.state_changes = True
-        return ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
-                '(get_domain_state), not a listing of all')
-
-    # --- polling --------------------------------------------------------------
-    def physinfo(self):
-        """The host's figures, or None. A refusal (EPERM: not privileged;
-        EACCES: FLASK) is said once and not asked again: under FLASK every
-        refused call would log an avc denial."""
-        if self.physinfo_denied:
-            return None
-        try:
-            self.host = self.hyp.physinfo()
-            self.errors.ok('physinfo')
-        except hv.HypercallError as e:
-            self.errors.failed('physinfo', e)
-            self.host = None
-            if e.errno() in (abi.EPERM, abi.EACCES):
-                self.physinfo_denied = True
-        return self.host
-
-    def read_pcpus(self, host):
-        """getcpuinfo onto the poll's host figures: host.busy, and with
-        pcpus=1 host.pcpus. A refusal is said once and the feature dropped
-        (the rest of the poll goes on)."""
-        if host is None or self.cpuinfo_denied:
-            return
-        try:
-            idle = self.hyp.cpu_idle(host.max_cpu_id + 1)
-            now = self.xen.time_ns()   # the moment the idle times were read
-            self.errors.ok('getcpuinfo')
-        except hv.HypercallError as e:
-            self.errors.failed('getcpuinfo', e)
-            if e.errno() in (abi.EPERM, abi.EACCES):
-                self.cpuinfo_denied = True
-            return
-        host.busy = self.pcpus.update(now, idle)
-        host.cpu_rows = self.pcpus.rows()
-        if self.opts.pcpus:
-            host.pcpus = host.cpu_rows
-
-    def start_xenlog(self):
-        """xenlog=1 or alert=log:: where Xen's log is now; only what comes
-        after is read (said once, with what was there already)."""
-        if not (self.opts.xenlog or self.alerts.wants('log')):
-            return
-        xl = xenlog.XenLog()
-        try:
-            skipped = xl.start(self.hyp)
-        except hv.HypercallError as e:
-            self.errors.failed('readconsole', e)   # said once; both features dropped
-            return
-        self.xenlog = xl
-        self.say("stubmon: xenlog: reading Xen's log from index %d on (%d bytes before it not "
-                 "shown: xl dmesg)" % (xl.index, skipped))
-
-    def report_host(self, host, now):
-        """At a poll, before the table: Xen's new log lines (xenlog=1),
-        their log: alerts and the host-wide alerts (hostmem<, pcpu>)."""
-        fmt, out = self.opts.format, self.out
-        fired = self.alerts.update_host(host) if self.alerts.rules else []
-        xl = self.xenlog
-        if xl is not None:
-            try:
-                lines, lost = xl.read(self.hyp)
-                self.errors.ok('readconsole')
-            except hv.HypercallError as e:
-                self.errors.failed('readconsole', e)
-                if e.errno() in (abi.EPERM, abi.EACCES):
-                    self.xenlog = None
-                lines, lost = [], 0
-            if lost:
-                self.say("stubmon: xenlog: %d bytes of Xen's log lost (%d since start): its ring "
-                         "wrapped before they were read" % (lost, xl.lost))
-            if self.opts.xenlog:
-                for i in range(len(lines)):
-                    if fmt != 'json':
-                        out('stubmon xenlog: ' + lines[i])
-                    if fmt != 'table':
-                        out(jsonout.log_line(now, lines[i], lost if i == 0 else 0))
-            fired += self.alerts.log_lines(lines)
-        for domid, rule, status, detail in fired:
-            if fmt != 'json':
-                out(alerts.alert_line(now, domid, rule, status, detail))
-            if fmt != 'table':
-                out(jsonout.alert_line(now, domid, rule, status, detail))
-
-    def read_vcpus(self, rows, now):
-        """vcpus=1: {domid: [vcpus.VCpu]} of the rows, or None (off, or
-        refused: said once, then the feature is dropped)."""
-        if not self.opts.vcpus or self.vcpus_denied:
-            return None
-        try:
-            out = self.vcpus.read(self.hyp, rows, now)
-            self.errors.ok('getvcpuinfo')
-            return out
-        except hv.HypercallError as e:
-            self.errors.failed('getvcpuinfo', e)
-            if e.errno() in (abi.EPERM, abi.EACCES):
-                self.vcpus_denied = True
-            return None
-
-    def shown(self, doms):
-        """domains=: the domains the rows, events and alerts are about."""
-        r = self.opts.domains
-        if r is None:
-            return doms
-        return [d for d in doms if options.wanted(r, d.domid)]
-
-    def report_changes(self, doms, now, poll, changed=None):
-        """Event and alert lines for this listing (doms already filtered;
-        changed: those of them that differ from the last listing, or None)."""
-        fmt, out = self.opts.format, self.out
-        lines = self.events.update(doms, now, changed)
-        moves = self.events.changes
-        # a mass change (1000 demo domains destroyed) is held to the
-        # console's row budget like the table; the rest are counted
-        cap = self.view.budget if self.view is not None else None
-        if cap is None or len(moves) <= cap:
-            cap = len(moves)
-        if fmt != 'json':
-            for i in range(cap):
-                out(lines[i])
-        if fmt != 'table':
-            for i in range(cap):
-                domid, was, state = moves[i]
-                out(jsonout.event_line(now, domid, was, state))
-        if cap < len(moves):
-            out('stubmon: events: %d more domain changes at %ss not shown (the console carries '
-                'about %d lines a poll; baud=0 shows every one)'
-                % (len(moves) - cap, events.stamp(now), cap))
-        for domid, rule, status, detail in self.alerts.update(doms, poll):
-            if fmt != 'json':
-                out(alerts.alert_line(now, domid, rule, status, detail))
-            if fmt != 'table':
-                out(jsonout.alert_line(now, domid, rule, status, detail))
-        for line in self.alerts.said:
-            self.say(line)
-        del self.alerts.said[:]
-
-    def say_pieces(self, pieces):
-        """One line given in pieces: print()ed piece by piece on the image
-        (the console buffers to the newline), joined for any other say."""
-        if self.out is _discard:
-            for p in pieces:
-                pass
-        elif self.out is print:
-            for p in pieces:
-                print(p, end='')
-            print()
-        else:
-            self.out(''.join(pieces))
-
-    def poll(self, n):
-        """One poll, its output batched into as few console writes as fit
-        (xen.console_batch: all of it leaves before the sleep)."""
-        if self.test:
-            self.test.before_poll(self)   # make bench: outside the poll's poll_us
-        self.batched(self.poll_once, n)
-
-    def batched(self, step, *args):
-        """step(*args) with its console output gathered into few
-        hypercalls (xen.console_batch), all sent when it ends, however."""
-        batch = self.xen.console_batch
-        batch(True)
-        try:
-            step(*args)
-        finally:
-            batch(False)
-
-    def poll_once(self, n):
-        now = self.xen.time_ns()
-        fmt, out = self.opts.format, self.out
-        if self.test:
-            self.test.in_poll(self, n)
-        host = self.physinfo()
-        self.read_pcpus(host)
-        self.report_host(host, now)
-        fig = self.figures
-        total = host.total_kib if host is not None else None
-        fig.begin(now, total)
-        try:
-            every = self.listing.update(self.hyp, fig, total)
-            self.last_doms = every
-            self.errors.ok('getdomaininfolist')
-        except hv.HypercallError as e:
-            self.errors.failed('getdomaininfolist', e)
-            # not privileged (a plain domU): what it may report, no table
-            if fmt != 'json':
-                for line in table.format_unlisted(n, self.version, now, e.errno_name(),
-                                                  self.xen.cpu_ns()):
-                    out(line)
-            if fmt != 'table':
-                out(jsonout.unlisted_line(n, self.version, now, e.errno_name(),
-                                          self.xen.cpu_ns(), host))
-            every = None
-        if every is not None:
-            changed = self.listing.changed
-            if self.opts.domains is None:
-                shown = every
-            else:
-                shown, changed = self.shown(every), self.shown(changed)
-            # the trackers compare only the changed records, unless an event
-            # listing came between (it compared against another listing)
-            whole = self.listed_between or self.opts.domains is not None
-            self.listed_between = False
-            self.report_changes(shown, now, True, None if whole else changed)
-            rows, line, seen = self.view.pick(shown, changed)
-            counts = self.listing.counts
-            vc = self.read_vcpus(rows, self.xen.time_ns())   # when the vCPUs are read
-            if fmt != 'json':
-                lines = table.format_poll(n, self.version, now, rows, host,
-                                          counts=counts, view=line, vcpus=vc)
-                if self.test:
-                    lines = self.test.table_lines(self, lines)
-                for text in lines:
-                    out(text)
-            if fmt != 'table':
-                self.say_pieces(jsonout.poll_parts(n, self.version, now, rows, host,
-                                                   counts=counts, view=seen, vcpus=vc))
-        st = self.opts.stats
-        # stats=3: polls 1, 2 and the last only, so that the lines between
-        # (~200 bytes a poll) do not add to the idle CPU they measure
-        if st and (st != 3 or n <= 2 or n == self.opts.count):
-            self.say(self.stats_line(n, now))
-            if self.test:
-                self.test.after_stats(self, n)
-
-    def stats_line(self, n, now):
-        """What `make bench` and the soak read: when, how long the poll
-        took, the CPU time this monitor has used so far (its own vCPU
-        runstate), errors and console lines lost so far, event listings
-        in the interval before this poll, the heap (stats=2: after a collection),
-        how many domains the change trackers hold and the Xen console
-        hypercalls made so far (writes: a poll's lines go in few)."""
-        xen = self.xen
-        poll_us = (xen.time_ns() - now) // 1000
-        cpu_us = xen.cpu_ns() // 1000
-        if self.opts.stats == 2:
-            gc.collect()
-        heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
-        return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
-                'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
-                % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
-                   xen.console_dropped(), self.last_listings, heap, self.tracked(),
-                   xen.console_writes())
-                + (self.test.stats_tail() if self.test else ''))
-
-    def tracked(self):
-        """Entries in every table kept from poll to poll (bounded: the soak
-        checks they do not grow)."""
-        return (self.events.size() + self.alerts.size() + self.figures.size()
-                + self.vcpus.size())
-
-    def error_json(self, where, text):
-        if self.opts.format != 'table':
-            self.say(jsonout.error_line(self.xen.time_ns(), where, text, self.health.errors))
-
     def loop(self):
         """Poll on the fixed grid start + k * interval, for ever (or count=
         polls). An error in a poll is said, counted and the loop goes on;
@@ -448,6 +183,292 @@ class Monitor:
                 return
             deadline = next_deadline(start, step, deadline + wait * step, xen.time_ns())
             self.sleep(deadline, n)
+
+    def poll(self, n):
+        """One poll: collect a snapshot, then render it, its output batched
+        into as few console writes as fit (xen.console_batch: all of it
+        leaves before the sleep)."""
+        if self.test:
+            self.test.before_poll(self)   # make bench: outside the poll's poll_us
+        self.batched(self.poll_once, n)
+
+    def poll_once(self, n):
+        snap = snapshot.Snapshot(n, self.version, self.xen.time_ns())
+        if self.test:
+            self.test.in_poll(self, n)
+        self.collecting(snap, self.collect, snap)
+        self.output.snapshot(snap)
+        st = self.opts.stats
+        # stats=3: polls 1, 2 and the last only, so that the lines between
+        # (~200 bytes a poll) do not add to the idle CPU they measure
+        if st and (st != 3 or n <= 2 or n == self.opts.count):
+            self.say(self.stats_line(n, snap.now))
+            if self.test:
+                self.test.after_stats(self, n)
+
+    def collecting(self, snap, step, *args):
+        """step(*args) with what it says kept in the snapshot's notes; said
+        at once if it fails (what went wrong before the failure)."""
+        self.notes = snap.notes
+        try:
+            step(*args)
+        except Exception:
+            self.notes = None
+            for line in snap.notes:
+                self.say(line)
+            del snap.notes[:]
+            raise
+        self.notes = None
+
+    # --- collecting ---------------------------------------------------------
+    def collect(self, snap):
+        """Everything one poll shows, read from Xen: the host, Xen's new log
+        lines, the alerts, the listing and what changed in it, the rows the
+        view picks and (vcpus=1) their vCPUs. Prints nothing."""
+        host = snap.host = self.read_host()
+        fired = self.alerts.update_host(host) if self.alerts.rules else []
+        snap.host_alerts = fired + self.alerts.log_lines(self.read_log(snap))
+        fig = self.figures
+        total = host.total_kib if host is not None else None
+        fig.begin(snap.now, total)
+        try:
+            every = self.listing.update(self.hyp, fig, total)
+            self.last_doms = every
+            self.errors.ok('getdomaininfolist')
+        except hv.HypercallError as e:
+            self.errors.failed('getdomaininfolist', e)
+            # not privileged (a plain domU): what it may report, no table
+            snap.refused, snap.own_cpu_ns = e.errno_name(), self.xen.cpu_ns()
+            return
+        changed = self.listing.changed
+        if self.opts.domains is None:
+            shown = every
+        else:
+            shown, changed = self.shown(every), self.shown(changed)
+        # the trackers compare only the changed records, unless an event
+        # listing came between (it compared against another listing)
+        whole = self.listed_between or self.opts.domains is not None
+        self.listed_between = False
+        self.collect_changes(snap, shown, True, None if whole else changed)
+        snap.rows, snap.view_line, snap.seen = self.view.pick(shown, changed)
+        snap.counts = self.listing.counts
+        if self.opts.vcpus:
+            now = self.xen.time_ns()   # when the vCPUs are read
+            snap.vcpus = self.features.call('getvcpuinfo', self.vcpus.read, self.hyp, snap.rows,
+                                            now)
+
+    def read_host(self):
+        """physinfo, with getcpuinfo's busy % (and pcpus=1's rows) on it;
+        None when refused or failed."""
+        host = self.features.call('physinfo', self.hyp.physinfo)
+        if host is None:
+            return None
+        idle = self.features.call('getcpuinfo', self.hyp.cpu_idle, host.max_cpu_id + 1)
+        if idle is not None:
+            host.busy = self.pcpus.update(self.xen.time_ns(), idle)   # when they were read
+            host.cpu_rows = self.pcpus.rows()
+            if self.opts.pcpus:
+                host.pcpus = host.cpu_rows
+        return host
+
+    def start_xenlog(self):
+        """xenlog=1 or alert=log:: where Xen's log is now; only what comes
+        after is read (said once, with what was there already)."""
+        if not (self.opts.xenlog or self.alerts.wants('log')):
+            return
+        xl = xenlog.XenLog()
+        skipped = self.features.call('readconsole', xl.start, self.hyp)
+        if skipped is None:
+            return   # said once; both features dropped
+        self.xenlog = xl
+        self.say("stubmon: xenlog: reading Xen's log from index %d on (%d bytes before it not "
+                 "shown: xl dmesg)" % (xl.index, skipped))
+
+    def read_log(self, snap):
+        """Xen's new log lines since the last poll, for alert=log: rules;
+        into the snapshot too with xenlog=1."""
+        xl = self.xenlog
+        got = self.features.call('readconsole', xl.read, self.hyp) if xl is not None else None
+        if got is None:
+            return []
+        lines, lost = got
+        if lost:
+            self.note("stubmon: xenlog: %d bytes of Xen's log lost (%d since start): its ring "
+                      "wrapped before they were read" % (lost, xl.lost))
+        if self.opts.xenlog:
+            snap.log_lines, snap.log_lost = lines, lost
+        return lines
+
+    def shown(self, doms):
+        """domains=: the domains the rows, events and alerts are about."""
+        r = self.opts.domains
+        if r is None:
+            return doms
+        return [d for d in doms if options.wanted(r, d.domid)]
+
+    def collect_changes(self, snap, doms, poll, changed=None):
+        """The event lines and alerts of this listing (doms already
+        filtered; changed: those of them that differ from the last
+        listing, or None), into the snapshot."""
+        snap.event_lines = self.events.update(doms, snap.now, changed)
+        moves = snap.moves = self.events.changes
+        # a mass change (1000 demo domains destroyed) is held to the
+        # console's row budget like the table; the rest are counted
+        cap = self.view.budget if self.view is not None else None
+        snap.event_cap = len(moves) if cap is None or len(moves) <= cap else cap
+        snap.domain_alerts = self.alerts.update(doms, poll)
+        snap.alert_notes = list(self.alerts.said)
+        del self.alerts.said[:]
+
+    # --- events between polls -------------------------------------------------
+    def choose_events(self):
+        """How domain changes reach the monitor between polls, as one line:
+        VIRQ_DOM_EXC wakes it and, where Xen has get_domain_state (4.21+),
+        it reads which domains changed instead of listing them all; a bind
+        Xen refused (4.21+: EBUSY, this domain is not the event's handler)
+        leaves the changes to the polls."""
+        xen, hyp = self.xen, self.hyp
+        rc = xen.dom_exc_rc()
+        if rc < 0:
+            name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
+            why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
+                   if -rc == abi.EBUSY else '')
+            return ('stubmon: events: binding VIRQ_DOM_EXC failed: %s%s; domain changes are seen '
+                    'at the polls, no early wake' % (name, why))
+        if not hyp.has_domain_state():
+            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %d.%d has '
+                    'no get_domain_state)' % hyp.version()[:2])
+        try:
+            hyp.changed_domains()   # Xen marks every domain changed at the bind: start afresh
+        except hv.HypercallError as e:
+            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
+                    '(get_domain_state refused: %s)' % e.errno_name())
+        self.state_changes = True
+        return ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
+                '(get_domain_state), not a listing of all')
+
+    def sleep(self, deadline, n):
+        """Sleep to the deadline (loop.Waker): a domain event wakes it
+        early to list the domains and say what changed, at most
+        EVENT_LISTINGS per interval, spaced out evenly."""
+        gap = self.opts.interval_ms * 1000000 // EVENT_LISTINGS
+
+        def storm():
+            self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
+                     'the most allowed; later domain events wait for the next poll, which '
+                     'shows what they changed' % (n, EVENT_LISTINGS))
+
+        def listing():
+            try:
+                self.batched(self.check_events, True)
+            except Exception as e:
+                self.health.failed('event listing after poll %d' % n, e)
+        self.waker.sleep(deadline, gap, listing, storm)
+
+    def check_events(self, woken=False):
+        """List the domains now and print the event lines (no table).
+        woken: VIRQ_DOM_EXC woke us; with get_domain_state only the domains
+        that changed are re-read (a pause= test step changes a domain
+        without the event: it lists them all)."""
+        snap = snapshot.Snapshot(0, self.version, self.xen.time_ns())
+        self.collecting(snap, self.collect_events, snap, woken)
+        self.output.snapshot(snap)
+
+    def collect_events(self, snap, woken):
+        doms = self.changed_listing() if woken and self.state_changes else None
+        if doms is None:
+            try:
+                doms = self.hyp.list_domains()
+                self.errors.ok('getdomaininfolist')
+            except hv.HypercallError as e:
+                self.errors.failed('getdomaininfolist', e)
+                return
+        self.last_doms = doms
+        self.listed_between = True
+        self.collect_changes(snap, self.shown(doms), False)
+
+    def changed_listing(self):
+        """The last listing with the changed domains re-read (a gone one
+        left out), in domid order; None: list them all instead (no listing
+        yet, too many changes, or get_domain_state failed: said once)."""
+        if self.last_doms is None:
+            return None
+        hyp = self.hyp
+        try:
+            ids = hyp.changed_domains()
+            self.errors.ok('get_domain_state')
+        except hv.HypercallError as e:
+            self.errors.failed('get_domain_state', e)
+            return None
+        if ids is None:
+            return None
+        cur = {}
+        for d in self.last_doms:
+            cur[d.domid] = d
+        for domid in ids:
+            try:
+                cur[domid] = hyp.get_domain(domid)
+            except hv.HypercallError as e:
+                if e.errno() != abi.ESRCH:
+                    self.errors.failed('getdomaininfo', e)
+                    return None
+                if domid in cur:
+                    del cur[domid]   # gone
+        return [cur[k] for k in sorted(cur)]
+
+    # --- output ---------------------------------------------------------------
+    def batched(self, step, *args):
+        """step(*args) with its console output gathered into few
+        hypercalls (xen.console_batch), all sent when it ends, however."""
+        batch = self.xen.console_batch
+        batch(True)
+        try:
+            step(*args)
+        finally:
+            batch(False)
+
+    def say_pieces(self, pieces):
+        """One line given in pieces: print()ed piece by piece on the image
+        (the console buffers to the newline), joined for any other say."""
+        if self.out is _discard:
+            for p in pieces:
+                pass
+        elif self.out is print:
+            for p in pieces:
+                print(p, end='')
+            print()
+        else:
+            self.out(''.join(pieces))
+
+    def error_json(self, where, text):
+        if self.output is not None:
+            self.output.error(self.xen.time_ns(), where, text, self.health.errors)
+
+    def stats_line(self, n, now):
+        """What `make bench` and the soak read: when, how long the poll
+        took, the CPU time this monitor has used so far (its own vCPU
+        runstate), errors and console lines lost so far, event listings
+        in the interval before this poll, the heap (stats=2: after a collection),
+        how many domains the change trackers hold and the Xen console
+        hypercalls made so far (writes: a poll's lines go in few)."""
+        xen = self.xen
+        poll_us = (xen.time_ns() - now) // 1000
+        cpu_us = xen.cpu_ns() // 1000
+        if self.opts.stats == 2:
+            gc.collect()
+        heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
+        return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
+                'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
+                % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
+                   xen.console_dropped(), self.last_listings, heap, self.tracked(),
+                   xen.console_writes())
+                + (self.test.stats_tail() if self.test else ''))
+
+    def tracked(self):
+        """Entries in every table kept from poll to poll (bounded: the soak
+        checks they do not grow)."""
+        return (self.events.size() + self.alerts.size() + self.figures.size()
+                + self.vcpus.size())
 
     # --- Xen's watchdog -----------------------------------------------------
     def arm_watchdog(self):
@@ -490,71 +511,6 @@ class Monitor:
         ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
         self.xen.repl(ns)
         self.say('stubmon: repl: ended')
-
-    def sleep(self, deadline, n):
-        """Sleep to the deadline (loop.Waker): a domain event wakes it
-        early to list the domains and say what changed, at most
-        EVENT_LISTINGS per interval, spaced out evenly."""
-        gap = self.opts.interval_ms * 1000000 // EVENT_LISTINGS
-
-        def storm():
-            self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
-                     'the most allowed; later domain events wait for the next poll, which '
-                     'shows what they changed' % (n, EVENT_LISTINGS))
-
-        def listing():
-            try:
-                self.batched(self.check_events, True)
-            except Exception as e:
-                self.health.failed('event listing after poll %d' % n, e)
-        self.waker.sleep(deadline, gap, listing, storm)
-
-    def check_events(self, woken=False):
-        """List the domains now and print the event lines (no table).
-        woken: VIRQ_DOM_EXC woke us; with get_domain_state only the domains
-        that changed are re-read (a pause= test step changes a domain
-        without the event: it lists them all)."""
-        now = self.xen.time_ns()
-        doms = self.changed_listing() if woken and self.state_changes else None
-        if doms is None:
-            try:
-                doms = self.hyp.list_domains()
-                self.errors.ok('getdomaininfolist')
-            except hv.HypercallError as e:
-                self.errors.failed('getdomaininfolist', e)
-                return
-        self.last_doms = doms
-        self.listed_between = True
-        self.report_changes(self.shown(doms), now, False)
-
-    def changed_listing(self):
-        """The last listing with the changed domains re-read (a gone one
-        left out), in domid order; None: list them all instead (no listing
-        yet, too many changes, or get_domain_state failed: said once)."""
-        if self.last_doms is None:
-            return None
-        hyp = self.hyp
-        try:
-            ids = hyp.changed_domains()
-            self.errors.ok('get_domain_state')
-        except hv.HypercallError as e:
-            self.errors.failed('get_domain_state', e)
-            return None
-        if ids is None:
-            return None
-        cur = {}
-        for d in self.last_doms:
-            cur[d.domid] = d
-        for domid in ids:
-            try:
-                cur[domid] = hyp.get_domain(domid)
-            except hv.HypercallError as e:
-                if e.errno() != abi.ESRCH:
-                    self.errors.failed('getdomaininfo', e)
-                    return None
-                if domid in cur:
-                    del cur[domid]   # gone
-        return [cur[k] for k in sorted(cur)]
 
 
 def _discard(line):

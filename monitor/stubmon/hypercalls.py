@@ -78,32 +78,6 @@ _HINTS = {
     ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
                                        'sysctl interface version): give this domain\'s label '
                                        'getdomaininfo on domains and domxen_t, see README',
-    ('physinfo', abi.EPERM): 'this domain may not read the host\'s CPUs and memory: the '
-                             'host lines are left out; run as dom0 or give its FLASK label '
-                             'physinfo (policy/stubmon.te)',
-    ('physinfo', abi.EACCES): 'denied by the XSM/FLASK policy: the host lines are left out; '
-                              'give this domain\'s label `xen physinfo` (policy/stubmon.te)',
-    ('getcpuinfo', abi.EPERM): 'this domain may not read the pCPUs\' idle time: host busy % '
-                               'and pcpus=1 are left out; run as dom0 or give its FLASK label '
-                               '`xen getcpuinfo` (policy/stubmon.te)',
-    ('getcpuinfo', abi.EACCES): 'denied by the XSM/FLASK policy: host busy % and pcpus=1 are '
-                                'left out; give this domain\'s label `xen getcpuinfo` '
-                                '(policy/stubmon.te)',
-    ('getvcpuinfo', abi.EPERM): 'this domain may not read other domains\' vCPUs: vcpus=1 is '
-                                'dropped; run as dom0 or give its FLASK label `domain '
-                                'getvcpuinfo` on the domains (policy/stubmon.te)',
-    ('getvcpuinfo', abi.EACCES): 'denied by the XSM/FLASK policy: vcpus=1 is dropped; give this '
-                                 'domain\'s label `domain getvcpuinfo` on the domains '
-                                 '(policy/stubmon.te)',
-    ('readconsole', abi.EPERM): 'this domain may not read Xen\'s console log: xenlog=1 and '
-                                'alert=log: are dropped; run as dom0 or give its FLASK label '
-                                '`xen readconsole` (policy/stubmon.te, boolean '
-                                'stubmon_readconsole)',
-    ('readconsole', abi.EACCES): 'denied by the XSM/FLASK policy: xenlog=1 and alert=log: are '
-                                 'dropped; give this domain\'s label `xen readconsole`: it is '
-                                 'off by default, turn it on in dom0 with '
-                                 '`flask-set-bool stubmon_readconsole 1` (policy/stubmon.te; '
-                                 'it also lets the label read Xen\'s console input)',
     ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
                                   'run stubmon as dom0 or give its FLASK label getdomaininfo',
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
@@ -128,6 +102,41 @@ _HINTS = {
     abi.EFAULT: 'Xen could not access the buffer (bad guest address)',
     abi.EBUSY: 'busy, try again',
 }
+
+
+# The optional calls: each is one feature of the monitor that a domain may
+# be refused (not privileged: EPERM; FLASK: EACCES) while the listing goes
+# on. op -> (what it reads, its FLASK permission, what a refusal drops,
+# the policy boolean that grants it or None). The refusal hints come from
+# here, and features.Features drops a refused one after saying it once.
+FEATURES = {
+    'physinfo': ("the host's CPUs and memory", 'xen physinfo', 'the host lines are left out',
+                 None),
+    'getcpuinfo': ("the pCPUs' idle time", 'xen getcpuinfo',
+                   'host busy % and pcpus=1 are left out', None),
+    'getvcpuinfo': ("other domains' vCPUs", 'domain getvcpuinfo', 'vcpus=1 is dropped', None),
+    'readconsole': ("Xen's console log", 'xen readconsole', 'xenlog=1 and alert=log: are dropped',
+                    'stubmon_readconsole'),
+}
+
+
+def _feature_hints():
+    for op in FEATURES:
+        reads, perm, drops, boolean = FEATURES[op]
+        grant = '`%s`%s (policy/stubmon.te' % (perm, ' on the domains' if perm.startswith(
+            'domain ') else '')
+        grant += ', boolean %s)' % boolean if boolean else ')'
+        _HINTS[(op, abi.EPERM)] = ('this domain may not read %s: %s; run as dom0 or give its '
+                                   'FLASK label %s' % (reads, drops, grant))
+        how = ''
+        if boolean:
+            how = (': it is off by default, turn it on in dom0 with `flask-set-bool %s 1`'
+                   % boolean)
+        _HINTS[(op, abi.EACCES)] = ("denied by the XSM/FLASK policy: %s; give this domain's "
+                                    'label %s%s' % (drops, grant, how))
+
+
+_feature_hints()
 
 
 def explain(err):
