@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # stubmon: the Python API of the image, for scripts of your own frozen in
 # place of the monitor (see examples/ and README "Your own script"), and for
-# the REPL (repl=1). Built on hypervisor.py, domain.py and events.py; the
-# hypercalls go through the image's `xen` C module (the unit tests' fake).
+# the REPL (repl=1). Built on hypercalls.py (the calls), record.py (a
+# domain's record) and events.py (what changed); the hypercalls go
+# through the image's `xen` C module (the unit tests' fake).
 #
 #   import stubmon
 #   for d in stubmon.domains():
@@ -17,7 +18,7 @@ import xen
 
 from . import abi
 from . import options
-from . import record as dommod
+from . import record
 from . import events
 from . import health
 from . import hypercalls as hv
@@ -75,12 +76,12 @@ def hypervisor():
 
 
 def info(d):
-    """A domain.Domain (raw getdomaininfo record) as an Info."""
-    if dommod.max_pages_unlimited(d.max_pages):
+    """A record.Domain (a raw getdomaininfo record) as an Info."""
+    if record.max_pages_unlimited(d.max_pages):
         max_kib = None
     else:
-        max_kib = dommod.pages_to_kib(d.max_pages)
-    return Info(d.domid, d.state, d.status, dommod.pages_to_kib(d.tot_pages),
+        max_kib = record.pages_to_kib(d.max_pages)
+    return Info(d.domid, d.state, d.status, record.pages_to_kib(d.tot_pages),
                 max_kib, d.nr_online_vcpus, d.cpu_time)
 
 
@@ -101,7 +102,7 @@ def domain(domid):
 
 
 def physinfo():
-    """The host's CPUs and memory: a hypervisor.PhysInfo (nr_cpus, cpu_mhz,
+    """The host's CPUs and memory: a hypercalls.PhysInfo (nr_cpus, cpu_mhz,
     total_kib, free_kib, total_pages, free_pages, threads_per_core, ...;
     as_dict() gives them all). Raises Error where refused (a plain domU)."""
     return hypervisor().physinfo()

@@ -29,7 +29,7 @@
 #   stubmon ALERT 3.251s: domain 2 crashed firing (state ---sc-)
 #   stubmon ALERT 5.310s: domain 2 crashed cleared (gone)
 from . import events
-from . import record as dommod
+from . import record
 from . import table
 
 MAX_RULES = 16
@@ -94,7 +94,7 @@ def rules_text(rules):
 
 def ident(d):
     """What gone:N recognises a domain by: its UUID, else its ID."""
-    if d.handle == dommod.ZERO_HANDLE or d.handle == bytes(len(d.handle)):
+    if d.handle == record.ZERO_HANDLE or d.handle == bytes(len(d.handle)):
         return d.domid
     return d.handle
 
@@ -161,7 +161,7 @@ class Alerts:
                     holds = t > arg
                     detail = 'CPU %s%%' % _pct(t)
                 else:
-                    if dommod.max_pages_unlimited(d.max_pages) or not d.max_pages:
+                    if record.max_pages_unlimited(d.max_pages) or not d.max_pages:
                         holds, t = False, None
                         detail = 'no memory limit'
                     else:

@@ -16,10 +16,10 @@ from . import listing
 from . import loop
 from . import options
 from . import pcpus
-from . import record as dommod
+from . import record
 from . import render
 from . import snapshot
-from . import vcpus as vcpumod
+from . import vcpus
 from . import view
 from . import xenlog
 
@@ -77,7 +77,7 @@ class Monitor:
         self.notes = None           # a snapshot's notes while a poll collects
         self.errors = Reporter(self.note)
         self.features = features.Features(self.errors)   # optional calls, dropped when refused
-        self.figures = dommod.Figures()   # CPU % and MEM % of each poll's records
+        self.figures = record.Figures()   # CPU % and MEM % of each poll's records
         # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
         self.listing = listing.Listing(xen.records_merge)
         self.view = None            # view.View, once the options are read
@@ -87,7 +87,7 @@ class Monitor:
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
         self.pcpus = pcpus.PCpus()  # each pCPU's idle time at the last poll (getcpuinfo)
-        self.vcpus = vcpumod.VCpus()   # vcpus=1: each vCPU's CPU time at the last poll
+        self.vcpus = vcpus.VCpus()   # vcpus=1: each vCPU's CPU time at the last poll
         self.xenlog = None             # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json

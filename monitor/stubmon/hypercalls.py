@@ -6,7 +6,7 @@
 import struct
 
 from . import abi
-from . import record as dommod
+from . import record
 
 BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # Xen writes getdomaininfolist records of its own sysctl interface
@@ -171,8 +171,8 @@ class PhysInfo:
         for f in self.U64:
             setattr(self, f, struct.unpack_from('<Q', buf, p + lay.PI[f])[0])
         self.cpu_mhz = self.cpu_khz // 1000
-        self.total_kib = dommod.pages_to_kib(self.total_pages)
-        self.free_kib = dommod.pages_to_kib(self.free_pages)
+        self.total_kib = record.pages_to_kib(self.total_pages)
+        self.free_kib = record.pages_to_kib(self.free_pages)
 
     def as_dict(self):
         d = {}
@@ -405,7 +405,7 @@ class Hypervisor:
         lay = self.abi
 
         def take(buf, n, done):
-            dommod.decode_into(doms, lay, buf, n, 0, figures)
+            record.decode_into(doms, lay, buf, n, 0, figures)
         self.each_batch(take)
         return doms
 
@@ -488,7 +488,7 @@ class Hypervisor:
     def get_domain(self, domid):
         self._fill_domctl(self.domctl_version or 0, abi.DOMCTL_getdomaininfo, domid)
         self._domctl_call('getdomaininfo')
-        return dommod.decode(self.abi, self._domctl, self.abi.DOMCTL_PAYLOAD)
+        return record.decode(self.abi, self._domctl, self.abi.DOMCTL_PAYLOAD)
 
     # --- which domains changed (4.21+) -------------------------------------
     def has_domain_state(self):

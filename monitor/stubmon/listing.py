@@ -8,7 +8,7 @@
 # the heap neither churns nor fragments.
 import struct
 
-from . import record as dommod
+from . import record
 from . import table
 
 
@@ -100,7 +100,7 @@ class Listing:
         doms = self.doms
         old_count = len(doms)
         fmt, size, raw = lay.DI_FORMAT, lay.DI_SIZE, self.raw
-        unpack, record, of = struct.unpack_from, dommod._record, figures.of
+        unpack, make, of = struct.unpack_from, record._record, figures.of
         self.changed = changed = []
         stale = []
         moved = count != old_count   # then the counts are summed again
@@ -111,7 +111,7 @@ class Listing:
                 break
             t = unpack(fmt, raw, i * size)
             cpu, mem = of(t[0], t[4], t[2])
-            rec = record(t, cpu, mem)
+            rec = make(t, cpu, mem)
             prev = doms[i] if i < old_count else None
             if prev is not None and prev.domid != rec.domid:
                 moved = True

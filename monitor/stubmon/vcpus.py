@@ -6,7 +6,7 @@ from collections import namedtuple
 
 from . import abi
 from . import hypercalls as hv
-from . import record as dommod
+from . import record
 
 VCPUS_MAX = 128   # vCPUs read per domain at most (a poll's hypercalls stay bounded)
 
@@ -44,7 +44,7 @@ class VCpus:
             wall = now - self._last_ns
         keep, out = {}, {}
         for d in doms:
-            if d.max_vcpu_id == dommod.MAX_VCPU_ID_NONE:
+            if d.max_vcpu_id == record.MAX_VCPU_ID_NONE:
                 out[d.domid] = []
                 continue
             got = []
@@ -54,7 +54,7 @@ class VCpus:
                     prev = last.get((d.domid, i))
                     pct = None
                     if prev is not None and wall and t >= prev:
-                        pct = dommod.percent_tenths(t - prev, wall)
+                        pct = record.percent_tenths(t - prev, wall)
                     keep[(d.domid, i)] = t
                     got.append(VCpu(i, online, running, blocked, t, pct, pcpu))
             except hv.HypercallError as e:
