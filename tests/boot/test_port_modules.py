@@ -3,14 +3,15 @@
 at the REPL (repl=1) of real Xen under QEMU: json, str.partition, slice
 assignment, OrderedDict and the time module on the HAL (port-xen/
 mphalport.c): its clocks are Xen's, its sleeps block the vCPU (no spin),
-kick Xen's watchdog and take Ctrl-C. Also the early console: the first
-line, printed before console_init(), reaches the serial line."""
+kick Xen's watchdog and take Ctrl-C; the same watchdog catches a
+statement that hangs, which ends the run. Also the early console: the
+first line, printed before console_init(), reaches the serial line."""
 import re
 
 import pytest
 
 import boot
-from test_repl import Script, answer, clean
+from test_repl import HANG, WATCHDOG_FIRED, Script, answer, clean
 
 PROMPT = ">>> "
 # (board, Xen, boot mode)
@@ -47,8 +48,13 @@ STEPS = [
     ("t0 = time.ticks_ms()", 0, None),
     ("time.sleep(30)", 0, 1.0),
     ("time.ticks_diff(time.ticks_ms(), t0)", 0, None),
-    ("xen.qemu_exit(0)", 0, None),
+    # the control: the same 2 s watchdog, armed again (Xen's time said
+    # right after), and a statement that never kicks it: Xen must fire
+    ("xen.watchdog(2); xen.time_ns()", 0, None),
+    (HANG + "\r", 0, None),   # a compound statement: an empty line ends it
 ]
+ARMED = STEPS[23][0]
+XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d{6})\] ")
 
 
 def script(steps):
@@ -67,15 +73,16 @@ def run(request, image):
     board, xen, mode = request.param
     image(board)
     typist = script(STEPS)
-    res = boot.boot(board, xen, "repl=1 exit=qemu", timeout=150, mode=mode, send=typist)
+    res = boot.boot(board, xen, "repl=1 exit=qemu", timeout=150, mode=mode, send=typist,
+                    until=lambda l: WATCHDOG_FIRED in l)
     res.typist, res.platform = typist, PLATFORM[mode]
     return res
 
 
-def test_ends_through_qemu_exit_typed_at_the_prompt(run):
+def test_ends_with_the_watchdog_catching_the_last_statement(run):
     assert not run.timed_out, run.text[-3000:]
     assert run.typist.lines_typed == len(STEPS), run.text[-3000:]
-    assert run.guest_exit == 0, run.text[-3000:]
+    assert run.stopped and WATCHDOG_FIRED in run.text, run.text[-3000:]
 
 
 def test_first_line_comes_before_console_init(run):
@@ -138,11 +145,27 @@ def test_time_ns_is_xen_time(run):
 
 def test_long_sleep_kicks_the_watchdog(run):
     """5 s of time.sleep with a 2 s watchdog: the sleep kicks it at every
-    half timeout; without that Xen ends dom0 and 'alive' never comes."""
+    half timeout; without that Xen ends dom0 and 'alive' never comes. The
+    control: the same 2 s watchdog armed at the end, then a statement that
+    never kicks it: Xen fires, once, after that statement and 2 s after
+    the Xen time read right after arming it, not before (so xen.watchdog(2)
+    arms a real 2 s watchdog, and only the sleep kept it from firing)."""
     assert answer(run, STEPS[18][0]) == "0"          # xen.watchdog(2)
     assert answer(run, STEPS[18][0], skip=1) == "0"  # xen.watchdog(30)
     assert answer(run, "'alive'") == "'alive'"
-    assert not [l for l in run.lines if "Watchdog timer fired" in l]
+    assert answer(run, ARMED) == "0"
+    armed_us = int(answer(run, ARMED, skip=1)) // 1000
+    fired = [i for i, l in enumerate(run.lines) if WATCHDOG_FIRED in l]
+    alive = next(i for i, l in enumerate(run.lines) if l == "'alive'")
+    hang = max(i for i, l in enumerate(run.lines) if l.startswith(">>> " + HANG))
+    assert len(fired) == 1 and alive < hang < fired[0], run.text[-3000:]
+    m = XEN_STAMP.match(run.lines[fired[0]])
+    assert m, run.lines[fired[0]]
+    fired_us = int(m.group(1)) * 1000000 + int(m.group(2))
+    # the REPL kicked it last when the hang was typed, after armed_us: 2 s
+    # from then at the earliest (0.1 s: arm64's clock is calibrated), and
+    # no later than the typing (a prompt or two) allows
+    assert 2000000 - 100000 <= fired_us - armed_us <= 2000000 + 5000000, (armed_us, fired_us)
 
 
 def test_ctrl_c_ends_a_sleep(run):
