@@ -11,9 +11,11 @@ A poll, as monitor/stubmon/table.py prints it:
         1 --p---           0          16     0      0.0      -    0.0    0    0 00000000-0000-0000-0000-000000000000
     stubmon poll 3 end
 
-The host line is there when Xen answers physinfo. Lines of format=json
-(one object per line, starting with '{"schema":"stubmon/1"') are read by
-json_lines().
+The host line is there when Xen answers physinfo. The rows' columns are
+the ones the column-title line names (ROW_COLUMNS: a monitor appends new
+ones at the right). Lines of format=json (one object per line, starting
+with '{"schema":"stubmon/2"', SCHEMA; '"stubmon/1"' from older monitors,
+the same keys and fewer) are read by json_lines().
 """
 import json
 import re
@@ -21,8 +23,15 @@ import re
 HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
 VIEW = "stubmon view: "   # which rows a poll shows (view=, docs/options.md#view)
-COLUMNS = ["ID", "State", "Mem(MiB)", "MaxMem(MiB)", "VCPUs", "Time(s)", "CPU(%)",
-           "MEM(%)", "SSID", "Pool", "UUID"]
+SCHEMA = "stubmon/2"     # the newest format=json schema known here (jsonout.SCHEMA)
+# The table's columns as monitor/stubmon/columns.py declares them, in order:
+# (title, how its text reads: "int", "tenths" (one decimal, kept in tenths)
+# or "text"; "-" is None but in "text"). A copy, as the exporter installs on
+# its own; tests/unit/test_exporter_columns.py checks it against COLUMNS there.
+ROW_COLUMNS = (("ID", "int"), ("State", "text"), ("Mem(MiB)", "int"), ("MaxMem(MiB)", "int"),
+               ("VCPUs", "int"), ("Time(s)", "tenths"), ("CPU(%)", "tenths"),
+               ("MEM(%)", "tenths"), ("SSID", "int"), ("Pool", "int"), ("UUID", "text"))
+COLUMNS = [title for title, _ in ROW_COLUMNS]
 # ", busy 12.5%" (getcpuinfo, from the second poll on) is optional: older
 # monitors and refused getcpuinfo print the line without it
 HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz"
@@ -57,7 +66,8 @@ class Poll:
         self.xen = xen
         self.uptime_ds = uptime_ds      # tenths of a second
         self.count = count              # None: the list could not be read
-        self.rows = []                  # dicts keyed by COLUMNS
+        self.rows = []                  # dicts keyed by COLUMNS (those the table has)
+        self.columns = len(COLUMNS)     # fields a row has, as the title line says
         self.complete = False
         self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz", "busy"}
                                         # busy: tenths of a percent, None when not printed
@@ -77,15 +87,23 @@ class Poll:
         return [r["ID"] for r in self.rows]
 
 
-def _value(column, text):
-    if column in ("State", "UUID"):
+def _value(read, text):
+    if read == "text":
         return text
     if text == "-":
         return None
-    if column in ("Time(s)", "CPU(%)", "MEM(%)"):
+    if read == "tenths":
         whole, _, tenth = text.partition(".")
-        return int(whole) * 10 + int(tenth or 0)    # tenths
+        return int(whole) * 10 + int(tenth or 0)
     return int(text)
+
+
+def _is_titles(fields):
+    """Whether a line's fields are the column titles: COLUMNS in order as
+    far as both go, ID and State at least (an older monitor printed fewer;
+    a newer one appends columns not known here, their values passed over)."""
+    n = min(len(fields), len(COLUMNS))
+    return n >= 2 and fields[:n] == COLUMNS[:n]
 
 
 ROW_STATE = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
@@ -123,7 +141,9 @@ class PollReader:
             return None         # Xen's line or another domain's, never ours: first, as a
                                 # guest's "(d5) r----- ..." has a row's shape and would
                                 # fail as one, dropping the poll
-        if line.split() == COLUMNS:
+        fields = line.split()
+        if _is_titles(fields):
+            current.columns = len(fields)
             return None
         m = HOST.match(line)
         if m:
@@ -153,8 +173,7 @@ class PollReader:
                                  % (current.number, current.count, len(current.rows)))
             current.complete = True
             return current
-        fields = line.split()
-        if len(fields) != len(COLUMNS) or not ROW_STATE.match(fields[1]):
+        if len(fields) != current.columns or not ROW_STATE.match(fields[1]):
             if line.startswith("stubmon") or line.startswith("("):
                 return None     # a message between the header and the end, or a
                                 # line of Xen's or of another domain's (dN)
@@ -164,7 +183,7 @@ class PollReader:
         if len(current.rows) >= min(current.count or 0, MAX_ROWS):
             raise ValueError("poll %d: more rows than the header's %s domains"
                              % (current.number, current.count))
-        current.rows.append({c: _value(c, f) for c, f in zip(COLUMNS, fields)})
+        current.rows.append({c: _value(r, f) for (c, r), f in zip(ROW_COLUMNS, fields)})
         return None
 
 

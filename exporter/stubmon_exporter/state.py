@@ -99,7 +99,7 @@ def domain_from_row(row, vcpus=None):
 
 
 def domain_from_json(d):
-    """A stubmon/1 poll's domain (KiB, ns)."""
+    """A format=json poll's domain (stubmon/1's keys, KiB and ns; /2 adds vcpu_list)."""
     maxmem = d.get("maxmem_k")
     dom = Domain(d["id"], d["state"], d["cpu_ns"] / 1e9, d["mem_k"] << 10,
                  None if maxmem is None else maxmem << 10, d["vcpus"], d.get("ssid", 0),
@@ -355,8 +355,8 @@ class Monitor:
                 self._lost_json += obj.get("lost") or 0
                 self._log_count()
         except (KeyError, TypeError, ValueError, IndexError) as e:
-            self.parse_error("json", "a %s object without what stubmon/1 promises (%s: %s)"
-                             % (kind, type(e).__name__, e))
+            self.parse_error("json", "a %s object without what %s promises (%s: %s)"
+                             % (kind, obj.get("schema"), type(e).__name__, e))
 
     def _json_poll(self, obj):
         doms = obj["domains"]

@@ -4,11 +4,11 @@
 # docs/stubmon-2.schema.json. Objects keep their key order (O, given to
 # json as an OrderedDict: MicroPython's dicts have none), so a line is
 # byte-for-byte reproducible; a domain's object, 1000 of them a poll, is
-# one %-template with json only for its strings.
+# one %-template made from the declared columns (columns.py).
 import json
 from collections import OrderedDict
 
-from . import record as dommod
+from . import columns
 from . import table
 
 SCHEMA = 'stubmon/2'
@@ -57,7 +57,7 @@ def _head(kind, uptime_ns):
 
 
 def host_object(host):
-    """host: a hypervisor.PhysInfo or None (physinfo refused)."""
+    """host: a hypercalls.PhysInfo or None (physinfo refused)."""
     if host is None:
         return None
     kv = ('cpus', host.nr_cpus, 'cpu_mhz', host.cpu_mhz,
@@ -76,9 +76,7 @@ def summary_object(counts):
              'shutdown', counts['shutdown'])
 
 
-DOMAIN = ('{"id":%d,"state":"%s","status":%s,"cpu_ns":%d,"cpu_sec":%d,"cpu_pct_x10":%s,'
-          '"mem_k":%d,"mem_pct_x10":%s,"maxmem_k":%s,"vcpus":%d,"ssid":%d,"cpupool":%d,'
-          '"uuid":"%s"}')
+DOMAIN = columns.DECLARED.domain   # '{"id":%d,"state":"%s",...}': columns.py
 
 
 VCPU = ('{"vcpu":%d,"online":%s,"running":%s,"blocked":%s,"cpu_ns":%d,"cpu_pct_x10":%s,'
@@ -94,34 +92,26 @@ def vcpus_text(vl):
                                    v.cpu_time, _null(v.cpu_pct), v.pcpu) for v in vl]) + ']'
 
 
-def domain_text(d, vcpus=None):
-    """One domain's object (state letters and the UUID's hex need no
-    escaping; the status goes through json); vcpus: its [vcpus.VCpu]
+def domain_text(d, vcpus=None, cols=None):
+    """One domain's object (its keys from the columns, cols a
+    columns.Columns, default the declared ones); vcpus: its [vcpus.VCpu]
     (vcpus=1), as the key vcpu_list at the end."""
-    t = _domain_text(d)
+    t = (cols or columns.DECLARED).json(d)
     if vcpus is None:
         return t
     return t[:-1] + ',"vcpu_list":' + vcpus_text(vcpus) + '}'
 
 
-def _domain_text(d):
-    unlimited = dommod.max_pages_unlimited(d.max_pages)
-    return DOMAIN % (d.domid, d.state, json.dumps(d.status), d.cpu_time,
-                     d.cpu_time // 1000000000, _null(d.cpu_pct), dommod.pages_to_kib(d.tot_pages),
-                     _null(d.mem_pct),
-                     'null' if unlimited else str(dommod.pages_to_kib(d.max_pages)),
-                     d.nr_online_vcpus, d.ssidref, d.cpupool, table.uuid_text(d.handle))
-
-
 def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
-               vcpus=None):
+               vcpus=None, cols=None):
     """One poll's line in pieces (a generator: with 1000 domains the whole
     line, ~250 KB, never sits in the heap; the console joins the pieces into
-    one line). doms: the domains shown (after domains= and view=); all_doms:
+    one line). doms: the domains shown, a list (after domains= and view=); all_doms:
     every domain listed (for the summary), default doms, or counts: that
     summary made already; view: an O saying which domains these are
     (view.View.json), None when they are all of them (the key is left out);
-    vcpus: {domid: [vcpus.VCpu]} with vcpus=1, else None."""
+    vcpus: {domid: [vcpus.VCpu]} with vcpus=1, else None; cols: a
+    columns.Columns, default the declared columns."""
     if counts is None:
         counts = table.summary(doms if all_doms is None else all_doms)
     fields = _head('poll', uptime_ns) + ('poll', n, 'xen', version, 'host', host_object(host),
@@ -130,17 +120,22 @@ def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=Non
         fields += ('view', view)
     head = dumps(O(*fields))
     yield head[:-1] + ',"domains":['
-    sep = ''
-    for d in doms:
-        yield sep + domain_text(d, None if vcpus is None else vcpus.get(d.domid, []))
-        sep = ','
+    cols = cols or columns.DECLARED
+    template, after = cols.domain, ',' + cols.domain   # after the first
+    for d, values in zip(doms, cols.each(doms, cols.json_cells)):
+        t = template % values
+        if vcpus is not None:
+            t = t[:-1] + ',"vcpu_list":' + vcpus_text(vcpus.get(d.domid, [])) + '}'
+        yield t
+        template = after
     yield ']}'
 
 
 def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
-              vcpus=None):
+              vcpus=None, cols=None):
     """One poll as one string."""
-    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus))
+    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus,
+                              cols))
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):

@@ -25,9 +25,14 @@ KIB_PER_PAGE = 4   # Xen's page on x86_64 and arm64
 #            'shutdown (reason)' (what events and on_domain_change say)
 #   cpu_pct  CPU % since the previous poll in tenths, None without one
 #   mem_pct  tot_pages over the host's memory in tenths, None without it
-Domain = namedtuple('Domain', ('domid', 'flags', 'tot_pages', 'max_pages', 'cpu_time',
-                               'nr_online_vcpus', 'max_vcpu_id', 'ssidref', 'handle',
-                               'cpupool', 'state', 'status', 'cpu_pct', 'mem_pct'))
+# DECODED: the fields one unpack_from gives, in DI_FORMAT's order; DERIVED:
+# the ones derived from them. columns.py names a column's field by its name.
+DECODED = ('domid', 'flags', 'tot_pages', 'max_pages', 'cpu_time', 'nr_online_vcpus',
+           'max_vcpu_id', 'ssidref', 'handle', 'cpupool')
+DERIVED = ('state', 'status', 'cpu_pct', 'mem_pct')
+FIELDS = DECODED + DERIVED
+MAYBE_NONE = ('cpu_pct', 'mem_pct')
+Domain = namedtuple('Domain', FIELDS)
 
 ZERO_HANDLE = bytes(16)
 _names = {}   # flags -> (state letters, status): a handful of values
@@ -107,6 +112,12 @@ def _record(t, cpu, mem):
     if t[8] == ZERO_HANDLE:   # dom0, dom0less and demo domains: one shared object
         return Domain(*(t[:8] + (ZERO_HANDLE, t[9], n[0], n[1], cpu, mem)))
     return Domain(*(t + (n[0], n[1], cpu, mem)))
+
+
+def with_figures(d, cpu_pct, mem_pct):
+    """The record d with these CPU % and MEM % (tests, and scripts that
+    derive their own)."""
+    return _record(tuple(d)[:len(DECODED)], cpu_pct, mem_pct)
 
 
 def decode_into(out, lay, buf, count, off=0, figures=None):

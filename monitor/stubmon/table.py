@@ -20,19 +20,11 @@ Shape (a boot-test parser relies on it; keep it stable):
   (the error line was printed before); then no table follows but one
   status line (format_unlisted): "stubmon poll N: domains not listed
   (EPERM, see above); own cpu 12 ms", the monitor's own vCPU time so far.
-- One row per domain, sorted by ID. Columns are right-aligned (State, UUID left)
-  and separated by at least one space; a column widens for the whole poll
-  (header included) when a value does not fit, so the rows stay aligned.
-- State: six letters r b p s <shutdown reason> d as in `xl list`.
-- Mem: tot_pages in MiB; MaxMem: max_pages in MiB or `-` when unlimited.
-- VCPUs: online vCPUs. Time(s): CPU time, one decimal.
-- CPU(%): CPU time since the previous poll over wall time since then, one
-  decimal (can exceed 100 with several vCPUs); `-` on a domain's first poll.
-- MEM(%) (xentop's): tot_pages over the host's total memory, one decimal;
-  `-` without the host figures (physinfo refused).
-- SSID: the domain's ssidref (its FLASK label's number; 0 without XSM).
-- Pool: its cpupool id. UUID: its handle (xl's UUID; all zeros for
-  domains created without one, e.g. dom0, dom0less domUs, demo domains).
+- One row per domain, sorted by ID. The columns (title, least width,
+  alignment, the record field shown and how) are declared once, in
+  columns.COLUMNS; docs/table.md lists them. They are separated by at
+  least one space; a column widens for the whole poll (header included)
+  when a value does not fit, so the rows stay aligned.
 
 Between the header and the column titles (issue 7), each starting with a
 fixed word so parsers skip them:
@@ -55,27 +47,11 @@ or runnable; the pCPU; CPU time; CPU % since the previous poll):
 leaves out of the rows), each once, in the state its event lines name
 (dying, crashed, shutdown, paused, blocked, running: the first that holds).
 """
-from . import record as dommod
+from . import columns
 
-COLUMNS = (('ID', 5), ('State', 6), ('Mem(MiB)', 11), ('MaxMem(MiB)', 11),
-           ('VCPUs', 5), ('Time(s)', 8), ('CPU(%)', 6),
-           ('MEM(%)', 6), ('SSID', 4), ('Pool', 4), ('UUID', 36))
-LEFT = (1, 10)     # State and UUID are left-aligned, the rest right-aligned
+# xl list's columns and the rest: declared once, in columns.py
+from .columns import tenths_text, ns_to_seconds_text, uuid_text  # noqa: F401 (the API)
 STATES = ('running', 'blocked', 'paused', 'crashed', 'dying', 'shutdown')   # xentop's order
-
-
-_uuids = {}   # handle -> its text: a handle keeps its text for the domain's life
-
-
-def uuid_text(handle):
-    t = _uuids.get(handle)
-    if t is None:
-        h = ''.join(['%02x' % b for b in handle])
-        t = '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
-        if len(_uuids) >= 4096:   # bounded, whatever comes and goes
-            _uuids.clear()
-        _uuids[handle] = t
-    return t
 
 
 def summary_key(status):
@@ -99,7 +75,7 @@ def summary_line(counts):
 
 
 def host_line(host):
-    """host: a hypervisor.PhysInfo. xentop's Mem and CPUs figures, then
+    """host: a hypercalls.PhysInfo. xentop's Mem and CPUs figures, then
     the host's busy % when getcpuinfo gave it (appended: parsers of the
     shorter line match its prefix)."""
     line = ('stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz'
@@ -114,7 +90,7 @@ def host_line(host):
 def pcpu_line(cpu, busy, idle_ns):
     """pcpus=1: one pCPU, as xentop -p: busy % since the previous poll
     (`-` on the first) and its idle time since boot."""
-    return 'stubmon pcpu %d: busy %s%%, idle %ss' % (cpu, _pct_text(busy),
+    return 'stubmon pcpu %d: busy %s%%, idle %ss' % (cpu, columns.pct_text(busy),
                                                     ns_to_seconds_text(idle_ns))
 
 
@@ -124,72 +100,7 @@ def vcpu_line(domid, v):
     from .vcpus import state_word
     return ('stubmon vcpu %d.%d: %s, pcpu %d, time %ss, cpu %s%%'
             % (domid, v.vcpu, state_word(v), v.pcpu, ns_to_seconds_text(v.cpu_time),
-               _pct_text(v.cpu_pct)))
-
-
-def tenths_text(tenths):
-    return '%d.%d' % (tenths // 10, tenths % 10)
-
-
-def ns_to_seconds_text(ns):
-    # one decimal, rounded half up
-    return tenths_text((ns + 50000000) // 100000000)
-
-
-def _pct_text(tenths):
-    return '-' if tenths is None else '%d.%d' % (tenths // 10, tenths % 10)
-
-
-def _most(values):
-    return max(values) if values else 0
-
-
-def _widths(doms):
-    """Each column's width for this poll: its title's minimum, or wider
-    where a value needs it, from the largest value (no row is formatted
-    twice)."""
-    cpu = [d.cpu_pct for d in doms if d.cpu_pct is not None]
-    mem = [d.mem_pct for d in doms if d.mem_pct is not None]
-    limits = [d.max_pages for d in doms]
-    limited = [p for p in limits if not dommod.max_pages_unlimited(p)]
-    need = (len(str(_most([d.domid for d in doms]))), 6,
-            len(str(dommod.pages_to_mib(_most([d.tot_pages for d in doms])))),
-            max(1 if len(limited) < len(limits) else 0,
-                len(str(dommod.pages_to_mib(_most(limited))))),
-            len(str(_most([d.nr_online_vcpus for d in doms]))),
-            len(ns_to_seconds_text(_most([d.cpu_time for d in doms]))),
-            len(_pct_text(_most(cpu) if cpu else None)),
-            len(_pct_text(_most(mem) if mem else None)),
-            len(str(_most([d.ssidref for d in doms]))),
-            len(str(_most([d.cpupool for d in doms]))), 36)
-    return [max(w, n) for (_, w), n in zip(COLUMNS, need)]
-
-
-def _row_format(widths):
-    """One %-format for every row of the poll."""
-    w = widths
-    return ('%%%dd %%-%ds %%%dd %%%ds %%%dd %%%ds %%%ds %%%ds %%%dd %%%dd %%s'
-            % (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]))
-
-
-def _header(widths):
-    out = []
-    for i in range(len(COLUMNS)):
-        t = COLUMNS[i][0]
-        pad = ' ' * (widths[i] - len(t))
-        out.append(t + pad if i in LEFT else pad + t)
-    return ' '.join(out).rstrip()
-
-
-def _row(fmt, d):
-    if dommod.max_pages_unlimited(d.max_pages):
-        maxmem = '-'
-    else:
-        maxmem = str(dommod.pages_to_mib(d.max_pages))
-    t = (d.cpu_time + 50000000) // 100000000   # tenths of a second, rounded half up
-    return fmt % (d.domid, d.state, dommod.pages_to_mib(d.tot_pages), maxmem,
-                  d.nr_online_vcpus, '%d.%d' % (t // 10, t % 10), _pct_text(d.cpu_pct),
-                  _pct_text(d.mem_pct), d.ssidref, d.cpupool, uuid_text(d.handle))
+               columns.pct_text(v.cpu_pct)))
 
 
 def in_id_order(doms):
@@ -200,7 +111,7 @@ def in_id_order(doms):
 
 
 def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, counts=None,
-                view=None, vcpus=None):
+                view=None, vcpus=None, cols=None):
     """Yields the lines of one poll. domains: the rows, list of record.Domain
     (in ID order, or in the order view= sorted them, with their CPU and MEM
     % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
@@ -208,11 +119,13 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, cou
     line counts them all), or counts: that summary already made (a
     listing.Listing keeps it); view: the line saying which rows these are
     (view.View), None for all of them; vcpus: {domid: [vcpus.VCpu]}
-    (vcpus=1), each domain's lines after its row. A generator: the column widths come
-    from one pass over the values, then each row is one %-format, so 1000
+    (vcpus=1), each domain's lines after its row; cols: a columns.Columns,
+    default the declared columns. A generator: the column widths come from
+    one pass over the values, then each row is one %-format, so 1000
     domains never sit in the heap as text at once and no row is built twice."""
+    cols = cols or columns.DECLARED
     doms = in_id_order(domains or []) if view is None else domains
-    widths = _widths(doms)
+    widths = cols.widths(doms)
     count = '?' if domains is None else str(len(doms))
     yield ('stubmon poll %d: xen %s, uptime %ss, %s domains'
            % (n, version, ns_to_seconds_text(uptime_ns), count))
@@ -225,10 +138,10 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, cou
     yield summary_line(counts)
     if view is not None:
         yield view
-    yield _header(widths)
-    fmt = _row_format(widths)
-    for d in doms:
-        yield _row(fmt, d)
+    yield cols.header(widths)
+    fmt = cols.row_format(widths)
+    for d, cells in zip(doms, cols.each(doms, cols.cells)):
+        yield fmt % cells
         if vcpus:
             for v in vcpus.get(d.domid, ()):
                 yield vcpu_line(d.domid, v)

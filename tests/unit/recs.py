@@ -19,5 +19,5 @@ def at_poll(doms, cpu=None, host=None):
     out = []
     for d in doms:
         mem = record.percent_tenths(record.pages_to_kib(d.tot_pages), total) if total else None
-        out.append(record.Domain(*(tuple(d)[:12] + ((cpu or {}).get(d.domid), mem))))
+        out.append(record.with_figures(d, (cpu or {}).get(d.domid), mem))
     return out

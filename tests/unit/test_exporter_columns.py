@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: MIT
+# CPYTHON_ONLY = True  (the exporter is host-side CPython)
+"""The exporter reads the columns the monitor declares (columns.COLUMNS):
+its copy (consolelog.ROW_COLUMNS, kept in the exporter package so that
+`pip install ./exporter` stands alone) is the declaration's, the schema it
+names is the one the monitor prints, every recorded console log still
+parses, and a table the monitor makes (with a column added, or one of an
+older monitor with fewer) reads back value for value."""
+import os
+
+from stubmon import abi, columns, jsonout, record, table
+from stubmon.columns import Column, Columns, COLUMNS, RIGHT
+from stubmon_exporter import checks, consolelog
+from stubmon_exporter.state import Monitor
+
+import recs
+from test_exporter_metrics import LOGS, Clock, feed_log, text_lines
+
+CRASHED = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)
+
+
+def test_the_exporters_copy_is_the_declaration():
+    want = tuple([(c.title, c.read) for c in COLUMNS])
+    assert consolelog.ROW_COLUMNS == want, (
+        "exporter/stubmon_exporter/consolelog.py: ROW_COLUMNS = %r" % (want,))
+    assert consolelog.COLUMNS == [c.title for c in COLUMNS]
+
+
+def test_the_exporter_names_the_schema_the_monitor_prints():
+    assert consolelog.SCHEMA == jsonout.SCHEMA
+    assert '{"schema":"%s"' % jsonout.SCHEMA in consolelog.__doc__
+    assert jsonout.poll_line(1, 'x', 0, []).startswith(consolelog.JSON_START)
+
+
+def test_the_exporters_checks_know_only_declared_columns_and_keys():
+    titles = set(c.title for c in COLUMNS)
+    assert set(checks.ROW.required) | set(checks.ROW.optional) <= titles
+    keys = set(columns.DECLARED.json_keys) | {"vcpu_list"}
+    assert set(checks.DOMAIN.required) | set(checks.DOMAIN.optional) <= keys
+
+
+def test_every_recorded_log_still_parses():
+    names = sorted(n for n in os.listdir(LOGS) if n.endswith(".log"))
+    assert len(names) >= 4
+    for name in names:
+        lines = text_lines(name)
+        polls = [p for p in consolelog.polls(lines) if p.complete]
+        objs = consolelog.json_lines([l for l in lines])
+        assert polls or objs, name
+        for p in polls:   # every column the log's title line names, stubmon/2's at least
+            assert 11 <= p.columns <= len(COLUMNS), name
+            for r in p.rows:
+                assert sorted(r) == sorted(consolelog.COLUMNS[:p.columns]), (name, r)
+        mon = feed_log(name)
+        assert mon.polls and not {k for k in mon.parse_errors if k in ("table", "bad_value")}, \
+            (name, mon.parse_errors)
+
+
+def snapshot():
+    doms = [recs.dom(0, abi.DOMINF_running, 16384, 0xffffffff, 1250000000, vcpus=2),
+            recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
+            recs.dom(5, CRASHED, 256, 512, 7 * 10 ** 9, ssid=12, pool=3,
+                     handle=bytes(range(0xa0, 0xb0)))]
+    return recs.at_poll(doms, {0: 125, 1: 0})
+
+
+def read_back(cols, doms):
+    lines = list(table.format_poll(3, "4.20.4", 12000000000, doms, cols=cols))
+    polls = consolelog.polls(lines)
+    assert len(polls) == 1 and polls[0].complete, lines
+    return polls[0], lines
+
+
+def expected(c, d):
+    """What the exporter must read from a column's text of record d."""
+    v = d[record.FIELDS.index(c.field)]
+    text = str(v if c.text is None else c.text(v))
+    if c.read == "text":
+        return text
+    if text == "-":
+        return None
+    if c.read == "tenths":
+        whole, tenth = text.split(".")
+        return int(whole) * 10 + int(tenth)
+    return int(text)
+
+
+def test_a_table_the_monitor_makes_reads_back_value_for_value():
+    doms = snapshot()
+    poll, _ = read_back(columns.DECLARED, doms)
+    assert poll.rows == [{c.title: expected(c, d) for c in COLUMNS} for d in doms]
+    assert poll.rows[0]["MaxMem(MiB)"] is None and poll.rows[0]["Time(s)"] == 13
+    assert poll.rows[1]["CPU(%)"] == 0 and poll.rows[2]["UUID"].startswith("a0a1a2a3-")
+
+
+def test_a_column_added_at_the_right_is_passed_over():
+    """A newer monitor's table (a column the exporter does not know yet)
+    still reads, the known columns value for value."""
+    doms = snapshot()
+    added = Column("Trial", 5, RIGHT, "max_vcpu_id", "int", lambda v: v + 1,
+                   (("trial", "%d", lambda v: v + 1),))
+    poll, lines = read_back(Columns(COLUMNS + (added,)), doms)
+    assert lines[2].split()[-1] == "Trial"
+    assert poll.rows == [{c.title: expected(c, d) for c in COLUMNS} for d in doms]
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for l in lines:
+        mon.feed(l)
+    assert mon.parse_errors == {} and sorted(mon.domains) == [0, 1, 5]
+
+
+def test_an_older_table_with_fewer_columns_reads_what_it_has():
+    """An older monitor's table (its last columns not there yet): the rows
+    read as far as the title line goes; the checks then say what is missing
+    (the whole poll rejected as a bad value, never half of it)."""
+    doms = snapshot()
+    poll, lines = read_back(Columns(COLUMNS[:7]), doms)
+    assert poll.rows == [{c.title: expected(c, d) for c in COLUMNS[:7]} for d in doms]
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for l in lines:
+        mon.feed(l)
+    assert mon.parse_errors == {"bad_value": 1} and mon.polls == 0
+
+
+def test_a_row_not_as_wide_as_its_title_line_is_a_bad_row():
+    doms = snapshot()
+    lines = list(table.format_poll(3, "x", 0, doms))
+    lines[4] = lines[4] + " 7"
+    mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
+    for l in lines:
+        mon.feed(l)
+    assert mon.parse_errors == {"table": 1} and mon.polls == 0
