@@ -48,6 +48,7 @@ LONGEST_FIRST = [
     'tests/boot/test_matrix.py',
     'tests/boot/test_repl.py',
     'tests/boot/test_xl_x86_64.py',
+    'tests/boot/test_xl_flask_420.py',
     'tests/boot/test_x86_64_cmdline.py',
     'tests/boot/test_port_modules.py',
     'tests/boot/test_repl_domu.py',

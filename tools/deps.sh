@@ -228,19 +228,26 @@ fi
 unpack prometheus 2. prometheus
 
 # --- Linux dom0s for the xl scenarios (tools/dom0/) ---------------------------
-# x86_64: bookworm, Xen 4.17, with FLASK; arm64: trixie, Xen 4.20 (about half
-# a minute each once). Cached under .deps/ (dom0-4.17/,
-# xen-flask-4.17/, dom0-4.20-arm64/).
+# x86_64: bookworm, Xen 4.17, with FLASK; x86_64 and arm64: trixie, Xen 4.20
+# (the FLASK scenarios of 4.20; its x86_64 FLASK hypervisor and policy
+# sources come from ../shared/xen/flask-4.20.4, not fetched). About half a
+# minute each once. Cached under .deps/ (dom0-4.17/, xen-flask-4.17/,
+# dom0-4.20/, dom0-4.20-arm64/).
 bash "$top/tools/dom0/fetch.sh" 4.17
 bash "$top/tools/dom0/xen-flask.sh" 4.17
+bash "$top/tools/dom0/fetch.sh" 4.20
 bash "$top/tools/dom0/fetch.sh" 4.20 arm64
 
 # --- record what was fetched ---------------------------------------------------
 {
     cat "$deps"/pkg/*/.version "$mp/.version"
     grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.17/.versions" | sed 's/^/dom0 /'
+    grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.20/.versions" | sed 's/^/dom0-4.20 /'
     grep -E '^(linux-image|busybox-static|xen-utils-4)' "$deps/dom0-4.20-arm64/.versions" | sed 's/^/dom0-arm64 /'
     cat "$deps/xen-flask-4.17/.version"
+    # FLASK 4.20 (tests/boot/test_xl_flask_420.py): from ../shared, if there
+    fl=${XEN_SHARED:-$top/../shared/xen}/flask-4.20.4
+    if [ -e "$fl/COMMIT" ]; then echo "xen-flask-4.20 4.20.4 $(cat "$fl/COMMIT") ($fl)"; else echo "xen-flask-4.20 none (no $fl)"; fi
     echo "qemu-system-x86 $(dpkg-query -W -f='${Version}' qemu-system-x86)"
     echo "qemu-system-arm $(dpkg-query -W -f='${Version}' qemu-system-arm)"
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"

@@ -10,7 +10,11 @@ the xen kernel modules. Its /init starts the toolstack, runs
 /payload/scenario.sh (from a second cpio appended at boot) and powers off.
 
     tools/dom0/mkinitramfs.py [--xen 4.17]          -> build/dom0/dom0-4.17/{vmlinux,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py --xen 4.20            -> build/dom0/dom0-4.20/{vmlinux,dom0.cpio.gz}
     tools/dom0/mkinitramfs.py --xen 4.20 --arch arm64 -> build/dom0/dom0-4.20-arm64/{Image,dom0.cpio.gz}
+
+(bookworm's amd64 kernel payload is xz, trixie's zstd: unpacked with the
+system's libzstd through ctypes, or the zstd program.)
 
 The packages are read from .deps/dom0-*/root; what is built goes to this
 checkout's build/ (worktrees sharing .deps would otherwise rebuild it in
@@ -19,6 +23,8 @@ turn, each stamp saying the other's is stale).
 Also: `payload(files, out)` writes the appended cpio (used by tools/dom0/xlboot.py).
 """
 import argparse
+import ctypes
+import ctypes.util
 import glob
 import gzip
 import hashlib
@@ -138,8 +144,44 @@ def find_lib(root, soname, arch="amd64"):
     return None
 
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def unzstd(data, size):
+    """One zstd frame (no content size in its header, as Linux's
+    `zstd22_with_size` writes it) decompressed to exactly `size` bytes, by
+    the system's libzstd through ctypes (libzstd1: dpkg itself depends on
+    it, so every Debian has it), else the `zstd` program."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
+    except OSError:
+        lib = None
+    if lib is None:
+        try:
+            out = subprocess.run(["zstd", "-dc"], input=data, capture_output=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise SystemExit("dom0: the kernel's payload is zstd-compressed and neither libzstd.so.1 "
+                             "nor the zstd program could unpack it (%s): apt-get install zstd" % e)
+    else:
+        lib.ZSTD_decompress.restype = ctypes.c_size_t
+        lib.ZSTD_decompress.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        lib.ZSTD_isError.restype = ctypes.c_uint
+        lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+        lib.ZSTD_getErrorName.restype = ctypes.c_char_p
+        lib.ZSTD_getErrorName.argtypes = [ctypes.c_size_t]
+        buf = ctypes.create_string_buffer(size)
+        n = lib.ZSTD_decompress(buf, size, data, len(data))
+        if lib.ZSTD_isError(n):
+            raise SystemExit("dom0: zstd payload: %s" % lib.ZSTD_getErrorName(n).decode())
+        out = buf.raw[:n]
+    if len(out) != size:
+        raise SystemExit("dom0: zstd payload unpacked to %d bytes, its trailer says %d" % (len(out), size))
+    return out
+
+
 def vmlinux_from_bzimage(path):
-    """The ELF vmlinux inside a bzImage (its payload, xz/gzip compressed)."""
+    """The ELF vmlinux inside a bzImage (its payload, xz, gzip or zstd
+    compressed: bookworm's kernels are xz, trixie's amd64 ones zstd)."""
     with open(path, "rb") as f:
         bz = f.read()
     setup_sects = bz[0x1f1] or 4
@@ -149,6 +191,10 @@ def vmlinux_from_bzimage(path):
         out = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data)
     elif data[:2] == b"\x1f\x8b":
         out = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+    elif data[:4] == ZSTD_MAGIC:
+        # Linux appends the uncompressed size (le32) after the zstd frame
+        size, = struct.unpack_from("<I", data, len(data) - 4)
+        out = unzstd(data[:-4], size)
     else:
         raise SystemExit("dom0: kernel payload compression not handled: %r" % data[:6])
     assert out[:4] == b"\x7fELF", "not an ELF vmlinux"
