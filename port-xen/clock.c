@@ -31,9 +31,16 @@ void clock_init(void) {
     // times a second for nothing (elsewhere the call fails harmlessly).
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
     // Only the domain Xen sends domain-state changes to may bind this.
-    dom_exc_rc = evtchn_bind_virq_rc(VIRQ_DOM_EXC, &dom_exc_port);
-    have_dom_exc = dom_exc_rc == 0;
+    clock_bind_dom_exc();
     have_quiet = evtchn_bind_virq(VIRQ_TIMER, &quiet_port);
+}
+
+int clock_bind_dom_exc(void) {
+    if (!have_dom_exc) {
+        dom_exc_rc = evtchn_bind_virq_rc(VIRQ_DOM_EXC, &dom_exc_port);
+        have_dom_exc = dom_exc_rc == 0;
+    }
+    return dom_exc_rc;
 }
 
 bool clock_has_dom_exc(void) {

@@ -20,4 +20,10 @@ bool clock_has_dom_exc(void);
 // Xen's answer to that bind: 0, or a negative errno (-EBUSY from 4.21 in
 // a domain that is not VIRQ_DOM_EXC's handler).
 int clock_dom_exc_rc(void);
+
+// Bind VIRQ_DOM_EXC now unless it is bound already (clock_init tried at
+// boot; a Xen 4.21+ control domain that made itself the event's handler,
+// XEN_DOMCTL_set_virq_handler, tries again). Returns 0 or -errno, what
+// clock_dom_exc_rc() answers from then on.
+int clock_bind_dom_exc(void);
 #endif

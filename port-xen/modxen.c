@@ -332,6 +332,13 @@ static mp_obj_t xen_dom_exc_rc(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_dom_exc_rc_obj, xen_dom_exc_rc);
 
+// bind_dom_exc() -> bind VIRQ_DOM_EXC again (after this domain was made
+// its handler); 0 or -errno, as dom_exc_rc() then says. Bound: 0 at once.
+static mp_obj_t xen_bind_dom_exc(void) {
+    return MP_OBJ_NEW_SMALL_INT(clock_bind_dom_exc());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_bind_dom_exc_obj, xen_bind_dom_exc);
+
 // xen.repl(namespace) is in repl.c.
 extern const mp_obj_fun_builtin_fixed_t xen_repl_obj;
 #if STUBMON_TEST_HOOKS
@@ -379,6 +386,7 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_writes), MP_ROM_PTR(&xen_console_writes_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
+    { MP_ROM_QSTR(MP_QSTR_bind_dom_exc), MP_ROM_PTR(&xen_bind_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_watchdog), MP_ROM_PTR(&xen_watchdog_obj) },
     #if STUBMON_TEST_HOOKS

@@ -6,6 +6,7 @@ QEMU's own (`-machine dumpdtb`) with /chosen module and `xen,domain` nodes
 added by dtc; the Images are loaded with `-device loader`."""
 import hashlib
 import os
+import re
 import subprocess
 import sys
 
@@ -44,16 +45,33 @@ DEFAULT_DOMUS = (
 # Boot modes (tools/boot.py --mode, make run MODE=, side by side in make bench):
 # dom0 next to DEFAULT_DOMUS, or dom0 alone.
 MODES = ("dom0less", "dom0")
+# And one qemu_command takes that is not (yet) in MODES: no dom0 at all, the
+# monitor as a dom0less domU carrying `capabilities = <0x1>` (a control
+# domain, Xen 4.21+; older releases ignore the property), next to
+# DEFAULT_DOMUS (docs/control-domain.md). QEMU does not end when a domU
+# powers off, so a run stops at the monitor's exit line, CONTROL_EXIT
+# (tools/boot.py and make bench stop at dom0's power-off only).
+OTHER_MODES = ("control",)
+CONTROL_EXIT = re.compile(r"^\(d1\) (?:\[\s*[\d.]+\] )?stubmon: exit (\d+)$")
+
+# Domain capabilities, the dom0less `capabilities` property (Xen 4.21+,
+# public/bootfdt.h DOMAIN_CAPS_*; docs/control-domain.md).
+CAPS_CONTROL = 0x1
+CAPS_HARDWARE = 0x2
+CAPS_XENSTORE = 0x4
+# The monitor's own domU in mode "control" (no dom0): d1, 1 vCPU, this much
+# memory (its heap is the domain's memory, at most 8 MiB: docs/memory.md).
+CONTROL_MEM_MIB = 32
 
 CACHE = os.path.join(REPO, "build", "arm64", "dtb")
 
 
-def xen_args(dom0_mem_mib=DOM0_MEM_MIB):
+def xen_args(dom0_mem_mib=DOM0_MEM_MIB, extra=""):
     return " ".join((
         "console=dtuart loglvl=all guest_loglvl=all bootscrub=0 noreboot",
         "console_timestamps=boot dom0_max_vcpus=1",
         "dom0_mem=%dM" % dom0_mem_mib,
-    ))
+    ) + ((extra,) if extra else ()))
 
 
 def _qemu_base(qemu_mem_mib):
@@ -86,15 +104,21 @@ def _quote(s):
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _chosen_dom0(dom0_mem_mib, base, size, args):
-    """The start of /chosen: Xen's command line and dom0's kernel module
-    (the stubmon image, or a Linux Image) at `base`; the caller closes it."""
+def _chosen_open(dom0_mem_mib, extra=""):
+    """The start of /chosen with Xen's command line; the caller closes it."""
     return [
         "/ {",
         "  chosen {",
         "    #address-cells = <2>;",
         "    #size-cells = <2>;",
-        "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib)),
+        "    xen,xen-bootargs = %s;" % _quote(xen_args(dom0_mem_mib, extra)),
+    ]
+
+
+def _chosen_dom0(dom0_mem_mib, base, size, args, extra=""):
+    """The start of /chosen: Xen's command line and dom0's kernel module
+    (the stubmon image, or a Linux Image) at `base`; the caller closes it."""
+    return _chosen_open(dom0_mem_mib, extra) + [
         "    dom0 {",
         '      compatible = "multiboot,kernel", "multiboot,module";',
         "      reg = <0x0 0x%x 0x0 0x%x>;" % (base, size),
@@ -103,27 +127,53 @@ def _chosen_dom0(dom0_mem_mib, base, size, args):
     ]
 
 
-def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib):
-    """Path of a device tree for this scenario (cached by content)."""
+def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=True, policy=None,
+                xen_extra=""):
+    """Path of a device tree for this scenario (cached by content).
+    dom0 False: no dom0 module; `args` are then unused (the monitor is one
+    of `domus`, with its `caps`). policy: (address, size) of a FLASK
+    policy module (compatible "xen,xsm-policy"); xen_extra: more of Xen's
+    command line."""
     size = os.path.getsize(image)
-    nodes = _chosen_dom0(dom0_mem_mib, MODULE_BASE, size, args)
+    if dom0:
+        nodes = _chosen_dom0(dom0_mem_mib, MODULE_BASE, size, args, xen_extra)
+    else:
+        nodes = _chosen_open(dom0_mem_mib, xen_extra)
     for i, d in enumerate(domus, 1):
+        nodes += domu_node(i, d, MODULE_BASE + i * MODULE_STRIDE, size)
+    if policy:
         nodes += [
-            "    domU%d {" % i,
-            '      compatible = "xen,domain";',
-            "      #address-cells = <1>;",
-            "      #size-cells = <1>;",
-            "      memory = <0x0 0x%x>;" % d.get("mem_kib", d.get("mem_mib", 0) * 1024),
-            "      cpus = <%d>;" % d["vcpus"],
-            "      kernel {",
-            '        compatible = "multiboot,kernel", "multiboot,module";',
-            "        reg = <0x%x 0x%x>;" % (MODULE_BASE + i * MODULE_STRIDE, size),
-            "        bootargs = %s;" % _quote(bootargs(d["args"], "domU%d" % i)),
-            "      };",
+            "    xsm-policy {",
+            '      compatible = "xen,xsm-policy", "multiboot,module";',
+            "      reg = <0x0 0x%x 0x0 0x%x>;" % policy,
             "    };",
         ]
     nodes += ["  };", "};", ""]
     return _dtb("\n".join(nodes), qemu_mem_mib)
+
+
+def domu_node(i, d, base, size):
+    """The dts lines of dom0less domain node domU<i>: `d` as in
+    qemu_command's domus, its kernel module (the Image) at `base`. The
+    same properties as the shipped boards/arm64/control-domain.dts."""
+    lines = [
+        "    domU%d {" % i,
+        '      compatible = "xen,domain";',
+        "      #address-cells = <1>;",
+        "      #size-cells = <1>;",
+        "      memory = <0x0 0x%x>;" % d.get("mem_kib", d.get("mem_mib", 0) * 1024),
+        "      cpus = <%d>;" % d["vcpus"],
+    ]
+    if d.get("caps") is not None:
+        lines.append("      capabilities = <0x%x>;" % d["caps"])
+    return lines + [
+        "      kernel {",
+        '        compatible = "multiboot,kernel", "multiboot,module";',
+        "        reg = <0x%x 0x%x>;" % (base, size),
+        "        bootargs = %s;" % _quote(bootargs(d["args"], "domU%d" % i)),
+        "      };",
+        "    };",
+    ]
 
 
 def _dtb(extra, qemu_mem_mib):
@@ -155,17 +205,39 @@ def _dtb(extra, qemu_mem_mib):
 
 
 def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_MEM_MIB, domus=None,
-                 mode="dom0less"):
-    """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ..."}, ...]
-    booted as dom0less domUs with the same Image; None: DEFAULT_DOMUS
-    (mode dom0less) or none (mode dom0)."""
+                 mode="dom0less", control_caps=CAPS_CONTROL, policy=None, flask="enforcing"):
+    """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ...",
+    "caps": 0x4 (optional: the `capabilities` property)}, ...] booted as
+    dom0less domUs with the same Image; None: DEFAULT_DOMUS (modes
+    dom0less and control) or none (mode dom0). Mode control: no dom0; the
+    monitor (`args`) is domU d1 with `capabilities = <control_caps>`
+    (CONTROL_MEM_MIB, 1 vCPU), the domus d2, d3, ...
+    policy: a FLASK policy file, loaded as a module after the Images, Xen
+    booted `xsm=flask flask=<flask>` (Xen's arm64 builds have FLASK)."""
     if domus is None:
-        domus = DEFAULT_DOMUS if mode == "dom0less" else ()
-    dtb = device_tree(image, args, list(domus), dom0_mem_mib, qemu_mem_mib)
-    cmd = _qemu_base(qemu_mem_mib) + ["-kernel", xen, "-dtb", dtb, "-append", xen_args(dom0_mem_mib)]
-    for i in range(len(domus) + 1):
+        domus = DEFAULT_DOMUS if mode in ("dom0less", "control") else ()
+    domus = list(domus)
+    dom0 = mode != "control"
+    if not dom0:
+        domus = [control_domu(args, control_caps)] + domus
+    pol = extra = None
+    if policy:
+        pol = (MODULE_BASE + (len(domus) + 1) * MODULE_STRIDE, os.path.getsize(policy))
+        extra = "xsm=flask flask=" + flask
+    dtb = device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=dom0, policy=pol,
+                      xen_extra=extra or "")
+    cmd = _qemu_base(qemu_mem_mib) + ["-kernel", xen, "-dtb", dtb,
+                                      "-append", xen_args(dom0_mem_mib, extra or "")]
+    for i in range(0 if dom0 else 1, len(domus) + 1):
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image, MODULE_BASE + i * MODULE_STRIDE)]
+    if pol:
+        cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (policy, pol[0])]
     return cmd
+
+
+def control_domu(args, caps=CAPS_CONTROL):
+    """The monitor as a dom0less domU of its own, with `capabilities`."""
+    return {"mem_mib": CONTROL_MEM_MIB, "vcpus": 1, "args": args, "caps": caps}
 
 
 def xen_binary(deps, version):

@@ -29,6 +29,18 @@ DOMID_ANY_SINCE = (4, 22)
 DOMCTL_get_domain_state = getattr(abi, 'DOMCTL_get_domain_state', 90)
 DOMID_INVALID = getattr(abi, 'DOMID_INVALID', 0x7FF4)
 GET_DOMAIN_STATE_SINCE = (4, 21)
+# A control domain without dom0 (Xen 4.21+, Arm dom0less `capabilities =
+# <0x1>`, docs/control-domain.md): get_domain_state of one domain tells its
+# capabilities; XEN_DOMCTL_set_virq_handler (struct
+# xen_domctl_set_virq_handler { uint32_t virq; }, public/domctl.h) names
+# the domain Xen sends a global VIRQ to; VIRQ_DOM_EXC is 3 (public/xen.h).
+DOMCTL_set_virq_handler = getattr(abi, 'DOMCTL_set_virq_handler', 66)
+VIRQ_DOM_EXC = 3
+CAP_CONTROL = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_CONTROL', 0x1)
+CAP_HARDWARE = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_HARDWARE', 0x2)
+CAP_XENSTORE = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_XENSTORE', 0x4)
+DOMINF_xs_domain = getattr(abi, 'DOMINF_xs_domain', 0x80)
+CAPS_SINCE = (4, 21)   # the dom0less capabilities property and get_domain_state
 PCPUS_MAX = 512   # pCPUs read by getcpuinfo at most (8 bytes each)
 STATE_CHANGES_MAX = 1024   # changed domains read per wake at most (then: a full listing)
 
@@ -67,7 +79,14 @@ class DomainsHidden(HypercallError):
 _LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FLASK '
                 '(flask=enforcing) and a policy that includes stubmon\'s policy/stubmon.te, '
                 'start stubmon with seclabel=\'system_u:system_r:stubmon_t\' '
-                '(boards/{board}/stubmon.cfg), or run it as dom0; see README')
+                '(boards/{board}/stubmon.cfg){control}, or run it as dom0; see README')
+# Where the running Xen offers it (arm64, 4.21+), {control} names the other
+# way: a dom0less domain node with capabilities = <0x1>, no dom0 needed.
+_CONTROL_WAY = (', boot it as a dom0less domain whose node has capabilities = <0x1> (a control '
+                'domain, docs/control-domain.md)')
+# The running Xen's (major, minor), set when Hypervisor asks: the hints that
+# depend on the release read it.
+running = None
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
     ('getdomaininfolist', 0): 'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
@@ -91,6 +110,12 @@ _HINTS = {
     ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
     ('destroydomain', abi.ESRCH): 'the domain is already gone',
     ('pausedomain', abi.ESRCH): 'no such domain',
+    ('set_virq_handler', abi.EBUSY): 'the domain Xen sends it to now has it bound',
+    ('set_virq_handler', abi.EPERM): 'only a control domain may name the handler',
+    ('set_virq_handler', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
+                                      '`domain set_virq_handler` on itself)',
+    ('get_domain_state', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
+                                      '`domain2 get_domain_state` on the domains)',
     ('pausedomain', abi.EINVAL): 'a domain cannot pause itself',
     ('unpausedomain', abi.ESRCH): 'no such domain',
     abi.EPERM: 'operation not permitted for this domain',
@@ -147,7 +172,9 @@ def explain(err):
     if hint:
         # the shipped xl config of the architecture it runs on
         board = 'arm64' if abi._arch_default() in ('aarch64', 'arm64') else 'x86_64'
-        line += ' (%s)' % hint.replace('{board}', board)
+        control = _CONTROL_WAY if board == 'arm64' and running is not None and \
+            running >= CAPS_SINCE else ''
+        line += ' (%s)' % hint.replace('{board}', board).replace('{control}', control)
     return line
 
 
@@ -219,8 +246,10 @@ class Hypervisor:
     # --- version --------------------------------------------------------
     def version(self):
         """(major, minor, extraversion string), asked once"""
+        global running
         if self._version is None:
             self._version = self._ask_version()
+            running = self._version[:2]
         return self._version
 
     def _ask_version(self):
@@ -515,6 +544,29 @@ class Hypervisor:
                 raise HypercallError('get_domain_state', -rc)
             out.append(struct.unpack_from('<H', b, lay.DOMCTL_DOMAIN)[0])
         return None
+
+    # --- a control domain without dom0 (4.21+) -------------------------------
+    def domain_caps(self, domid):
+        """XEN_DOMCTL_get_domain_state of one domain (stable, interface
+        version 0): its capabilities, CAP_CONTROL | CAP_HARDWARE |
+        CAP_XENSTORE (4.21+). Raises HypercallError('get_domain_state',
+        errno): ESRCH gone, EPERM/EACCES not allowed."""
+        b, p = self._domctl, self.abi.DOMCTL_PAYLOAD
+        self._fill_domctl(0, DOMCTL_get_domain_state, domid)
+        rc = self.xen.domctl(b)
+        if rc < 0:
+            raise HypercallError('get_domain_state', -rc)
+        gds = getattr(self.abi.module, 'xen_domctl_get_domain_state', None)
+        at = abi.off(gds, 'caps') if gds else 2   # a stable layout: caps at +2
+        return struct.unpack_from('<H', b, p + at)[0]
+
+    def set_virq_handler(self, domid, virq=VIRQ_DOM_EXC):
+        """XEN_DOMCTL_set_virq_handler: Xen sends the global `virq` to
+        `domid` from now on (a control-domain operation; Xen 4.21+ answers
+        EBUSY while the current handler has it bound)."""
+        self._fill_domctl(self.domctl_version or 0, DOMCTL_set_virq_handler, domid)
+        struct.pack_into('<I', self._domctl, self.abi.DOMCTL_PAYLOAD, virq)
+        self._domctl_call('set_virq_handler')
 
     # --- demo domains ---------------------------------------------------------
     def any_domid(self):

@@ -20,6 +20,10 @@ RELEASES = {   # (major, minor): (sysctl, domctl) interface versions
 DOMID_ANY = 0x7FF5
 DOMID_INVALID = 0x7FF4
 GET_DOMAIN_STATE = 90
+SET_VIRQ_HANDLER = 66   # XEN_DOMCTL_set_virq_handler, payload uint32 virq
+VIRQ_DOM_EXC = 3
+# get_domain_state's caps (4.21): the dom0less `capabilities` of a domain
+CAP_CONTROL, CAP_HARDWARE, CAP_XENSTORE = 1, 2, 4
 
 platform = 'x86_64-pv'
 arch = 'x86_64'
@@ -44,7 +48,7 @@ class Overrun(BaseException):
 
 class FakeDomain:
     def __init__(self, domid, flags=0x10, tot_pages=0, max_pages=0, cpu_time=0, vcpus=1,
-                 ssidref=0, handle=None, cpupool=0, cpu_permille=0):
+                 ssidref=0, handle=None, cpupool=0, cpu_permille=0, caps=0):
         self.domid = domid
         self.flags = flags
         self.tot_pages = tot_pages
@@ -56,6 +60,7 @@ class FakeDomain:
         self.handle = handle if handle is not None else bytes([domid & 0xff] * 16)
         self.cpupool = cpupool
         self.cpu_permille = cpu_permille   # CPU time gained per ns of wall time, x1000
+        self.caps = caps   # CAP_* as get_domain_state reports them (dom0: control + hardware)
 
 
 class State:
@@ -91,6 +96,16 @@ class State:
         self.created = []          # parsed createdomain payloads, first 8 only
         self.dom_exc_rc = 0        # the VIRQ_DOM_EXC bind's answer (-16: EBUSY, a 4.21+ domU)
         self.changed = set()       # 4.21+: domids get_domain_state(DOMID_INVALID) has to tell
+        # A control domain without dom0 (4.21+): which domain this fake
+        # guest is, whether it is privileged (control), the domain
+        # XEN_DOMCTL_set_virq_handler named for VIRQ_DOM_EXC (None: Xen's
+        # default, the hardware domain) and whether that handler has the
+        # VIRQ bound (then set_virq_handler answers EBUSY)
+        self.self_domid = 0
+        self.privileged = True
+        self.virq_handler = None
+        self.handler_bound = False
+        self.bind_calls = 0        # bind_dom_exc() calls
         self.repl_input = None     # repl(): None = no console input; else lines exec'd in ns
         self.repl_calls = 0
         self.repl_output = []      # repr() of each expression's value
@@ -127,7 +142,32 @@ def reset(version=(4, 20), arch_name='x86_64', extraversion=b'.4', cmdline=''):
     st.cmdline = cmdline
     arch = arch_name
     platform = arch_name + ('-pv' if arch_name == 'x86_64' else '')
-    add_domain(0, flags=0x20, tot_pages=16384, max_pages=16384, cpu_time=1200000000)
+    add_domain(0, flags=0x20, tot_pages=16384, max_pages=16384, cpu_time=1200000000,
+               caps=CAP_CONTROL | CAP_HARDWARE)
+    return st
+
+
+def control_domain(version=(4, 21), arch_name='aarch64', cmdline='', guests=2, xenstore=None):
+    """Fresh hypervisor as a dom0less control domain sees it (no dom0):
+    this domain d1 (capabilities CONTROL), `guests` plain domUs d2, d3 ...
+    and, with `xenstore` a domid, that one a xenstore domain (Xen made it
+    VIRQ_DOM_EXC's handler at boot). From 4.21 the boot-time bind of
+    VIRQ_DOM_EXC failed with EBUSY (no handler, or the xenstore domain)."""
+    reset(version=version, arch_name=arch_name, cmdline=cmdline)
+    del st.domains[0]
+    st.changed.discard(0)
+    st.self_domid = 1
+    add_domain(1, flags=0x20, tot_pages=8192, max_pages=8192, caps=CAP_CONTROL)
+    for i in range(guests):
+        add_domain(2 + i, flags=0x10, tot_pages=4096, max_pages=4096)
+    if xenstore is not None:
+        d = st.domains[xenstore]
+        d.caps |= CAP_XENSTORE
+        d.flags |= 0x80   # XEN_DOMINF_xs_domain
+        st.virq_handler = xenstore
+        st.handler_bound = True
+    if version >= (4, 21):
+        st.dom_exc_rc = -16
     return st
 
 
@@ -152,6 +192,21 @@ def has_dom_exc():
 
 
 def dom_exc_rc():
+    return st.dom_exc_rc
+
+
+def bind_dom_exc():
+    """The image's xen.bind_dom_exc(): bind VIRQ_DOM_EXC again. From 4.21
+    it works once this domain is the handler; the bind marks every domain
+    changed (Xen's domain_init_states)."""
+    st.bind_calls += 1
+    if st.dom_exc_rc == 0:
+        return 0
+    if st.version >= (4, 21) and st.virq_handler == st.self_domid:
+        st.dom_exc_rc = 0
+        st.handler_bound = True
+        for domid in st.domains:
+            st.changed.add(domid)
     return st.dom_exc_rc
 
 
@@ -596,13 +651,33 @@ def _get_domain_state(buf, version):
         domid = min(st.changed)
         st.changed.discard(domid)
         struct.pack_into('<H', buf, 8, domid)
+    elif not st.privileged:
+        return -1   # XSM_XS_PRIV: a control or xenstore domain only
     elif domid not in st.domains:
         return -3
     d = st.domains.get(domid)
     state = 0 if d is None else 1 | (2 if d.flags & 0x4 else 0) | (4 if d.flags & 0x1 else 0)
     for i in range(16, 32):
         buf[i] = 0
-    struct.pack_into('<HHIQ', buf, 16, state, 0, 0, domid + 1000)
+    struct.pack_into('<HHIQ', buf, 16, state, 0 if d is None else d.caps, 0, domid + 1000)
+    return 0
+
+
+def _set_virq_handler(buf):
+    # Xen 4.21's set_global_virq_handler: a control-domain operation; EBUSY
+    # while the current handler has the VIRQ bound; only global VIRQs
+    if not st.privileged:
+        return -1
+    domid = struct.unpack_from('<H', buf, 8)[0]
+    if domid not in st.domains:
+        return -3
+    if struct.unpack_from('<I', buf, 16)[0] != VIRQ_DOM_EXC:
+        return -22
+    if st.virq_handler == domid:
+        return 0
+    if st.handler_bound:
+        return -16
+    st.virq_handler = domid
     return 0
 
 
@@ -616,13 +691,16 @@ def domctl(buf):
     if st.flask_deny or version != st.domctl_version:
         return -13
     names = {1: 'createdomain', 2: 'destroydomain', 3: 'pausedomain', 4: 'unpausedomain',
-             5: 'getdomaininfo', 11: 'max_mem', 14: 'getvcpuinfo'}
+             5: 'getdomaininfo', 11: 'max_mem', 14: 'getvcpuinfo',
+             SET_VIRQ_HANDLER: 'set_virq_handler'}
     if cmd not in names:
         return -38
     if names[cmd] in st.fail:
         return -st.fail[names[cmd]]
     if cmd == 1:
         return _createdomain(buf)
+    if cmd == SET_VIRQ_HANDLER:
+        return _set_virq_handler(buf)
     domid = struct.unpack_from('<H', buf, 8)[0]
     d = st.domains.get(domid)
     if d is None:
