@@ -24,6 +24,7 @@ from . import view
 from . import xenlog
 
 EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
+BACKLOG_SHOWN = 32   # xenlog=1: Xen's lines from before the start shown at most
 
 
 def next_deadline(start, step, want, now):
@@ -259,7 +260,11 @@ class Monitor:
 
     def read_host(self):
         """physinfo, with getcpuinfo's busy % (and pcpus=1's rows) on it;
-        None when refused or failed."""
+        None when refused or failed. Not asked without a confirmed sysctl
+        interface: the probe has said why (a FLASK denial of every version
+        looks like that), and a physinfo "refusal" would be made up."""
+        if self.hyp.sysctl_version is None:
+            return None
         host = self.features.call('physinfo', self.hyp.physinfo)
         if host is None:
             return None
@@ -277,12 +282,22 @@ class Monitor:
         if not (self.opts.xenlog or self.alerts.wants('log')):
             return
         xl = xenlog.XenLog()
-        skipped = self.features.call('readconsole', xl.start, self.hyp)
-        if skipped is None:
+        got = self.features.call('readconsole', xl.start, self.hyp)
+        if got is None:
             return   # said once; both features dropped
         self.xenlog = xl
-        self.say("stubmon: xenlog: reading Xen's log from index %d on (%d bytes before it not "
-                 "shown: xl dmesg)" % (xl.index, skipped))
+        held, older = got
+        # what Xen logged before this start (its boot; a restarted monitor:
+        # what happened while it was down): alert=log: rules see it once,
+        # xenlog=1 shows its last lines, both marked as older
+        shown = older[-BACKLOG_SHOWN:] if self.opts.xenlog else []
+        self.say("stubmon: xenlog: reading Xen's log from index %d on; of the %d bytes before "
+                 "it, %d lines were read for alert=log: and %d are shown marked as logged "
+                 "before this monitor started (the rest: xl dmesg)"
+                 % (xl.index, held, len(older), len(shown)))
+        now = self.xen.time_ns()
+        self.output.log(now, shown, 0, True)
+        self.output.alerts(now, self.alerts.log_lines(older), True)
 
     def read_log(self, snap):
         """Xen's new log lines since the last poll, for alert=log: rules;
@@ -329,6 +344,8 @@ class Monitor:
         leaves the changes to the polls."""
         xen, hyp = self.xen, self.hyp
         rc = xen.dom_exc_rc()
+        if rc == -abi.EBUSY and hyp.has_domain_state():
+            rc = self.take_dom_exc(rc)
         if rc < 0:
             name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
             why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
@@ -346,6 +363,62 @@ class Monitor:
         self.state_changes = True
         return ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
                 '(get_domain_state), not a listing of all')
+
+    def take_dom_exc(self, rc):
+        """Xen 4.21+ refused the VIRQ_DOM_EXC bind (EBUSY): this domain is
+        not the event's handler. A control domain without dom0 (Arm
+        dom0less `capabilities = <0x1>`, docs/control-domain.md) where no
+        domain is the handler, neither a hardware domain (Xen's default) nor
+        a xenstore domain (Xen names it at boot), makes itself the handler
+        (XEN_DOMCTL_set_virq_handler) and binds again; said in one line.
+        It never takes the event from a xenstore domain. Says nothing
+        where it may not list the domains (a plain domU) or dom0 is there.
+        Returns the bind's answer now (0 or -errno)."""
+        hyp, say = self.hyp, self.say
+        try:
+            doms = hyp.list_domains()
+        except hv.HypercallError:
+            return rc   # not privileged: the polls say so
+        ids = [d.domid for d in doms]
+        if 0 in ids:
+            return rc   # dom0, the hardware domain: Xen's default handler
+        xs = [d.domid for d in doms if d.flags & hv.DOMINF_xs_domain]
+        caps = {}
+        if not xs:
+            try:
+                for domid in ids:
+                    caps[domid] = hyp.domain_caps(domid)
+            except hv.HypercallError as e:
+                if e.errno() != abi.ESRCH:   # one gone meanwhile: not a refusal
+                    say('stubmon: control domain: the domains\' capabilities cannot be read (%s); '
+                        'VIRQ_DOM_EXC left as it is' % hv.explain(e)[9:])
+                    return rc
+            xs = [i for i in ids if caps.get(i, 0) & hv.CAP_XENSTORE]
+        if xs:
+            say('stubmon: control domain: domain %d is the xenstore domain, VIRQ_DOM_EXC\'s '
+                'handler: left to it' % xs[0])
+            return rc
+        hw = [i for i in ids if caps.get(i, 0) & hv.CAP_HARDWARE]
+        if hw:
+            say('stubmon: control domain: domain %d is the hardware domain, VIRQ_DOM_EXC\'s '
+                'handler: left to it' % hw[0])
+            return rc
+        ctl = [i for i in ids if caps.get(i, 0) & hv.CAP_CONTROL]
+        if len(ctl) != 1:
+            say('stubmon: control domain: %d domains have the control capability (%s): cannot '
+                'tell which is this one; VIRQ_DOM_EXC left as it is'
+                % (len(ctl), ', '.join([str(i) for i in ctl])))
+            return rc
+        try:
+            hyp.set_virq_handler(ctl[0], hv.VIRQ_DOM_EXC)
+        except hv.HypercallError as e:
+            say('stubmon: control domain: making domain %d the handler of VIRQ_DOM_EXC failed: %s'
+                % (ctl[0], hv.explain(e)[len('stubmon: set_virq_handler failed: '):]))
+            return rc
+        rc = self.xen.bind_dom_exc()
+        say('stubmon: control domain: no dom0, no xenstore domain: made this domain (%d) the '
+            'handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)' % ctl[0])
+        return rc
 
     def sleep(self, deadline, n):
         """Sleep to the deadline (loop.Waker): a domain event wakes it

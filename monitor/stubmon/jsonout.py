@@ -176,12 +176,19 @@ def unmarked(t):
     return ''.join(out)
 
 
-def log_line(uptime_ns, line, lost):
+def _earlier(earlier):
+    # logged before this monitor started (xenlog.py BACKLOG); absent otherwise
+    return ('earlier', True) if earlier else ()
+
+
+def log_line(uptime_ns, line, lost, earlier=False):
     """xenlog=1: one of Xen's own log lines (printable ASCII already);
     lost: bytes the ring overwrote unread just before it."""
-    return unmarked(dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost)))))
+    return unmarked(dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost)
+                              + _earlier(earlier)))))
 
 
-def alert_line(uptime_ns, domid, rule, status, detail):
+def alert_line(uptime_ns, domid, rule, status, detail, earlier=False):
     return unmarked(dumps(O(*(_head('alert', uptime_ns) + (
-        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail))))))
+        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail))
+        + _earlier(earlier)))))

@@ -9,6 +9,10 @@ from . import events
 from . import jsonout
 from . import table
 
+# what marks a log line, and an alert fired on one, that Xen logged before
+# this monitor started (JSON: "earlier": true)
+EARLIER = '(logged before this monitor started) '
+
 
 class Table:
     """The text lines: the table, `stubmon event`, `stubmon ALERT`,
@@ -18,10 +22,12 @@ class Table:
         self.out = out
         self.stamp = stamp   # the test image's stamp of poll 1's first row (lines -> lines)
 
-    def log_line(self, now, line, lost):
-        self.out('stubmon xenlog: ' + line)
+    def log_line(self, now, line, lost, earlier=False):
+        self.out('stubmon xenlog: ' + (EARLIER + line if earlier else line))
 
-    def alert(self, now, domid, rule, status, detail):
+    def alert(self, now, domid, rule, status, detail, earlier=False):
+        if earlier:
+            detail = EARLIER + detail
         self.out(alerts.alert_line(now, domid, rule, status, detail))
 
     def events(self, now, lines, moves, cap):
@@ -54,11 +60,11 @@ class Json:
         self.out = out
         self.say_pieces = say_pieces   # a 1000-domain poll line goes out in pieces
 
-    def log_line(self, now, line, lost):
-        self.out(jsonout.log_line(now, line, lost))
+    def log_line(self, now, line, lost, earlier=False):
+        self.out(jsonout.log_line(now, line, lost, earlier))
 
-    def alert(self, now, domid, rule, status, detail):
-        self.out(jsonout.alert_line(now, domid, rule, status, detail))
+    def alert(self, now, domid, rule, status, detail, earlier=False):
+        self.out(jsonout.alert_line(now, domid, rule, status, detail, earlier))
 
     def events(self, now, lines, moves, cap):
         out = self.out
@@ -92,15 +98,16 @@ class Output:
             self.renderers.append(Json(out, say_pieces))
         self.out, self.say = out, say
 
-    def log(self, now, lines, lost):
+    def log(self, now, lines, lost, earlier=False):
+        """earlier: Xen logged them before this monitor started."""
         for i in range(len(lines)):
             for r in self.renderers:
-                r.log_line(now, lines[i], lost if i == 0 else 0)
+                r.log_line(now, lines[i], lost if i == 0 else 0, earlier)
 
-    def alerts(self, now, fired):
+    def alerts(self, now, fired, earlier=False):
         for domid, rule, status, detail in fired:
             for r in self.renderers:
-                r.alert(now, domid, rule, status, detail)
+                r.alert(now, domid, rule, status, detail, earlier)
 
     def events(self, now, lines, moves, cap):
         """The first cap of an event batch; the rest counted on one line (a

@@ -14,6 +14,11 @@ BUF = 4096          # bytes a read
 READS_MAX = 16      # reads a poll at most (64 KiB); the rest waits for the next
 LINE_MAX = 512      # a longer line is cut (Xen's lines are far shorter)
 MASK = 0xffffffff   # Xen's ring indices are u32 and wrap
+# At start, what the ring holds already (Xen's boot, or what it logged while
+# a restarted monitor was down: `Watchdog timer fired for domain N`) is read
+# once: its last BACKLOG bytes become lines that alert=log: rules see and
+# xenlog=1 shows, marked as older; the rest is left to `xl dmesg`.
+BACKLOG = 8192
 
 
 def is_xen_line(line):
@@ -46,17 +51,24 @@ class XenLog:
         self.lost = 0              # bytes overwritten before they were read, since start
 
     def start(self, hyp):
-        """The first read: from now on. What the ring holds already is not
-        forwarded (`xl dmesg` shows it). Returns how many bytes that was."""
+        """The first read: the whole ring, to its end, from which on read()
+        goes. Returns (bytes it held, Xen's lines among its last BACKLOG
+        bytes): what was logged before this monitor started."""
         n, idx = hyp.read_console(self.buf, None)
-        skipped = n
+        held, tail, whole = n, bytes(self.buf[:n]), True
         for _ in range(4096):   # a ring of up to 16 MiB
             if n < len(self.buf):
                 break
             n, idx = hyp.read_console(self.buf, idx)
-            skipped += n
+            held += n
+            tail = (tail + bytes(self.buf[:n]))[-BACKLOG:]
+            whole = False
         self.index = idx
-        return skipped
+        parts = tail.split(b'\n')
+        if not whole or len(tail) == BACKLOG:
+            parts.pop(0)   # cut: the first is a fragment
+        parts.pop()        # unfinished (or empty): read() takes it whole next time
+        return held, [text(p[6:LINE_MAX]) for p in parts if is_xen_line(p)]
 
     def read(self, hyp):
         """Xen's lines new since the last read: ([text], bytes lost now)."""

@@ -2,7 +2,10 @@
 # Issue 14, Xen's own log: xenlog.py reads XEN_SYSCTL_readconsole from the
 # index last read (no line twice, none skipped unsaid when the ring
 # wrapped), takes Xen's lines only; xenlog=1 forwards them, alert=log:TEXT
-# fires once per matching line; a refusal is said once.
+# fires once per matching line; a refusal is said once. What the ring held
+# at start (a restarted monitor: what Xen logged while it was down) is read
+# once, marked as logged before the start.
+from stubmon import render
 import xen   # the fake
 
 from stubmon import hypercalls
@@ -33,9 +36,10 @@ def test_only_xens_own_lines():
 
 def test_from_now_on_never_twice_partial_kept():
     xen.reset()
-    xen.xen_log('(XEN) old line from boot\n')
+    xen.xen_log('(XEN) old line from boot\n(d1) a guest at boot\n')
     h, log = hyp(), xenlog.XenLog()
-    assert log.start(h) == len('(XEN) old line from boot\n')
+    assert log.start(h) == (len('(XEN) old line from boot\n(d1) a guest at boot\n'),
+                            ['old line from boot'])
     assert log.read(h) == ([], 0)
     xen.xen_log('(XEN) one\n(d1) a guest\n(XEN) tw')
     assert log.read(h) == (['one'], 0)
@@ -72,7 +76,7 @@ def xen_prints(at_sleep):
             for line in at_sleep.get(seen[0], ()):
                 xen.xen_log(line + '\n')
         st.sleep_hook = hook
-        xen.xen_log('(XEN) from boot: not forwarded\n')
+        xen.xen_log('(XEN) from boot: shown as older\n')
     return setup
 
 
@@ -82,16 +86,18 @@ def test_xenlog_forwards_and_log_alert_fires_once_per_line():
                         2: ['(XEN) Domain 3 (vcpu#0) crashed', '(XEN) domain_crash called again']})
     lines, how, _ = run(ARGS + ' xenlog=1 alert=log:domain_crash', setup)
     fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
-    assert fwd == ['stubmon xenlog: domain_crash called from traps.c:123',
+    assert fwd == ['stubmon xenlog: (logged before this monitor started) from boot: shown as older',
+                   'stubmon xenlog: domain_crash called from traps.c:123',
                    'stubmon xenlog: Domain 3 (vcpu#0) crashed',
                    'stubmon xenlog: domain_crash called again']
     alerts = [l for l in lines if 'ALERT' in l]
     assert len(alerts) == 2 and all(': host log:domain_crash firing (domain_crash' in a
                                      for a in alerts), alerts
     # before poll 2's table: the line came between polls 1 and 2
-    assert lines.index(fwd[0]) < lines.index([l for l in lines if l.startswith('stubmon poll 2:')][0])
+    assert lines.index(fwd[1]) < lines.index([l for l in lines if l.startswith('stubmon poll 2:')][0])
     said = [l for l in lines if l.startswith('stubmon: xenlog:')]
-    assert len(said) == 1 and '(%d bytes before it' % len('(XEN) from boot: not forwarded\n') in said[0]
+    assert len(said) == 1 and 'of the %d bytes before it, 1 lines were read' % len(
+        '(XEN) from boot: shown as older\n') in said[0], said
     assert how == ('qemu_exit', 0)
 
 
@@ -106,8 +112,9 @@ def test_xenlog_json():
     setup = xen_prints({1: ['(XEN) hello "quoted"']})
     lines, _, _ = run(ARGS + ' xenlog=1 format=json', setup)
     logs = [l for l in lines if '"type":"log"' in l]
-    assert len(logs) == 1 and logs[0].startswith('{"schema":"stubmon/2","type":"log","uptime_ms":')
-    assert logs[0].endswith(',"line":"hello \\"quoted\\"","lost":0}')
+    assert len(logs) == 2 and logs[1].startswith('{"schema":"stubmon/2","type":"log","uptime_ms":')
+    assert logs[0].endswith(',"line":"from boot: shown as older","lost":0,"earlier":true}')
+    assert logs[1].endswith(',"line":"hello \\"quoted\\"","lost":0}')
 
 
 def test_lost_bytes_said():
@@ -137,3 +144,40 @@ def test_json_never_carries_a_foreign_line_mark():
     assert '(dx) (d) (XEN)"' in line
     if json:
         assert json.loads(line)['line'] == '(XEN) [ 5.1] (d12) x (dx) (d) (XEN)'
+
+
+def restarted(st):
+    # what Xen logged while the monitor was down, before this start
+    xen.xen_log('(XEN) [ 30.1] Watchdog timer fired for domain 4\n(d5) guest line\n')
+
+
+def test_a_restarted_monitor_alerts_on_what_xen_logged_while_it_was_down():
+    lines, _, _ = run(ARGS + ' alert=log:Watchdog', restarted)
+    a = [l for l in lines if 'ALERT' in l]
+    assert len(a) == 1, a
+    assert a[0].endswith(': host log:Watchdog firing (%s[ 30.1] Watchdog timer fired for domain 4)'
+                         % render.EARLIER), a
+    # said at start, before poll 1
+    assert lines.index(a[0]) < lines.index([l for l in lines if l.startswith('stubmon poll 1:')][0])
+    assert not [l for l in lines if l.startswith('stubmon xenlog:')]   # xenlog=1 not asked
+
+
+def test_earlier_lines_and_their_alerts_are_marked_in_json():
+    lines, _, _ = run(ARGS + ' format=json xenlog=1 alert=log:Watchdog', restarted)
+    logs = [json.loads(l) for l in lines if '"type":"log"' in l] if json else []
+    alerts = [json.loads(l) for l in lines if '"type":"alert"' in l] if json else []
+    if json:
+        assert [(o['line'], o.get('earlier')) for o in logs] == [
+            ('[ 30.1] Watchdog timer fired for domain 4', True)]
+        assert [(o['rule'], o['status'], o.get('earlier')) for o in alerts] == [
+            ('log:Watchdog', 'firing', True)]
+
+
+def test_the_backlog_shown_is_bounded():
+    def many(st):
+        for i in range(60):
+            xen.xen_log('(XEN) b%02d\n' % i)
+    lines, _, _ = run(ARGS + ' xenlog=1', many)
+    fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
+    shown = fwd[:32]
+    assert len(fwd) == 32 and shown[0].endswith('b28') and shown[-1].endswith('b59'), fwd
