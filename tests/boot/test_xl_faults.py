@@ -89,7 +89,8 @@ def off_grid(st, interval_us):
 # --- watchdog: a hung monitor is restarted ----------------------------------------
 @pytest.fixture(scope="module")
 def watchdog(image):
-    return run(image(BOARD), "watchdog", flask=False)
+    # FLASK: the labelled monitor may read Xen's log once stubmon_readconsole is on
+    return run(image(BOARD), "watchdog", flask=True)
 
 
 def test_shipped_config_restarts_on_watchdog():
@@ -137,6 +138,21 @@ def test_watchdog_restarted_monitor_polls_from_one(watchdog):
     assert after[0].startswith("stubmon: x86_64-pv on xen 4.17.")   # a fresh boot
     ends = [l for l in after if l.endswith(" end")]
     assert ends[:2] == ["stubmon poll 1 end", "stubmon poll 2 end"], after
+
+
+def test_watchdog_restarted_monitor_alerts_on_what_fired_while_it_was_down(watchdog):
+    first = int(scenario_line(watchdog, "scenario: first domain ").split()[-1])
+    log = section(watchdog, "guest-log")
+    hang = log.index("stubmon: test fault: hanging in poll 3 (fault=hang:3)")
+    before, after = log[:hang], log[hang + 1:]
+    assert not [l for l in before if "ALERT" in l]   # nothing had fired yet
+    alerts = [l for l in after if "ALERT" in l]
+    assert len(alerts) == 1, after
+    assert re.match(r"^stubmon ALERT [\d.]+s: host log:Watchdog firing \(\(logged before this "
+                    r"monitor started\) \[ *[\d.]+\] Watchdog timer fired for domain %d\)$" % first,
+                    alerts[0]), alerts
+    # said at the restarted monitor's start, before its first poll
+    assert after.index(alerts[0]) < after.index([l for l in after if l.startswith("stubmon poll 1:")][0])
 
 
 # --- a full console ring ---------------------------------------------------------

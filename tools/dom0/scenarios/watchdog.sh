@@ -2,10 +2,12 @@
 # A monitor that hangs (test fault at poll 3) under the shipped config:
 # Xen's watchdog (watchdog=5, kicked every poll) fires, xl restarts the
 # domain (on_watchdog="restart") with a new domain ID, and the new one polls
-# from poll 1 again.
+# from poll 1 again, and alert=log:Watchdog fires on what Xen logged while it
+# was down (FLASK: the labelled monitor, readconsole's boolean turned on).
 . /payload/lib.sh
 log=/var/log/xen/console/guest-stubmon.log
-section create xl create /etc/xen/stubmon.cfg 'extra="interval=1 watchdog=5 fault=hang:3 console=ring"'
+section bool-on flask-set-bool stubmon_readconsole 1
+section create xl create /etc/xen/stubmon.cfg 'extra="interval=1 watchdog=5 fault=hang:3 alert=log:Watchdog console=ring"'
 first=$(xl domid stubmon)
 echo "scenario: first domain $first"
 wait_log $log 'hanging in poll 3' 20 || { section guest-log cat $log; exit 1; }
