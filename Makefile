@@ -4,6 +4,7 @@
 #   make run             build the test image, boot Xen $(XEN) + stubmon under QEMU, stream the console
 #   make test            unit tests + boot tests on every fetched Xen release (2 workers)
 #   make bench           print size, boot and poll figures
+#   make format          format the Python (ruff) and the port's C (MicroPython's uncrustify)
 #   make deps            fetch everything (run on demand by the targets above)
 #   make xenabi          generate the hypercall layouts from Xen's headers (build/xenabi)
 
@@ -43,7 +44,7 @@ VENV := .deps/venv
 BUILD_DIR = build/$(BOARD)$(if $(APP),-$(notdir $(abspath $(APP))))$(if $(filter test,$(VARIANT)),-test)
 IMAGE := $(BUILD_DIR)/stubmon.elf
 
-.PHONY: all image deps run test bench clean distclean xenabi FORCE
+.PHONY: all image deps run test bench clean distclean xenabi format FORCE
 
 all: image
 
@@ -77,8 +78,13 @@ TEST_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u XENABI_SH
 
 test: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
+	bash tools/lint.sh
 	$(MAKE) $(XENABI_STAMP)
 	$(TEST_ENV) $(VENV)/bin/pytest tests $(PYTEST_XDIST) $(PYTEST_ARGS)
+
+# ruff and MicroPython's uncrustify format over the tree (make test checks them)
+format: $(DEPS_STAMP)
+	bash tools/lint.sh --fix
 
 # Every board unless BOARD= is given on the command line.
 BENCH_BOARDS ?= $(if $(filter command line,$(origin BOARD)),$(BOARD),x86_64 arm64)

@@ -8,7 +8,12 @@
 # (port-xen/variants/test/manifest.py; VARIANT_MANIFEST comes from the port).
 import os  # noqa: E402
 
-package('stubmon', base_path='../monitor',
-        files=sorted(f for f in os.listdir('../monitor/stubmon') if f.endswith('.py') and f != 'testopts.py'))
+package(
+    'stubmon',
+    base_path='../monitor',
+    files=sorted(
+        f for f in os.listdir('../monitor/stubmon') if f.endswith('.py') and f != 'testopts.py'
+    ),
+)
 include('$(VARIANT_MANIFEST)')
 freeze('$(XENABI_DIR)')

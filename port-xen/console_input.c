@@ -40,7 +40,7 @@ static unsigned long overflow;   // typed-ahead bytes dropped, not yet said
 static bool is_dom0(void) {
     struct xen_feature_info fi = { .submap_idx = 0 };
     return HYPERVISOR_xen_version(XENVER_get_features, &fi) == 0
-        && (fi.submap & (1u << XENFEAT_dom0));
+           && (fi.submap & (1u << XENFEAT_dom0));
 }
 
 // The ring first. Any domain may bind the global VIRQ_CONSOLE, but Xen

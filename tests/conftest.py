@@ -15,13 +15,24 @@ XENABI_DIRS = [os.path.join(_top, 'build', 'xenabi', _a) for _a in ('x86_64', 'a
 # (tools/buildlock.py), the others then find the layouts up to date.
 sys.path.insert(0, os.path.join(_top, 'tools'))
 import buildlock  # noqa: E402
+
 if os.path.isdir(os.path.join(_top, '.deps', 'pkg')):
     with buildlock.locked():
-        subprocess.run(['make', '-s', '-C', _top, os.path.join(_top, 'build', 'xenabi', 'stamp')], check=True)
+        subprocess.run(
+            ['make', '-s', '-C', _top, os.path.join(_top, 'build', 'xenabi', 'stamp')], check=True
+        )
 # The example scripts (examples/*/) import as watchdog, csvlog.
 EXAMPLE_DIRS = [os.path.join(_top, 'examples', _e) for _e in ('watchdog', 'csvlog')]
-for _p in XENABI_DIRS + EXAMPLE_DIRS + [os.path.join(_top, 'exporter'), os.path.join(_top, 'tests', 'unit', 'fake'),
-                                        os.path.join(_top, 'monitor'), os.path.join(_top, 'tests', 'unit')]:
+for _p in (
+    XENABI_DIRS
+    + EXAMPLE_DIRS
+    + [
+        os.path.join(_top, 'exporter'),
+        os.path.join(_top, 'tests', 'unit', 'fake'),
+        os.path.join(_top, 'monitor'),
+        os.path.join(_top, 'tests', 'unit'),
+    ]
+):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
@@ -66,21 +77,27 @@ LONGEST_FIRST = [
 # last), so they see the host as a serial run does. Under parallel load they
 # lost grid points to stalls of the other QEMU (docs/tests.md).
 def pytest_configure(config):
-    config.addinivalue_line('markers', 'alone: under pytest-xdist, run with no other test running '
-                                       '(timing checks; tests/conftest.py)')
+    config.addinivalue_line(
+        'markers',
+        'alone: under pytest-xdist, run with no other test running '
+        '(timing checks; tests/conftest.py)',
+    )
 
 
 def _alone(item):
     return item.get_closest_marker('alone') is not None
 
 
-@pytest.hookimpl(trylast=True)   # after pytest's own grouping by fixture
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture
 def pytest_collection_modifyitems(config, items):
-    if not hasattr(config, 'workerinput'):   # not an xdist worker
+    if not hasattr(config, 'workerinput'):  # not an xdist worker
         return
     rank = {f: i for i, f in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: len(rank) + 1 if _alone(item)
-               else rank.get(item.nodeid.split('::')[0], len(rank)))   # stable
+    items.sort(
+        key=lambda item: (
+            len(rank) + 1 if _alone(item) else rank.get(item.nodeid.split('::')[0], len(rank))
+        )
+    )  # stable
 
 
 _run_lock = {'file': None, 'gate': None, 'exclusive': False}
@@ -95,6 +112,7 @@ def pytest_runtest_protocol(item, nextitem):
     if not hasattr(item.config, 'workerinput'):
         return (yield)
     import fcntl
+
     lk = _run_lock
     if lk['file'] is None:
         os.makedirs(os.path.join(_top, 'build'), exist_ok=True)

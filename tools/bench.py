@@ -16,6 +16,7 @@ from one run only.
 - the rebuild after a one-line edit of a monitor module (only the frozen
   part is rebuilt: mpy-cross of that module, frozen_content.c, link)
 """
+
 import argparse
 import os
 import re
@@ -24,11 +25,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exporter"))
-import boot          # noqa: E402
-from stubmon_exporter import consolelog    # noqa: E402
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exporter")
+)
+import boot  # noqa: E402
+from stubmon_exporter import consolelog  # noqa: E402
 
-STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+)( .*)?$")
+STATS = re.compile(
+    r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+)( .*)?$"
+)
 
 
 def stats(lines):
@@ -63,8 +68,10 @@ def measure(board, xen, interval_s, polls, **board_opts):
     res = boot.boot(board, xen, args, timeout=interval_s * polls + 120, **board_opts)
     rows = stats(res.lines)
     if res.guest_exit != 0 or len(rows) < 2:
-        print("  xen %s: run failed (exit %s); last lines:\n    %s"
-              % (xen, res.guest_exit, "\n    ".join(res.lines[-10:])))
+        print(
+            "  xen %s: run failed (exit %s); last lines:\n    %s"
+            % (xen, res.guest_exit, "\n    ".join(res.lines[-10:]))
+        )
         return None
     handover = consolelog.xen_stamp(res.lines, "init memory")
     first = rows[0][1]
@@ -98,11 +105,15 @@ def run_stats(board, xen, args, timeout, stats=2, **board_opts):
     """stats=2 collects the heap in every stats line (after poll_us is
     taken): right for the heap figure, wrong for CPU time (a collection of
     a few MiB costs about 10 ms under TCG)."""
-    res = boot.boot(board, xen, args + " stats=%d exit=qemu" % stats, timeout=timeout, **board_opts)
+    res = boot.boot(
+        board, xen, args + " stats=%d exit=qemu" % stats, timeout=timeout, **board_opts
+    )
     rows = stat_rows(res.lines)
     if res.guest_exit != 0 or len(rows) < 2:
-        print("    %s: run failed (exit %s); last lines:\n      %s"
-              % (args, res.guest_exit, "\n      ".join(res.lines[-6:])))
+        print(
+            "    %s: run failed (exit %s); last lines:\n      %s"
+            % (args, res.guest_exit, "\n      ".join(res.lines[-6:]))
+        )
         return None, res
     return rows, res
 
@@ -111,33 +122,57 @@ def listing(board, xen, sizes=(1, 10, 100, 1000), interval_s=3, polls=5):
     """The C listing of the same N domains (raw=1: the sysctl calls alone,
     timed in C) against the full poll with output off (quiet=1), with every
     row (view=all), with the rows that changed (view=changes) and as JSON
-    (format=json view=all); output off is quiet=1 view=all: every row formatted, none said. Medians of the polls after the first (poll 1
+    (format=json view=all); output off is quiet=1 view=all: every row
+    formatted, none said. Medians of the polls after the first (poll 1
     decodes every record for the first time). N: dom0 and N-1 empty paused
     demo domains. The heap after a collection (stats=2) at each N."""
-    print("  one poll, us (xen %s, PV dom0, interval %d s, medians of polls 2-%d):"
-          % (xen, interval_s, polls))
-    print("    %5s %9s %9s %7s %10s %10s %10s %9s" % ("N", "raw C", "quiet", "quiet/C", "view=all",
-                                                     "changes", "json", "heap KiB"))
+    print(
+        "  one poll, us (xen %s, PV dom0, interval %d s, medians of polls 2-%d):"
+        % (xen, interval_s, polls)
+    )
+    print(
+        "    %5s %9s %9s %7s %10s %10s %10s %9s"
+        % ("N", "raw C", "quiet", "quiet/C", "view=all", "changes", "json", "heap KiB")
+    )
     for n in sizes:
         base = "demo=%d demo_keep=0 interval=%d count=%d" % (n - 1, interval_s, polls)
         t = 60 + interval_s * polls + n // 10
         fig = {}
         rows, _ = run_stats(board, xen, base + " raw=1 quiet=1 view=all", t)
         if rows:
-            fig["raw"] = median([r["raw_us"] for r in rows[1:] if isinstance(r.get("raw_us"), int)])
+            fig["raw"] = median(
+                [r["raw_us"] for r in rows[1:] if isinstance(r.get("raw_us"), int)]
+            )
             fig["quiet"] = median([r["poll_us"] for r in rows[1:]])
             fig["heap"] = median([r["heap"] for r in rows[1:]]) // 1024
-        for key, extra in (("all", " view=all"), ("changes", " view=changes"),
-                           ("json", " format=json view=all")):
+        for key, extra in (
+            ("all", " view=all"),
+            ("changes", " view=changes"),
+            ("json", " format=json view=all"),
+        ):
             rows, _ = run_stats(board, xen, base + extra, t)
             if rows:
                 fig[key] = median([r["poll_us"] for r in rows[1:]])
-        ratio = ("%.1fx" % (fig["quiet"] / fig["raw"])) if fig.get("raw") and fig.get("quiet") else "-"
-        print("    %5d %9s %9s %7s %10s %10s %10s %9s" % (
-            n, fig.get("raw", "-"), fig.get("quiet", "-"), ratio, fig.get("all", "-"),
-            fig.get("changes", "-"), fig.get("json", "-"), fig.get("heap", "-")))
-    print("    (goal: quiet within 5x the raw C listing at N=1000; view=all and json include"
-          " formatting, the output is sent after the poll)")
+        ratio = (
+            ("%.1fx" % (fig["quiet"] / fig["raw"])) if fig.get("raw") and fig.get("quiet") else "-"
+        )
+        print(
+            "    %5d %9s %9s %7s %10s %10s %10s %9s"
+            % (
+                n,
+                fig.get("raw", "-"),
+                fig.get("quiet", "-"),
+                ratio,
+                fig.get("all", "-"),
+                fig.get("changes", "-"),
+                fig.get("json", "-"),
+                fig.get("heap", "-"),
+            )
+        )
+    print(
+        "    (goal: quiet within 5x the raw C listing at N=1000; view=all and json include"
+        " formatting, the output is sent after the poll)"
+    )
 
 
 def extras(board, xen, sizes=(1, 10, 100), interval_s=1, polls=5):
@@ -145,8 +180,10 @@ def extras(board, xen, sizes=(1, 10, 100), interval_s=1, polls=5):
     vcpus=1 xenlog=1 (a getcpuinfo, one getvcpuinfo per vCPU of each row,
     readconsole). N: dom0 and N-1 empty paused demo domains (no vCPU
     initialised: one refused getvcpuinfo each). Medians of polls 2-N."""
-    print("  one poll, us, without and with pcpus=1 vcpus=1 xenlog=1 (xen %s, PV dom0, "
-          "medians of polls 2-%d):" % (xen, polls))
+    print(
+        "  one poll, us, without and with pcpus=1 vcpus=1 xenlog=1 (xen %s, PV dom0, "
+        "medians of polls 2-%d):" % (xen, polls)
+    )
     print("    %5s %9s %9s" % ("N", "without", "with"))
     for n in sizes:
         base = "demo=%d demo_keep=0 interval=%d count=%d view=all" % (n - 1, interval_s, polls)
@@ -166,19 +203,32 @@ def cpu(board, xen, span_s=30):
             for quiet in (0, 1):
                 polls = span_s // interval_s + 1
                 args = "demo=%d demo_keep=0 interval=%d count=%d quiet=%d" % (
-                    domains - 1, interval_s, polls, quiet)
+                    domains - 1,
+                    interval_s,
+                    polls,
+                    quiet,
+                )
                 rows, res = run_stats(board, xen, args, 120 + span_s + domains, stats=3)
                 if not rows or len(rows) < 3:
                     continue
-                rows = rows[1:]   # polls 2 and the last: after the demo domains' creation
-                                  # and first decode, and no stats lines between
+                rows = rows[1:]  # polls 2 and the last: after the demo domains' creation
+                # and first decode, and no stats lines between
                 span = rows[-1]["now_us"] - rows[0]["now_us"]
                 used = rows[-1]["cpu_us"] - rows[0]["cpu_us"]
-                print("    %4d domains, interval %d s, %-10s %7.1f ms/min = %5.2f %% of a vCPU"
-                      % (domains, interval_s, "output off" if quiet else "table", used * 60000 / span,
-                         used * 100 / span))
-    print("    (goal: under 0.1 % of a vCPU at interval 3 with 1 domain; stats=3: no stats line"
-          " between poll 2 and the last; output off prints nothing between them)")
+                print(
+                    "    %4d domains, interval %d s, %-10s %7.1f ms/min = %5.2f %% of a vCPU"
+                    % (
+                        domains,
+                        interval_s,
+                        "output off" if quiet else "table",
+                        used * 60000 / span,
+                        used * 100 / span,
+                    )
+                )
+    print(
+        "    (goal: under 0.1 % of a vCPU at interval 3 with 1 domain; stats=3: no stats line"
+        " between poll 2 and the last; output off prints nothing between them)"
+    )
 
 
 BOOT_STAMPS = re.compile(r"^stubmon: boot entry_us=(\d+) first_line_us=(\d+) first_row_us=(\d+)$")
@@ -194,8 +244,13 @@ def boot_stamps(board, xen, runs=3):
     for mode in getattr(mod, "MODES", None) or (None,):
         got = []
         for _ in range(runs):
-            res = boot.boot(board, xen, "interval=1 count=1 stats=1 exit=qemu", timeout=120,
-                            **({"mode": mode} if mode and board == "x86_64" else {}))
+            res = boot.boot(
+                board,
+                xen,
+                "interval=1 count=1 stats=1 exit=qemu",
+                timeout=120,
+                **({"mode": mode} if mode and board == "x86_64" else {}),
+            )
             m = next((BOOT_STAMPS.match(l) for l in res.lines if BOOT_STAMPS.match(l)), None)
             if not m:
                 continue
@@ -206,9 +261,15 @@ def boot_stamps(board, xen, runs=3):
             print("    %s: no boot line" % mode)
             continue
         hand = [g[2] for g in got if g[2] is not None]
-        print("    %-8s entry->first line %6.1f   entry->first row %6.1f   hand-over->first row %s"
-              % (mode or board, median([g[0] for g in got]) / 1000, median([g[1] for g in got]) / 1000,
-                 "%.1f" % (median(hand) / 1000) if hand else "-"))
+        print(
+            "    %-8s entry->first line %6.1f   entry->first row %6.1f   hand-over->first row %s"
+            % (
+                mode or board,
+                median([g[0] for g in got]) / 1000,
+                median([g[1] for g in got]) / 1000,
+                "%.1f" % (median(hand) / 1000) if hand else "-",
+            )
+        )
     print("    (goal: entry to first row under 10 ms)")
 
 
@@ -236,9 +297,18 @@ def smallest_dom0(board, xen):
                 found = (mib, heap.group(1) if heap else "?")
                 break
             said = [l for l in res.lines if "anic" in l or "too small" in l or "rror" in l]
-            below = (mib, (said[-1] if said else res.lines[-1] if res.lines else "no output")[:150])
-        print("    %-8s %s%s" % (mode or board, "%d MiB (heap %s KiB)" % found if found else "none up to 8 MiB",
-                                 "; %d MiB: %s" % below if below else ""))
+            below = (
+                mib,
+                (said[-1] if said else res.lines[-1] if res.lines else "no output")[:150],
+            )
+        print(
+            "    %-8s %s%s"
+            % (
+                mode or board,
+                "%d MiB (heap %s KiB)" % found if found else "none up to 8 MiB",
+                "; %d MiB: %s" % below if below else "",
+            )
+        )
 
 
 def fresh(board="x86_64", xen="4.20"):
@@ -248,25 +318,48 @@ def fresh(board="x86_64", xen="4.20"):
     installed again), build, boot. Wall time to the first row."""
     import shutil
     import tempfile
+
     tmp = tempfile.mkdtemp(prefix="stubmon-fresh-")
     try:
         t0 = time.monotonic()
         subprocess.run(["git", "clone", "-q", boot.REPO, tmp], check=True)
-        proc = subprocess.Popen(["timeout", "900", "make", "run", "BOARD=" + board, "XEN=" + xen,
-                                 "ARGS=interval=1 count=1 exit=qemu"], cwd=tmp,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [
+                "timeout",
+                "900",
+                "make",
+                "run",
+                "BOARD=" + board,
+                "XEN=" + xen,
+                "ARGS=interval=1 count=1 exit=qemu",
+            ],
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         first, fetched = None, None
         for line in proc.stdout:
-            if fetched is None and not line.startswith("deps:") and os.path.exists(
-                    os.path.join(tmp, ".deps", "run-%s-%s.txt" % (board, xen))):
+            if (
+                fetched is None
+                and not line.startswith("deps:")
+                and os.path.exists(os.path.join(tmp, ".deps", "run-%s-%s.txt" % (board, xen)))
+            ):
                 fetched = time.monotonic() - t0
             if first is None and line[:1] == " " and line.split()[:1] == ["0"]:
                 first = time.monotonic() - t0
         proc.wait()
-        print("  make run from a fresh clone (BOARD=%s XEN=%s): fetched in %s s, first table row after %s s"
-              " (exit %d; goal: under 120 s)"
-              % (board, xen, "%.0f" % fetched if fetched else "?", "%.0f" % first if first else "?",
-                 proc.returncode))
+        print(
+            "  make run from a fresh clone (BOARD=%s XEN=%s): fetched in %s s, first table row "
+            "after %s s (exit %d; goal: under 120 s)"
+            % (
+                board,
+                xen,
+                "%.0f" % fetched if fetched else "?",
+                "%.0f" % first if first else "?",
+                proc.returncode,
+            )
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -289,12 +382,24 @@ def decode():
     """tools/bench_decode.py under the MicroPython unix port."""
     exe = os.path.join(boot.REPO, "build", "unix", "micropython")
     if not os.path.exists(exe):
-        subprocess.run(["bash", os.path.join(boot.REPO, "tools", "build-unix-micropython.sh")],
-                       check=True)
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
-        [os.path.join(boot.REPO, p) for p in ("monitor", "build/xenabi/x86_64", "tests/unit/fake")]))
-    r = subprocess.run([exe, os.path.join(boot.REPO, "tools", "bench_decode.py")],
-                       capture_output=True, text=True, env=env)
+        subprocess.run(
+            ["bash", os.path.join(boot.REPO, "tools", "build-unix-micropython.sh")], check=True
+        )
+    env = dict(
+        os.environ,
+        MICROPYPATH=os.pathsep.join(
+            [
+                os.path.join(boot.REPO, p)
+                for p in ("monitor", "build/xenabi/x86_64", "tests/unit/fake")
+            ]
+        ),
+    )
+    r = subprocess.run(
+        [exe, os.path.join(boot.REPO, "tools", "bench_decode.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     print(r.stdout.rstrip() or "  decode: failed: " + r.stderr.strip()[-300:])
 
 
@@ -312,8 +417,10 @@ def rebuild(board, module="main.py"):
         times.append(time.monotonic() - t)
     t = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    print("  rebuild after a one-line edit of monitor/%s: %.2f s (median of 3; make with nothing"
-          " to do: %.2f s)" % (module, median(times), time.monotonic() - t))
+    print(
+        "  rebuild after a one-line edit of monitor/%s: %.2f s (median of 3; make with nothing"
+        " to do: %.2f s)" % (module, median(times), time.monotonic() - t)
+    )
 
 
 def exporter(board, xen, n=1000, polls=4):
@@ -325,7 +432,11 @@ def exporter(board, xen, n=1000, polls=4):
     from stubmon_exporter.metrics import Collector
     from stubmon_exporter.state import Monitor
     from prometheus_client import CollectorRegistry, generate_latest
-    args = "demo=%d demo_keep=0 interval=3 count=%d view=all format=table+json exit=qemu" % (n - 1, polls)
+
+    args = "demo=%d demo_keep=0 interval=3 count=%d view=all format=table+json exit=qemu" % (
+        n - 1,
+        polls,
+    )
     res = boot.boot(board, xen, args, timeout=120 + n // 5)
     raw = [l.encode() for l in res.lines]
     nbytes = sum(len(l) + 1 for l in raw)
@@ -335,8 +446,11 @@ def exporter(board, xen, n=1000, polls=4):
         mon.feed_bytes(l)
     dt = time.perf_counter() - t0
     if len(mon.domains) != n or mon.polls != polls:
-        print("  exporter: the run did not give %d polls of %d domains (%d polls, %d domains); last lines:"
-              "\n    %s" % (polls, n, mon.polls, len(mon.domains), "\n    ".join(res.lines[-4:])))
+        print(
+            "  exporter: the run did not give %d polls of %d domains (%d polls, %d domains); "
+            "last lines:\n    %s"
+            % (polls, n, mon.polls, len(mon.domains), "\n    ".join(res.lines[-4:]))
+        )
         return
     reg = CollectorRegistry(auto_describe=False)
     reg.register(Collector([mon]))
@@ -347,22 +461,43 @@ def exporter(board, xen, n=1000, polls=4):
         f.write(b"\n".join(raw) + b"\n")
         f.flush()
         env = dict(os.environ, PYTHONPATH=os.path.join(boot.REPO, "exporter"))
-        proc = subprocess.Popen([sys.executable, "-m", "stubmon_exporter.cli", "--once", "--print",
-                                 f.name], env=env, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)     # this child's own peak, not QEMU's
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stubmon_exporter.cli", "--once", "--print", f.name],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not QEMU's
         proc.returncode = status
     rss = usage.ru_maxrss
-    print("  exporter, %d domains, %d polls as table+json (%d lines, %d KiB of console):"
-          % (n, polls, len(raw), nbytes // 1024))
-    print("    parse: %.0f lines/s, %.1f MiB/s, %.0f ms a poll (table and its JSON twin)"
-          % (len(raw) / dt, nbytes / dt / 2**20, dt / polls * 1000))
-    print("    /metrics: %d KiB, %d series, rendered in %.0f ms; peak RSS of the exporter"
-          " reading the log: %d MiB" % (len(text) // 1024, text.count(b"\n") - text.count(b"\n#"),
-                                          render * 1000, rss // 1024))
+    print(
+        "  exporter, %d domains, %d polls as table+json (%d lines, %d KiB of console):"
+        % (n, polls, len(raw), nbytes // 1024)
+    )
+    print(
+        "    parse: %.0f lines/s, %.1f MiB/s, %.0f ms a poll (table and its JSON twin)"
+        % (len(raw) / dt, nbytes / dt / 2**20, dt / polls * 1000)
+    )
+    print(
+        "    /metrics: %d KiB, %d series, rendered in %.0f ms; peak RSS of the exporter"
+        " reading the log: %d MiB"
+        % (len(text) // 1024, text.count(b"\n") - text.count(b"\n#"), render * 1000, rss // 1024)
+    )
 
 
-PARTS = ("size", "releases", "listing", "extras", "cpu", "boot", "memory", "rebuild", "xl", "fresh", "exporter",
-         "decode")
+PARTS = (
+    "size",
+    "releases",
+    "listing",
+    "extras",
+    "cpu",
+    "boot",
+    "memory",
+    "rebuild",
+    "xl",
+    "fresh",
+    "exporter",
+    "decode",
+)
 
 
 def main():
@@ -370,8 +505,12 @@ def main():
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--interval", type=int, default=3, help="seconds, the monitor's default")
     ap.add_argument("--polls", type=int, default=8)
-    ap.add_argument("--only", choices=PARTS, action="append",
-                    help="just this part (may be given more than once)")
+    ap.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="just this part (may be given more than once)",
+    )
     opts = ap.parse_args()
     parts = opts.only or [p for p in PARTS if p != "decode"]
     x86 = opts.board == "x86_64"
@@ -380,14 +519,18 @@ def main():
     if "size" in parts:
         text, data, bss = size(opts.board)
         cfg = board_config(opts.board)
-        print("  image: text %d B, data %d B, bss %d B (stack %s B; the heap is the domain's memory,"
-              " %s to %s B)" % (text, data, bss, cfg.get("STACK_SIZE"), cfg.get("HEAP_MIN"),
-                                cfg.get("HEAP_MAX")))
+        print(
+            "  image: text %d B, data %d B, bss %d B (stack %s B; the heap is the domain's memory,"
+            " %s to %s B)"
+            % (text, data, bss, cfg.get("STACK_SIZE"), cfg.get("HEAP_MIN"), cfg.get("HEAP_MAX"))
+        )
         mods = modules_text(opts.board)
-        print("  text without MicroPython's json, time and io modules: %d B (they add %d B)"
-              % (text - mods, mods))
+        print(
+            "  text without MicroPython's json, time and io modules: %d B (they add %d B)"
+            % (text - mods, mods)
+        )
         loaded = boot.image_path(opts.board)
-        if not loaded.endswith(".elf"):   # arm64: the raw Image Xen loads
+        if not loaded.endswith(".elf"):  # arm64: the raw Image Xen loads
             print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
     if "decode" in parts or (x86 and "size" in parts):
         decode()
@@ -396,7 +539,9 @@ def main():
         modes = getattr(mod, "MODES", None) or (None,)
         for xen in mod.XEN_VERSIONS:
             for mode in modes:
-                r = measure(opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {}))
+                r = measure(
+                    opts.board, xen, opts.interval, opts.polls, **({"mode": mode} if mode else {})
+                )
                 if r:
                     report("%s%s" % (xen, " " + mode if mode else ""), opts.interval, r)
     if "listing" in parts and x86:
@@ -411,9 +556,10 @@ def main():
         smallest_dom0(opts.board, "4.20")
     if "rebuild" in parts:
         rebuild(opts.board)
-    if "xl" in parts and x86:   # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
+    if "xl" in parts and x86:  # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
         sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
         import xlbench
+
         xlbench.main()
     if "fresh" in parts and x86:
         fresh()
@@ -422,11 +568,15 @@ def main():
 
 
 def report(setup, interval, r):
-    print("  xen %s: first table %.1f ms after Xen hands over; one poll %d us (median);"
-          % (setup, r["first_table_ms"], r["poll_us"]))
-    print("      own cpu %.2f ms/min at interval %d s (%.2f ms/min outside polls),"
-          " over %.0f s of guest time; whole boot %.1f s wall"
-          % (r["cpu_ms_per_min"], interval, r["idle_cpu_ms_per_min"], r["span_s"], r["boot_wall_s"]))
+    print(
+        "  xen %s: first table %.1f ms after Xen hands over; one poll %d us (median);"
+        % (setup, r["first_table_ms"], r["poll_us"])
+    )
+    print(
+        "      own cpu %.2f ms/min at interval %d s (%.2f ms/min outside polls),"
+        " over %.0f s of guest time; whole boot %.1f s wall"
+        % (r["cpu_ms_per_min"], interval, r["idle_cpu_ms_per_min"], r["span_s"], r["boot_wall_s"])
+    )
 
 
 if __name__ == "__main__":

@@ -20,12 +20,23 @@ ROUNDS = 5
 
 def field_by_field(lay, buf, off):
     """The decode before the one record (kept here only to compare)."""
+
     def u(fmt, name):
         return struct.unpack_from(fmt, buf, off + lay.DI[name])[0]
+
     h = off + lay.DI['handle']
-    return (u('<H', 'domain'), u('<I', 'flags'), u('<Q', 'tot_pages'), u('<Q', 'max_pages'),
-            u('<Q', 'cpu_time'), u('<I', 'nr_online_vcpus'), u('<I', 'max_vcpu_id'),
-            u('<I', 'ssidref'), bytes(buf[h:h + lay.DI_HANDLE_LEN]), u('<I', 'cpupool'))
+    return (
+        u('<H', 'domain'),
+        u('<I', 'flags'),
+        u('<Q', 'tot_pages'),
+        u('<Q', 'max_pages'),
+        u('<Q', 'cpu_time'),
+        u('<I', 'nr_online_vcpus'),
+        u('<I', 'max_vcpu_id'),
+        u('<I', 'ssidref'),
+        bytes(buf[h : h + lay.DI_HANDLE_LEN]),
+        u('<I', 'cpupool'),
+    )
 
 
 def timed(fn):
@@ -56,6 +67,7 @@ def main():
     def old():
         for i in range(N):
             field_by_field(lay, buf, i * size)
+
     new_us, old_us = timed(one_step), timed(old)
     assert record.decode(lay, buf, 5 * size).domid == 5
     doms = record.decode_into([], lay, buf, N, 0, fig)
@@ -67,12 +79,17 @@ def main():
     def json_line():
         for _ in jsonout.poll_parts(2, '4.20', 0, doms):
             pass
+
     table_us, json_us = timed(rows), timed(json_line)
-    print('  format %d domains (MicroPython unix port, best of %d): table %d us (%.1f us a row), '
-          'JSON %d us (%.1f us a domain)' % (N, ROUNDS, table_us, table_us / N, json_us, json_us / N))
-    print('  decode %d records (MicroPython unix port, best of %d): one unpack_from + derived '
-          'fields %d us (%.1f us each); field by field, no derived fields %d us (%.1f us each): '
-          '%.1fx' % (N, ROUNDS, new_us, new_us / N, old_us, old_us / N, old_us / new_us))
+    print(
+        '  format %d domains (MicroPython unix port, best of %d): table %d us (%.1f us a row), '
+        'JSON %d us (%.1f us a domain)' % (N, ROUNDS, table_us, table_us / N, json_us, json_us / N)
+    )
+    print(
+        '  decode %d records (MicroPython unix port, best of %d): one unpack_from + derived '
+        'fields %d us (%.1f us each); field by field, no derived fields %d us (%.1f us each): '
+        '%.1fx' % (N, ROUNDS, new_us, new_us / N, old_us, old_us / N, old_us / new_us)
+    )
 
 
 main()

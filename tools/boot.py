@@ -5,6 +5,7 @@ report how it ended. Used by `make run`, the boot tests and the benchmark.
 
     tools/boot.py --board x86_64 --xen 4.20 [--mode pvh] [--timeout S] [--log FILE] -- ARGS...
 """
+
 import argparse
 import importlib.util
 import os
@@ -46,17 +47,17 @@ def image_path(board, app=None, variant=VARIANT):
     return os.path.join(build_dir(board, app, variant), name)
 
 
-SEND_TICK = 0.1   # seconds between send() calls on a quiet console
+SEND_TICK = 0.1  # seconds between send() calls on a quiet console
 
 EXIT_LINE = re.compile(r"^stubmon: exit (\d+)$")
 
 
 class Result:
     def __init__(self, lines, status, timed_out, seconds):
-        self.lines = lines          # console lines, without line ends
-        self.status = status        # QEMU's exit status (None if killed)
+        self.lines = lines  # console lines, without line ends
+        self.status = status  # QEMU's exit status (None if killed)
         self.timed_out = timed_out
-        self.seconds = seconds      # wall time of the whole boot
+        self.seconds = seconds  # wall time of the whole boot
 
     # Boards without isa-debug-exit (arm64, EXIT_FROM_CONSOLE): the code is
     # in a line "stubmon: exit N" dom0 prints just before it powers off.
@@ -82,8 +83,18 @@ class Result:
         return "\n".join(self.lines)
 
 
-def boot(board, xen_version, args, timeout=120, echo=None, log=None, until=None, image=None,
-         send=None, **board_opts):
+def boot(
+    board,
+    xen_version,
+    args,
+    timeout=120,
+    echo=None,
+    log=None,
+    until=None,
+    image=None,
+    send=None,
+    **board_opts,
+):
     """Boot and wait until QEMU ends or `timeout` seconds pass (then kill it).
     `until(line)`: stop QEMU as soon as it returns true for a console line
     (for runs that would go on forever); `stopped` then says so.
@@ -110,13 +121,18 @@ def run_qemu(cmd, timeout, echo=None, log=None, until=None, send=None):
     line, and kill it after `timeout` s or once `until(line)` holds.
     `echo`, `log`, `until` and `send` as for boot()."""
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
     def typed(data):
         if data:
             proc.stdin.write(data)
             proc.stdin.flush()
+
     lines = []
     timed_out = stopped = False
     logf = open(log, "w") if log else None
@@ -162,36 +178,55 @@ def run_qemu(cmd, timeout, echo=None, log=None, until=None, send=None):
         status = proc.wait()
         if logf:
             logf.close()
-    res = Result(lines, None if timed_out or stopped else status, timed_out, time.monotonic() - start)
+    res = Result(
+        lines, None if timed_out or stopped else status, timed_out, time.monotonic() - start
+    )
     res.stopped = stopped
     return res
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--xen", default="4.20")
     ap.add_argument("--mode", help="how the board boots the image, e.g. pv or pvh for x86_64")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--log")
-    ap.add_argument("--image", help="the image to boot, or a build directory holding it"
-                                    " (default: build/BOARD-test, the test image)")
+    ap.add_argument(
+        "--image",
+        help="the image to boot, or a build directory holding it"
+        " (default: build/BOARD-test, the test image)",
+    )
     ap.add_argument("args", nargs="*", help="the monitor's command line (key=value ...)")
     opts = ap.parse_args()
     mod = load_board(opts.board)
     if opts.xen not in mod.XEN_VERSIONS:
-        raise SystemExit("boot: Xen %s is not fetched for %s (have: %s)"
-                         % (opts.xen, opts.board, ", ".join(mod.XEN_VERSIONS)))
+        raise SystemExit(
+            "boot: Xen %s is not fetched for %s (have: %s)"
+            % (opts.xen, opts.board, ", ".join(mod.XEN_VERSIONS))
+        )
     board_opts = {}
     if opts.mode:
         modes = getattr(mod, "MODES", ())
         if opts.mode not in modes:
-            raise SystemExit("boot: board %s has no mode %r (modes: %s)"
-                             % (opts.board, opts.mode, ", ".join(modes) or "none"))
+            raise SystemExit(
+                "boot: board %s has no mode %r (modes: %s)"
+                % (opts.board, opts.mode, ", ".join(modes) or "none")
+            )
         board_opts["mode"] = opts.mode
     try:
-        res = boot(opts.board, opts.xen, " ".join(opts.args), timeout=opts.timeout,
-                   echo=lambda l: print(l, flush=True), log=opts.log, image=opts.image, **board_opts)
+        res = boot(
+            opts.board,
+            opts.xen,
+            " ".join(opts.args),
+            timeout=opts.timeout,
+            echo=lambda l: print(l, flush=True),
+            log=opts.log,
+            image=opts.image,
+            **board_opts,
+        )
     except KeyboardInterrupt:
         print("\nboot: interrupted", file=sys.stderr)
         return 130

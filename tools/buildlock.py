@@ -15,6 +15,7 @@ other waits and then finds it up to date.
 Reentrant within a process (a fixture that builds may call another that
 builds). The lock goes with the process: a killed worker frees it.
 """
+
 import contextlib
 import fcntl
 import os

@@ -50,6 +50,7 @@ fi
 if [ "$profile" = all ]; then
     host_pkgs="$host_pkgs flex bison m4 checkpolicy"   # Xen with FLASK and its policy (tools/dom0)
     host_pkgs="$host_pkgs setools"   # sesearch: tests/unit/test_policy.py queries the compiled FLASK policy
+    host_pkgs="$host_pkgs uncrustify"   # tools/lint.sh: MicroPython's C format (its codeformat.py)
 fi
 missing=""
 for p in $host_pkgs; do
@@ -217,6 +218,12 @@ if ! "$venv/bin/python" -c 'import xdist' 2>/dev/null; then
     log "installing pytest-xdist into the venv"
     "$venv/bin/pip" install -q pytest-xdist
 fi
+# ruff: tools/lint.sh (make test) checks and formats the Python as
+# MicroPython's pyproject.toml does; pinned, as formatters change their output
+if ! "$venv/bin/ruff" --version 2>/dev/null | grep -qx 'ruff 0.17.6'; then
+    log "installing ruff into the venv"
+    "$venv/bin/pip" install -q ruff==0.17.6
+fi
 
 # stubmon-exporter (exporter/, its own package) with prometheus_client, as
 # a user installs it; editable, so the tests run the tree's code. The end-to-
@@ -253,6 +260,7 @@ bash "$top/tools/dom0/fetch.sh" 4.20 arm64
     echo "device-tree-compiler $(dpkg-query -W -f='${Version}' device-tree-compiler)"
     echo "gcc $(gcc -dumpfullversion)"
     echo "gcc-aarch64-linux-gnu $(dpkg-query -W -f='${Version}' gcc-aarch64-linux-gnu)"
-    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("prometheus_client", m.version("prometheus_client")); print("pytest-xdist", m.version("pytest-xdist"))'
+    echo "uncrustify $(dpkg-query -W -f='${Version}' uncrustify)"
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("pytest", m.version("pytest")); print("lark", m.version("lark")); print("jsonschema", m.version("jsonschema")); print("prometheus_client", m.version("prometheus_client")); print("pytest-xdist", m.version("pytest-xdist")); print("ruff", m.version("ruff"))'
 } > "$versions.new"
 mv "$versions.new" "$versions"

@@ -14,6 +14,7 @@ Two runs, each on a fresh boot:
 
 prints per directory what passed, was skipped and failed, and the time.
 """
+
 import argparse
 import collections
 import fnmatch
@@ -47,8 +48,12 @@ def load_exclusions(path=EXCLUDE_FILE):
 
 
 def all_tests(dirs=DIRS):
-    return sorted("%s/%s" % (d, name) for d in dirs
-                  for name in os.listdir(os.path.join(MPY_TESTS, d)) if name.endswith(".py"))
+    return sorted(
+        "%s/%s" % (d, name)
+        for d in dirs
+        for name in os.listdir(os.path.join(MPY_TESTS, d))
+        if name.endswith(".py")
+    )
 
 
 def reason_for(test, exclusions):
@@ -60,8 +65,14 @@ def reason_for(test, exclusions):
 
 class Run:
     def __init__(self, name, output, status, seconds, log):
-        self.name, self.output, self.status, self.seconds, self.log = name, output, status, seconds, log
-        self.verdicts = {}   # test path -> "pass" / "skip" / "FAIL"
+        self.name, self.output, self.status, self.seconds, self.log = (
+            name,
+            output,
+            status,
+            seconds,
+            log,
+        )
+        self.verdicts = {}  # test path -> "pass" / "skip" / "FAIL"
         for line in output.splitlines():
             m = VERDICT.match(line)
             if m:
@@ -92,17 +103,37 @@ def run_tests(name, args, board, xen, mode, out_dir, timeout):
     """One run-tests.py run against one boot; its output, parsed."""
     os.makedirs(out_dir, exist_ok=True)
     log = os.path.join(out_dir, name + "-serial.log")
-    target = [sys.executable, os.path.join(REPO, "tools", "suite_target.py"),
-              "--board", board, "--xen", xen, "--log", log] + (["--mode", mode] if mode else [])
-    cmd = [sys.executable, "run-tests.py", "-t", "exec:" + " ".join(shlex.quote(a) for a in target),
-           "-r", os.path.join(out_dir, name + "-results")] + args
+    target = [
+        sys.executable,
+        os.path.join(REPO, "tools", "suite_target.py"),
+        "--board",
+        board,
+        "--xen",
+        xen,
+        "--log",
+        log,
+    ] + (["--mode", mode] if mode else [])
+    cmd = [
+        sys.executable,
+        "run-tests.py",
+        "-t",
+        "exec:" + " ".join(shlex.quote(a) for a in target),
+        "-r",
+        os.path.join(out_dir, name + "-results"),
+    ] + args
     # run-tests.py imports ../tools/pyboard.py and runs CPython on tests that
     # have no .exp: nothing may be written into the (shared) source tree.
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     start = time.monotonic()
     try:
-        p = subprocess.run(cmd, cwd=MPY_TESTS, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=timeout)
+        p = subprocess.run(
+            cmd,
+            cwd=MPY_TESTS,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
         output, status = p.stdout.decode("utf-8", "replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         output, status = (e.stdout or b"").decode("utf-8", "replace") + "\nTIMEOUT\n", None
@@ -146,7 +177,10 @@ def problems(main, excluded, exclusions, tests):
     missing = sorted(set(tests) - listed - ran)
     if missing:
         out.append("main run: %d tests gave no verdict: %s" % (len(missing), some(missing)))
-    for verdict, what in (("FAIL", "failed"), ("skip", "were skipped but are not in the exclusion list")):
+    for verdict, what in (
+        ("FAIL", "failed"),
+        ("skip", "were skipped but are not in the exclusion list"),
+    ):
         bad = main.having(verdict)
         if bad:
             out.append("main run: %d tests %s: %s" % (len(bad), what, some(bad)))
@@ -154,14 +188,19 @@ def problems(main, excluded, exclusions, tests):
         out.append("main run: run-tests.py ended with status %s" % main.status)
     stale = excluded.having("pass")
     if stale:
-        out.append("excluded tests that pass here (remove them from %s): %s"
-                   % (os.path.relpath(EXCLUDE_FILE, REPO), some(stale)))
+        out.append(
+            "excluded tests that pass here (remove them from %s): %s"
+            % (os.path.relpath(EXCLUDE_FILE, REPO), some(stale))
+        )
     unseen = sorted(listed - set(excluded.verdicts))
     if unseen:
         out.append("excluded run: %d tests gave no verdict: %s" % (len(unseen), some(unseen)))
     for run in (main, excluded):
         if run.boots() != 1:
-            out.append("%s run: the guest was booted %d times (it died; see %s)" % (run.name, run.boots(), run.log))
+            out.append(
+                "%s run: the guest was booted %d times (it died; see %s)"
+                % (run.name, run.boots(), run.log)
+            )
         xl = run.xen_lines()
         if xl:
             out.append("%s run: Xen spoke on the serial line: %s" % (run.name, xl[0]))
@@ -169,25 +208,41 @@ def problems(main, excluded, exclusions, tests):
 
 
 def summary(main, excluded):
-    lines = ["%-12s %6s %6s %6s   %s" % ("", "passed", "skip", "fail", "(skip and fail: the excluded run)")]
+    lines = [
+        "%-12s %6s %6s %6s   %s"
+        % ("", "passed", "skip", "fail", "(skip and fail: the excluded run)")
+    ]
     m, e = main.per_dir(), excluded.per_dir()
     for d in DIRS:
         lines.append("%-12s %6d %6d %6d" % (d, m[d]["pass"], e[d]["skip"], e[d]["FAIL"]))
-    lines.append("%-12s %6d %6d %6d" % ("total", len(main.having("pass")), len(excluded.having("skip")),
-                                        len(excluded.having("FAIL"))))
+    lines.append(
+        "%-12s %6d %6d %6d"
+        % (
+            "total",
+            len(main.having("pass")),
+            len(excluded.having("skip")),
+            len(excluded.having("FAIL")),
+        )
+    )
     lines.append("main run %.0f s, excluded run %.0f s" % (main.seconds, excluded.seconds))
     return lines
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--xen", default="4.20")
     ap.add_argument("--mode")
-    ap.add_argument("--out", help="directory for logs and results (default build/micropython-suite/BOARD-XEN)")
+    ap.add_argument(
+        "--out", help="directory for logs and results (default build/micropython-suite/BOARD-XEN)"
+    )
     opts = ap.parse_args()
     if not os.path.isfile(os.path.join(MPY_TESTS, "run-tests.py")):
-        raise SystemExit("micropython_suite: no %s/run-tests.py (tools/deps.sh fetches it)" % MPY_TESTS)
+        raise SystemExit(
+            "micropython_suite: no %s/run-tests.py (tools/deps.sh fetches it)" % MPY_TESTS
+        )
     main_run, excluded, exclusions, tests = run_suite(opts.board, opts.xen, opts.mode, opts.out)
     print("\n".join(summary(main_run, excluded)))
     bad = problems(main_run, excluded, exclusions, tests)

@@ -3,6 +3,7 @@
 """Add the SPDX tag (MIT, see LICENSE) to every source file git tracks that
 lacks it, in that file's comment syntax: `tools/spdx.py` (tests/unit/
 test_license.py checks them all)."""
+
 import os
 import subprocess
 import sys
@@ -25,8 +26,9 @@ def comment(path):
 
 
 def sources():
-    out = subprocess.run(["git", "-C", TOP, "ls-files"], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        ["git", "-C", TOP, "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.split()
     return [p for p in out if comment(p) and os.path.exists(os.path.join(TOP, p))]
 
 

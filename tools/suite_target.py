@@ -19,6 +19,7 @@ A guest that stops answering is booted again, see relay(). Everything the
 line carries is also written to --log, with a "[suite_target: ...]" line
 at each boot.
 """
+
 import argparse
 import os
 import select
@@ -32,7 +33,7 @@ import boot  # noqa: E402
 
 XEN_EXTRA = "conswitch=` loglvl=none/none"
 MONITOR_ARGS = "repl=1 exit=qemu"
-READY = b">>> "   # the friendly REPL's first prompt
+READY = b">>> "  # the friendly REPL's first prompt
 # Every input the raw REPL gets is answered at once (an echo, "OK", a
 # banner, a raw-paste window); none for this long means the guest is gone.
 DEAD_AFTER = 8.0
@@ -41,8 +42,10 @@ DEAD_AFTER = 8.0
 def command(board, xen, mode=None, image=None, args=MONITOR_ARGS):
     mod = boot.load_board(board)
     if xen not in mod.XEN_VERSIONS:
-        raise SystemExit("suite_target: Xen %s is not fetched for %s (have: %s)"
-                         % (xen, board, ", ".join(mod.XEN_VERSIONS)))
+        raise SystemExit(
+            "suite_target: Xen %s is not fetched for %s (have: %s)"
+            % (xen, board, ", ".join(mod.XEN_VERSIONS))
+        )
     image = image or boot.image_path(board)
     if os.path.isdir(image):
         image = os.path.join(image, getattr(mod, "IMAGE", "stubmon.elf"))
@@ -78,18 +81,27 @@ class Target:
         self.stop()
         self.boots += 1
         self.note("boot %d" % self.boots)
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
+        )
         seen, start = b"", time.monotonic()
         while not seen.endswith(READY):
             left = self.boot_timeout - (time.monotonic() - start)
             if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                raise SystemExit("suite_target: no REPL prompt %d s after boot %d"
-                                 % (self.boot_timeout, self.boots))
+                raise SystemExit(
+                    "suite_target: no REPL prompt %d s after boot %d"
+                    % (self.boot_timeout, self.boots)
+                )
             data = os.read(self.proc.stdout.fileno(), 65536)
             if not data:
-                raise SystemExit("suite_target: QEMU ended during boot %d (status %s)"
-                                 % (self.boots, self.proc.wait()))
+                raise SystemExit(
+                    "suite_target: QEMU ended during boot %d (status %s)"
+                    % (self.boots, self.proc.wait())
+                )
             self.record(data)
             seen = (seen + data)[-4096:]
 
@@ -112,19 +124,29 @@ class Target:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--board", default="x86_64")
     ap.add_argument("--xen", default="4.20")
     ap.add_argument("--mode")
     ap.add_argument("--image")
     ap.add_argument("--log", help="file that gets every byte of the serial line")
-    ap.add_argument("--boot-timeout", type=float, default=90,
-                    help="seconds to wait for the REPL prompt")
-    ap.add_argument("--dead-after", type=float, default=DEAD_AFTER,
-                    help="seconds of silence after input that mean the guest is gone")
+    ap.add_argument(
+        "--boot-timeout", type=float, default=90, help="seconds to wait for the REPL prompt"
+    )
+    ap.add_argument(
+        "--dead-after",
+        type=float,
+        default=DEAD_AFTER,
+        help="seconds of silence after input that mean the guest is gone",
+    )
     opts = ap.parse_args()
-    target = Target(command(opts.board, opts.xen, opts.mode, opts.image),
-                    open(opts.log, "wb") if opts.log else None, opts.boot_timeout)
+    target = Target(
+        command(opts.board, opts.xen, opts.mode, opts.image),
+        open(opts.log, "wb") if opts.log else None,
+        opts.boot_timeout,
+    )
     # pyboard.py ends its target with SIGTERM to the process group: QEMU
     # must go with us, not linger.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -140,8 +162,8 @@ def relay(target, dead_after):
     died (a crash, a Xen panic, QEMU gone) is booted again and gets the
     input that found it dead: the test that killed it has failed already
     (pyboard's timeout), and the next one finds a fresh REPL."""
-    pending = b""      # input the guest has not answered yet
-    since = None       # when it was sent
+    pending = b""  # input the guest has not answered yet
+    since = None  # when it was sent
     while True:
         out = target.proc.stdout
         timeout = None if since is None else max(0, since + dead_after - time.monotonic())
@@ -167,7 +189,7 @@ def relay(target, dead_after):
         if sys.stdin in ready:
             data = os.read(0, 65536)
             if not data:
-                return 0   # the runner closed its end
+                return 0  # the runner closed its end
             os.write(target.proc.stdin.fileno(), data)
             pending += data
             since = since or time.monotonic()

@@ -6,6 +6,7 @@ of libxen-dev's /usr/include). Used by tools/xenabi/gen.py (headers), the
 boards' boot.py (hypervisors) and the boot tests (skip reasons).
 
 XEN_SHARED in the environment (make's XEN_SHARED= exports it) moves it."""
+
 import gzip
 import os
 import re
@@ -18,7 +19,9 @@ ARCH_FILE = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def root():
-    return os.path.abspath(os.environ.get("XEN_SHARED") or os.path.join(REPO, "..", "shared", "xen"))
+    return os.path.abspath(
+        os.environ.get("XEN_SHARED") or os.path.join(REPO, "..", "shared", "xen")
+    )
 
 
 def releases(where=None):
@@ -53,7 +56,10 @@ def missing_reason(version, arch, where=None):
     path = releases(where).get(version)
     if path is None:
         if not os.path.isdir(where):
-            return "no %s (Xen %s comes from ../shared/xen; set XEN_SHARED= to move it)" % (where, version)
+            return "no %s (Xen %s comes from ../shared/xen; set XEN_SHARED= to move it)" % (
+                where,
+                version,
+            )
         return "no Xen %s.N/ with include/xen/ under %s" % (version, where)
     gz = _gz(path, arch)
     return None if os.path.exists(gz) else "no %s" % gz

@@ -4,6 +4,7 @@ dom0 and, for dom0less scenarios, more copies of the same Image as domUs
 (usually `role=guest`). Everything is described in a device tree made from
 QEMU's own (`-machine dumpdtb`) with /chosen module and `xen,domain` nodes
 added by dtc; the Images are loaded with `-device loader`."""
+
 import hashlib
 import os
 import re
@@ -29,7 +30,7 @@ QEMU_MEM_MIB = 1024
 SMP = 2
 MACHINE = "virt,virtualization=on,gic-version=3"
 CPU = "cortex-a57"
-MODULE_BASE = 0x49000000      # dom0's Image; each domU's 4 MiB further on
+MODULE_BASE = 0x49000000  # dom0's Image; each domU's 4 MiB further on
 MODULE_STRIDE = 0x400000
 
 # The dom0less domUs `make run BOARD=arm64` boots next to the monitor (and
@@ -67,17 +68,35 @@ CACHE = os.path.join(REPO, "build", "arm64", "dtb")
 
 
 def xen_args(dom0_mem_mib=DOM0_MEM_MIB, extra=""):
-    return " ".join((
-        "console=dtuart loglvl=all guest_loglvl=all bootscrub=0 noreboot",
-        "console_timestamps=boot dom0_max_vcpus=1",
-        "dom0_mem=%dM" % dom0_mem_mib,
-    ) + ((extra,) if extra else ()))
+    return " ".join(
+        (
+            "console=dtuart loglvl=all guest_loglvl=all bootscrub=0 noreboot",
+            "console_timestamps=boot dom0_max_vcpus=1",
+            "dom0_mem=%dM" % dom0_mem_mib,
+        )
+        + ((extra,) if extra else ())
+    )
 
 
 def _qemu_base(qemu_mem_mib):
-    return ["qemu-system-aarch64", "-machine", MACHINE, "-cpu", CPU, "-smp", str(SMP),
-            "-m", str(qemu_mem_mib), "-display", "none", "-monitor", "none",
-            "-serial", "stdio", "-no-reboot"]
+    return [
+        "qemu-system-aarch64",
+        "-machine",
+        MACHINE,
+        "-cpu",
+        CPU,
+        "-smp",
+        str(SMP),
+        "-m",
+        str(qemu_mem_mib),
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
+        "-no-reboot",
+    ]
 
 
 # Xen on arm panics ("module chosen command line too long") on a module's
@@ -94,9 +113,11 @@ def bootargs(args, who):
     characters, with one line on stderr, if longer than Xen accepts."""
     if len(args) <= XEN_BOOTMOD_MAX_CMDLINE:
         return args
-    sys.stderr.write("boot: arm64: the %s command line is %d characters; Xen panics, before its console "
-                     "is up, on more than %d (BOOTMOD_MAX_CMDLINE): passing its first %d, what Xen keeps\n"
-                     % (who, len(args), XEN_BOOTMOD_MAX_CMDLINE, XEN_KEEPS))
+    sys.stderr.write(
+        "boot: arm64: the %s command line is %d characters; Xen panics, before its console "
+        "is up, on more than %d (BOOTMOD_MAX_CMDLINE): passing its first %d, what Xen keeps\n"
+        % (who, len(args), XEN_BOOTMOD_MAX_CMDLINE, XEN_KEEPS)
+    )
     return args[:XEN_KEEPS]
 
 
@@ -127,8 +148,9 @@ def _chosen_dom0(dom0_mem_mib, base, size, args, extra=""):
     ]
 
 
-def device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=True, policy=None,
-                xen_extra=""):
+def device_tree(
+    image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=True, policy=None, xen_extra=""
+):
     """Path of a device tree for this scenario (cached by content).
     dom0 False: no dom0 module; `args` are then unused (the monitor is one
     of `domus`, with its `caps`). policy: (address, size) of a FLASK
@@ -189,23 +211,49 @@ def _dtb(extra, qemu_mem_mib):
     tmp = ".%d.tmp" % os.getpid()
     base = os.path.join(CACHE, "virt-%d.dtb" % qemu_mem_mib)
     if not os.path.exists(base):
-        subprocess.run(["qemu-system-aarch64", "-machine", MACHINE + ",dumpdtb=" + base + tmp,
-                        "-cpu", CPU, "-smp", str(SMP), "-m", str(qemu_mem_mib), "-display", "none"],
-                       check=True, capture_output=True, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "qemu-system-aarch64",
+                "-machine",
+                MACHINE + ",dumpdtb=" + base + tmp,
+                "-cpu",
+                CPU,
+                "-smp",
+                str(SMP),
+                "-m",
+                str(qemu_mem_mib),
+                "-display",
+                "none",
+            ],
+            check=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+        )
         os.replace(base + tmp, base)
-    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
-                         capture_output=True, text=True).stdout
+    dts = subprocess.run(
+        ["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True, capture_output=True, text=True
+    ).stdout
     src = out + tmp + ".dts"
     with open(src, "w") as f:
         f.write(dts + "\n" + extra)
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out + tmp, src], check=True)
     os.replace(out + tmp, out)
-    os.replace(src, out + ".dts")   # kept beside it, as before: the tree as text
+    os.replace(src, out + ".dts")  # kept beside it, as before: the tree as text
     return out
 
 
-def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_MEM_MIB, domus=None,
-                 mode="dom0less", control_caps=CAPS_CONTROL, policy=None, flask="enforcing"):
+def qemu_command(
+    xen,
+    image,
+    args,
+    dom0_mem_mib=DOM0_MEM_MIB,
+    qemu_mem_mib=QEMU_MEM_MIB,
+    domus=None,
+    mode="dom0less",
+    control_caps=CAPS_CONTROL,
+    policy=None,
+    flask="enforcing",
+):
     """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ...",
     "caps": 0x4 (optional: the `capabilities` property)}, ...] booted as
     dom0less domUs with the same Image; None: DEFAULT_DOMUS (modes
@@ -224,12 +272,29 @@ def qemu_command(xen, image, args, dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=QEMU_
     if policy:
         pol = (MODULE_BASE + (len(domus) + 1) * MODULE_STRIDE, os.path.getsize(policy))
         extra = "xsm=flask flask=" + flask
-    dtb = device_tree(image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=dom0, policy=pol,
-                      xen_extra=extra or "")
-    cmd = _qemu_base(qemu_mem_mib) + ["-kernel", xen, "-dtb", dtb,
-                                      "-append", xen_args(dom0_mem_mib, extra or "")]
+    dtb = device_tree(
+        image,
+        args,
+        domus,
+        dom0_mem_mib,
+        qemu_mem_mib,
+        dom0=dom0,
+        policy=pol,
+        xen_extra=extra or "",
+    )
+    cmd = _qemu_base(qemu_mem_mib) + [
+        "-kernel",
+        xen,
+        "-dtb",
+        dtb,
+        "-append",
+        xen_args(dom0_mem_mib, extra or ""),
+    ]
     for i in range(0 if dom0 else 1, len(domus) + 1):
-        cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image, MODULE_BASE + i * MODULE_STRIDE)]
+        cmd += [
+            "-device",
+            "loader,file=%s,addr=0x%x,force-raw=on" % (image, MODULE_BASE + i * MODULE_STRIDE),
+        ]
     if pol:
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (policy, pol[0])]
     return cmd
@@ -249,23 +314,38 @@ def xen_binary(deps, version):
 # A Linux dom0 (tools/dom0/xlboot.py): Debian's Image and the initramfs as
 # /chosen modules, loaded past Xen with -device loader (Xen moves itself to
 # the top of RAM).
-LINUX_KERNEL_BASE = 0x50000000   # QEMU puts the device tree at 0x48000000
+LINUX_KERNEL_BASE = 0x50000000  # QEMU puts the device tree at 0x48000000
 QEMU_MEM_LINUX_MIB = 1024
 
 
-def linux_dom0_command(xen, kernel, initrd, bootargs_, dom0_mem_mib, qemu_mem_mib=QEMU_MEM_LINUX_MIB):
+def linux_dom0_command(
+    xen, kernel, initrd, bootargs_, dom0_mem_mib, qemu_mem_mib=QEMU_MEM_LINUX_MIB
+):
     ksize = os.path.getsize(kernel)
     isize = os.path.getsize(initrd)
-    ibase = (LINUX_KERNEL_BASE + ksize + 0x1fffff) & ~0x1fffff
-    extra = "\n".join(_chosen_dom0(dom0_mem_mib, LINUX_KERNEL_BASE, ksize, bootargs_) + [
-        "    dom0-ramdisk {",
-        '      compatible = "multiboot,ramdisk", "multiboot,module";',
-        "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),
-        "    };",
-        "  };",
-        "};", ""])
+    ibase = (LINUX_KERNEL_BASE + ksize + 0x1FFFFF) & ~0x1FFFFF
+    extra = "\n".join(
+        _chosen_dom0(dom0_mem_mib, LINUX_KERNEL_BASE, ksize, bootargs_)
+        + [
+            "    dom0-ramdisk {",
+            '      compatible = "multiboot,ramdisk", "multiboot,module";',
+            "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),
+            "    };",
+            "  };",
+            "};",
+            "",
+        ]
+    )
     dtb = _dtb(extra, qemu_mem_mib)
     return _qemu_base(qemu_mem_mib) + [
-        "-kernel", xen, "-dtb", dtb, "-append", xen_args(dom0_mem_mib),
-        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (kernel, LINUX_KERNEL_BASE),
-        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (initrd, ibase)]
+        "-kernel",
+        xen,
+        "-dtb",
+        dtb,
+        "-append",
+        xen_args(dom0_mem_mib),
+        "-device",
+        "loader,file=%s,addr=0x%x,force-raw=on" % (kernel, LINUX_KERNEL_BASE),
+        "-device",
+        "loader,file=%s,addr=0x%x,force-raw=on" % (initrd, ibase),
+    ]

@@ -2,11 +2,16 @@
 """How Xen boots the x86_64 image under QEMU: as dom0, the way Xen's own
 CI boots its test kernels (multiboot Xen, the image as the first module).
 The one image boots as a PV or as a PVH dom0 (`mode`)."""
+
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                                "tools"))
+sys.path.insert(
+    0,
+    os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"
+    ),
+)
 import xenshared  # noqa: E402
 
 ARCH = "x86_64"
@@ -26,19 +31,40 @@ def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_me
     # QEMU's TCG offers AMD SVM with nested paging.
     cpu = ["-cpu", "qemu64,+svm,+npt"] if mode == "pvh" else []
     pvh = ["dom0=pvh dom0-iommu=none"] if mode == "pvh" else []
-    xen_args = " ".join(pvh + [
-        "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all",
-        "noreboot console_timestamps=boot dom0_max_vcpus=1",
-        "dom0_mem=%dM,max:%dM" % (dom0_mem_mib, dom0_mem_mib),
-    ])
-    return [
-        "qemu-system-x86_64", "-machine", "pc,accel=tcg"] + cpu + ["-smp", "1",
-        "-m", str(qemu_mem_mib), "-display", "none", "-monitor", "none",
-        "-serial", "stdio", "-no-reboot",
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        # QEMU splits -initrd at commas (several modules): ',,' is a comma
-        "-kernel", xen, "-initrd", "%s %s" % (image, args.replace(",", ",,")), "-append", xen_args,
-    ]
+    xen_args = " ".join(
+        pvh
+        + [
+            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all",
+            "noreboot console_timestamps=boot dom0_max_vcpus=1",
+            "dom0_mem=%dM,max:%dM" % (dom0_mem_mib, dom0_mem_mib),
+        ]
+    )
+    return (
+        ["qemu-system-x86_64", "-machine", "pc,accel=tcg"]
+        + cpu
+        + [
+            "-smp",
+            "1",
+            "-m",
+            str(qemu_mem_mib),
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            # QEMU splits -initrd at commas (several modules): ',,' is a comma
+            "-kernel",
+            xen,
+            "-initrd",
+            "%s %s" % (image, args.replace(",", ",,")),
+            "-append",
+            xen_args,
+        ]
+    )
 
 
 def xen_binary(deps, version):

@@ -23,9 +23,19 @@ def rows(now_ns, doms):
     t = now_ns // 1000000
     out = []
     for d in doms:
-        out.append('%d,%d,%s,%s,%d,%s,%d,%d' % (
-            t, d.domid, d.state, d.status, d.mem_kib,
-            '' if d.max_mem_kib is None else str(d.max_mem_kib), d.vcpus, d.cpu_ns))
+        out.append(
+            '%d,%d,%s,%s,%d,%s,%d,%d'
+            % (
+                t,
+                d.domid,
+                d.state,
+                d.status,
+                d.mem_kib,
+                '' if d.max_mem_kib is None else str(d.max_mem_kib),
+                d.vcpus,
+                d.cpu_ns,
+            )
+        )
     return out
 
 

@@ -21,8 +21,8 @@ class Watchdog:
     def __init__(self, stuck_ms, say=print):
         self.stuck_ns = stuck_ms * NS_PER_MS
         self.say = say
-        self.since = {}      # domid -> Xen time it was first seen paused
-        self.reported = {}   # domid -> True once said stuck
+        self.since = {}  # domid -> Xen time it was first seen paused
+        self.reported = {}  # domid -> True once said stuck
 
     def changed(self, domid, old, new):
         """on_domain_change callback."""
@@ -33,8 +33,10 @@ class Watchdog:
             return
         if domid in self.since:
             if domid in self.reported:
-                self.say('watchdog: domain %d paused -> %s after %ds paused'
-                         % (domid, new or 'gone', (now - self.since[domid]) // 1000000000))
+                self.say(
+                    'watchdog: domain %d paused -> %s after %ds paused'
+                    % (domid, new or 'gone', (now - self.since[domid]) // 1000000000)
+                )
                 del self.reported[domid]
             del self.since[domid]
 
@@ -42,7 +44,7 @@ class Watchdog:
         now = stubmon.uptime_ns()
         for d in doms:
             if d.status == 'paused':
-                self.since[d.domid] = now   # paused since at least now
+                self.since[d.domid] = now  # paused since at least now
 
     def check(self):
         """Report each domain paused past the threshold, once."""
@@ -54,9 +56,15 @@ class Watchdog:
             if held >= self.stuck_ns:
                 d = stubmon.domain(domid)
                 state = d.state if d else '--p---'
-                self.say('watchdog: domain %d stuck paused (%s) for %ds (threshold %s s)'
-                         % (domid, state, held // 1000000000,
-                            stubmon.seconds_text(self.stuck_ns // NS_PER_MS)))
+                self.say(
+                    'watchdog: domain %d stuck paused (%s) for %ds (threshold %s s)'
+                    % (
+                        domid,
+                        state,
+                        held // 1000000000,
+                        stubmon.seconds_text(self.stuck_ns // NS_PER_MS),
+                    )
+                )
                 self.reported[domid] = True
         return len(self.reported)
 
@@ -66,11 +74,16 @@ def run(say=print):
     interval_ms = stubmon.seconds_arg('interval', 5000, name='watchdog', say=say)
     count = stubmon.int_arg('count', 0, name='watchdog', say=say)
     demo = stubmon.int_arg('demo', 0, name='watchdog', say=say)
-    say('watchdog: xen %s; reports domains paused over %s s, checks every %s s'
-          % (stubmon.version(), stubmon.seconds_text(stuck_ms), stubmon.seconds_text(interval_ms)))
+    say(
+        'watchdog: xen %s; reports domains paused over %s s, checks every %s s'
+        % (stubmon.version(), stubmon.seconds_text(stuck_ms), stubmon.seconds_text(interval_ms))
+    )
     if demo:
         ids = stubmon.create_demo(demo)
-        say('watchdog: created %d paused demo domains: %s' % (len(ids), ' '.join([str(i) for i in ids])))
+        say(
+            'watchdog: created %d paused demo domains: %s'
+            % (len(ids), ' '.join([str(i) for i in ids]))
+        )
     w = Watchdog(stuck_ms, say)
     stubmon.on_domain_change(w.changed)
     w.start(stubmon.domains())

@@ -16,34 +16,53 @@ the ones the column-title line names (ROW_COLUMNS: a monitor appends new
 ones at the right). Lines of format=json (one object per line, starting
 with '{"schema":"stubmon/2"', SCHEMA; '"stubmon/1"' from older monitors,
 the same keys and fewer) are read by json_lines().
-"""
+"""  # noqa: E501 (real output)
+
 import json
 import re
 
 HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
-VIEW = "stubmon view: "   # which rows a poll shows (view=, docs/options.md#view)
-SCHEMA = "stubmon/2"     # the newest format=json schema known here (jsonout.SCHEMA)
+VIEW = "stubmon view: "  # which rows a poll shows (view=, docs/options.md#view)
+SCHEMA = "stubmon/2"  # the newest format=json schema known here (jsonout.SCHEMA)
 # The table's columns as monitor/stubmon/columns.py declares them, in order:
 # (title, how its text reads: "int", "tenths" (one decimal, kept in tenths)
 # or "text"; "-" is None but in "text"). A copy, as the exporter installs on
 # its own; tests/unit/test_exporter_columns.py checks it against COLUMNS there.
-ROW_COLUMNS = (("ID", "int"), ("State", "text"), ("Mem(MiB)", "int"), ("MaxMem(MiB)", "int"),
-               ("VCPUs", "int"), ("Time(s)", "tenths"), ("CPU(%)", "tenths"),
-               ("MEM(%)", "tenths"), ("SSID", "int"), ("Pool", "int"), ("UUID", "text"))
+ROW_COLUMNS = (
+    ("ID", "int"),
+    ("State", "text"),
+    ("Mem(MiB)", "int"),
+    ("MaxMem(MiB)", "int"),
+    ("VCPUs", "int"),
+    ("Time(s)", "tenths"),
+    ("CPU(%)", "tenths"),
+    ("MEM(%)", "tenths"),
+    ("SSID", "int"),
+    ("Pool", "int"),
+    ("UUID", "text"),
+)
 COLUMNS = [title for title, _ in ROW_COLUMNS]
 # ", busy 12.5%" (getcpuinfo, from the second poll on) is optional: older
 # monitors and refused getcpuinfo print the line without it
-HOST = re.compile(r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz"
-                  r"(?:, busy (\d+)\.(\d)%)?$")
+HOST = re.compile(
+    r"^stubmon host: Mem: (\d+)k total, (\d+)k used, (\d+)k free, CPUs: (\d+) @ (\d+)MHz"
+    r"(?:, busy (\d+)\.(\d)%)?$"
+)
 # pcpus=1 and vcpus=1 (stubmon/2): under the host line, under a domain's row
 PCPU = re.compile(r"^stubmon pcpu (\d+): busy (-|\d+\.\d)%, idle (\d+)\.(\d)s$")
-VCPU = re.compile(r"^stubmon vcpu (\d+)\.(\d+): (offline|running|blocked|runnable), pcpu (\d+), "
-                  r"time (\d+)\.(\d)s, cpu (-|\d+\.\d)%$")
-SUMMARY = re.compile(r"^stubmon domains: (\d+) domains: (\d+) running, (\d+) blocked, (\d+) paused, "
-                     r"(\d+) crashed, (\d+) dying, (\d+) shutdown$")
+VCPU = re.compile(
+    r"^stubmon vcpu (\d+)\.(\d+): (offline|running|blocked|runnable), pcpu (\d+), "
+    r"time (\d+)\.(\d)s, cpu (-|\d+\.\d)%$"
+)
+SUMMARY = re.compile(
+    r"^stubmon domains: (\d+) domains: (\d+) running, (\d+) blocked, (\d+) paused, "
+    r"(\d+) crashed, (\d+) dying, (\d+) shutdown$"
+)
 # "host" for a host-wide rule (hostmem<, pcpu>, log:): domid None
-ALERT = re.compile(r"^stubmon ALERT (\d+)\.(\d{3})s: (?:domain (\d+)|host) (\S+) (firing|cleared) \((.*)\)$")
+ALERT = re.compile(
+    r"^stubmon ALERT (\d+)\.(\d{3})s: (?:domain (\d+)|host) (\S+) (firing|cleared) \((.*)\)$"
+)
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d+)\] (.*)$")
 # What Xen prints for a guest's debug-port (0xE9) or console_io output when
 # the guest is not the hardware domain: "(d3) [   1.234567] text".
@@ -56,7 +75,7 @@ def guest_lines(lines, domid):
     for line in mended(lines):
         m = GUEST_PREFIX.match(line)
         if m and int(m.group(1)) == domid:
-            out.append(line[m.end():])
+            out.append(line[m.end() :])
     return out
 
 
@@ -64,18 +83,18 @@ class Poll:
     def __init__(self, number, xen, uptime_ds, count):
         self.number = number
         self.xen = xen
-        self.uptime_ds = uptime_ds      # tenths of a second
-        self.count = count              # None: the list could not be read
-        self.rows = []                  # dicts keyed by COLUMNS (those the table has)
-        self.columns = len(COLUMNS)     # fields a row has, as the title line says
+        self.uptime_ds = uptime_ds  # tenths of a second
+        self.count = count  # None: the list could not be read
+        self.rows = []  # dicts keyed by COLUMNS (those the table has)
+        self.columns = len(COLUMNS)  # fields a row has, as the title line says
         self.complete = False
-        self.host = None                # {"total_k", "used_k", "free_k", "cpus", "mhz", "busy"}
-                                        # busy: tenths of a percent, None when not printed
-        self.pcpus = []                 # pcpus=1: {"cpu", "busy" (tenths or None), "idle_ds"}
-        self.vcpus = {}                 # vcpus=1: domid: [{"vcpu", "state", "pcpu", "time_ds", "cpu"}]
-        self.summary = None             # {"domains", "running", ... "shutdown"}
-        self.view = None                # the 'stubmon view:' line's text (view=), None: every row
-        self.cpu_lines = 0              # pcpu and vcpu lines read (at most MAX_CPU_LINES)
+        self.host = None  # {"total_k", "used_k", "free_k", "cpus", "mhz", "busy"}
+        # busy: tenths of a percent, None when not printed
+        self.pcpus = []  # pcpus=1: {"cpu", "busy" (tenths or None), "idle_ds"}
+        self.vcpus = {}  # vcpus=1: domid: [{"vcpu", "state", "pcpu", "time_ds", "cpu"}]
+        self.summary = None  # {"domains", "running", ... "shutdown"}
+        self.view = None  # the 'stubmon view:' line's text (view=), None: every row
+        self.cpu_lines = 0  # pcpu and vcpu lines read (at most MAX_CPU_LINES)
 
     def row(self, domid):
         for r in self.rows:
@@ -107,7 +126,7 @@ def _is_titles(fields):
 
 
 ROW_STATE = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
-MAX_ROWS = 0x7FF0       # rows a table can have: one per domain id Xen gives
+MAX_ROWS = 0x7FF0  # rows a table can have: one per domain id Xen gives
 MAX_CPU_LINES = 1 << 16  # pcpu and vcpu lines a poll can have (Xen: NR_CPUS <= 16384)
 
 
@@ -123,8 +142,12 @@ class PollReader:
     def feed(self, line):
         m = HEADER.match(line)
         if m:
-            self.current = Poll(int(m.group(1)), m.group(2), int(m.group(3)) * 10 + int(m.group(4)),
-                                None if m.group(5) == "?" else int(m.group(5)))
+            self.current = Poll(
+                int(m.group(1)),
+                m.group(2),
+                int(m.group(3)) * 10 + int(m.group(4)),
+                None if m.group(5) == "?" else int(m.group(5)),
+            )
             return None
         current = self.current
         if current is None or current.complete:
@@ -138,9 +161,9 @@ class PollReader:
     @staticmethod
     def _feed(current, line):
         if FOREIGN.match(line):
-            return None         # Xen's line or another domain's, never ours: first, as a
-                                # guest's "(d5) r----- ..." has a row's shape and would
-                                # fail as one, dropping the poll
+            return None  # Xen's line or another domain's, never ours: first, as a
+            # guest's "(d5) r----- ..." has a row's shape and would
+            # fail as one, dropping the poll
         fields = line.split()
         if _is_titles(fields):
             current.columns = len(fields)
@@ -148,8 +171,9 @@ class PollReader:
         m = HOST.match(line)
         if m:
             g = m.groups()
-            current.host = dict(zip(("total_k", "used_k", "free_k", "cpus", "mhz"),
-                                    [int(x) for x in g[:5]]))
+            current.host = dict(
+                zip(("total_k", "used_k", "free_k", "cpus", "mhz"), [int(x) for x in g[:5]])
+            )
             current.host["busy"] = None if g[5] is None else int(g[5]) * 10 + int(g[6])
             return None
         if line.startswith("stubmon pcpu ") or line.startswith("stubmon vcpu "):
@@ -157,11 +181,15 @@ class PollReader:
             return None
         m = SUMMARY.match(line)
         if m:
-            current.summary = dict(zip(("domains", "running", "blocked", "paused", "crashed",
-                                        "dying", "shutdown"), [int(g) for g in m.groups()]))
+            current.summary = dict(
+                zip(
+                    ("domains", "running", "blocked", "paused", "crashed", "dying", "shutdown"),
+                    [int(g) for g in m.groups()],
+                )
+            )
             return None
         if line.startswith(VIEW):
-            current.view = line[len(VIEW):]
+            current.view = line[len(VIEW) :]
             return None
         m = END.match(line)
         if m:
@@ -169,23 +197,25 @@ class PollReader:
                 raise ValueError("poll %d ended as %s" % (current.number, m.group(1)))
             # the header counts the rows shown (a view's), the summary all
             if len(current.rows) != (current.count or 0):
-                raise ValueError("poll %d: header says %d domains, table has %d"
-                                 % (current.number, current.count, len(current.rows)))
+                raise ValueError(
+                    "poll %d: header says %d domains, table has %d"
+                    % (current.number, current.count, len(current.rows))
+                )
             current.complete = True
             return current
         if len(fields) != current.columns or not ROW_STATE.match(fields[1]):
             if line.startswith("stubmon") or line.startswith("("):
-                return None     # a message between the header and the end, or a
-                                # line of Xen's or of another domain's (dN)
+                return None  # a message between the header and the end, or a
+                # line of Xen's or of another domain's (dN)
             raise ValueError("poll %d: bad row %r" % (current.number, line[:80]))
         # more rows than the header said can never end well: said now, not
         # after a stream without an end line has filled memory with them
         if len(current.rows) >= min(current.count or 0, MAX_ROWS):
-            raise ValueError("poll %d: more rows than the header's %s domains"
-                             % (current.number, current.count))
+            raise ValueError(
+                "poll %d: more rows than the header's %s domains" % (current.number, current.count)
+            )
         current.rows.append({c: _value(r, f) for (c, r), f in zip(ROW_COLUMNS, fields)})
         return None
-
 
     @staticmethod
     def _cpu_line(current, line):
@@ -194,15 +224,26 @@ class PollReader:
             raise ValueError("poll %d: over %d CPU lines" % (current.number, MAX_CPU_LINES))
         m = PCPU.match(line)
         if m:
-            current.pcpus.append({"cpu": int(m.group(1)), "busy": _tenths(m.group(2)),
-                                  "idle_ds": int(m.group(3)) * 10 + int(m.group(4))})
+            current.pcpus.append(
+                {
+                    "cpu": int(m.group(1)),
+                    "busy": _tenths(m.group(2)),
+                    "idle_ds": int(m.group(3)) * 10 + int(m.group(4)),
+                }
+            )
             return
         m = VCPU.match(line)
         if not m:
             raise ValueError("poll %d: bad CPU line %r" % (current.number, line[:80]))
         current.vcpus.setdefault(int(m.group(1)), []).append(
-            {"vcpu": int(m.group(2)), "state": m.group(3), "pcpu": int(m.group(4)),
-             "time_ds": int(m.group(5)) * 10 + int(m.group(6)), "cpu": _tenths(m.group(7))})
+            {
+                "vcpu": int(m.group(2)),
+                "state": m.group(3),
+                "pcpu": int(m.group(4)),
+                "time_ds": int(m.group(5)) * 10 + int(m.group(6)),
+                "cpu": _tenths(m.group(7)),
+            }
+        )
 
 
 def _tenths(text):
@@ -226,7 +267,9 @@ def polls(lines):
 
 
 EVENT = re.compile(r"^stubmon event (\d+)\.(\d{3})s: domain (\d+) (.*)$")
-GUEST = re.compile(r"^(?:\(XEN\) )?(?:\[\s*(\d+)\.(\d+)\] )?\(d(\d+)\) (?:\[\s*(\d+)\.(\d+)\] )?(.*)$")
+GUEST = re.compile(
+    r"^(?:\(XEN\) )?(?:\[\s*(\d+)\.(\d+)\] )?\(d(\d+)\) (?:\[\s*(\d+)\.(\d+)\] )?(.*)$"
+)
 
 
 def _us(sec, frac):
@@ -240,7 +283,9 @@ def events(lines):
     for line in mended(lines):
         m = EVENT.match(line)
         if m:
-            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)), m.group(4)))
+            out.append(
+                (int(m.group(1)) * 1000000 + int(m.group(2)) * 1000, int(m.group(3)), m.group(4))
+            )
     return out
 
 
@@ -251,9 +296,15 @@ def alerts(lines):
     for line in mended(lines):
         m = ALERT.match(line)
         if m:
-            out.append((int(m.group(1)) * 1000000 + int(m.group(2)) * 1000,
-                        None if m.group(3) is None else int(m.group(3)),
-                        m.group(4), m.group(5), m.group(6)))
+            out.append(
+                (
+                    int(m.group(1)) * 1000000 + int(m.group(2)) * 1000,
+                    None if m.group(3) is None else int(m.group(3)),
+                    m.group(4),
+                    m.group(5),
+                    m.group(6),
+                )
+            )
     return out
 
 
@@ -278,8 +329,8 @@ class Mender:
             line, self.held = self.held + line, None
         m = None if FOREIGN.match(line) else FOREIGN.search(line, 1)
         if m:
-            out.append(line[m.start():])
-            self.held = line[:m.start()]
+            out.append(line[m.start() :])
+            self.held = line[: m.start()]
         else:
             out.append(line)
         return out
@@ -298,7 +349,7 @@ def mended(lines):
     for line in lines:
         got = mender.feed(line)
         if mender.held is not None:
-            held.extend(got)        # the foreign line: after ours, once it is whole
+            held.extend(got)  # the foreign line: after ours, once it is whole
             continue
         out.extend(got)
         out.extend(held)
@@ -322,7 +373,7 @@ class JsonReader:
     def __init__(self, foreign=None, limit=1 << 20):
         self.buf = None
         self.foreign = foreign
-        self.limit = limit      # a runaway object (garbage after '{"schema":') is dropped
+        self.limit = limit  # a runaway object (garbage after '{"schema":') is dropped
 
     @property
     def partial(self):
@@ -338,8 +389,8 @@ class JsonReader:
         # after the one that cut ours would otherwise complete our object)
         m = FOREIGN.search(line)
         if m is not None and self.foreign is not None:
-            self.foreign.append(line[m.start():])
-        self.buf += line[:m.start()] if m else line
+            self.foreign.append(line[m.start() :])
+        self.buf += line[: m.start()] if m else line
         try:
             obj = json.loads(self.buf)
         except ValueError:

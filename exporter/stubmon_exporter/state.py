@@ -6,6 +6,7 @@ objects, event, alert and error lines, and everything else a console
 carries); the metrics are read from the fields it keeps. Nothing here
 raises on bad input: a line that does not parse, or an object with a value
 outside its rule (checks.py), is counted (parse_errors) and skipped."""
+
 import re
 import sys
 import time
@@ -19,20 +20,20 @@ STATES = ("running", "blocked", "paused", "shutdown", "crashed", "dying")
 ERROR_LINE = re.compile(r"^stubmon: (?:error in|out of memory in) (.*?)(?::|;) ")
 XENLOG = "stubmon xenlog: "  # xenlog=1: a line of Xen's own log
 LOST_LINE = re.compile(r"^stubmon: xenlog: \d+ bytes of Xen's log lost \((\d+) since start\)")
-VIEW_ALL = "all "           # 'stubmon view: all N domains, by cpu': every row
-SILENT_INTERVALS = 3        # down after this many intervals without a poll
-SILENT_MIN_S = 5.0          # ... and never sooner than this
-SILENT_UNKNOWN_S = 30.0     # before two polls have told the interval
-SAID_PER_KIND = 5           # parse errors said on stderr per kind (then only counted)
-MAX_ALERTS = 1024           # (domid, rule) series kept: whatever the stream says, bounded
-BAD_VALUE = "bad_value"     # the parse error kind of an object rejected by checks.py
+VIEW_ALL = "all "  # 'stubmon view: all N domains, by cpu': every row
+SILENT_INTERVALS = 3  # down after this many intervals without a poll
+SILENT_MIN_S = 5.0  # ... and never sooner than this
+SILENT_UNKNOWN_S = 30.0  # before two polls have told the interval
+SAID_PER_KIND = 5  # parse errors said on stderr per kind (then only counted)
+MAX_ALERTS = 1024  # (domid, rule) series kept: whatever the stream says, bounded
+BAD_VALUE = "bad_value"  # the parse error kind of an object rejected by checks.py
 
 
 # what a text line gives, checked as its JSON twin is (checks.py)
 EVENT_VALUES = checks.Obj({"domain": checks.DOMID})
 ALERT_VALUES = checks.Obj({"domain": checks.Null(checks.DOMID), "rule": checks.RULE})
 LOST_VALUES = checks.Obj({"lost": checks.U64})
-ERROR_VALUES = checks.Obj({"where": checks.TEXT})   # kept (a text line and its JSON twin)
+ERROR_VALUES = checks.Obj({"where": checks.TEXT})  # kept (a text line and its JSON twin)
 
 
 def status_of(letters):
@@ -51,22 +52,34 @@ def status_of(letters):
 
 
 class Domain:
-    __slots__ = ("domid", "letters", "status", "cpu_seconds", "mem_bytes", "maxmem_bytes",
-                 "vcpus", "ssid", "cpupool", "uuid", "vcpu_list")
+    __slots__ = (
+        "domid",
+        "letters",
+        "status",
+        "cpu_seconds",
+        "mem_bytes",
+        "maxmem_bytes",
+        "vcpus",
+        "ssid",
+        "cpupool",
+        "uuid",
+        "vcpu_list",
+    )
 
-    def __init__(self, domid, letters, cpu_seconds, mem_bytes, maxmem_bytes, vcpus, ssid,
-                 cpupool, uuid):
+    def __init__(
+        self, domid, letters, cpu_seconds, mem_bytes, maxmem_bytes, vcpus, ssid, cpupool, uuid
+    ):
         self.domid = domid
         self.letters = letters
         self.status = status_of(letters)
         self.cpu_seconds = cpu_seconds
         self.mem_bytes = mem_bytes
-        self.maxmem_bytes = maxmem_bytes    # None: unlimited
+        self.maxmem_bytes = maxmem_bytes  # None: unlimited
         self.vcpus = vcpus
         self.ssid = ssid
         self.cpupool = cpupool
         self.uuid = uuid
-        self.vcpu_list = None               # vcpus=1 (stubmon/2): [VCpu], else None
+        self.vcpu_list = None  # vcpus=1 (stubmon/2): [VCpu], else None
 
 
 class VCpu:
@@ -74,7 +87,7 @@ class VCpu:
 
     def __init__(self, vcpu, state, pcpu, cpu_seconds):
         self.vcpu = vcpu
-        self.state = state                  # offline, running, blocked, runnable
+        self.state = state  # offline, running, blocked, runnable
         self.pcpu = pcpu
         self.cpu_seconds = cpu_seconds
 
@@ -90,9 +103,17 @@ def vcpu_state(online, running, blocked):
 def domain_from_row(row, vcpus=None):
     """A table row (consolelog: MiB, tenths of seconds) and its vcpu lines."""
     maxmem = row["MaxMem(MiB)"]
-    d = Domain(row["ID"], row["State"], row["Time(s)"] / 10.0, row["Mem(MiB)"] << 20,
-               None if maxmem is None else maxmem << 20, row["VCPUs"], row["SSID"],
-               row["Pool"], row["UUID"])
+    d = Domain(
+        row["ID"],
+        row["State"],
+        row["Time(s)"] / 10.0,
+        row["Mem(MiB)"] << 20,
+        None if maxmem is None else maxmem << 20,
+        row["VCPUs"],
+        row["SSID"],
+        row["Pool"],
+        row["UUID"],
+    )
     if vcpus is not None:
         d.vcpu_list = [VCpu(v["vcpu"], v["state"], v["pcpu"], v["time_ds"] / 10.0) for v in vcpus]
     return d
@@ -101,17 +122,32 @@ def domain_from_row(row, vcpus=None):
 def domain_from_json(d):
     """A format=json poll's domain (stubmon/1's keys, KiB and ns; /2 adds vcpu_list)."""
     maxmem = d.get("maxmem_k")
-    dom = Domain(d["id"], d["state"], d["cpu_ns"] / 1e9, d["mem_k"] << 10,
-                 None if maxmem is None else maxmem << 10, d["vcpus"], d.get("ssid", 0),
-                 d.get("cpupool", 0), d.get("uuid", ""))
-    vl = d.get("vcpu_list")             # stubmon/2, vcpus=1
+    dom = Domain(
+        d["id"],
+        d["state"],
+        d["cpu_ns"] / 1e9,
+        d["mem_k"] << 10,
+        None if maxmem is None else maxmem << 10,
+        d["vcpus"],
+        d.get("ssid", 0),
+        d.get("cpupool", 0),
+        d.get("uuid", ""),
+    )
+    vl = d.get("vcpu_list")  # stubmon/2, vcpus=1
     if vl is not None:
-        dom.vcpu_list = [VCpu(v["vcpu"], vcpu_state(v["online"], v["running"], v["blocked"]),
-                              v["pcpu"], v["cpu_ns"] / 1e9) for v in vl]
+        dom.vcpu_list = [
+            VCpu(
+                v["vcpu"],
+                vcpu_state(v["online"], v["running"], v["blocked"]),
+                v["pcpu"],
+                v["cpu_ns"] / 1e9,
+            )
+            for v in vl
+        ]
     return dom
 
 
-FOREIGN_BYTES = re.compile(rb"\((?:XEN|d\d+)\) ")    # consolelog.FOREIGN, in bytes
+FOREIGN_BYTES = re.compile(rb"\((?:XEN|d\d+)\) ")  # consolelog.FOREIGN, in bytes
 
 
 def _foreign_only(raw):
@@ -122,7 +158,7 @@ def _foreign_only(raw):
     if m is None:
         return False
     try:
-        raw[:m.start()].decode("utf-8")
+        raw[: m.start()].decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -146,31 +182,31 @@ class Monitor:
         self.host = host
         self.clock = clock
         self.log = log
-        self.domains = {}           # domid: Domain, as of the latest poll
-        self.xen = None             # Xen's version text
-        self.host_info = None       # {"total_k", "free_k", "cpus", "mhz", "busy"}
-        self.pcpus = None           # pcpus=1 (stubmon/2): [{"cpu", "busy", "idle_s"}]
-        self.log_lines = 0          # xenlog=1: Xen's own log lines forwarded
-        self._log_text = self._log_json = 0     # ... as text and as JSON (table+json: both)
-        self.log_lost_bytes = 0     # bytes of Xen's log its ring overwrote unread
+        self.domains = {}  # domid: Domain, as of the latest poll
+        self.xen = None  # Xen's version text
+        self.host_info = None  # {"total_k", "free_k", "cpus", "mhz", "busy"}
+        self.pcpus = None  # pcpus=1 (stubmon/2): [{"cpu", "busy", "idle_s"}]
+        self.log_lines = 0  # xenlog=1: Xen's own log lines forwarded
+        self._log_text = self._log_json = 0  # ... as text and as JSON (table+json: both)
+        self.log_lost_bytes = 0  # bytes of Xen's log its ring overwrote unread
         self._lost_json = 0
-        self.summary = None         # {"domains", "running", ...}
-        self.polls = 0              # polls read (a table and its JSON twin count once)
-        self.poll_number = None     # the monitor's own number of the latest poll
+        self.summary = None  # {"domains", "running", ...}
+        self.polls = 0  # polls read (a table and its JSON twin count once)
+        self.poll_number = None  # the monitor's own number of the latest poll
         self.poll_uptime_ds = None  # Xen's uptime at it, tenths of a second
-        self.interval_s = None      # between the latest two polls, by Xen's uptime
+        self.interval_s = None  # between the latest two polls, by Xen's uptime
         self.last_poll_time = None  # our clock when the latest poll was read
-        self.errors = 0             # errors the monitor reported (and survived)
-        self._error_keys = set()    # (poll, where): a text line and its JSON twin
+        self.errors = 0  # errors the monitor reported (and survived)
+        self._error_keys = set()  # (poll, where): a text line and its JSON twin
         self.events = {"appeared": 0, "changed": 0, "gone": 0}
-        self.alerts = {}            # (domid, rule): True firing, False cleared
+        self.alerts = {}  # (domid, rule): True firing, False cleared
         self.lines = 0
-        self.parse_errors = {}      # kind: count
-        self.stream_events = {}     # rotated, truncated, reopened, ended: count
-        self.ended = False          # the stream ended (a pipe closed)
+        self.parse_errors = {}  # kind: count
+        self.stream_events = {}  # rotated, truncated, reopened, ended: count
+        self.ended = False  # the stream ended (a pipe closed)
         self._tables = consolelog.PollReader()
-        self._foreign = []          # lines of others found inside a JSON line
-        self._mender = consolelog.Mender()   # ... or inside a table line
+        self._foreign = []  # lines of others found inside a JSON line
+        self._mender = consolelog.Mender()  # ... or inside a table line
         self._json = consolelog.JsonReader(self._foreign)
 
     # --- input ---------------------------------------------------------------
@@ -237,8 +273,9 @@ class Monitor:
             return
         m = ERROR_LINE.match(line)
         if m:
-            self._checked_line(line, {"where": m.group(1)}, ERROR_VALUES,
-                               lambda v: self._error(v["where"]))
+            self._checked_line(
+                line, {"where": m.group(1)}, ERROR_VALUES, lambda v: self._error(v["where"])
+            )
             return
         if line.startswith(XENLOG):
             self._log_text += 1
@@ -246,20 +283,34 @@ class Monitor:
             return
         m = LOST_LINE.match(line)
         if m:
-            self._checked_line(line, {"lost": _number(m.group(1))}, LOST_VALUES,
-                               lambda v: self._lost_text(v["lost"]))
+            self._checked_line(
+                line,
+                {"lost": _number(m.group(1))},
+                LOST_VALUES,
+                lambda v: self._lost_text(v["lost"]),
+            )
 
     def _event_line(self, m):
         what = m.group(4)
         kind = what.split(" ", 1)[0] if what.startswith(("appeared", "gone")) else "changed"
-        self._checked_line(m.group(0), {"domain": _number(m.group(3))}, EVENT_VALUES,
-                           lambda v: self._event(v["domain"], kind))
+        self._checked_line(
+            m.group(0),
+            {"domain": _number(m.group(3))},
+            EVENT_VALUES,
+            lambda v: self._event(v["domain"], kind),
+        )
 
     def _alert_line(self, m):
-        values = {"domain": None if m.group(3) is None else _number(m.group(3)),
-                  "rule": m.group(4)}
-        self._checked_line(m.group(0), values, ALERT_VALUES,
-                           lambda v: self._alert(v["domain"], v["rule"], m.group(5) == "firing"))
+        values = {
+            "domain": None if m.group(3) is None else _number(m.group(3)),
+            "rule": m.group(4),
+        }
+        self._checked_line(
+            m.group(0),
+            values,
+            ALERT_VALUES,
+            lambda v: self._alert(v["domain"], v["rule"], m.group(5) == "firing"),
+        )
 
     def _checked_line(self, line, values, rule, then):
         """then(values) unless a value the line gave is outside its rule."""
@@ -275,8 +326,9 @@ class Monitor:
 
     def overlong(self, limit):
         """A line longer than `limit` bytes (stream.Lines drops it to its newline)."""
-        self.parse_error("overlong", "a line of over %d bytes without a newline, dropped to "
-                         "its newline" % limit)
+        self.parse_error(
+            "overlong", "a line of over %d bytes without a newline, dropped to its newline" % limit
+        )
 
     def parse_error(self, kind, text):
         n = self.parse_errors.get(kind, 0) + 1
@@ -294,8 +346,11 @@ class Monitor:
     def _new_poll(self, number, uptime_ds):
         """Counts a poll unless it is the twin (table/JSON) of the latest."""
         # the table rounds the uptime to a tenth, JSON's ms are cut: a tenth apart
-        if (number == self.poll_number and self.poll_uptime_ds is not None
-                and abs(uptime_ds - self.poll_uptime_ds) <= 1):
+        if (
+            number == self.poll_number
+            and self.poll_uptime_ds is not None
+            and abs(uptime_ds - self.poll_uptime_ds) <= 1
+        ):
             return
         if self.poll_uptime_ds is not None and uptime_ds > self.poll_uptime_ds:
             self.interval_s = (uptime_ds - self.poll_uptime_ds) / 10.0
@@ -305,11 +360,11 @@ class Monitor:
         self.last_poll_time = self.clock()
 
     def _set_domains(self, doms, complete):
-        if doms is None:                # the list was refused: nothing known
+        if doms is None:  # the list was refused: nothing known
             self.domains = {}
         elif complete:
             self.domains = {d.domid: d for d in doms}
-        else:                           # view=changes or top:N: the rest stand
+        else:  # view=changes or top:N: the rest stand
             for d in doms:
                 self.domains[d.domid] = d
 
@@ -321,16 +376,25 @@ class Monitor:
             self.parse_error(BAD_VALUE, "a table poll: %s" % e)
             return
         # the rows first: a poll that cannot be read is not counted as one
-        doms = None if poll.count is None else [domain_from_row(r, poll.vcpus.get(r["ID"]))
-                                                for r in poll.rows]
+        doms = (
+            None
+            if poll.count is None
+            else [domain_from_row(r, poll.vcpus.get(r["ID"])) for r in poll.rows]
+        )
         self._new_poll(poll.number, poll.uptime_ds)
         self.xen = poll.xen
         if poll.host is not None:
             h = poll.host
-            self.host_info = {"total_k": h["total_k"], "free_k": h["free_k"], "cpus": h["cpus"],
-                              "mhz": h["mhz"], "busy": h.get("busy")}
-        self.pcpus = [{"cpu": c["cpu"], "busy": c["busy"], "idle_s": c["idle_ds"] / 10.0}
-                      for c in poll.pcpus] or None
+            self.host_info = {
+                "total_k": h["total_k"],
+                "free_k": h["free_k"],
+                "cpus": h["cpus"],
+                "mhz": h["mhz"],
+                "busy": h.get("busy"),
+            }
+        self.pcpus = [
+            {"cpu": c["cpu"], "busy": c["busy"], "idle_s": c["idle_ds"] / 10.0} for c in poll.pcpus
+        ] or None
         self.summary = poll.summary
         self._set_domains(doms, poll.view is None or poll.view.startswith(VIEW_ALL))
 
@@ -355,8 +419,11 @@ class Monitor:
                 self._lost_json += obj.get("lost") or 0
                 self._log_count()
         except (KeyError, TypeError, ValueError, IndexError) as e:
-            self.parse_error("json", "a %s object without what %s promises (%s: %s)"
-                             % (kind, obj.get("schema"), type(e).__name__, e))
+            self.parse_error(
+                "json",
+                "a %s object without what %s promises (%s: %s)"
+                % (kind, obj.get("schema"), type(e).__name__, e),
+            )
 
     def _json_poll(self, obj):
         doms = obj["domains"]
@@ -365,11 +432,22 @@ class Monitor:
         self.xen = obj["xen"]
         h = obj.get("host")
         if h is not None:
-            self.host_info = {"total_k": h["mem_total_k"], "free_k": h["mem_free_k"],
-                              "cpus": h["cpus"], "mhz": h["cpu_mhz"], "busy": h.get("busy_pct_x10")}
+            self.host_info = {
+                "total_k": h["mem_total_k"],
+                "free_k": h["mem_free_k"],
+                "cpus": h["cpus"],
+                "mhz": h["cpu_mhz"],
+                "busy": h.get("busy_pct_x10"),
+            }
             pc = h.get("pcpus")
-            self.pcpus = None if pc is None else [
-                {"cpu": c["cpu"], "busy": c["busy_pct_x10"], "idle_s": c["idle_ns"] / 1e9} for c in pc]
+            self.pcpus = (
+                None
+                if pc is None
+                else [
+                    {"cpu": c["cpu"], "busy": c["busy_pct_x10"], "idle_s": c["idle_ns"] / 1e9}
+                    for c in pc
+                ]
+            )
         self.summary = obj.get("summary")
         view = obj.get("view")
         self._set_domains(doms, view is None or view.get("mode") == "all")
@@ -390,20 +468,22 @@ class Monitor:
 
     def _alert(self, domid, rule, firing):
         if not firing and domid is not None and domid not in self.domains:
-            self.alerts.pop((domid, rule), None)    # cleared with its domain gone
+            self.alerts.pop((domid, rule), None)  # cleared with its domain gone
             return
         key = (domid, rule)
         if key not in self.alerts and len(self.alerts) >= MAX_ALERTS:
-            self.parse_error(BAD_VALUE, "an alert beyond the %d series kept: %s for %s"
-                             % (MAX_ALERTS, rule[:80], "the host" if domid is None
-                                else "domain %d" % domid))
+            self.parse_error(
+                BAD_VALUE,
+                "an alert beyond the %d series kept: %s for %s"
+                % (MAX_ALERTS, rule[:80], "the host" if domid is None else "domain %d" % domid),
+            )
             return
         self.alerts[key] = firing
 
     def _error(self, where):
         key = (self.poll_number, where)
         if key in self._error_keys:
-            return                      # the same error in the other format
+            return  # the same error in the other format
         self._error_keys.add(key)
         if len(self._error_keys) > 64:
             self._error_keys = {key}

@@ -6,16 +6,20 @@ standard input (`xl console`, `make run |`), or a serial device.
 Each reader calls line(raw) with every complete line (bytes, newline
 removed) and event(what) for rotated, truncated, reopened and ended.
 A line is at most MAX_LINE bytes: a longer one is dropped (Lines)."""
+
 import os
 import stat
 import termios
 import time
 
 CHUNK = 65536
-MAX_LINE = 1 << 20      # bytes: a longer "line" is garbage (a serial BREAK, a wrong baud rate)
-FOLLOW_EVERY_S = 0.2    # how often a file at its end is looked at again
-BAUDS = {b: getattr(termios, "B%d" % b) for b in (9600, 19200, 38400, 57600, 115200, 230400,
-                                                   460800, 921600) if hasattr(termios, "B%d" % b)}
+MAX_LINE = 1 << 20  # bytes: a longer "line" is garbage (a serial BREAK, a wrong baud rate)
+FOLLOW_EVERY_S = 0.2  # how often a file at its end is looked at again
+BAUDS = {
+    b: getattr(termios, "B%d" % b)
+    for b in (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+    if hasattr(termios, "B%d" % b)
+}
 
 
 class Lines:
@@ -29,7 +33,7 @@ class Lines:
         self.overlong = overlong or (lambda n: None)
         self.limit = limit
         self.rest = bytearray()
-        self.skipping = False       # in an overlong line: dropped to its newline
+        self.skipping = False  # in an overlong line: dropped to its newline
 
     def feed(self, data):
         if self.skipping:
@@ -37,7 +41,7 @@ class Lines:
             if nl < 0:
                 return
             self.skipping = False
-            data = data[nl + 1:]
+            data = data[nl + 1 :]
         parts = data.split(b"\n")
         for p in parts[:-1]:
             self._end(p)
@@ -99,10 +103,10 @@ def serial_raw(fd, baud):
     if not os.isatty(fd):
         return
     attrs = termios.tcgetattr(fd)
-    attrs[0] = 0                                  # iflag: no CR/LF mangling, no flow control
-    attrs[1] = 0                                  # oflag
+    attrs[0] = 0  # iflag: no CR/LF mangling, no flow control
+    attrs[1] = 0  # oflag
     attrs[2] = termios.CS8 | termios.CREAD | termios.CLOCAL
-    attrs[3] = 0                                  # lflag: not canonical, no echo
+    attrs[3] = 0  # lflag: not canonical, no echo
     attrs[4] = attrs[5] = BAUDS[baud]
     attrs[6][termios.VMIN] = 1
     attrs[6][termios.VTIME] = 0
@@ -136,9 +140,9 @@ def follow_file(path, lines, event, stop, once=False, every=FOLLOW_EVERY_S):
             try:
                 now = os.stat(path)
             except FileNotFoundError:
-                continue                          # mid-rotation: the new file is not there yet
+                continue  # mid-rotation: the new file is not there yet
             if (now.st_ino, now.st_dev) != (ident.st_ino, ident.st_dev):
-                read_rest(f, lines)               # what was written before the rename
+                read_rest(f, lines)  # what was written before the rename
                 lines.flush()
                 f.close()
                 f = open(path, "rb")
@@ -146,7 +150,7 @@ def follow_file(path, lines, event, stop, once=False, every=FOLLOW_EVERY_S):
                 event("rotated")
             elif now.st_size < f.tell():
                 f.seek(0)
-                lines.drop()                      # its line was cut with the file
+                lines.drop()  # its line was cut with the file
                 event("truncated")
     finally:
         f.close()
@@ -178,7 +182,7 @@ def follow(path, line, event, stop, once=False, baud=115200, reopen_s=1.0, overl
                     serial_raw(fd, baud)
                 read_fd(fd, lines, stop)
             except OSError:
-                pass                              # the device went away: opened again
+                pass  # the device went away: opened again
             finally:
                 os.close(fd)
             lines.flush()

@@ -34,15 +34,17 @@ from . import loop
 #   max_mem_kib  its limit, KiB, or None when unlimited
 #   vcpus        online vCPUs
 #   cpu_ns       CPU time used so far, ns
-Info = namedtuple('Info', ('domid', 'state', 'status', 'mem_kib', 'max_mem_kib', 'vcpus', 'cpu_ns'))
+Info = namedtuple(
+    'Info', ('domid', 'state', 'status', 'mem_kib', 'max_mem_kib', 'vcpus', 'cpu_ns')
+)
 
 # A failed hypercall: str(e) is 'getdomaininfolist failed: EPERM',
 # explain(e) the line with what it means; e.errno_name(), e.op().
 Error = hv.HypercallError
 explain = hv.explain
 
-CHECK_GAP_MS = 100   # sleep(): at most ten listings a second for the callbacks
-RESTART_WAIT_MS = 1000   # run(): first wait before a script that raised starts again
+CHECK_GAP_MS = 100  # sleep(): at most ten listings a second for the callbacks
+RESTART_WAIT_MS = 1000  # run(): first wait before a script that raised starts again
 
 # Errors in on_domain_change callbacks (reported, counted; the callback stays).
 callback_errors = health.Health(print)
@@ -50,7 +52,7 @@ callback_errors = health.Health(print)
 _hyp = None
 _watchers = []
 _waker = loop.Waker(xen, None)
-_tracker = events.Tracker()   # the statuses at the last check, for on_domain_change
+_tracker = events.Tracker()  # the statuses at the last check, for on_domain_change
 
 
 def use(hyp):
@@ -81,8 +83,15 @@ def info(d):
         max_kib = None
     else:
         max_kib = record.pages_to_kib(d.max_pages)
-    return Info(d.domid, d.state, d.status, record.pages_to_kib(d.tot_pages),
-                max_kib, d.nr_online_vcpus, d.cpu_time)
+    return Info(
+        d.domid,
+        d.state,
+        d.status,
+        record.pages_to_kib(d.tot_pages),
+        max_kib,
+        d.nr_online_vcpus,
+        d.cpu_time,
+    )
 
 
 def domains():
@@ -132,7 +141,7 @@ def on_domain_change(fn):
     the end of each sleep for any other change (pause, unpause). Returns
     fn, so it works as a decorator too."""
     if _tracker.known is None:
-        _tracker.update(hypervisor().list_domains(), None)   # the baseline
+        _tracker.update(hypervisor().list_domains(), None)  # the baseline
     _watchers.append(fn)
     return fn
 
@@ -149,9 +158,12 @@ def check():
         for fn in _watchers:
             try:
                 fn(c[0], c[1], c[2])
-            except Exception as e:   # said and counted; fn stays registered
-                callback_errors.failed('on_domain_change callback %s (domain %d)'
-                                       % (getattr(fn, '__name__', 'fn'), c[0]), e)
+            except Exception as e:  # said and counted; fn stays registered
+                callback_errors.failed(
+                    'on_domain_change callback %s (domain %d)'
+                    % (getattr(fn, '__name__', 'fn'), c[0]),
+                    e,
+                )
     return len(changes)
 
 
@@ -199,13 +211,15 @@ def seconds_arg(key, default_ms, least_ms=100, name='stubmon', say=print):
         return default_ms
     ms = options.parse_seconds_ms(a[key])
     if ms is None or ms < least_ms:
-        say("%s: bad value '%s=%s' (want seconds, at least %s); using %s"
-            % (name, key, a[key], seconds_text(least_ms), seconds_text(default_ms)))
+        say(
+            "%s: bad value '%s=%s' (want seconds, at least %s); using %s"
+            % (name, key, a[key], seconds_text(least_ms), seconds_text(default_ms))
+        )
         return default_ms
     return ms
 
 
-def int_arg(key, default, lo=0, hi=10 ** 9, name='stubmon', say=print):
+def int_arg(key, default, lo=0, hi=10**9, name='stubmon', say=print):
     """The command line's key=N as an int in lo..hi; a bad value is said in
     one line and default used instead."""
     a = args()
@@ -213,8 +227,10 @@ def int_arg(key, default, lo=0, hi=10 ** 9, name='stubmon', say=print):
         return default
     v = options.parse_int(a[key], lo, hi)
     if v is None:
-        say("%s: bad value '%s=%s' (want a number %d..%d); using %d"
-            % (name, key, a[key], lo, hi, default))
+        say(
+            "%s: bad value '%s=%s' (want a number %d..%d); using %d"
+            % (name, key, a[key], lo, hi, default)
+        )
         return default
     return v
 
@@ -227,7 +243,7 @@ def end(ok=True):
     exit = args().get('exit')
     if hooks:
         hooks.leave(xen, exit, ok)
-    if exit is not None:   # a production image: said, then powered off as usual
+    if exit is not None:  # a production image: said, then powered off as usual
         print("stubmon: 'exit=%s' is a test-only option, not in this image; ignored" % exit)
     xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)
 
@@ -249,20 +265,20 @@ def run(script, name, say=print, restarts=None):
         runs += 1
         try:
             hooks = options.test_hooks()
-            if hooks:   # fault=raise:R (docs/faults.md), test image only
+            if hooks:  # fault=raise:R (docs/faults.md), test image only
                 hooks.script_fault(args(), runs)
             script(say)
             end(True)
         except Exception as e:
             wait = h.failed('run %d' % runs, e)
             if isinstance(e, Error):
-                say(explain(e))   # what it means for the user
+                say(explain(e))  # what it means for the user
         if restarts is not None and runs > restarts:
             say('%s: giving up after %d runs' % (name, runs))
             end(False)
         ms = RESTART_WAIT_MS * wait
         say('%s: starting again in %d ms (%d errors so far)' % (name, ms, h.errors))
-        use(_hyp)   # callbacks of the failed run go with it
+        use(_hyp)  # callbacks of the failed run go with it
         sleep_ms(ms)
 
 

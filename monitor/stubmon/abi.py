@@ -15,7 +15,7 @@
 
 # uctypes' descriptor encoding, which the generated modules use: a scalar's
 # offset is in the low 17 bits
-_OFFSET = 0x1ffff
+_OFFSET = 0x1FFFF
 
 # Commands the generated modules may not carry (stable since Xen 3); the
 # monitor's pause= test option uses them.
@@ -24,15 +24,25 @@ DOMCTL_unpausedomain = 4
 
 # The getdomaininfo fields a record carries, in record order, with their
 # struct codes (their types are the same in every release; offsets move).
-DI_FIELDS = (('domain', 'H'), ('flags', 'I'), ('tot_pages', 'Q'), ('max_pages', 'Q'),
-             ('cpu_time', 'Q'), ('nr_online_vcpus', 'I'), ('max_vcpu_id', 'I'),
-             ('ssidref', 'I'), ('handle', 's'), ('cpupool', 'I'))
+DI_FIELDS = (
+    ('domain', 'H'),
+    ('flags', 'I'),
+    ('tot_pages', 'Q'),
+    ('max_pages', 'Q'),
+    ('cpu_time', 'Q'),
+    ('nr_online_vcpus', 'I'),
+    ('max_vcpu_id', 'I'),
+    ('ssidref', 'I'),
+    ('handle', 's'),
+    ('cpupool', 'I'),
+)
 _SIZES = {'H': 2, 'I': 4, 'Q': 8}
 
 
 def _arch_default():
     try:
         import xen
+
         return xen.arch
     except ImportError:
         return 'x86_64'
@@ -69,7 +79,7 @@ def stable_constants(module, index):
     for name, v in module.CONST.items():
         short = _short(name)
         if short.endswith('INTERFACE_VERSION'):
-            continue   # per release: an Abi's
+            continue  # per release: an Abi's
         out[short] = v
         if short.startswith('DOMCTL_CDF_'):
             out[short[7:]] = v
@@ -83,7 +93,7 @@ def record_format(offsets, handle_len, size):
     """One struct format for the whole record: DI_FIELDS at their offsets,
     padding between and after them."""
     fmt, at = ['<'], 0
-    for (name, code) in sorted(DI_FIELDS, key=lambda f: offsets[f[0]]):
+    for name, code in sorted(DI_FIELDS, key=lambda f: offsets[f[0]]):
         o = offsets[name]
         if o < at:
             raise ValueError('getdomaininfo field %s overlaps the one before it' % name)
@@ -104,10 +114,10 @@ class Abi:
     def __init__(self, release, arch, exact=True, wanted=None):
         m = _module(release, arch)
         self.release, self.arch, self.module = release, arch, m
-        self.exact = exact                      # generated for exactly the running Xen
-        self.wanted = wanted or release         # the running Xen's (major, minor)
+        self.exact = exact  # generated for exactly the running Xen
+        self.wanted = wanted or release  # the running Xen's (major, minor)
         idx = _index(arch)
-        self.versions = idx.VERSIONS            # (major, minor): (sysctl, domctl)
+        self.versions = idx.VERSIONS  # (major, minor): (sysctl, domctl)
         size = m.SIZE
         sc, dc = m.xen_sysctl, m.xen_domctl
         self.SYSCTL_SIZE, self.SYSCTL_CMD = size['xen_sysctl'], off(sc, 'cmd')
@@ -116,25 +126,42 @@ class Abi:
         self.DOMCTL_VERSION, self.DOMCTL_DOMAIN = off(dc, 'interface_version'), off(dc, 'domain')
         self.DOMCTL_PAYLOAD = off(dc, 'u')
         gl = m.xen_sysctl_getdomaininfolist
-        self.GDIL = dict([(f, off(gl, f)) for f in
-                          ('first_domain', 'max_domains', 'buffer', 'num_domains')])
+        self.GDIL = dict(
+            [(f, off(gl, f)) for f in ('first_domain', 'max_domains', 'buffer', 'num_domains')]
+        )
         self.GDIL_SIZE = size['xen_sysctl_getdomaininfolist']
         pi = m.xen_sysctl_physinfo
-        self.PI = dict([(f, off(pi, f)) for f in
-                        ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id',
-                         'nr_nodes', 'cpu_khz', 'capabilities', 'total_pages', 'free_pages',
-                         'scrub_pages', 'outstanding_pages')])
+        self.PI = dict(
+            [
+                (f, off(pi, f))
+                for f in (
+                    'threads_per_core',
+                    'cores_per_socket',
+                    'nr_cpus',
+                    'max_cpu_id',
+                    'nr_nodes',
+                    'cpu_khz',
+                    'capabilities',
+                    'total_pages',
+                    'free_pages',
+                    'scrub_pages',
+                    'outstanding_pages',
+                )
+            ]
+        )
         self.PI_SIZE = size['xen_sysctl_physinfo']
         gc = m.xen_sysctl_getcpuinfo
         self.GCI = dict([(f, off(gc, f)) for f in ('max_cpus', 'info', 'nr_cpus')])
-        self.CPUINFO_SIZE = size['xen_sysctl_cpuinfo']      # one pCPU's idletime
+        self.CPUINFO_SIZE = size['xen_sysctl_cpuinfo']  # one pCPU's idletime
         self.CPUINFO_IDLE = off(m.xen_sysctl_cpuinfo, 'idletime')
         vi = m.xen_domctl_getvcpuinfo
-        self.VI = dict([(f, off(vi, f)) for f in
-                        ('vcpu', 'online', 'blocked', 'running', 'cpu_time', 'cpu')])
+        self.VI = dict(
+            [(f, off(vi, f)) for f in ('vcpu', 'online', 'blocked', 'running', 'cpu_time', 'cpu')]
+        )
         rc = m.xen_sysctl_readconsole
-        self.RC = dict([(f, off(rc, f)) for f in
-                        ('clear', 'incremental', 'index', 'buffer', 'count')])
+        self.RC = dict(
+            [(f, off(rc, f)) for f in ('clear', 'incremental', 'index', 'buffer', 'count')]
+        )
         di = m.xen_domctl_getdomaininfo
         self.DI = dict([(f, off(di, f)) for f, _ in DI_FIELDS])
         self.DI_HANDLE_LEN = size['xen_domain_handle_t']
@@ -142,18 +169,32 @@ class Abi:
         self.DI_FORMAT = record_format(self.DI, self.DI_HANDLE_LEN, self.DI_SIZE)
         cd = m.xen_domctl_createdomain
         self.CD = {}
-        for f in ('ssidref', 'handle', 'flags', 'iommu_opts', 'max_vcpus', 'max_evtchn_port',
-                  'max_grant_frames', 'max_maptrack_frames', 'grant_opts',
-                  # past grant_opts the fields move between releases (4.20
-                  # inserted altp2m_opts): None where a release has none
-                  'altp2m_opts', 'vmtrace_size', 'cpupool_id', 'arch'):
+        for f in (
+            'ssidref',
+            'handle',
+            'flags',
+            'iommu_opts',
+            'max_vcpus',
+            'max_evtchn_port',
+            'max_grant_frames',
+            'max_maptrack_frames',
+            'grant_opts',
+            # past grant_opts the fields move between releases (4.20
+            # inserted altp2m_opts): None where a release has none
+            'altp2m_opts',
+            'vmtrace_size',
+            'cpupool_id',
+            'arch',
+        ):
             self.CD[f] = off(cd, f) if f in cd else None
         self.CD_SIZE = size['xen_domctl_createdomain']
         self.MM_MAX_MEMKB = off(m.xen_domctl_max_mem, 'max_memkb')
         self.XENVER_EXTRAVERSION_LEN = size['xen_extraversion_t']
         c = m.CONST
         # Flags for an empty domain: PV on x86; Arm only has HVM+HAP guests.
-        self.CDF_EMPTY = 0 if arch == 'x86_64' else c['XEN_DOMCTL_CDF_hvm'] | c['XEN_DOMCTL_CDF_hap']
+        self.CDF_EMPTY = (
+            0 if arch == 'x86_64' else c['XEN_DOMCTL_CDF_hvm'] | c['XEN_DOMCTL_CDF_hap']
+        )
 
     def text(self):
         return 'layouts xen %d.%d (%s)' % (self.release[0], self.release[1], self.arch)
@@ -161,10 +202,18 @@ class Abi:
     def assumed_line(self, why):
         idx = _index(self.arch)
         same = [r for r in idx.RELEASES if idx.GDI_LAYOUT[r] == idx.GDI_LAYOUT[self.release]]
-        return ('stubmon: xen %d.%d: %s; assuming the layouts of xen %d.%d (its getdomaininfo '
-                'layout is the one of %s)' % (self.wanted[0], self.wanted[1], why,
-                                              self.release[0], self.release[1],
-                                              ', '.join(['%d.%d' % r for r in same])))
+        return (
+            'stubmon: xen %d.%d: %s; assuming the layouts of xen %d.%d (its getdomaininfo '
+            'layout is the one of %s)'
+            % (
+                self.wanted[0],
+                self.wanted[1],
+                why,
+                self.release[0],
+                self.release[1],
+                ', '.join(['%d.%d' % r for r in same]),
+            )
+        )
 
     def confirm(self, sysctl, domctl):
         """After the probe: the interface versions Xen accepted. For a Xen
@@ -175,15 +224,18 @@ class Abi:
             return self, None
         if self.exact:
             if self.versions[self.release] != (sysctl, domctl):
-                return self, ('stubmon: xen %d.%d accepted interfaces sysctl 0x%02x domctl 0x%02x, '
-                              'its headers say 0x%02x 0x%02x: layouts may not match'
-                              % (self.release + (sysctl, domctl) + self.versions[self.release]))
+                return self, (
+                    'stubmon: xen %d.%d accepted interfaces sysctl 0x%02x domctl 0x%02x, '
+                    'its headers say 0x%02x 0x%02x: layouts may not match'
+                    % (self.release + (sysctl, domctl) + self.versions[self.release])
+                )
             return self, None
         match = [r for r in _index(self.arch).RELEASES if self.versions[r] == (sysctl, domctl)]
         if match and match[-1] != self.release:
             a = Abi(match[-1], self.arch, False, self.wanted)
-            return a, a.assumed_line('interfaces 0x%02x/0x%02x as in xen %d.%d'
-                                     % ((sysctl, domctl) + match[-1]))
+            return a, a.assumed_line(
+                'interfaces 0x%02x/0x%02x as in xen %d.%d' % ((sysctl, domctl) + match[-1])
+            )
         return self, None
 
 

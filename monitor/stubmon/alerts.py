@@ -33,9 +33,9 @@ from . import record
 from . import table
 
 MAX_RULES = 16
-DOMAIN_KINDS = ('cpu', 'mem', 'crashed', 'stuck')   # judged per domain in update()
-HOST_KINDS = ('hostmem', 'pcpu')                    # judged in update_host()
-MAX_MISSING = 1024   # vanished domains remembered for gone:N
+DOMAIN_KINDS = ('cpu', 'mem', 'crashed', 'stuck')  # judged per domain in update()
+HOST_KINDS = ('hostmem', 'pcpu')  # judged in update_host()
+MAX_MISSING = 1024  # vanished domains remembered for gone:N
 
 
 def _tenths(text):
@@ -60,13 +60,13 @@ def parse_rule(text):
             return (text, kind, v)
     for kind in ('gone', 'stuck'):
         if text.startswith(kind + ':'):
-            n = text[len(kind) + 1:]
+            n = text[len(kind) + 1 :]
             if not n.isdigit() or len(n) > 6 or (kind == 'stuck' and int(n) < 1):
                 return None
             return (text, kind, int(n))
     for kind, sep in (('hostmem', '<'), ('pcpu', '>')):
         if text.startswith(kind + sep):
-            v = _tenths(text[len(kind) + 1:])
+            v = _tenths(text[len(kind) + 1 :])
             if v is None or v > 1000:
                 return None
             return (text, kind, v)
@@ -106,17 +106,21 @@ def _pct(tenths):
 class Alerts:
     def __init__(self, rules):
         self.rules = rules
-        self.firing = {}    # (rule text, domid or ident) -> True
-        self.seen = None    # {ident: (domid, state name)} of the last listing
-        self.missing = {}   # ident -> [domid, polls missed, state name, since]
-        self.seq = 0        # orders self.missing: the oldest is forgotten first
+        self.firing = {}  # (rule text, domid or ident) -> True
+        self.seen = None  # {ident: (domid, state name)} of the last listing
+        self.missing = {}  # ident -> [domid, polls missed, state name, since]
+        self.seq = 0  # orders self.missing: the oldest is forgotten first
         self.forgotten = 0  # vanished domains dropped to keep missing bounded
-        self.said = []      # lines about the alerts themselves, for the caller
-        self.still = {}     # stuck:N: domid -> [CPU time at the last poll, polls unchanged]
+        self.said = []  # lines about the alerts themselves, for the caller
+        self.still = {}  # stuck:N: domid -> [CPU time at the last poll, polls unchanged]
 
     def size(self):
-        return (len(self.firing) + len(self.missing) + (len(self.seen) if self.seen else 0)
-                + len(self.still))
+        return (
+            len(self.firing)
+            + len(self.missing)
+            + (len(self.seen) if self.seen else 0)
+            + len(self.still)
+        )
 
     def wants(self, kind):
         for r in self.rules:
@@ -147,17 +151,20 @@ class Alerts:
                     holds = d.status == 'crashed'
                     detail = 'state ' + d.state
                 elif not poll:
-                    continue   # cpu and mem: judged at polls only
+                    continue  # cpu and mem: judged at polls only
                 elif kind == 'stuck':
                     polls = self.still[d.domid][1]
                     holds = polls >= arg and d.status in ('running', 'blocked')
                     detail = 'CPU time %ss, unchanged for %d poll%s, %s' % (
-                        table.ns_to_seconds_text(d.cpu_time), polls, '' if polls == 1 else 's',
-                        d.status)
+                        table.ns_to_seconds_text(d.cpu_time),
+                        polls,
+                        '' if polls == 1 else 's',
+                        d.status,
+                    )
                 elif kind == 'cpu':
                     t = d.cpu_pct
                     if t is None:
-                        continue   # no figure yet: keep what holds
+                        continue  # no figure yet: keep what holds
                     holds = t > arg
                     detail = 'CPU %s%%' % _pct(t)
                 else:
@@ -174,8 +181,13 @@ class Alerts:
                 elif not holds and key in self.firing:
                     del self.firing[key]
                     out.append((d.domid, text, 'cleared', detail))
-        for key in sorted([k for k in self.firing if isinstance(k[1], int)
-                           and k[1] not in present and not k[0].startswith('gone:')]):
+        for key in sorted(
+            [
+                k
+                for k in self.firing
+                if isinstance(k[1], int) and k[1] not in present and not k[0].startswith('gone:')
+            ]
+        ):
             del self.firing[key]
             out.append((key[1], key[0], 'cleared', 'gone'))
         self._gone(doms, poll, out)
@@ -206,13 +218,23 @@ class Alerts:
                 if not total:
                     continue
                 t = (free * 1000 + total // 2) // total
-                self._judge(out, (text, 'host'), free * 1000 < arg * total,
-                            'free %s%% of %dk' % (_pct(t), total), text)
+                self._judge(
+                    out,
+                    (text, 'host'),
+                    free * 1000 < arg * total,
+                    'free %s%% of %dk' % (_pct(t), total),
+                    text,
+                )
             elif kind == 'pcpu':
                 for cpu, busy, _ in host.cpu_rows or ():
                     if busy is not None:
-                        self._judge(out, (text, 'pcpu%d' % cpu), busy > arg,
-                                    'pCPU %d busy %s%%' % (cpu, _pct(busy)), text)
+                        self._judge(
+                            out,
+                            (text, 'pcpu%d' % cpu),
+                            busy > arg,
+                            'pCPU %d busy %s%%' % (cpu, _pct(busy)),
+                            text,
+                        )
         return out
 
     def _judge(self, out, key, holds, detail, text):
@@ -249,9 +271,9 @@ class Alerts:
                     self.missing[i] = [old[i][0], 0, old[i][1], self.seq]
             self._bound()
         missing = self.missing
-        for i in sorted(missing, key=lambda k: missing[k][0]):   # in domain ID order
+        for i in sorted(missing, key=lambda k: missing[k][0]):  # in domain ID order
             domid, missed, was = missing[i][:3]
-            if i in now:   # back
+            if i in now:  # back
                 del self.missing[i]
                 for text, _, _ in gone_rules:
                     if (text, i) in self.firing:
@@ -264,9 +286,15 @@ class Alerts:
             for text, _, n in gone_rules:
                 if missed >= n and (text, i) not in self.firing:
                     self.firing[(text, i)] = True
-                    out.append((domid, text, 'firing', 'missing from %d poll%s, was %s'
-                                % (missed, '' if missed == 1 else 's', was)))
-
+                    out.append(
+                        (
+                            domid,
+                            text,
+                            'firing',
+                            'missing from %d poll%s, was %s'
+                            % (missed, '' if missed == 1 else 's', was),
+                        )
+                    )
 
     def _bound(self):
         """At most MAX_MISSING vanished domains are remembered for gone:N;
@@ -281,9 +309,11 @@ class Alerts:
             for key in [k for k in self.firing if k[1] == i and k[0].startswith('gone:')]:
                 del self.firing[key]
         self.forgotten += over
-        self.said.append('stubmon: alert gone: more than %d vanished domains; forgot the %d that '
-                         'vanished first (%d forgotten since start), their gone: alerts too'
-                         % (MAX_MISSING, over, self.forgotten))
+        self.said.append(
+            'stubmon: alert gone: more than %d vanished domains; forgot the %d that '
+            'vanished first (%d forgotten since start), their gone: alerts too'
+            % (MAX_MISSING, over, self.forgotten)
+        )
 
 
 def alert_line(now_ns, domid, rule, status, detail):

@@ -23,8 +23,8 @@ from . import vcpus
 from . import view
 from . import xenlog
 
-EVENT_LISTINGS = 8   # event listings per interval at most (a storm waits for the poll)
-BACKLOG_SHOWN = 32   # xenlog=1: Xen's lines from before the start shown at most
+EVENT_LISTINGS = 8  # event listings per interval at most (a storm waits for the poll)
+BACKLOG_SHOWN = 32  # xenlog=1: Xen's lines from before the start shown at most
 
 
 def next_deadline(start, step, want, now):
@@ -51,7 +51,7 @@ class Reporter:
 
     def __init__(self, say):
         self.say = say
-        self.active = {}   # operation -> line said
+        self.active = {}  # operation -> line said
 
     def failed(self, what, err):
         line = hv.explain(err)
@@ -72,31 +72,31 @@ class Monitor:
     def __init__(self, xen, say=print):
         self.xen = xen
         self.say = say
-        self.opts = options.Options()   # defaults until the command line is read
+        self.opts = options.Options()  # defaults until the command line is read
         self.hyp = None
-        self.test = None            # testopts.Hooks: test-only options given (test image)
-        self.notes = None           # a snapshot's notes while a poll collects
+        self.test = None  # testopts.Hooks: test-only options given (test image)
+        self.notes = None  # a snapshot's notes while a poll collects
         self.errors = Reporter(self.note)
-        self.features = features.Features(self.errors)   # optional calls, dropped when refused
-        self.figures = record.Figures()   # CPU % and MEM % of each poll's records
+        self.features = features.Features(self.errors)  # optional calls, dropped when refused
+        self.figures = record.Figures()  # CPU % and MEM % of each poll's records
         # the polls' listing, kept from poll to poll (listing.py; records_merge: C)
         self.listing = listing.Listing(xen.records_merge)
-        self.view = None            # view.View, once the options are read
-        self.out = say              # says a poll's lines; quiet=1: nothing
-        self.output = None          # render.Output of format=, once the options are read
+        self.view = None  # view.View, once the options are read
+        self.out = say  # says a poll's lines; quiet=1: nothing
+        self.output = None  # render.Output of format=, once the options are read
         self.listed_between = False  # an event listing since the last poll
         self.events = events.Tracker()
         self.alerts = alerts.Alerts([])
         self.pcpus = pcpus.PCpus()  # each pCPU's idle time at the last poll (getcpuinfo)
-        self.vcpus = vcpus.VCpus()   # vcpus=1: each vCPU's CPU time at the last poll
-        self.xenlog = None             # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
+        self.vcpus = vcpus.VCpus()  # vcpus=1: each vCPU's CPU time at the last poll
+        self.xenlog = None  # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
-        self.due = 0                # the grid point of the poll (stats)
-        self.last_listings = 0      # event listings in the interval before a poll (stats)
+        self.due = 0  # the grid point of the poll (stats)
+        self.last_listings = 0  # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
-        self.last_doms = None       # the last listing: what a changed domain's record updates
+        self.last_doms = None  # the last listing: what a changed domain's record updates
 
     def note(self, line):
         """Said now, or while a poll collects, with its snapshot."""
@@ -127,7 +127,7 @@ class Monitor:
         self.output = render.Output(self.opts.format, self.out, say, self.say_pieces, stamp)
         self.choose_console()
         if self.opts.role == 'guest':
-            guest.run(xen, self.opts, say)   # ends the domain itself
+            guest.run(xen, self.opts, say)  # ends the domain itself
             return
         # From here on nothing ends the run: each step that fails is said
         # and the polls report what they can (a failed probe: no listing).
@@ -137,7 +137,7 @@ class Monitor:
         except Exception as e:
             self.health.failed('the interface probe', e)
         say('stubmon: interfaces ' + self.hyp.interfaces_text())
-        say('stubmon: ' + self.hyp.layouts_text())   # which generated layouts
+        say('stubmon: ' + self.hyp.layouts_text())  # which generated layouts
         self.arm_watchdog()
         say(self.choose_events())
         self.start_xenlog()
@@ -154,8 +154,10 @@ class Monitor:
         """Apply console= and say once where the output goes."""
         xen, want = self.xen, self.opts.console
         if want != 'auto' and not xen.console_use(want):
-            self.say("stubmon: console '%s' is not available here; using %s"
-                     % (want, xen.console_channels()))
+            self.say(
+                "stubmon: console '%s' is not available here; using %s"
+                % (want, xen.console_channels())
+            )
         self.say('stubmon: console %s' % xen.console_channels())
 
     def loop(self):
@@ -169,7 +171,7 @@ class Monitor:
         n = 0
         while True:
             n += 1
-            self.due = deadline   # the grid point this poll belongs to (stats)
+            self.due = deadline  # the grid point this poll belongs to (stats)
             self.last_listings = self.waker.new_interval()
             try:
                 self.poll(n)
@@ -177,7 +179,7 @@ class Monitor:
                     self.batched(self.test.after_poll, self, n)
                 self.health.ok('poll %d' % n)
                 wait = 1
-            except Exception as e:   # never stop watching (health.py)
+            except Exception as e:  # never stop watching (health.py)
                 wait = self.health.failed('poll %d' % n, e)
             self.kick()
             if opts.count and n >= opts.count:
@@ -190,7 +192,7 @@ class Monitor:
         into as few console writes as fit (xen.console_batch: all of it
         leaves before the sleep)."""
         if self.test:
-            self.test.before_poll(self)   # make bench: outside the poll's poll_us
+            self.test.before_poll(self)  # make bench: outside the poll's poll_us
         self.batched(self.poll_once, n)
 
     def poll_once(self, n):
@@ -254,9 +256,10 @@ class Monitor:
         snap.rows, snap.view_line, snap.seen = self.view.pick(shown, changed)
         snap.counts = self.listing.counts
         if self.opts.vcpus:
-            now = self.xen.time_ns()   # when the vCPUs are read
-            snap.vcpus = self.features.call('getvcpuinfo', self.vcpus.read, self.hyp, snap.rows,
-                                            now)
+            now = self.xen.time_ns()  # when the vCPUs are read
+            snap.vcpus = self.features.call(
+                'getvcpuinfo', self.vcpus.read, self.hyp, snap.rows, now
+            )
 
     def read_host(self):
         """physinfo, with getcpuinfo's busy % (and pcpus=1's rows) on it;
@@ -270,7 +273,7 @@ class Monitor:
             return None
         idle = self.features.call('getcpuinfo', self.hyp.cpu_idle, host.max_cpu_id + 1)
         if idle is not None:
-            host.busy = self.pcpus.update(self.xen.time_ns(), idle)   # when they were read
+            host.busy = self.pcpus.update(self.xen.time_ns(), idle)  # when they were read
             host.cpu_rows = self.pcpus.rows()
             if self.opts.pcpus:
                 host.pcpus = host.cpu_rows
@@ -284,17 +287,19 @@ class Monitor:
         xl = xenlog.XenLog()
         got = self.features.call('readconsole', xl.start, self.hyp)
         if got is None:
-            return   # said once; both features dropped
+            return  # said once; both features dropped
         self.xenlog = xl
         held, older = got
         # what Xen logged before this start (its boot; a restarted monitor:
         # what happened while it was down): alert=log: rules see it once,
         # xenlog=1 shows its last lines, both marked as older
         shown = older[-BACKLOG_SHOWN:] if self.opts.xenlog else []
-        self.say("stubmon: xenlog: reading Xen's log from index %d on; of the %d bytes before "
-                 "it, %d lines were read for alert=log: and %d are shown marked as logged "
-                 "before this monitor started (the rest: xl dmesg)"
-                 % (xl.index, held, len(older), len(shown)))
+        self.say(
+            "stubmon: xenlog: reading Xen's log from index %d on; of the %d bytes before "
+            "it, %d lines were read for alert=log: and %d are shown marked as logged "
+            "before this monitor started (the rest: xl dmesg)"
+            % (xl.index, held, len(older), len(shown))
+        )
         now = self.xen.time_ns()
         self.output.log(now, shown, 0, True)
         self.output.alerts(now, self.alerts.log_lines(older), True)
@@ -308,8 +313,10 @@ class Monitor:
             return []
         lines, lost = got
         if lost:
-            self.note("stubmon: xenlog: %d bytes of Xen's log lost (%d since start): its ring "
-                      "wrapped before they were read" % (lost, xl.lost))
+            self.note(
+                "stubmon: xenlog: %d bytes of Xen's log lost (%d since start): its ring "
+                "wrapped before they were read" % (lost, xl.lost)
+            )
         if self.opts.xenlog:
             snap.log_lines, snap.log_lost = lines, lost
         return lines
@@ -348,21 +355,32 @@ class Monitor:
             rc = self.take_dom_exc(rc)
         if rc < 0:
             name = abi.ERRNO_NAMES.get(-rc, 'errno %d' % -rc)
-            why = (' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
-                   if -rc == abi.EBUSY else '')
-            return ('stubmon: events: binding VIRQ_DOM_EXC failed: %s%s; domain changes are seen '
-                    'at the polls, no early wake' % (name, why))
+            why = (
+                ' (from xen 4.21 only the domain Xen sends domain changes to may bind it)'
+                if -rc == abi.EBUSY
+                else ''
+            )
+            return (
+                'stubmon: events: binding VIRQ_DOM_EXC failed: %s%s; domain changes are seen '
+                'at the polls, no early wake' % (name, why)
+            )
         if not hyp.has_domain_state():
-            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %d.%d has '
-                    'no get_domain_state)' % hyp.version()[:2])
+            return (
+                'stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %d.%d has '
+                'no get_domain_state)' % hyp.version()[:2]
+            )
         try:
-            hyp.changed_domains()   # Xen marks every domain changed at the bind: start afresh
+            hyp.changed_domains()  # Xen marks every domain changed at the bind: start afresh
         except hv.HypercallError as e:
-            return ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
-                    '(get_domain_state refused: %s)' % e.errno_name())
+            return (
+                'stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
+                '(get_domain_state refused: %s)' % e.errno_name()
+            )
         self.state_changes = True
-        return ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
-                '(get_domain_state), not a listing of all')
+        return (
+            'stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
+            '(get_domain_state), not a listing of all'
+        )
 
     def take_dom_exc(self, rc):
         """Xen 4.21+ refused the VIRQ_DOM_EXC bind (EBUSY): this domain is
@@ -378,10 +396,10 @@ class Monitor:
         try:
             doms = hyp.list_domains()
         except hv.HypercallError:
-            return rc   # not privileged: the polls say so
+            return rc  # not privileged: the polls say so
         ids = [d.domid for d in doms]
         if 0 in ids:
-            return rc   # dom0, the hardware domain: Xen's default handler
+            return rc  # dom0, the hardware domain: Xen's default handler
         xs = [d.domid for d in doms if d.flags & hv.DOMINF_xs_domain]
         caps = {}
         if not xs:
@@ -389,35 +407,47 @@ class Monitor:
                 for domid in ids:
                     caps[domid] = hyp.domain_caps(domid)
             except hv.HypercallError as e:
-                if e.errno() != abi.ESRCH:   # one gone meanwhile: not a refusal
-                    say('stubmon: control domain: the domains\' capabilities cannot be read (%s); '
-                        'VIRQ_DOM_EXC left as it is' % hv.explain(e)[9:])
+                if e.errno() != abi.ESRCH:  # one gone meanwhile: not a refusal
+                    say(
+                        'stubmon: control domain: the domains\' capabilities cannot be read (%s); '
+                        'VIRQ_DOM_EXC left as it is' % hv.explain(e)[9:]
+                    )
                     return rc
             xs = [i for i in ids if caps.get(i, 0) & hv.CAP_XENSTORE]
         if xs:
-            say('stubmon: control domain: domain %d is the xenstore domain, VIRQ_DOM_EXC\'s '
-                'handler: left to it' % xs[0])
+            say(
+                'stubmon: control domain: domain %d is the xenstore domain, VIRQ_DOM_EXC\'s '
+                'handler: left to it' % xs[0]
+            )
             return rc
         hw = [i for i in ids if caps.get(i, 0) & hv.CAP_HARDWARE]
         if hw:
-            say('stubmon: control domain: domain %d is the hardware domain, VIRQ_DOM_EXC\'s '
-                'handler: left to it' % hw[0])
+            say(
+                'stubmon: control domain: domain %d is the hardware domain, VIRQ_DOM_EXC\'s '
+                'handler: left to it' % hw[0]
+            )
             return rc
         ctl = [i for i in ids if caps.get(i, 0) & hv.CAP_CONTROL]
         if len(ctl) != 1:
-            say('stubmon: control domain: %d domains have the control capability (%s): cannot '
+            say(
+                'stubmon: control domain: %d domains have the control capability (%s): cannot '
                 'tell which is this one; VIRQ_DOM_EXC left as it is'
-                % (len(ctl), ', '.join([str(i) for i in ctl])))
+                % (len(ctl), ', '.join([str(i) for i in ctl]))
+            )
             return rc
         try:
             hyp.set_virq_handler(ctl[0], hv.VIRQ_DOM_EXC)
         except hv.HypercallError as e:
-            say('stubmon: control domain: making domain %d the handler of VIRQ_DOM_EXC failed: %s'
-                % (ctl[0], hv.explain(e)[len('stubmon: set_virq_handler failed: '):]))
+            say(
+                'stubmon: control domain: making domain %d the handler of VIRQ_DOM_EXC failed: %s'
+                % (ctl[0], hv.explain(e)[len('stubmon: set_virq_handler failed: ') :])
+            )
             return rc
         rc = self.xen.bind_dom_exc()
-        say('stubmon: control domain: no dom0, no xenstore domain: made this domain (%d) the '
-            'handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)' % ctl[0])
+        say(
+            'stubmon: control domain: no dom0, no xenstore domain: made this domain (%d) the '
+            'handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)' % ctl[0]
+        )
         return rc
 
     def sleep(self, deadline, n):
@@ -427,15 +457,18 @@ class Monitor:
         gap = self.opts.interval_ms * 1000000 // EVENT_LISTINGS
 
         def storm():
-            self.say('stubmon: event storm after poll %d: %d event listings in this interval, '
-                     'the most allowed; later domain events wait for the next poll, which '
-                     'shows what they changed' % (n, EVENT_LISTINGS))
+            self.say(
+                'stubmon: event storm after poll %d: %d event listings in this interval, '
+                'the most allowed; later domain events wait for the next poll, which '
+                'shows what they changed' % (n, EVENT_LISTINGS)
+            )
 
         def listing():
             try:
                 self.batched(self.check_events, True)
             except Exception as e:
                 self.health.failed('event listing after poll %d' % n, e)
+
         self.waker.sleep(deadline, gap, listing, storm)
 
     def check_events(self, woken=False):
@@ -486,7 +519,7 @@ class Monitor:
                     self.errors.failed('getdomaininfo', e)
                     return None
                 if domid in cur:
-                    del cur[domid]   # gone
+                    del cur[domid]  # gone
         return [cur[k] for k in sorted(cur)]
 
     # --- output ---------------------------------------------------------------
@@ -530,18 +563,29 @@ class Monitor:
         if self.opts.stats == 2:
             gc.collect()
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
-        return ('stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
-                'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
-                % (n, now // 1000, self.due // 1000, poll_us, cpu_us, self.health.errors,
-                   xen.console_dropped(), self.last_listings, heap, self.tracked(),
-                   xen.console_writes())
-                + (self.test.stats_tail() if self.test else ''))
+        return (
+            'stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
+            'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
+            % (
+                n,
+                now // 1000,
+                self.due // 1000,
+                poll_us,
+                cpu_us,
+                self.health.errors,
+                xen.console_dropped(),
+                self.last_listings,
+                heap,
+                self.tracked(),
+                xen.console_writes(),
+            )
+            + (self.test.stats_tail() if self.test else '')
+        )
 
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
         checks they do not grow)."""
-        return (self.events.size() + self.alerts.size() + self.figures.size()
-                + self.vcpus.size())
+        return self.events.size() + self.alerts.size() + self.figures.size() + self.vcpus.size()
 
     # --- Xen's watchdog -----------------------------------------------------
     def arm_watchdog(self):
@@ -557,7 +601,7 @@ class Monitor:
         if rc < 0:
             self.say('%s; running without it' % hv.explain(hv.HypercallError('watchdog', -rc)))
             return
-        self.waker.watchdog_ns = s * 1000000000   # the sleep wakes to kick it
+        self.waker.watchdog_ns = s * 1000000000  # the sleep wakes to kick it
         # Xen shuts the domain down (reason watchdog) after s seconds unkicked
         self.say('stubmon: watchdog %d s' % s)
 
@@ -570,6 +614,7 @@ class Monitor:
         place of the poll loop (nothing polls while it waits for input);
         Ctrl-D on an empty line leaves it and the run ends as exit= says."""
         import stubmon
+
         if not self.xen.repl(None):
             self.say('stubmon: repl: this domain has no console input; polling instead')
             self.loop()
@@ -579,8 +624,10 @@ class Monitor:
             self.poll(1)
         except Exception as e:
             self.health.failed('poll 1', e)
-        self.say('stubmon: repl: the poll loop is off; try stubmon.domains(), '
-                 'stubmon.physinfo(), xen.time_ns(); Ctrl-D ends the run')
+        self.say(
+            'stubmon: repl: the poll loop is off; try stubmon.domains(), '
+            'stubmon.physinfo(), xen.time_ns(); Ctrl-D ends the run'
+        )
         ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
         self.xen.repl(ns)
         self.say('stubmon: repl: ended')
@@ -595,10 +642,10 @@ def start(xen, say=print):
     try:
         m.run()
         ok = True
-    except Exception as e:   # before the first poll: nothing to report
+    except Exception as e:  # before the first poll: nothing to report
         say(fatal_line(e))
         health.print_traceback(e, say)
         ok = False
     if m.test:
-        m.test.leave(xen, ok)   # exit=qemu
+        m.test.leave(xen, ok)  # exit=qemu
     xen.shutdown(abi.SHUTDOWN_poweroff if ok else abi.SHUTDOWN_crash)

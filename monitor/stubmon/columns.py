@@ -35,17 +35,31 @@ cells' (record index, conv) pairs and the JSON template; a poll then
 converts its records column by column (Columns.each) and makes each row,
 and each domain's object, with one %-format.
 """
+
 from . import record
 
 RIGHT, LEFT = '>', '<'
 UNLIMITED_TEXT = '-'
-CHUNK = 64   # records converted at a time (Columns.each)
+CHUNK = 64  # records converted at a time (Columns.each)
 
 # The keys of a domain's object in schema stubmon/1, in its order: frozen
 # (a version only gains keys at the end; docs/stubmon-1.schema.json). The
 # keys of columns added since follow them, in COLUMNS' order.
-JSON_V1_ORDER = ('id', 'state', 'status', 'cpu_ns', 'cpu_sec', 'cpu_pct_x10', 'mem_k',
-                 'mem_pct_x10', 'maxmem_k', 'vcpus', 'ssid', 'cpupool', 'uuid')
+JSON_V1_ORDER = (
+    'id',
+    'state',
+    'status',
+    'cpu_ns',
+    'cpu_sec',
+    'cpu_pct_x10',
+    'mem_k',
+    'mem_pct_x10',
+    'maxmem_k',
+    'vcpus',
+    'ssid',
+    'cpupool',
+    'uuid',
+)
 
 
 class Column:
@@ -72,7 +86,7 @@ def pct_text(tenths):
     return '-' if tenths is None else '%d.%d' % (tenths // 10, tenths % 10)
 
 
-_uuids = {}   # handle -> its text: a handle keeps its text for the domain's life
+_uuids = {}  # handle -> its text: a handle keeps its text for the domain's life
 
 
 def uuid_text(handle):
@@ -80,7 +94,7 @@ def uuid_text(handle):
     if t is None:
         h = ''.join(['%02x' % b for b in handle])
         t = '%s-%s-%s-%s-%s' % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
-        if len(_uuids) >= 4096:   # bounded, whatever comes and goes
+        if len(_uuids) >= 4096:  # bounded, whatever comes and goes
             _uuids.clear()
         _uuids[handle] = t
     return t
@@ -147,8 +161,13 @@ class Columns:
         self.titles = tuple([c.title for c in cols])
         self.least = tuple([c.width for c in cols])
         self.cells = tuple([(ix(c.field), c.text) for c in cols])
-        self.widening = tuple([(k, ix(c.field), c.widest, c.text, c.field in record.MAYBE_NONE)
-                               for k, c in enumerate(cols) if c.widest is not None])
+        self.widening = tuple(
+            [
+                (k, ix(c.field), c.widest, c.text, c.field in record.MAYBE_NONE)
+                for k, c in enumerate(cols)
+                if c.widest is not None
+            ]
+        )
         keys = {}
         for c in cols:
             for k in c.keys:
@@ -206,9 +225,10 @@ class Columns:
         MicroPython ~15 % faster than a tuple per record), and only CHUNK
         records' text is in the heap at once."""
         for a in range(0, len(doms), CHUNK):
-            part = doms[a:a + CHUNK]
-            yield from zip(*[[d[i] for d in part] if f is None else [f(d[i]) for d in part]
-                             for i, f in cells])
+            part = doms[a : a + CHUNK]
+            yield from zip(
+                *[[d[i] for d in part] if f is None else [f(d[i]) for d in part] for i, f in cells]
+            )
 
     def row(self, fmt, d):
         """One record's row in a poll's row_format."""

@@ -17,8 +17,8 @@ def stamp(ns):
 
 class Tracker:
     def __init__(self):
-        self.known = None   # {domid: state name} of the last listing, updated in place
-        self.changes = []   # the last update's (domid, was or None, now or None)
+        self.known = None  # {domid: state name} of the last listing, updated in place
+        self.changes = []  # the last update's (domid, was or None, now or None)
 
     def size(self):
         return len(self.known) if self.known else 0
@@ -38,7 +38,7 @@ class Tracker:
         self.changes = changes = []
         # appeared and changed first, then gone, each in domid order (the
         # records come in domid order; dicts keep none in MicroPython)
-        for d in (doms if changed is None else changed):
+        for d in doms if changed is None else changed:
             was = known.get(d.domid)
             if was != d.status:
                 known[d.domid] = d.status
@@ -47,10 +47,10 @@ class Tracker:
             del changes[:]
             return []
         for i in range(1, len(changes)):
-            if changes[i][0] < changes[i - 1][0]:   # records out of order: rare
+            if changes[i][0] < changes[i - 1][0]:  # records out of order: rare
                 changes.sort()
                 break
-        if len(known) > len(doms):   # some are gone: only then a set of the present
+        if len(known) > len(doms):  # some are gone: only then a set of the present
             present = set([d.domid for d in doms])
             gone = [(domid, known[domid], None) for domid in known if domid not in present]
             gone.sort()

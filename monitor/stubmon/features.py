@@ -10,7 +10,7 @@ from . import hypercalls as hv
 
 class Features:
     def __init__(self, errors):
-        self.errors = errors   # app.Reporter: says a failure once, and when it works again
+        self.errors = errors  # app.Reporter: says a failure once, and when it works again
         self.dropped = set()
 
     def on(self, op):

@@ -9,17 +9,22 @@ from . import abi
 from . import events
 from .options import seconds_text
 
-REASONS = {'poweroff': abi.SHUTDOWN_poweroff, 'reboot': abi.SHUTDOWN_reboot,
-           'crash': abi.SHUTDOWN_crash}
-FAR = 1 << 62   # "never" for a deadline, still a positive s64 for Xen
+REASONS = {
+    'poweroff': abi.SHUTDOWN_poweroff,
+    'reboot': abi.SHUTDOWN_reboot,
+    'crash': abi.SHUTDOWN_crash,
+}
+FAR = 1 << 62  # "never" for a deadline, still a positive s64 for Xen
 
 
 def run(xen, opts, say=print, forever=True):
     """Never returns on a real Xen. With forever=False (unit tests) a guest
     told to stay returns after its first long sleep."""
     start = xen.time_ns()
-    say('stubmon guest: hello at %ss, running %ss then %s'
-        % (events.stamp(start), seconds_text(opts.run_ms), opts.end))
+    say(
+        'stubmon guest: hello at %ss, running %ss then %s'
+        % (events.stamp(start), seconds_text(opts.run_ms), opts.end)
+    )
     if opts.watchdog_s:
         # armed and never kicked: Xen shuts the guest down (reason watchdog)
         # and logs it, a hypervisor log line for the monitor's xenlog= test
@@ -27,7 +32,7 @@ def run(xen, opts, say=print, forever=True):
         say('stubmon guest: watchdog %d s, never kicked (rc %d)' % (opts.watchdog_s, rc))
     if opts.spin_ms:
         until = start + opts.spin_ms * 1000000
-        while xen.time_ns() < until:   # busy on purpose: nothing else to do
+        while xen.time_ns() < until:  # busy on purpose: nothing else to do
             pass
         say('stubmon guest: spun until %ss' % events.stamp(xen.time_ns()))
     deadline = xen.time_ns() + opts.run_ms * 1000000

@@ -8,7 +8,7 @@ import struct
 from . import abi
 from . import record
 
-BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
+BATCH = 64  # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # Xen writes getdomaininfolist records of its own sysctl interface
 # version's size. Only a version whose record size a generated layout
 # gives (the index's RECORD_SIZE, the table C checks against too) lists in
@@ -17,7 +17,7 @@ BATCH = 64   # getdomaininfolist records per sysctl: 7 KiB of buffer on x86
 # at its start still decode). C requires at least this much then
 # (port-xen/modxen.h MODXEN_UNKNOWN_RECORD_ROOM).
 UNKNOWN_RECORD_ROOM = 4096
-ERESTART = 85   # Xen-internal continuation errno, not in the public errno.h
+ERESTART = 85  # Xen-internal continuation errno, not in the public errno.h
 # createdomain's "pick a domid for me": 0 up to Xen 4.21; from 4.22 Xen
 # takes the domid literally (0 is dom0: EEXIST) and DOMID_ANY asks. The
 # value of 4.22's public xen.h, used when no generated release defines it.
@@ -40,9 +40,9 @@ CAP_CONTROL = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_CONTROL', 0x1)
 CAP_HARDWARE = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_HARDWARE', 0x2)
 CAP_XENSTORE = getattr(abi, 'DOMCTL_GETDOMSTATE_CAP_XENSTORE', 0x4)
 DOMINF_xs_domain = getattr(abi, 'DOMINF_xs_domain', 0x80)
-CAPS_SINCE = (4, 21)   # the dom0less capabilities property and get_domain_state
-PCPUS_MAX = 512   # pCPUs read by getcpuinfo at most (8 bytes each)
-STATE_CHANGES_MAX = 1024   # changed domains read per wake at most (then: a full listing)
+CAPS_SINCE = (4, 21)  # the dom0less capabilities property and get_domain_state
+PCPUS_MAX = 512  # pCPUs read by getcpuinfo at most (8 bytes each)
+STATE_CHANGES_MAX = 1024  # changed domains read per wake at most (then: a full listing)
 
 
 class HypercallError(Exception):
@@ -76,35 +76,39 @@ class DomainsHidden(HypercallError):
 
 # What an errno means to someone running stubmon, per operation where it
 # differs. Keys: (op, errno) first, then errno alone.
-_LIST_DENIED = ('this domain is not privileged to list domains: boot Xen with FLASK '
-                '(flask=enforcing) and a policy that includes stubmon\'s policy/stubmon.te, '
-                'start stubmon with seclabel=\'system_u:system_r:stubmon_t\' '
-                '(boards/{board}/stubmon.cfg){control}, or run it as dom0; see README')
+_LIST_DENIED = (
+    'this domain is not privileged to list domains: boot Xen with FLASK '
+    '(flask=enforcing) and a policy that includes stubmon\'s policy/stubmon.te, '
+    'start stubmon with seclabel=\'system_u:system_r:stubmon_t\' '
+    '(boards/{board}/stubmon.cfg){control}, or run it as dom0; see README'
+)
 # Where the running Xen offers it (arm64, 4.21+), {control} names the other
 # way: a dom0less domain node with capabilities = <0x1>, no dom0 needed.
-_CONTROL_WAY = (', boot it as a dom0less domain whose node has capabilities = <0x1> (a control '
-                'domain, docs/control-domain.md)')
+_CONTROL_WAY = (
+    ', boot it as a dom0less domain whose node has capabilities = <0x1> (a control '
+    'domain, docs/control-domain.md)'
+)
 # The running Xen's (major, minor), set when Hypervisor asks: the hints that
 # depend on the release read it.
 running = None
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
     ('getdomaininfolist', 0): 'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
-                              'list instead of refusing it): give this domain\'s label '
-                              'getdomaininfo on domains and domxen_t, e.g. '
-                              'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
-                              'see README',
+    'list instead of refusing it): give this domain\'s label '
+    'getdomaininfo on domains and domxen_t, e.g. '
+    'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
+    'see README',
     ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
-                                       'sysctl interface version): give this domain\'s label '
-                                       'getdomaininfo on domains and domxen_t, see README',
+    'sysctl interface version): give this domain\'s label '
+    'getdomaininfo on domains and domxen_t, see README',
     ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
-                                  'run stubmon as dom0 or give its FLASK label getdomaininfo',
+    'run stubmon as dom0 or give its FLASK label getdomaininfo',
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
     ('createdomain', abi.EPERM): 'only a privileged domain (dom0) can create domains',
     ('createdomain', abi.EACCES): 'denied by the XSM/FLASK policy (under FLASK an ssidref '
-                                  'of 0 is unlabeled_t and refused)',
+    'of 0 is unlabeled_t and refused)',
     ('createdomain', abi.EINVAL): 'Xen rejected the domain configuration (wrong createdomain '
-                                  'layout for this Xen release?)',
+    'layout for this Xen release?)',
     ('createdomain', abi.ENOMEM): 'Xen is out of memory for another domain',
     ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
     ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
@@ -113,9 +117,9 @@ _HINTS = {
     ('set_virq_handler', abi.EBUSY): 'the domain Xen sends it to now has it bound',
     ('set_virq_handler', abi.EPERM): 'only a control domain may name the handler',
     ('set_virq_handler', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
-                                      '`domain set_virq_handler` on itself)',
+    '`domain set_virq_handler` on itself)',
     ('get_domain_state', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
-                                      '`domain2 get_domain_state` on the domains)',
+    '`domain2 get_domain_state` on the domains)',
     ('pausedomain', abi.EINVAL): 'a domain cannot pause itself',
     ('unpausedomain', abi.ESRCH): 'no such domain',
     abi.EPERM: 'operation not permitted for this domain',
@@ -135,30 +139,47 @@ _HINTS = {
 # the policy boolean that grants it or None). The refusal hints come from
 # here, and features.Features drops a refused one after saying it once.
 FEATURES = {
-    'physinfo': ("the host's CPUs and memory", 'xen physinfo', 'the host lines are left out',
-                 None),
-    'getcpuinfo': ("the pCPUs' idle time", 'xen getcpuinfo',
-                   'host busy % and pcpus=1 are left out', None),
+    'physinfo': (
+        "the host's CPUs and memory",
+        'xen physinfo',
+        'the host lines are left out',
+        None,
+    ),
+    'getcpuinfo': (
+        "the pCPUs' idle time",
+        'xen getcpuinfo',
+        'host busy % and pcpus=1 are left out',
+        None,
+    ),
     'getvcpuinfo': ("other domains' vCPUs", 'domain getvcpuinfo', 'vcpus=1 is dropped', None),
-    'readconsole': ("Xen's console log", 'xen readconsole', 'xenlog=1 and alert=log: are dropped',
-                    'stubmon_readconsole'),
+    'readconsole': (
+        "Xen's console log",
+        'xen readconsole',
+        'xenlog=1 and alert=log: are dropped',
+        'stubmon_readconsole',
+    ),
 }
 
 
 def _feature_hints():
     for op in FEATURES:
         reads, perm, drops, boolean = FEATURES[op]
-        grant = '`%s`%s (policy/stubmon.te' % (perm, ' on the domains' if perm.startswith(
-            'domain ') else '')
+        grant = '`%s`%s (policy/stubmon.te' % (
+            perm,
+            ' on the domains' if perm.startswith('domain ') else '',
+        )
         grant += ', boolean %s)' % boolean if boolean else ')'
-        _HINTS[(op, abi.EPERM)] = ('this domain may not read %s: %s; run as dom0 or give its '
-                                   'FLASK label %s' % (reads, drops, grant))
+        _HINTS[(op, abi.EPERM)] = (
+            'this domain may not read %s: %s; run as dom0 or give its '
+            'FLASK label %s' % (reads, drops, grant)
+        )
         how = ''
         if boolean:
-            how = (': it is off by default, turn it on in dom0 with `flask-set-bool %s 1`'
-                   % boolean)
-        _HINTS[(op, abi.EACCES)] = ("denied by the XSM/FLASK policy: %s; give this domain's "
-                                    'label %s%s' % (drops, grant, how))
+            how = ': it is off by default, turn it on in dom0 with `flask-set-bool %s 1`' % boolean
+        _HINTS[(op, abi.EACCES)] = (
+            "denied by the XSM/FLASK policy: %s; give this domain's "
+            'label %s%s' % (drops, grant, how)
+        )
 
 
 _feature_hints()
@@ -172,8 +193,11 @@ def explain(err):
     if hint:
         # the shipped xl config of the architecture it runs on
         board = 'arm64' if abi._arch_default() in ('aarch64', 'arm64') else 'x86_64'
-        control = _CONTROL_WAY if board == 'arm64' and running is not None and \
-            running >= CAPS_SINCE else ''
+        control = (
+            _CONTROL_WAY
+            if board == 'arm64' and running is not None and running >= CAPS_SINCE
+            else ''
+        )
         line += ' (%s)' % hint.replace('{board}', board).replace('{control}', control)
     return line
 
@@ -182,15 +206,23 @@ class PhysInfo:
     """The host's CPUs and memory from XEN_SYSCTL_physinfo. Memory in
     pages of 4 KiB (Xen's page size on x86_64 and arm64); *_kib and
     cpu_mhz are derived (integer math)."""
-    U32 = ('nr_cpus', 'max_cpu_id', 'threads_per_core', 'cores_per_socket', 'nr_nodes',
-           'cpu_khz', 'capabilities')
+
+    U32 = (
+        'nr_cpus',
+        'max_cpu_id',
+        'threads_per_core',
+        'cores_per_socket',
+        'nr_nodes',
+        'cpu_khz',
+        'capabilities',
+    )
     U64 = ('total_pages', 'free_pages', 'scrub_pages', 'outstanding_pages')
     FIELDS = U32 + U64
     # set by the monitor from getcpuinfo (pcpus.py): the host's busy
     # tenths, and with pcpus=1 [(pCPU, busy tenths, idle ns)]; None: unknown
     busy = None
     pcpus = None
-    cpu_rows = None   # the same rows whatever pcpus= says (alert=pcpu>P)
+    cpu_rows = None  # the same rows whatever pcpus= says (alert=pcpu>P)
 
     def __init__(self, buf, p, lay):
         for f in self.U32:
@@ -220,9 +252,9 @@ class Hypervisor:
         # every size and offset below comes from them
         major, minor, _ = self.version()
         self.abi, self.layout_note = abi.select(major, minor, self.arch)
-        self.sysctl_version = None   # None until probe() confirms one
+        self.sysctl_version = None  # None until probe() confirms one
         self.domctl_version = None
-        self._cpus = None   # getcpuinfo's array, made at its first call
+        self._cpus = None  # getcpuinfo's array, made at its first call
         self._rc_buf = None  # readconsole's buffer (xenlog.py's)
         self._one_per_call_said = False
         self._alloc()
@@ -260,7 +292,7 @@ class Hypervisor:
         text = bytes(extra).split(b'\x00')[0]
         # extraversion is ASCII from Xen's build; never die on odd bytes
         text = ''.join([chr(c) if 32 <= c < 127 else '?' for c in text])
-        return (v >> 16) & 0xffff, v & 0xffff, text
+        return (v >> 16) & 0xFFFF, v & 0xFFFF, text
 
     def version_text(self):
         major, minor, extra = self.version()
@@ -304,36 +336,50 @@ class Hypervisor:
             if self._try_domctl_version(v) != -abi.EACCES:
                 self.domctl_version = v
                 break
-        exact = abi.RELEASE_VERSIONS.get(self.version()[:2])   # this release's headers
-        for i, name, v, known in ((0, 'sysctl', self.sysctl_version, abi.SYSCTL_VERSIONS),
-                                  (1, 'domctl', self.domctl_version, abi.DOMCTL_VERSIONS)):
+        exact = abi.RELEASE_VERSIONS.get(self.version()[:2])  # this release's headers
+        for i, name, v, known in (
+            (0, 'sysctl', self.sysctl_version, abi.SYSCTL_VERSIONS),
+            (1, 'domctl', self.domctl_version, abi.DOMCTL_VERSIONS),
+        ):
             if v is None:
-                head = ('stubmon: every %s interface version (0x%02x..0x%02x) was refused with '
-                        'EACCES' % (name, min(known), max(known)))
+                head = (
+                    'stubmon: every %s interface version (0x%02x..0x%02x) was refused with '
+                    'EACCES' % (name, min(known), max(known))
+                )
                 if exact:
                     # the headers of this very release name a version Xen
                     # refused: only a policy does that
-                    msgs.append('%s, even 0x%02x of xen %d.%d\'s own headers: this is a denial '
-                                'by the XSM/FLASK policy (since XSA-499 a denied getdomaininfo '
-                                'answers EACCES), not an unknown release; give this domain\'s '
-                                'label getdomaininfo on domains and domxen_t, see README'
-                                % ((head, exact[i]) + self.version()[:2]))
+                    msgs.append(
+                        '%s, even 0x%02x of xen %d.%d\'s own headers: this is a denial '
+                        'by the XSM/FLASK policy (since XSA-499 a denied getdomaininfo '
+                        'answers EACCES), not an unknown release; give this domain\'s '
+                        'label getdomaininfo on domains and domxen_t, see README'
+                        % ((head, exact[i]) + self.version()[:2])
+                    )
                 else:
-                    msgs.append('%s: since XSA-499 that is how a FLASK denial of getdomaininfo '
-                                'looks (give this domain\'s label getdomaininfo, see README); '
-                                'otherwise xen %s speaks an interface outside that range'
-                                % (head, self.version_text()))
+                    msgs.append(
+                        '%s: since XSA-499 that is how a FLASK denial of getdomaininfo '
+                        'looks (give this domain\'s label getdomaininfo, see README); '
+                        'otherwise xen %s speaks an interface outside that range'
+                        % (head, self.version_text())
+                    )
         self.abi, note = self.abi.confirm(self.sysctl_version, self.domctl_version)
         if note:
             msgs.append(note)
         known, why = self._record_size_known()
         if not known and not self._one_per_call_said:
             self._one_per_call_said = True
-            msgs.append('stubmon: sysctl 0x%02x %s, so domains are listed one per call (slower, '
-                        'never past the buffer)' % (self.sysctl_version, why))
+            msgs.append(
+                'stubmon: sysctl 0x%02x %s, so domains are listed one per call (slower, '
+                'never past the buffer)' % (self.sysctl_version, why)
+            )
         lay = self.abi
-        if not known or self.di_size != lay.DI_SIZE or \
-                len(self._sysctl) != lay.SYSCTL_SIZE or len(self._domctl) != lay.DOMCTL_SIZE:
+        if (
+            not known
+            or self.di_size != lay.DI_SIZE
+            or len(self._sysctl) != lay.SYSCTL_SIZE
+            or len(self._domctl) != lay.DOMCTL_SIZE
+        ):
             self._alloc(known)
         return msgs
 
@@ -351,8 +397,10 @@ class Hypervisor:
         if size is None:
             return False, ('has no generated layout: the size of its domain record is unknown')
         if size != self.abi.DI_SIZE:
-            return False, ('writes domain records of %d bytes, the layouts in force (xen %d.%d) '
-                           '%d' % ((size,) + self.abi.release + (self.abi.DI_SIZE,)))
+            return False, (
+                'writes domain records of %d bytes, the layouts in force (xen %d.%d) '
+                '%d' % ((size,) + self.abi.release + (self.abi.DI_SIZE,))
+            )
         return True, None
 
     def layouts_text(self):
@@ -362,6 +410,7 @@ class Hypervisor:
     def interfaces_text(self):
         def hx(v):
             return '?' if v is None else '0x%02x' % v
+
         return 'sysctl %s domctl %s' % (hx(self.sysctl_version), hx(self.domctl_version))
 
     # --- buffers ----------------------------------------------------------
@@ -401,9 +450,11 @@ class Hypervisor:
         lay = self.abi
         first = done = 0
         batch, size, buf = self.batch, self.di_size, self._list
-        if len(buf) < batch * size:   # Xen would write past it
-            raise ValueError('listing buffer of %d bytes is too small for %d records of %d'
-                             % (len(buf), batch, size))
+        if len(buf) < batch * size:  # Xen would write past it
+            raise ValueError(
+                'listing buffer of %d bytes is too small for %d records of %d'
+                % (len(buf), batch, size)
+            )
         count_at = lay.SYSCTL_PAYLOAD + lay.GDIL['num_domains']
         domid_at = lay.DI['domain']
         while first < abi.DOMID_FIRST_RESERVED:
@@ -412,7 +463,7 @@ class Hypervisor:
             if rc < 0:
                 raise HypercallError('getdomaininfolist', -rc)
             n = struct.unpack_from('<I', self._sysctl, count_at)[0]
-            if n > batch:   # never trust a count past our buffer
+            if n > batch:  # never trust a count past our buffer
                 n = batch
             if n:
                 take(buf, n, done)
@@ -420,10 +471,10 @@ class Hypervisor:
             if n < batch:
                 break
             nxt = struct.unpack_from('<H', buf, (n - 1) * size + domid_at)[0] + 1
-            if nxt <= first:   # no progress: stop rather than loop forever
+            if nxt <= first:  # no progress: stop rather than loop forever
                 break
             first = nxt
-        if not done:   # there is always at least this domain: a policy hid them
+        if not done:  # there is always at least this domain: a policy hid them
             raise DomainsHidden('getdomaininfolist', 0)
         return done
 
@@ -435,6 +486,7 @@ class Hypervisor:
 
         def take(buf, n, done):
             record.decode_into(doms, lay, buf, n, 0, figures)
+
         self.each_batch(take)
         return doms
 
@@ -464,7 +516,7 @@ class Hypervisor:
         n = max(1, min(max_cpus, PCPUS_MAX))
         size = lay.CPUINFO_SIZE
         if self._cpus is None or len(self._cpus) < n * size:
-            self._cpus = bytearray(n * size)   # kept: Xen writes it each poll
+            self._cpus = bytearray(n * size)  # kept: Xen writes it each poll
             self._cpus_addr = self.xen.addressof(self._cpus)
         b, p, g = self._sysctl, lay.SYSCTL_PAYLOAD, lay.GCI
         b[:] = self._sysctl_zero
@@ -487,9 +539,13 @@ class Hypervisor:
         b, p, v = self._domctl, self.abi.DOMCTL_PAYLOAD, self.abi.VI
         struct.pack_into('<I', b, p + v['vcpu'], vcpu)
         self._domctl_call('getvcpuinfo')
-        return (b[p + v['online']], b[p + v['blocked']], b[p + v['running']],
-                struct.unpack_from('<Q', b, p + v['cpu_time'])[0],
-                struct.unpack_from('<I', b, p + v['cpu'])[0])
+        return (
+            b[p + v['online']],
+            b[p + v['blocked']],
+            b[p + v['running']],
+            struct.unpack_from('<Q', b, p + v['cpu_time'])[0],
+            struct.unpack_from('<I', b, p + v['cpu'])[0],
+        )
 
     def read_console(self, buf, index):
         """XEN_SYSCTL_readconsole into buf (a bytearray; its address is
@@ -557,7 +613,7 @@ class Hypervisor:
         if rc < 0:
             raise HypercallError('get_domain_state', -rc)
         gds = getattr(self.abi.module, 'xen_domctl_get_domain_state', None)
-        at = abi.off(gds, 'caps') if gds else 2   # a stable layout: caps at +2
+        at = abi.off(gds, 'caps') if gds else 2  # a stable layout: caps at +2
         return struct.unpack_from('<H', b, p + at)[0]
 
     def set_virq_handler(self, domid, virq=VIRQ_DOM_EXC):
@@ -587,7 +643,7 @@ class Hypervisor:
         struct.pack_into('<I', b, p + cd['max_evtchn_port'], 1)
         struct.pack_into('<i', b, p + cd['max_grant_frames'], 1)
         struct.pack_into('<i', b, p + cd['max_maptrack_frames'], 1)
-        struct.pack_into('<I', b, p + cd['grant_opts'], 1)   # grant table v1
+        struct.pack_into('<I', b, p + cd['grant_opts'], 1)  # grant table v1
         # the fields past grant_opts (altp2m, vmtrace, cpupool, the arch
         # config) stay 0, as _fill_domctl left them: no altp2m, no vmtrace,
         # cpupool 0, no emulation on x86 PV, native GIC and no TEE on Arm

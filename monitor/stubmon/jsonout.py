@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # format=json: one JSON object per line, through MicroPython's json module
 # (C; no floats in the image). Schema "stubmon/2": docs/json-schema.md and
-# docs/stubmon-2.schema.json. Objects keep their key order (O, given to
+# docs/stubmon-2.schema.json. Objects keep their key order (Ordered, given to
 # json as an OrderedDict: MicroPython's dicts have none), so a line is
 # byte-for-byte reproducible; a domain's object, 1000 of them a poll, is
 # one %-template made from the declared columns (columns.py).
@@ -15,15 +15,15 @@ SCHEMA = 'stubmon/2'
 SEPARATORS = (',', ':')
 
 
-class O:
-    """An ordered JSON object: O('a', 1, 'b', None)."""
+class Ordered:
+    """An ordered JSON object: Ordered('a', 1, 'b', None)."""
 
     def __init__(self, *kv):
         self.kv = kv
 
 
 def _plain(v):
-    if isinstance(v, O):
+    if isinstance(v, Ordered):
         kv = v.kv
         return OrderedDict([(kv[i], _plain(kv[i + 1])) for i in range(0, len(kv), 2)])
     if isinstance(v, (list, tuple)):
@@ -34,7 +34,7 @@ def _plain(v):
 
 
 def dumps(v):
-    """JSON text of None, bool, int, str, list/tuple, O."""
+    """JSON text of None, bool, int, str, list/tuple, Ordered."""
     return json.dumps(_plain(v), separators=SEPARATORS)
 
 
@@ -43,8 +43,8 @@ def text(s):
     line) as printable ASCII: a byte past it becomes '?', so a line stays
     valid UTF-8 whatever it quotes."""
     for ch in s:
-        if ord(ch) > 0x7e:
-            return ''.join([c if ord(c) <= 0x7e else '?' for c in s])
+        if ord(ch) > 0x7E:
+            return ''.join([c if ord(c) <= 0x7E else '?' for c in s])
     return s
 
 
@@ -60,27 +60,49 @@ def host_object(host):
     """host: a hypercalls.PhysInfo or None (physinfo refused)."""
     if host is None:
         return None
-    kv = ('cpus', host.nr_cpus, 'cpu_mhz', host.cpu_mhz,
-          'mem_total_k', host.total_kib, 'mem_used_k', host.total_kib - host.free_kib,
-          'mem_free_k', host.free_kib, 'busy_pct_x10', getattr(host, 'busy', None))
+    kv = (
+        'cpus',
+        host.nr_cpus,
+        'cpu_mhz',
+        host.cpu_mhz,
+        'mem_total_k',
+        host.total_kib,
+        'mem_used_k',
+        host.total_kib - host.free_kib,
+        'mem_free_k',
+        host.free_kib,
+        'busy_pct_x10',
+        getattr(host, 'busy', None),
+    )
     cpus = getattr(host, 'pcpus', None)
-    if cpus is not None:   # pcpus=1
-        kv += ('pcpus', [O('cpu', c, 'busy_pct_x10', b, 'idle_ns', i) for c, b, i in cpus])
-    return O(*kv)
+    if cpus is not None:  # pcpus=1
+        kv += ('pcpus', [Ordered('cpu', c, 'busy_pct_x10', b, 'idle_ns', i) for c, b, i in cpus])
+    return Ordered(*kv)
 
 
 def summary_object(counts):
-    return O('domains', counts['domains'], 'running', counts['running'],
-             'blocked', counts['blocked'], 'paused', counts['paused'],
-             'crashed', counts['crashed'], 'dying', counts['dying'],
-             'shutdown', counts['shutdown'])
+    return Ordered(
+        'domains',
+        counts['domains'],
+        'running',
+        counts['running'],
+        'blocked',
+        counts['blocked'],
+        'paused',
+        counts['paused'],
+        'crashed',
+        counts['crashed'],
+        'dying',
+        counts['dying'],
+        'shutdown',
+        counts['shutdown'],
+    )
 
 
-DOMAIN = columns.DECLARED.domain   # '{"id":%d,"state":"%s",...}': columns.py
+DOMAIN = columns.DECLARED.domain  # '{"id":%d,"state":"%s",...}': columns.py
 
 
-VCPU = ('{"vcpu":%d,"online":%s,"running":%s,"blocked":%s,"cpu_ns":%d,"cpu_pct_x10":%s,'
-        '"pcpu":%d}')
+VCPU = '{"vcpu":%d,"online":%s,"running":%s,"blocked":%s,"cpu_ns":%d,"cpu_pct_x10":%s,"pcpu":%d}'
 
 
 def _bool(v):
@@ -88,8 +110,25 @@ def _bool(v):
 
 
 def vcpus_text(vl):
-    return '[' + ','.join([VCPU % (v.vcpu, _bool(v.online), _bool(v.running), _bool(v.blocked),
-                                   v.cpu_time, _null(v.cpu_pct), v.pcpu) for v in vl]) + ']'
+    return (
+        '['
+        + ','.join(
+            [
+                VCPU
+                % (
+                    v.vcpu,
+                    _bool(v.online),
+                    _bool(v.running),
+                    _bool(v.blocked),
+                    v.cpu_time,
+                    _null(v.cpu_pct),
+                    v.pcpu,
+                )
+                for v in vl
+            ]
+        )
+        + ']'
+    )
 
 
 def domain_text(d, vcpus=None, cols=None):
@@ -102,26 +141,44 @@ def domain_text(d, vcpus=None, cols=None):
     return t[:-1] + ',"vcpu_list":' + vcpus_text(vcpus) + '}'
 
 
-def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
-               vcpus=None, cols=None):
+def poll_parts(
+    n,
+    version,
+    uptime_ns,
+    doms,
+    host=None,
+    all_doms=None,
+    counts=None,
+    view=None,
+    vcpus=None,
+    cols=None,
+):
     """One poll's line in pieces (a generator: with 1000 domains the whole
     line, ~250 KB, never sits in the heap; the console joins the pieces into
     one line). doms: the domains shown, a list (after domains= and view=); all_doms:
     every domain listed (for the summary), default doms, or counts: that
-    summary made already; view: an O saying which domains these are
+    summary made already; view: an Ordered saying which domains these are
     (view.View.json), None when they are all of them (the key is left out);
     vcpus: {domid: [vcpus.VCpu]} with vcpus=1, else None; cols: a
     columns.Columns, default the declared columns."""
     if counts is None:
         counts = table.summary(doms if all_doms is None else all_doms)
-    fields = _head('poll', uptime_ns) + ('poll', n, 'xen', version, 'host', host_object(host),
-                                         'summary', summary_object(counts))
+    fields = _head('poll', uptime_ns) + (
+        'poll',
+        n,
+        'xen',
+        version,
+        'host',
+        host_object(host),
+        'summary',
+        summary_object(counts),
+    )
     if view is not None:
         fields += ('view', view)
-    head = dumps(O(*fields))
+    head = dumps(Ordered(*fields))
     yield head[:-1] + ',"domains":['
     cols = cols or columns.DECLARED
-    template, after = cols.domain, ',' + cols.domain   # after the first
+    template, after = cols.domain, ',' + cols.domain  # after the first
     for d, values in zip(doms, cols.each(doms, cols.json_cells)):
         t = template % values
         if vcpus is not None:
@@ -131,31 +188,71 @@ def poll_parts(n, version, uptime_ns, doms, host=None, all_doms=None, counts=Non
     yield ']}'
 
 
-def poll_line(n, version, uptime_ns, doms, host=None, all_doms=None, counts=None, view=None,
-              vcpus=None, cols=None):
+def poll_line(
+    n,
+    version,
+    uptime_ns,
+    doms,
+    host=None,
+    all_doms=None,
+    counts=None,
+    view=None,
+    vcpus=None,
+    cols=None,
+):
     """One poll as one string."""
-    return ''.join(poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus,
-                              cols))
+    return ''.join(
+        poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus, cols)
+    )
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):
     """A poll whose domain list was refused: what the monitor may report."""
-    return dumps(O(*(_head('poll', uptime_ns) + (
-        'poll', n, 'xen', version, 'host', host_object(host), 'summary', None,
-        'domains', None, 'error', why, 'own_cpu_ns', own_cpu_ns))))
+    return dumps(
+        Ordered(
+            *(
+                _head('poll', uptime_ns)
+                + (
+                    'poll',
+                    n,
+                    'xen',
+                    version,
+                    'host',
+                    host_object(host),
+                    'summary',
+                    None,
+                    'domains',
+                    None,
+                    'error',
+                    why,
+                    'own_cpu_ns',
+                    own_cpu_ns,
+                )
+            )
+        )
+    )
 
 
 def error_line(uptime_ns, where, error, errors):
     """An error the monitor survived (docs/faults.md); errors: how many so far."""
-    return dumps(O(*(_head('error', uptime_ns) + (
-        'where', text(where), 'error', text(error), 'errors', errors))))
+    return dumps(
+        Ordered(
+            *(
+                _head('error', uptime_ns)
+                + ('where', text(where), 'error', text(error), 'errors', errors)
+            )
+        )
+    )
 
 
 def event_line(uptime_ns, domid, was, now):
     """was None: appeared; now None: gone."""
     kind = 'appeared' if was is None else ('gone' if now is None else 'changed')
-    return dumps(O(*(_head('event', uptime_ns) + (
-        'domain', domid, 'event', kind, 'from', was, 'to', now))))
+    return dumps(
+        Ordered(
+            *(_head('event', uptime_ns) + ('domain', domid, 'event', kind, 'from', was, 'to', now))
+        )
+    )
 
 
 def unmarked(t):
@@ -171,7 +268,7 @@ def unmarked(t):
         k = 1
         while k < len(p) and '0' <= p[k] <= '9':
             k += 1
-        mark = p.startswith('XEN) ') or (p[:1] == 'd' and k > 1 and p[k:k + 2] == ') ')
+        mark = p.startswith('XEN) ') or (p[:1] == 'd' and k > 1 and p[k : k + 2] == ') ')
         out.append(('\\u0028' if mark else '(') + p)
     return ''.join(out)
 
@@ -184,11 +281,33 @@ def _earlier(earlier):
 def log_line(uptime_ns, line, lost, earlier=False):
     """xenlog=1: one of Xen's own log lines (printable ASCII already);
     lost: bytes the ring overwrote unread just before it."""
-    return unmarked(dumps(O(*(_head('log', uptime_ns) + ('line', text(line), 'lost', lost)
-                              + _earlier(earlier)))))
+    return unmarked(
+        dumps(
+            Ordered(
+                *(_head('log', uptime_ns) + ('line', text(line), 'lost', lost) + _earlier(earlier))
+            )
+        )
+    )
 
 
 def alert_line(uptime_ns, domid, rule, status, detail, earlier=False):
-    return unmarked(dumps(O(*(_head('alert', uptime_ns) + (
-        'domain', domid, 'rule', text(rule), 'status', status, 'detail', text(detail))
-        + _earlier(earlier)))))
+    return unmarked(
+        dumps(
+            Ordered(
+                *(
+                    _head('alert', uptime_ns)
+                    + (
+                        'domain',
+                        domid,
+                        'rule',
+                        text(rule),
+                        'status',
+                        status,
+                        'detail',
+                        text(detail),
+                    )
+                    + _earlier(earlier)
+                )
+            )
+        )
+    )

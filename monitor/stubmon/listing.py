@@ -39,7 +39,7 @@ def _first_figure_only(prev, rec):
     domain that did not run): not a change worth a row."""
     if prev.cpu_pct is not None or rec.cpu_pct != 0 or prev.mem_pct != rec.mem_pct:
         return False
-    for k in range(12):   # every field before cpu_pct
+    for k in range(12):  # every field before cpu_pct
         if prev[k] != rec[k]:
             return False
     return True
@@ -48,11 +48,11 @@ def _first_figure_only(prev, rec):
 class Listing:
     def __init__(self, merge):
         """merge: xen.records_merge (C in the image, the fake's in tests)."""
-        self.raw = bytearray(0)   # every record as Xen wrote it, in domid order
-        self.doms = []            # their records (record.Domain), updated in place
-        self.changed = []         # the records that differ from the previous poll's
-        self.counts = None        # table.summary(self.doms), kept up to date
-        self._stale = []          # indices whose CPU % goes stale by the next poll
+        self.raw = bytearray(0)  # every record as Xen wrote it, in domid order
+        self.doms = []  # their records (record.Domain), updated in place
+        self.changed = []  # the records that differ from the previous poll's
+        self.counts = None  # table.summary(self.doms), kept up to date
+        self._stale = []  # indices whose CPU % goes stale by the next poll
         self._total = None
         self._merge = merge
         self._size = 0
@@ -61,9 +61,9 @@ class Listing:
     def _take(self, buf, n, done):
         size = self._size
         need = (done + n) * size
-        if len(self.raw) < need:   # grows rarely: by half again at least
+        if len(self.raw) < need:  # grows rarely: by half again at least
             grown = bytearray(max(need, len(self.raw) * 3 // 2))
-            grown[:len(self.raw)] = self.raw
+            grown[: len(self.raw)] = self.raw
             self.raw = grown
         self._touched.extend(self._merge(self.raw, done, buf, n, size))
 
@@ -72,7 +72,7 @@ class Listing:
         figures (record.Figures, begun for this poll). Returns self.doms."""
         lay = hyp.abi
         if lay.DI_SIZE != self._size or total_kib != self._total:
-            self.raw = bytearray(0)   # a new layout or host size: decode all again
+            self.raw = bytearray(0)  # a new layout or host size: decode all again
             self.doms = []
             self._stale = []
             self._size = lay.DI_SIZE
@@ -90,7 +90,7 @@ class Listing:
         old_count = len(doms)
         todo = _merged(self._touched, self._stale)
         self._touched = []
-        if count > old_count:   # new tail: the buffer held zeros or a longer past
+        if count > old_count:  # new tail: the buffer held zeros or a longer past
             todo = _merged(todo, list(range(old_count, count)))
         self._decode(lay, figures, todo, count)
         figures.end(doms)
@@ -103,8 +103,8 @@ class Listing:
         unpack, make, of = struct.unpack_from, record._record, figures.of
         self.changed = changed = []
         stale = []
-        moved = count != old_count   # then the counts are summed again
-        by_id = None                 # the old records by domid, once domains moved
+        moved = count != old_count  # then the counts are summed again
+        by_id = None  # the old records by domid, once domains moved
         counts = self.counts
         for i in todo:
             if i >= count:
@@ -115,7 +115,7 @@ class Listing:
             prev = doms[i] if i < old_count else None
             if prev is not None and prev.domid != rec.domid:
                 moved = True
-                if by_id is None:   # indices i.. still hold the old records
+                if by_id is None:  # indices i.. still hold the old records
                     by_id = {}
                     for d in doms[i:]:
                         by_id[d.domid] = d
@@ -130,7 +130,7 @@ class Listing:
                 if not moved and counts is not None:
                     counts[table.summary_key(prev.status)] -= 1
                     counts[table.summary_key(rec.status)] += 1
-            if cpu != 0:   # None (first figure) or busy: decode again next poll
+            if cpu != 0:  # None (first figure) or busy: decode again next poll
                 stale.append(i)
         if count < len(doms):
             del doms[count:]

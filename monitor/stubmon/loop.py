@@ -14,12 +14,12 @@ class Waker:
         self.xen = xen
         self.most = most
         self.kick = kick or (lambda: None)
-        self.watchdog_ns = 0    # armed: wake to kick it at half this
-        self.listings = 0       # in this interval (new_interval() resets it)
-        self.total = 0          # since start
-        self.storms = 0         # intervals whose listings ran out
-        self.next_listing = 0   # Xen time before which no listing starts
-        self.listing_ns = 0     # how long the last listing took
+        self.watchdog_ns = 0  # armed: wake to kick it at half this
+        self.listings = 0  # in this interval (new_interval() resets it)
+        self.total = 0  # since start
+        self.storms = 0  # intervals whose listings ran out
+        self.next_listing = 0  # Xen time before which no listing starts
+        self.listing_ns = 0  # how long the last listing took
 
     def new_interval(self):
         """Returns the listings of the interval that ends."""
@@ -38,10 +38,11 @@ class Waker:
             now = xen.time_ns()
             until = deadline
             if self.watchdog_ns and now + self.watchdog_ns // 2 < until:
-                until = now + self.watchdog_ns // 2   # wake to kick it
-            earliest = max(now, self.next_listing)   # when a listing may start
-            can_list = ((self.most is None or self.listings < self.most)
-                        and earliest + self.listing_ns < deadline)
+                until = now + self.watchdog_ns // 2  # wake to kick it
+            earliest = max(now, self.next_listing)  # when a listing may start
+            can_list = (
+                self.most is None or self.listings < self.most
+            ) and earliest + self.listing_ns < deadline
             if can_list and earliest <= now:
                 woke = xen.sleep_until(until)
             else:
@@ -51,7 +52,7 @@ class Waker:
                 xen.sleep_until(until, False)
                 woke = False
                 if until == earliest:
-                    self.next_listing = 0   # Xen's timer says it is time
+                    self.next_listing = 0  # Xen's timer says it is time
             if not woke:
                 if until == deadline:
                     return

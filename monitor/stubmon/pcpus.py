@@ -18,10 +18,10 @@ class PCpus:
     from the next one: busy per pCPU and over the host (their mean)."""
 
     def __init__(self):
-        self.at = None      # Xen system time of the previous reading
-        self.idle = None    # [ns] per pCPU then
-        self.busy = []      # [tenths or None] per pCPU, this poll
-        self.host = None    # the host's busy tenths (mean over pCPUs), None on the first
+        self.at = None  # Xen system time of the previous reading
+        self.idle = None  # [ns] per pCPU then
+        self.busy = []  # [tenths or None] per pCPU, this poll
+        self.host = None  # the host's busy tenths (mean over pCPUs), None on the first
 
     def update(self, now, idle):
         """idle: [ns] per pCPU read at `now`. A pCPU count that changed

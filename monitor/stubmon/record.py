@@ -14,9 +14,9 @@ REASON_LETTERS = '-rscwS'
 REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
 # One shared string per state: 1000 domains must not cost 1000 strings.
 SHUTDOWN_STATES = tuple(['shutdown (%s)' % r for r in REASON_NAMES])
-MAX_VCPU_ID_NONE = 0xffffffff   # XEN_INVALID_MAX_VCPU_ID: domain has no vCPUs
+MAX_VCPU_ID_NONE = 0xFFFFFFFF  # XEN_INVALID_MAX_VCPU_ID: domain has no vCPUs
 PAGE_SHIFT = 12
-KIB_PER_PAGE = 4   # Xen's page on x86_64 and arm64
+KIB_PER_PAGE = 4  # Xen's page on x86_64 and arm64
 
 # A tuple with names: 1000 domains must fit a small heap (an instance with a
 # dict costs about 3x as much under MicroPython).
@@ -27,15 +27,25 @@ KIB_PER_PAGE = 4   # Xen's page on x86_64 and arm64
 #   mem_pct  tot_pages over the host's memory in tenths, None without it
 # DECODED: the fields one unpack_from gives, in DI_FORMAT's order; DERIVED:
 # the ones derived from them. columns.py names a column's field by its name.
-DECODED = ('domid', 'flags', 'tot_pages', 'max_pages', 'cpu_time', 'nr_online_vcpus',
-           'max_vcpu_id', 'ssidref', 'handle', 'cpupool')
+DECODED = (
+    'domid',
+    'flags',
+    'tot_pages',
+    'max_pages',
+    'cpu_time',
+    'nr_online_vcpus',
+    'max_vcpu_id',
+    'ssidref',
+    'handle',
+    'cpupool',
+)
 DERIVED = ('state', 'status', 'cpu_pct', 'mem_pct')
 FIELDS = DECODED + DERIVED
 MAYBE_NONE = ('cpu_pct', 'mem_pct')
 Domain = namedtuple('Domain', FIELDS)
 
 ZERO_HANDLE = bytes(16)
-_names = {}   # flags -> (state letters, status): a handful of values
+_names = {}  # flags -> (state letters, status): a handful of values
 
 
 def shutdown_reason(flags):
@@ -48,7 +58,7 @@ def shutdown_reason(flags):
 def state(flags):
     """Six letters like `xl list`: r b p s <reason> d, '-' for unset."""
     # the upper 16 bits hold the shutdown reason; test only the state bits
-    bits = flags & 0xffff
+    bits = flags & 0xFFFF
     reason = shutdown_reason(flags)
     if reason is None:
         letter = '-'
@@ -56,20 +66,22 @@ def state(flags):
         letter = REASON_LETTERS[reason]
     else:
         letter = '?'
-    return ''.join((
-        'r' if bits & abi.DOMINF_running else '-',
-        'b' if bits & abi.DOMINF_blocked else '-',
-        'p' if bits & abi.DOMINF_paused else '-',
-        's' if bits & abi.DOMINF_shutdown else '-',
-        letter,
-        'd' if bits & abi.DOMINF_dying else '-',
-    ))
+    return ''.join(
+        (
+            'r' if bits & abi.DOMINF_running else '-',
+            'b' if bits & abi.DOMINF_blocked else '-',
+            'p' if bits & abi.DOMINF_paused else '-',
+            's' if bits & abi.DOMINF_shutdown else '-',
+            letter,
+            'd' if bits & abi.DOMINF_dying else '-',
+        )
+    )
 
 
 def state_name(flags):
     """The state an event talks about: dying, crashed, shutdown (reason),
     paused, blocked or running (running or waiting for a CPU)."""
-    bits = flags & 0xffff
+    bits = flags & 0xFFFF
     if bits & abi.DOMINF_dying:
         return 'dying'
     reason = shutdown_reason(flags)
@@ -90,18 +102,44 @@ def names(flags):
     """(state letters, status) of these flags, derived once per value."""
     n = _names.get(flags)
     if n is None:
-        if len(_names) > 64:   # odd flag values must not grow it for ever
+        if len(_names) > 64:  # odd flag values must not grow it for ever
             _names.clear()
         n = _names[flags] = (state(flags), state_name(flags))
     return n
 
 
-def make(domid, flags, tot_pages, max_pages, cpu_time, vcpus, max_vcpu_id, ssidref, handle,
-         cpupool, cpu_pct=None, mem_pct=None):
+def make(
+    domid,
+    flags,
+    tot_pages,
+    max_pages,
+    cpu_time,
+    vcpus,
+    max_vcpu_id,
+    ssidref,
+    handle,
+    cpupool,
+    cpu_pct=None,
+    mem_pct=None,
+):
     """A record from its fields (tests, and what decode_into does for each
     record it unpacks)."""
-    return _record((domid, flags, tot_pages, max_pages, cpu_time, vcpus, max_vcpu_id, ssidref,
-                    handle, cpupool), cpu_pct, mem_pct)
+    return _record(
+        (
+            domid,
+            flags,
+            tot_pages,
+            max_pages,
+            cpu_time,
+            vcpus,
+            max_vcpu_id,
+            ssidref,
+            handle,
+            cpupool,
+        ),
+        cpu_pct,
+        mem_pct,
+    )
 
 
 def _record(t, cpu, mem):
@@ -109,7 +147,7 @@ def _record(t, cpu, mem):
     tuple concatenation and a star call: under MicroPython 1.25 several
     times faster than passing the 14 fields one by one (make bench)."""
     n = _names.get(t[1]) or names(t[1])
-    if t[8] == ZERO_HANDLE:   # dom0, dom0less and demo domains: one shared object
+    if t[8] == ZERO_HANDLE:  # dom0, dom0less and demo domains: one shared object
         return Domain(*(t[:8] + (ZERO_HANDLE, t[9], n[0], n[1], cpu, mem)))
     return Domain(*(t + (n[0], n[1], cpu, mem)))
 
@@ -117,7 +155,7 @@ def _record(t, cpu, mem):
 def with_figures(d, cpu_pct, mem_pct):
     """The record d with these CPU % and MEM % (tests, and scripts that
     derive their own)."""
-    return _record(tuple(d)[:len(DECODED)], cpu_pct, mem_pct)
+    return _record(tuple(d)[: len(DECODED)], cpu_pct, mem_pct)
 
 
 def decode_into(out, lay, buf, count, off=0, figures=None):
@@ -205,4 +243,4 @@ def pages_to_kib(pages):
 
 def max_pages_unlimited(max_pages):
     # Xen reports "no limit" as ~0U (a u32 all-ones, 16 TiB) or bigger
-    return max_pages >= 0xffffffff
+    return max_pages >= 0xFFFFFFFF

@@ -20,7 +20,7 @@ class Table:
 
     def __init__(self, out, stamp=None):
         self.out = out
-        self.stamp = stamp   # the test image's stamp of poll 1's first row (lines -> lines)
+        self.stamp = stamp  # the test image's stamp of poll 1's first row (lines -> lines)
 
     def log_line(self, now, line, lost, earlier=False):
         self.out('stubmon xenlog: ' + (EARLIER + line if earlier else line))
@@ -36,8 +36,16 @@ class Table:
             out(lines[i])
 
     def poll(self, snap):
-        lines = table.format_poll(snap.n, snap.version, snap.now, snap.rows, snap.host,
-                                  counts=snap.counts, view=snap.view_line, vcpus=snap.vcpus)
+        lines = table.format_poll(
+            snap.n,
+            snap.version,
+            snap.now,
+            snap.rows,
+            snap.host,
+            counts=snap.counts,
+            view=snap.view_line,
+            vcpus=snap.vcpus,
+        )
         if self.stamp:
             lines = self.stamp(lines)
         out = self.out
@@ -45,12 +53,13 @@ class Table:
             out(text)
 
     def unlisted(self, snap):
-        for line in table.format_unlisted(snap.n, snap.version, snap.now, snap.refused,
-                                          snap.own_cpu_ns):
+        for line in table.format_unlisted(
+            snap.n, snap.version, snap.now, snap.refused, snap.own_cpu_ns
+        ):
             self.out(line)
 
     def error(self, now, where, text, errors):
-        pass   # the text error line and its traceback are health.py's
+        pass  # the text error line and its traceback are health.py's
 
 
 class Json:
@@ -58,7 +67,7 @@ class Json:
 
     def __init__(self, out, say_pieces):
         self.out = out
-        self.say_pieces = say_pieces   # a 1000-domain poll line goes out in pieces
+        self.say_pieces = say_pieces  # a 1000-domain poll line goes out in pieces
 
     def log_line(self, now, line, lost, earlier=False):
         self.out(jsonout.log_line(now, line, lost, earlier))
@@ -73,13 +82,25 @@ class Json:
             out(jsonout.event_line(now, domid, was, state))
 
     def poll(self, snap):
-        self.say_pieces(jsonout.poll_parts(snap.n, snap.version, snap.now, snap.rows, snap.host,
-                                           counts=snap.counts, view=snap.seen,
-                                           vcpus=snap.vcpus))
+        self.say_pieces(
+            jsonout.poll_parts(
+                snap.n,
+                snap.version,
+                snap.now,
+                snap.rows,
+                snap.host,
+                counts=snap.counts,
+                view=snap.seen,
+                vcpus=snap.vcpus,
+            )
+        )
 
     def unlisted(self, snap):
-        self.out(jsonout.unlisted_line(snap.n, snap.version, snap.now, snap.refused,
-                                       snap.own_cpu_ns, snap.host))
+        self.out(
+            jsonout.unlisted_line(
+                snap.n, snap.version, snap.now, snap.refused, snap.own_cpu_ns, snap.host
+            )
+        )
 
     def error(self, now, where, text, errors):
         self.out(jsonout.error_line(now, where, text, errors))
@@ -115,9 +136,11 @@ class Output:
         for r in self.renderers:
             r.events(now, lines, moves, cap)
         if cap < len(moves):
-            self.out('stubmon: events: %d more domain changes at %ss not shown (the console '
-                     'carries about %d lines a poll; baud=0 shows every one)'
-                     % (len(moves) - cap, events.stamp(now), cap))
+            self.out(
+                'stubmon: events: %d more domain changes at %ss not shown (the console '
+                'carries about %d lines a poll; baud=0 shows every one)'
+                % (len(moves) - cap, events.stamp(now), cap)
+            )
 
     def error(self, now, where, text, errors):
         for r in self.renderers:

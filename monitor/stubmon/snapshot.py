@@ -6,20 +6,20 @@
 class Snapshot:
     def __init__(self, n, version, now):
         self.n, self.version, self.now = n, version, now
-        self.notes = []            # lines said while collecting (refusals, view switches)
-        self.host = None           # hypercalls.PhysInfo, or None (refused, or failed)
-        self.log_lines = ()        # Xen's new log lines (xenlog=1)
-        self.log_lost = 0          # bytes of Xen's log lost before them
-        self.host_alerts = []      # fired host-wide and log: alerts
-        self.moves = None          # event tracker's (domid, was, now); None: no listing
-        self.event_lines = None    # their text lines
-        self.event_cap = 0         # how many of them to show (the row budget)
-        self.domain_alerts = []    # fired per-domain alerts
-        self.alert_notes = []      # lines the alert rules said (alerts.said)
-        self.refused = None        # errno name: the listing was refused, no table
-        self.own_cpu_ns = 0        # the monitor's CPU time (for a refused listing)
-        self.rows = None           # the records the poll shows (view.pick)
-        self.counts = None         # the summary counts of every domain
-        self.view_line = None      # the view's line under the table
-        self.seen = None           # the view's JSON object
-        self.vcpus = None          # vcpus=1: {domid: [vcpus.VCpu]}
+        self.notes = []  # lines said while collecting (refusals, view switches)
+        self.host = None  # hypercalls.PhysInfo, or None (refused, or failed)
+        self.log_lines = ()  # Xen's new log lines (xenlog=1)
+        self.log_lost = 0  # bytes of Xen's log lost before them
+        self.host_alerts = []  # fired host-wide and log: alerts
+        self.moves = None  # event tracker's (domid, was, now); None: no listing
+        self.event_lines = None  # their text lines
+        self.event_cap = 0  # how many of them to show (the row budget)
+        self.domain_alerts = []  # fired per-domain alerts
+        self.alert_notes = []  # lines the alert rules said (alerts.said)
+        self.refused = None  # errno name: the listing was refused, no table
+        self.own_cpu_ns = 0  # the monitor's CPU time (for a refused listing)
+        self.rows = None  # the records the poll shows (view.pick)
+        self.counts = None  # the summary counts of every domain
+        self.view_line = None  # the view's line under the table
+        self.seen = None  # the view's JSON object
+        self.vcpus = None  # vcpus=1: {domid: [vcpus.VCpu]}

@@ -46,12 +46,14 @@ or runnable; the pCPU; CPU time; CPU % since the previous poll):
  The domains line counts every domain listed (also those domains=
 leaves out of the rows), each once, in the state its event lines name
 (dying, crashed, shutdown, paused, blocked, running: the first that holds).
-"""
+"""  # noqa: E501 (real output)
+
 from . import columns
 
 # xl list's columns and the rest: declared once, in columns.py
 from .columns import tenths_text, ns_to_seconds_text, uuid_text  # noqa: F401 (the API)
-STATES = ('running', 'blocked', 'paused', 'crashed', 'dying', 'shutdown')   # xentop's order
+
+STATES = ('running', 'blocked', 'paused', 'crashed', 'dying', 'shutdown')  # xentop's order
 
 
 def summary_key(status):
@@ -70,18 +72,24 @@ def summary(doms):
 
 
 def summary_line(counts):
-    return ('stubmon domains: %d domains: %d running, %d blocked, %d paused, %d crashed, '
-            '%d dying, %d shutdown' % ((counts['domains'],) + tuple([counts[k] for k in STATES])))
+    return (
+        'stubmon domains: %d domains: %d running, %d blocked, %d paused, %d crashed, '
+        '%d dying, %d shutdown' % ((counts['domains'],) + tuple([counts[k] for k in STATES]))
+    )
 
 
 def host_line(host):
     """host: a hypercalls.PhysInfo. xentop's Mem and CPUs figures, then
     the host's busy % when getcpuinfo gave it (appended: parsers of the
     shorter line match its prefix)."""
-    line = ('stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz'
-            % (host.total_kib, host.total_kib - host.free_kib, host.free_kib,
-               host.nr_cpus, host.cpu_mhz))
-    busy = getattr(host, 'busy', None)   # a script's own host object may have none
+    line = 'stubmon host: Mem: %dk total, %dk used, %dk free, CPUs: %d @ %dMHz' % (
+        host.total_kib,
+        host.total_kib - host.free_kib,
+        host.free_kib,
+        host.nr_cpus,
+        host.cpu_mhz,
+    )
+    busy = getattr(host, 'busy', None)  # a script's own host object may have none
     if busy is not None:
         line += ', busy %s%%' % tenths_text(busy)
     return line
@@ -90,28 +98,47 @@ def host_line(host):
 def pcpu_line(cpu, busy, idle_ns):
     """pcpus=1: one pCPU, as xentop -p: busy % since the previous poll
     (`-` on the first) and its idle time since boot."""
-    return 'stubmon pcpu %d: busy %s%%, idle %ss' % (cpu, columns.pct_text(busy),
-                                                    ns_to_seconds_text(idle_ns))
+    return 'stubmon pcpu %d: busy %s%%, idle %ss' % (
+        cpu,
+        columns.pct_text(busy),
+        ns_to_seconds_text(idle_ns),
+    )
 
 
 def vcpu_line(domid, v):
     """vcpus=1: one vCPU (a vcpus.VCpu) under its domain's row, as
     `xentop -v`; starts with `stubmon` so row parsers skip it."""
     from .vcpus import state_word
-    return ('stubmon vcpu %d.%d: %s, pcpu %d, time %ss, cpu %s%%'
-            % (domid, v.vcpu, state_word(v), v.pcpu, ns_to_seconds_text(v.cpu_time),
-               columns.pct_text(v.cpu_pct)))
+
+    return 'stubmon vcpu %d.%d: %s, pcpu %d, time %ss, cpu %s%%' % (
+        domid,
+        v.vcpu,
+        state_word(v),
+        v.pcpu,
+        ns_to_seconds_text(v.cpu_time),
+        columns.pct_text(v.cpu_pct),
+    )
 
 
 def in_id_order(doms):
     for i in range(1, len(doms)):
-        if doms[i].domid <= doms[i - 1].domid:   # only copy when out of order
+        if doms[i].domid <= doms[i - 1].domid:  # only copy when out of order
             return sorted(doms, key=lambda d: d.domid)
     return doms
 
 
-def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, counts=None,
-                view=None, vcpus=None, cols=None):
+def format_poll(
+    n,
+    version,
+    uptime_ns,
+    domains,
+    host=None,
+    all_domains=None,
+    counts=None,
+    view=None,
+    vcpus=None,
+    cols=None,
+):
     """Yields the lines of one poll. domains: the rows, list of record.Domain
     (in ID order, or in the order view= sorted them, with their CPU and MEM
     % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
@@ -127,8 +154,10 @@ def format_poll(n, version, uptime_ns, domains, host=None, all_domains=None, cou
     doms = in_id_order(domains or []) if view is None else domains
     widths = cols.widths(doms)
     count = '?' if domains is None else str(len(doms))
-    yield ('stubmon poll %d: xen %s, uptime %ss, %s domains'
-           % (n, version, ns_to_seconds_text(uptime_ns), count))
+    yield (
+        'stubmon poll %d: xen %s, uptime %ss, %s domains'
+        % (n, version, ns_to_seconds_text(uptime_ns), count)
+    )
     if host is not None:
         yield host_line(host)
         for cpu, busy, idle in getattr(host, 'pcpus', None) or ():
@@ -152,8 +181,12 @@ def format_unlisted(n, version, uptime_ns, why, own_cpu_ns):
     """A poll whose domain list was refused (why: the errno name): what
     the monitor may still report, Xen's version and uptime and its own CPU
     time, in three lines shaped like a table's header and end."""
-    yield ('stubmon poll %d: xen %s, uptime %ss, ? domains'
-           % (n, version, ns_to_seconds_text(uptime_ns)))
-    yield ('stubmon poll %d: domains not listed (%s, see above); own cpu %d ms'
-           % (n, why, own_cpu_ns // 1000000))
+    yield (
+        'stubmon poll %d: xen %s, uptime %ss, ? domains'
+        % (n, version, ns_to_seconds_text(uptime_ns))
+    )
+    yield (
+        'stubmon poll %d: domains not listed (%s, see above); own cpu %d ms'
+        % (n, why, own_cpu_ns // 1000000)
+    )
     yield 'stubmon poll %d end' % n

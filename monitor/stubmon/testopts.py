@@ -12,7 +12,7 @@ from . import hypercalls as hv
 from . import options
 
 DEMO_MAX = 1000
-DEMO_MEM_MAX = 1024 * 1024   # MiB; only a limit, nothing is allocated
+DEMO_MEM_MAX = 1024 * 1024  # MiB; only a limit, nothing is allocated
 EXITS = ('shutdown', 'qemu')
 # fault=KIND:P test faults, injected at poll P (docs/faults.md): raise,
 # memory, hang in poll P; listing: in the first event listing after poll P;
@@ -21,7 +21,7 @@ EXITS = ('shutdown', 'qemu')
 # gone:N remembers made at the start of poll P, destroyed after it.
 FAULTS = ('raise', 'memory', 'hang', 'listing', 'demo', 'fatal', 'vanish')
 MAX_FAULTS = 8
-POLL_MAX = 10 ** 9
+POLL_MAX = 10**9
 
 # key -> (lo, hi, hint) for whole numbers, (words, hint) for words; the
 # others have a parser of their own in Hooks.set.
@@ -88,19 +88,19 @@ class Hooks:
     """The test-only options of one run, and what they do to it."""
 
     def __init__(self):
-        self.demo = 0             # empty paused domains created at start
-        self.demo_keep = 2        # destroy them after this poll; 0 = keep
-        self.demo_mem = 16        # MiB max memory of each demo domain
-        self.exit = 'shutdown'    # 'shutdown' (poweroff) or 'qemu'
-        self.pause = None         # (domid, after poll A, unpause after poll B or 0)
-        self.destroy = None       # (domid, after poll P): destroy that domain
-        self.faults = []          # [(kind, poll)], kind in FAULTS
-        self.quiet = 0            # make bench: 1: the polls say nothing, all else is done
-        self.raw = 0              # make bench: 1: stats lines add a raw C listing's time
-        self.demo_ids = []        # the demo domains made
-        self.vanish_ids = []      # fault=vanish:P: the domains made at poll P
+        self.demo = 0  # empty paused domains created at start
+        self.demo_keep = 2  # destroy them after this poll; 0 = keep
+        self.demo_mem = 16  # MiB max memory of each demo domain
+        self.exit = 'shutdown'  # 'shutdown' (poweroff) or 'qemu'
+        self.pause = None  # (domid, after poll A, unpause after poll B or 0)
+        self.destroy = None  # (domid, after poll P): destroy that domain
+        self.faults = []  # [(kind, poll)], kind in FAULTS
+        self.quiet = 0  # make bench: 1: the polls say nothing, all else is done
+        self.raw = 0  # make bench: 1: stats lines add a raw C listing's time
+        self.demo_ids = []  # the demo domains made
+        self.vanish_ids = []  # fault=vanish:P: the domains made at poll P
         self.first_row_ns = None  # stats=1: when poll 1's first row was said
-        self.raw_result = None    # raw=1: (us, domains) of the last raw listing
+        self.raw_result = None  # raw=1: (us, domains) of the last raw listing
 
     def set(self, key, value):
         """Apply one test-only key=value; the (hint, using) pair on a bad value."""
@@ -118,14 +118,19 @@ class Hooks:
         elif key == 'pause':
             p = parse_pause(value)
             if p is None:
-                return ('want DOMID:A:B, pause after poll A, unpause after poll B (0 = never)',
-                        pause_text(self.pause))
+                return (
+                    'want DOMID:A:B, pause after poll A, unpause after poll B (0 = never)',
+                    pause_text(self.pause),
+                )
             self.pause = p
         elif key == 'fault':
             f = parse_faults(value)
             if f is None or len(self.faults) + len(f) > MAX_FAULTS:
-                return ('want KIND:POLL, KIND one of %s, comma-joined, at most %d'
-                        % (', '.join(FAULTS), MAX_FAULTS), faults_text(self.faults))
+                return (
+                    'want KIND:POLL, KIND one of %s, comma-joined, at most %d'
+                    % (', '.join(FAULTS), MAX_FAULTS),
+                    faults_text(self.faults),
+                )
             self.faults = self.faults + f
         elif key == 'destroy':
             p = parse_destroy(value)
@@ -195,7 +200,7 @@ class Hooks:
 def create_demo(m, t):
     n, mib = t.demo, t.demo_mem
     for i in range(1, n + 1):
-        if ('demo', i) in t.faults:   # a failure at start-up (docs/faults.md)
+        if ('demo', i) in t.faults:  # a failure at start-up (docs/faults.md)
             raise RuntimeError('test fault (fault=demo:%d)' % i)
         try:
             t.demo_ids.append(m.hyp.create_empty_domain(mib))
@@ -204,8 +209,10 @@ def create_demo(m, t):
             break
     ids = t.demo_ids
     if ids:
-        m.say('stubmon: demo created %d of %d domains, ids %d..%d, paused, '
-              'max memory %d MiB each' % (len(ids), n, ids[0], ids[-1], mib))
+        m.say(
+            'stubmon: demo created %d of %d domains, ids %d..%d, paused, '
+            'max memory %d MiB each' % (len(ids), n, ids[0], ids[-1], mib)
+        )
     else:
         m.say('stubmon: demo created 0 of %d domains' % n)
 
@@ -238,7 +245,7 @@ def inject_fault(m, t, n):
             raise RuntimeError('test fault (fault=raise:%d)' % n)
         if kind == 'memory':
             hog = []
-            for _ in range(16384):   # the image's heap is far smaller
+            for _ in range(16384):  # the image's heap is far smaller
                 hog.append(bytearray(4096))
             raise MemoryError('test fault: 64 MiB allocated without running out')
         if kind == 'hang':
@@ -248,7 +255,7 @@ def inject_fault(m, t, n):
             batch = getattr(m.xen, 'console_batch', None)
             if batch:
                 batch(False)
-            while True:   # spins on purpose: what the watchdog is for
+            while True:  # spins on purpose: what the watchdog is for
                 pass
 
 
@@ -259,10 +266,11 @@ def arm_listing_fault(m, n):
     real = m.check_events
 
     def check_events(woken=False):
-        if not woken:   # a test step's own listing (pause=, destroy=)
+        if not woken:  # a test step's own listing (pause=, destroy=)
             return real(woken)
         m.check_events = real
         raise RuntimeError('test fault (fault=listing:%d)' % n)
+
     m.check_events = check_events
 
 
@@ -278,8 +286,10 @@ def vanish_create(m, t, n):
             m.say(hv.explain(e))
             break
     ids = t.vanish_ids
-    m.say('stubmon: test fault: made %d of %d domains%s to vanish after poll %d (fault=vanish:%d)'
-          % (len(ids), want, ', ids %d..%d' % (ids[0], ids[-1]) if ids else '', n, n))
+    m.say(
+        'stubmon: test fault: made %d of %d domains%s to vanish after poll %d (fault=vanish:%d)'
+        % (len(ids), want, ', ids %d..%d' % (ids[0], ids[-1]) if ids else '', n, n)
+    )
 
 
 def vanish_destroy(m, t, n):
@@ -291,7 +301,9 @@ def vanish_destroy(m, t, n):
         except hv.HypercallError as e:
             m.errors.failed('destroydomain', e)
     t.vanish_ids = []
-    m.say('stubmon: test fault: destroyed %d domains after poll %d (fault=vanish:%d)' % (gone, n, n))
+    m.say(
+        'stubmon: test fault: destroyed %d domains after poll %d (fault=vanish:%d)' % (gone, n, n)
+    )
 
 
 def destroy_step(m, t, n):
@@ -339,8 +351,16 @@ def raw_listing(m, t):
     lay = hyp.abi
     hyp._fill_sysctl_list(hyp.sysctl_version, 0, hyp.batch)
     p, g = lay.SYSCTL_PAYLOAD, lay.GDIL
-    layout = (p + g['first_domain'], p + g['max_domains'], p + g['num_domains'],
-              p + g['buffer'], hyp.batch, hyp.di_size, lay.DI['domain'], abi.DOMID_FIRST_RESERVED)
+    layout = (
+        p + g['first_domain'],
+        p + g['max_domains'],
+        p + g['num_domains'],
+        p + g['buffer'],
+        hyp.batch,
+        hyp.di_size,
+        lay.DI['domain'],
+        abi.DOMID_FIRST_RESERVED,
+    )
     try:
         n, ns = xen.list_raw(hyp._sysctl, hyp._list, layout)
     except OSError:
@@ -376,5 +396,7 @@ def say_boot(m, t):
     if row is None:
         row = t.first_row_ns = m.xen.time_ns()
     entry, line = m.xen.boot_ns() if hasattr(m.xen, 'boot_ns') else (0, 0)
-    m.say('stubmon: boot entry_us=%d first_line_us=%d first_row_us=%d'
-          % (entry // 1000, line // 1000, row // 1000))
+    m.say(
+        'stubmon: boot entry_us=%d first_line_us=%d first_row_us=%d'
+        % (entry // 1000, line // 1000, row // 1000)
+    )

@@ -8,10 +8,9 @@ from . import abi
 from . import hypercalls as hv
 from . import record
 
-VCPUS_MAX = 128   # vCPUs read per domain at most (a poll's hypercalls stay bounded)
+VCPUS_MAX = 128  # vCPUs read per domain at most (a poll's hypercalls stay bounded)
 
-VCpu = namedtuple('VCpu', ('vcpu', 'online', 'running', 'blocked', 'cpu_time', 'cpu_pct',
-                           'pcpu'))
+VCpu = namedtuple('VCpu', ('vcpu', 'online', 'running', 'blocked', 'cpu_time', 'cpu_pct', 'pcpu'))
 
 
 def state_word(v):

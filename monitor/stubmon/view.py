@@ -15,7 +15,7 @@
 from . import jsonout
 from . import options
 
-ROW_BYTES = 110   # a table row, with its line end
+ROW_BYTES = 110  # a table row, with its line end
 SORTS = ('id', 'cpu', 'mem')
 MODES = ('auto', 'all', 'changes', 'top')
 
@@ -43,7 +43,7 @@ def highest(rows, n, key):
     of rows (domid order). A binary insertion into a list of at most n:
     MicroPython's sort is quadratic on sorted input, and most domains of a
     big host have the same key (0 % CPU)."""
-    keys, best = [], []   # keys descending, best alongside
+    keys, best = [], []  # keys descending, best alongside
     for d in rows:
         k = key(d)
         if len(keys) >= n and k <= keys[-1]:
@@ -71,7 +71,7 @@ class View:
         self.budget = row_budget(opts.interval_ms, opts.baud)
         self.baud = opts.baud
         self.interval_ms = opts.interval_ms
-        self.auto = None   # what auto shows now: 'all' or 'changes'
+        self.auto = None  # what auto shows now: 'all' or 'changes'
         self.say = say
 
     def _ordered(self, rows, n=None):
@@ -88,13 +88,22 @@ class View:
         want = 'all' if self.budget is None or count <= self.budget else 'changes'
         if want != self.auto:
             if want == 'changes':
-                self.say('stubmon: view: %d domains are more rows than the console carries '
-                         '(about %d a poll: half of a %s s interval at baud=%d); showing the rows '
-                         'that change (view=changes), at most %d a poll; view=all shows every row'
-                         % (count, self.budget, options.seconds_text(self.interval_ms), self.baud, self.budget))
+                self.say(
+                    'stubmon: view: %d domains are more rows than the console carries '
+                    '(about %d a poll: half of a %s s interval at baud=%d); showing the rows '
+                    'that change (view=changes), at most %d a poll; view=all shows every row'
+                    % (
+                        count,
+                        self.budget,
+                        options.seconds_text(self.interval_ms),
+                        self.baud,
+                        self.budget,
+                    )
+                )
             elif self.auto is not None:
-                self.say('stubmon: view: %d domains fit the console again; showing every row'
-                         % count)
+                self.say(
+                    'stubmon: view: %d domains fit the console again; showing every row' % count
+                )
             self.auto = want
         return want
 
@@ -112,23 +121,42 @@ class View:
             if self.sort == 'id':
                 return shown, None, None
             rows = self._ordered(shown)
-            return (rows, 'stubmon view: all %d domains, by %s' % (len(rows), self.sort),
-                    self._json('all', rows, shown, None, 0))
+            return (
+                rows,
+                'stubmon view: all %d domains, by %s' % (len(rows), self.sort),
+                self._json('all', rows, shown, None, 0),
+            )
         if mode == 'top':
             rows = self._ordered(shown, self.top)
-            return (rows, 'stubmon view: top %d of %d domains by %s'
-                    % (len(rows), len(shown), self.sort), self._json('top', rows, shown, None, 0))
+            return (
+                rows,
+                'stubmon view: top %d of %d domains by %s' % (len(rows), len(shown), self.sort),
+                self._json('top', rows, shown, None, 0),
+            )
         base = shown if changed is None else changed
         limit = self.budget if capped else None
         rows = self._ordered(base, limit)
         left = len(base) - len(rows)
-        line = ('stubmon view: changes: %d of %d domains changed since the previous poll'
-                % (len(base), len(shown)))
+        line = 'stubmon view: changes: %d of %d domains changed since the previous poll' % (
+            len(base),
+            len(shown),
+        )
         if left:
             line += '; the first %d by %s shown, %d left out' % (len(rows), self.sort, left)
         return rows, line, self._json('changes', rows, shown, len(base), left)
 
     def _json(self, mode, rows, shown, changed, left):
-        return jsonout.O('mode', mode, 'sort', self.sort, 'shown', len(rows), 'of', len(shown),
-                         'changed', changed, 'left_out', left)
-
+        return jsonout.Ordered(
+            'mode',
+            mode,
+            'sort',
+            self.sort,
+            'shown',
+            len(rows),
+            'of',
+            len(shown),
+            'changed',
+            changed,
+            'left_out',
+            left,
+        )

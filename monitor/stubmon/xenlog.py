@@ -10,10 +10,10 @@
 # are given without their "(XEN) ": that mark inside one of the monitor's
 # lines would read as a foreign line cutting it (consolelog.Mender).
 
-BUF = 4096          # bytes a read
-READS_MAX = 16      # reads a poll at most (64 KiB); the rest waits for the next
-LINE_MAX = 512      # a longer line is cut (Xen's lines are far shorter)
-MASK = 0xffffffff   # Xen's ring indices are u32 and wrap
+BUF = 4096  # bytes a read
+READS_MAX = 16  # reads a poll at most (64 KiB); the rest waits for the next
+LINE_MAX = 512  # a longer line is cut (Xen's lines are far shorter)
+MASK = 0xFFFFFFFF  # Xen's ring indices are u32 and wrap
 # At start, what the ring holds already (Xen's boot, or what it logged while
 # a restarted monitor was down: `Watchdog timer fired for domain N`) is read
 # once: its last BACKLOG bytes become lines that alert=log: rules see and
@@ -26,10 +26,10 @@ def is_xen_line(line):
     if not line.startswith(b'(XEN) '):
         return False
     rest = line[6:]
-    if rest.startswith(b'['):   # console_timestamps
+    if rest.startswith(b'['):  # console_timestamps
         end = rest.find(b'] ')
         if end >= 0:
-            rest = rest[end + 2:]
+            rest = rest[end + 2 :]
     return not rest.startswith(b'(d')
 
 
@@ -45,10 +45,10 @@ def text(line):
 class XenLog:
     def __init__(self):
         self.buf = bytearray(BUF)
-        self.index = None          # the ring index after the last byte read
-        self.rest = b''            # an unfinished line, kept for the next read
+        self.index = None  # the ring index after the last byte read
+        self.rest = b''  # an unfinished line, kept for the next read
         self.skip_partial = False  # after a gap: the first line is a fragment
-        self.lost = 0              # bytes overwritten before they were read, since start
+        self.lost = 0  # bytes overwritten before they were read, since start
 
     def start(self, hyp):
         """The first read: the whole ring, to its end, from which on read()
@@ -56,7 +56,7 @@ class XenLog:
         bytes): what was logged before this monitor started."""
         n, idx = hyp.read_console(self.buf, None)
         held, tail, whole = n, bytes(self.buf[:n]), True
-        for _ in range(4096):   # a ring of up to 16 MiB
+        for _ in range(4096):  # a ring of up to 16 MiB
             if n < len(self.buf):
                 break
             n, idx = hyp.read_console(self.buf, idx)
@@ -66,8 +66,8 @@ class XenLog:
         self.index = idx
         parts = tail.split(b'\n')
         if not whole or len(tail) == BACKLOG:
-            parts.pop(0)   # cut: the first is a fragment
-        parts.pop()        # unfinished (or empty): read() takes it whole next time
+            parts.pop(0)  # cut: the first is a fragment
+        parts.pop()  # unfinished (or empty): read() takes it whole next time
         return held, [text(p[6:LINE_MAX]) for p in parts if is_xen_line(p)]
 
     def read(self, hyp):
@@ -76,7 +76,7 @@ class XenLog:
         for _ in range(READS_MAX):
             n, end = hyp.read_console(self.buf, self.index)
             gap = ((end - n) - self.index) & MASK
-            if gap and gap < 0x80000000:   # the ring wrapped past our index
+            if gap and gap < 0x80000000:  # the ring wrapped past our index
                 lost += gap
                 self.rest = b''
                 self.skip_partial = True
@@ -92,7 +92,7 @@ class XenLog:
                 parts.pop(0)
                 self.skip_partial = False
             for p in parts:
-                if is_xen_line(p):   # without "(XEN) ": every line here is Xen's
+                if is_xen_line(p):  # without "(XEN) ": every line here is Xen's
                     out.append(text(p[6:LINE_MAX]))
             if n < len(self.buf):
                 break

@@ -3,6 +3,7 @@
 (tools/xenabi) are picked at run time. The same build of each board boots
 Xen 4.17 and 4.20 and must say which release's layouts it chose and which
 interface versions it confirmed, matching that release's headers."""
+
 import hashlib
 import os
 import re
@@ -14,10 +15,12 @@ import boot
 import buildlock
 from stubmon_exporter import consolelog
 
-BOARDS = {"x86_64": "x86_64", "arm64": "aarch64"}   # board -> layouts arch
+BOARDS = {"x86_64": "x86_64", "arm64": "aarch64"}  # board -> layouts arch
 RELEASES = ("4.17", "4.20")
-LAYOUT_RE = re.compile(r"^stubmon: layouts xen (\d+\.\d+) \((\w+)\), "
-                       r"interfaces sysctl 0x([0-9a-f]+) domctl 0x([0-9a-f]+)$")
+LAYOUT_RE = re.compile(
+    r"^stubmon: layouts xen (\d+\.\d+) \((\w+)\), "
+    r"interfaces sysctl 0x([0-9a-f]+) domctl 0x([0-9a-f]+)$"
+)
 
 
 def digest(path):
@@ -55,15 +58,19 @@ def test_reports_the_layouts_and_interfaces_it_chose(runs, headers):
         found = [m for m in found if m]
         assert len(found) == 1, (xen, [l for l in res.lines if l.startswith("stubmon")])
         m = found[0]
-        assert m.group(1) == xen                      # the release it runs on
+        assert m.group(1) == xen  # the release it runs on
         assert m.group(2) == BOARDS[board]
         assert int(m.group(3), 16) == want["sysctl"]  # confirmed by probing
         assert int(m.group(4), 16) == want["domctl"]
         # a generated release: nothing assumed, no mismatch reported
-        assert not [l for l in res.lines if "assuming the layouts" in l or "layouts may not match" in l]
+        assert not [
+            l for l in res.lines if "assuming the layouts" in l or "layouts may not match" in l
+        ]
         # the older interfaces line is still there and agrees
         inter = [l for l in res.lines if l.startswith("stubmon: interfaces ")]
-        assert inter == ["stubmon: interfaces sysctl 0x%02x domctl 0x%02x" % (want["sysctl"], want["domctl"])]
+        assert inter == [
+            "stubmon: interfaces sysctl 0x%02x domctl 0x%02x" % (want["sysctl"], want["domctl"])
+        ]
 
 
 def test_image_freezes_layouts_of_every_generated_release(runs):
@@ -91,18 +98,36 @@ def test_newer_release_than_generated_still_lists_domains(monkeypatch):
         link = os.path.join(deps, "libxen-dev-4.17")
         if not os.path.islink(link):
             os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
-        subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
-                        "VARIANT=" + boot.VARIANT,
-                        "BUILD=" + os.path.join(top, "x86_64"), "XENABI_OUT=" + os.path.join(top, "gen"),
-                        "XENABI_DEPS=" + deps, "XEN_SHARED=" + os.path.join(top, "none")],   # no 4.21/4.22 either
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "make",
+                "-s",
+                "-C",
+                os.path.join(boot.REPO, "port-xen"),
+                "BOARD=x86_64",
+                "-j2",
+                "VARIANT=" + boot.VARIANT,
+                "BUILD=" + os.path.join(top, "x86_64"),
+                "XENABI_OUT=" + os.path.join(top, "gen"),
+                "XENABI_DEPS=" + deps,
+                "XEN_SHARED=" + os.path.join(top, "none"),
+            ],  # no 4.21/4.22 either
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     assert sorted(os.listdir(os.path.join(top, "gen", "x86_64"))) == [
-        "xenabi_4_17_x86_64.py", "xenabi_x86_64.py"]
-    monkeypatch.setattr(boot, "image_path", lambda board, **kw: os.path.join(top, "x86_64", "stubmon.elf"))
+        "xenabi_4_17_x86_64.py",
+        "xenabi_x86_64.py",
+    ]
+    monkeypatch.setattr(
+        boot, "image_path", lambda board, **kw: os.path.join(top, "x86_64", "stubmon.elf")
+    )
     res = boot.boot("x86_64", "4.20", "interval=0.5 count=2 exit=qemu", timeout=120)
     assert res.guest_exit == 0, res.text[-2000:]
-    assert ("stubmon: xen 4.20: no layouts generated for it; assuming the layouts of xen 4.17 "
-            "(its getdomaininfo layout is the one of 4.17)") in res.lines
+    assert (
+        "stubmon: xen 4.20: no layouts generated for it; assuming the layouts of xen 4.17 "
+        "(its getdomaininfo layout is the one of 4.17)"
+    ) in res.lines
     assert "stubmon: layouts xen 4.17 (x86_64), interfaces sysctl 0x15 domctl 0x17" in res.lines
     polls = consolelog.polls(res.lines)
     assert [p.number for p in polls] == [1, 2]

@@ -3,6 +3,7 @@
 dom0less domUs that run the same Image as `role=guest` and end in each way
 a guest can: power off, crash, reboot, stay up (paused and unpaused by the
 monitor's pause= test option)."""
+
 import re
 
 import pytest
@@ -32,8 +33,10 @@ FINAL_STATE = {1: "---s--", 2: "---sc-", 3: "-b----", 4: "---sr-"}
 @pytest.fixture(scope="module", params=["4.17", "4.20"])
 def run(request, image):
     image(BOARD)
-    domus = [{"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))]
-    assert tuple(domus) == boot.load_board(BOARD).DEFAULT_DOMUS   # what `make run` shows
+    domus = [
+        {"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))
+    ]
+    assert tuple(domus) == boot.load_board(BOARD).DEFAULT_DOMUS  # what `make run` shows
     res = boot.boot(BOARD, request.param, ARGS, timeout=120, domus=domus)
     res.xen = request.param
     return res
@@ -60,7 +63,10 @@ def test_every_poll_lists_dom0_and_each_domu_as_configured(run):
         assert dom0["State"][0] == "r"
         for domid, (mib, vcpus, _) in DOMUS.items():
             r = p.row(domid)
-            assert (r["Mem(MiB)"], r["MaxMem(MiB)"], r["VCPUs"]) == (mib, mib, vcpus), (p.number, r)
+            assert (r["Mem(MiB)"], r["MaxMem(MiB)"], r["VCPUs"]) == (mib, mib, vcpus), (
+                p.number,
+                r,
+            )
 
 
 def test_final_states_show_each_end(run):
@@ -84,8 +90,11 @@ def test_guests_say_hello_and_bye_once(run):
 
 def poll_starts_us(lines):
     """Each poll's start (Xen time, us) from its stats line (stats=1)."""
-    return [int(dict(kv.split("=") for kv in l.split()[2:])["now_us"]) for l in lines
-            if l.startswith("stubmon: stats ")]
+    return [
+        int(dict(kv.split("=") for kv in l.split()[2:])["now_us"])
+        for l in lines
+        if l.startswith("stubmon: stats ")
+    ]
 
 
 def test_each_end_is_one_event_within_a_second(run):
@@ -99,7 +108,7 @@ def test_each_end_is_one_event_within_a_second(run):
     g = consolelog.stamped_lines(run.lines)
     starts = poll_starts_us(run.lines)
     assert len(starts) == 6, starts
-    at_polls = set(t // 1000 for t in starts)   # event stamps are whole ms
+    at_polls = set(t // 1000 for t in starts)  # event stamps are whole ms
     for domid, state in ENDS.items():
         mine = [e for e in ev if e[1] == domid and e[2].endswith("-> " + state)]
         assert len(mine) == 1, (domid, ev)
@@ -110,7 +119,7 @@ def test_each_end_is_one_event_within_a_second(run):
         # guest wrote it; event stamps are truncated to whole ms)
         assert stamp - bye[0] >= -20000, (domid, mine, bye)
         later = [t for t in starts if t > bye[0]]
-        assert later, (domid, bye, starts)   # count=6 runs past every end
+        assert later, (domid, bye, starts)  # count=6 runs past every end
         assert stamp < later[0], (domid, "found by the poll at %d us" % later[0], mine, bye)
         assert stamp // 1000 not in at_polls, (domid, mine, starts)
     # nothing happens to a domain after it has ended
@@ -126,12 +135,15 @@ def test_pause_and_unpause_are_events_right_after(run):
     assert len(paused) == 1 and len(resumed) == 1, ev
     # printed by the re-listing right after the domctl (with any other
     # change that listing saw: one line per domain, in domid order)
-    for said, want in (("stubmon: paused 3 after poll 2", paused),
-                       ("stubmon: unpaused 3 after poll 4", resumed)):
+    for said, want in (
+        ("stubmon: paused 3 after poll 2", paused),
+        ("stubmon: unpaused 3 after poll 4", resumed),
+    ):
         i = run.lines.index(said) + 1
         block = []
-        while i < len(run.lines) and (run.lines[i].startswith("stubmon event ")
-                                      or run.lines[i].startswith("(")):
+        while i < len(run.lines) and (
+            run.lines[i].startswith("stubmon event ") or run.lines[i].startswith("(")
+        ):
             block += consolelog.events([run.lines[i]])
             i += 1
         assert want[0] in block, (said, block)
@@ -140,7 +152,11 @@ def test_pause_and_unpause_are_events_right_after(run):
     assert polls[2].row(3)["State"][2] == "p" and polls[3].row(3)["State"][2] == "p"
     assert polls[4].row(3)["State"][2] == "-"
     # the event's stamp is the time of the pause: between polls 2 and 3
-    assert polls[1].uptime_ds * 100000 - 100000 <= paused[0][0] <= polls[2].uptime_ds * 100000 + 100000
+    assert (
+        polls[1].uptime_ds * 100000 - 100000
+        <= paused[0][0]
+        <= polls[2].uptime_ds * 100000 + 100000
+    )
 
 
 def test_events_in_time_order_and_each_once(run):
@@ -152,8 +168,11 @@ def test_events_in_time_order_and_each_once(run):
 
 
 def test_monitor_blocks_between_polls(run):
-    stats = [dict(kv.split("=") for kv in l.split()[2:]) for l in run.lines
-             if l.startswith("stubmon: stats ")]
+    stats = [
+        dict(kv.split("=") for kv in l.split()[2:])
+        for l in run.lines
+        if l.startswith("stubmon: stats ")
+    ]
     assert len(stats) == 6
     wall = int(stats[-1]["now_us"]) - int(stats[0]["now_us"])
     cpu = int(stats[-1]["cpu_us"]) - int(stats[0]["cpu_us"])
@@ -176,7 +195,9 @@ def test_clock_agrees_with_xen_console_stamps(run):
 def test_exit_line_is_the_exit_code():
     """Without isa-debug-exit the harness reads 'stubmon: exit N' (dom0's
     own line, never a domU's) from a run QEMU ended with status 0."""
-    r = boot.Result(["(d1) [ 1.0] stubmon: exit 000", "stubmon: exit 001", "(XEN) halting"], 0, False, 1.0)
+    r = boot.Result(
+        ["(d1) [ 1.0] stubmon: exit 000", "stubmon: exit 001", "(XEN) halting"], 0, False, 1.0
+    )
     r.exit_from_console = True
     assert r.guest_exit == 1
     r.lines = ["stubmon: exit 000"]
@@ -192,8 +213,9 @@ def test_demo_domains_go_as_events(xen, image):
     """Empty domains made by dom0 (HVM+HAP on Arm) are listed; destroying
     them raises VIRQ_DOM_EXC: one 'gone' event each, before the next poll."""
     image(BOARD)
-    res = boot.boot(BOARD, xen, "count=3 interval=1 demo=2 demo_keep=1 exit=qemu", timeout=60,
-                    domus=())
+    res = boot.boot(
+        BOARD, xen, "count=3 interval=1 demo=2 demo_keep=1 exit=qemu", timeout=60, domus=()
+    )
     assert res.guest_exit == 0, res.text[-2000:]
     polls = consolelog.polls(res.lines)
     assert polls[0].ids() == [0, 1, 2]

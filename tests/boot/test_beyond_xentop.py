@@ -9,6 +9,7 @@ kicks it (Xen logs it: forwarded by xenlog=1, alert=log:). Every JSON
 line is validated against stubmon/2. Then one short x86_64 PV dom0 boot
 (Xen 4.20, -smp 1) with two paused demo domains: the same features on
 the other arch, host-wide alerts, no stuck: for paused domains."""
+
 import json
 import os
 import re
@@ -23,8 +24,10 @@ from stubmon_exporter import consolelog
 BOARD = "arm64"
 XEN = "4.20"
 STUCK = 3
-ARGS = ("interval=1 count=10 pcpus=1 vcpus=1 format=table+json xenlog=1 pause=4:1:0 "
-        "alert=stuck:%d,log:Watchdog exit=qemu" % STUCK)
+ARGS = (
+    "interval=1 count=10 pcpus=1 vcpus=1 format=table+json xenlog=1 pause=4:1:0 "
+    "alert=stuck:%d,log:Watchdog exit=qemu" % STUCK
+)
 SPIN_S = 5
 # domid: (MiB, vCPUs, guest command line)
 DOMUS = {
@@ -45,7 +48,9 @@ def pcpu_lines(polls):
 @pytest.fixture(scope="module")
 def run(image):
     image(BOARD)
-    domus = [{"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))]
+    domus = [
+        {"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))
+    ]
     res = boot.boot(BOARD, XEN, ARGS, timeout=150, domus=domus)
     assert not res.timed_out, res.text[-3000:]
     # our lines whole again where another domain's line cut one (two pCPUs,
@@ -61,8 +66,13 @@ def run(image):
 
 def vcpu_lines(polls):
     """{poll number: {domid: [(vcpu, state, pcpu, cpu tenths or None)]}}"""
-    return {p.number: {d: [(v["vcpu"], v["state"], v["pcpu"], v["cpu"]) for v in vs]
-                       for d, vs in p.vcpus.items()} for p in polls}
+    return {
+        p.number: {
+            d: [(v["vcpu"], v["state"], v["pcpu"], v["cpu"]) for v in vs]
+            for d, vs in p.vcpus.items()
+        }
+        for p in polls
+    }
 
 
 def guest_stamp(run, domid, prefix):
@@ -87,7 +97,7 @@ def test_host_line_busy_from_the_second_poll(run):
 
 def test_one_pcpu_line_per_pcpu_every_poll(run):
     cpus = run.polls[0].host["cpus"]
-    assert cpus == 2   # QEMU -smp 2
+    assert cpus == 2  # QEMU -smp 2
     assert [n for n, _ in run.pcpus] == list(range(1, 11))
     for n, busy in run.pcpus:
         assert sorted(busy) == list(range(cpus)), (n, busy)
@@ -104,13 +114,14 @@ def test_pcpu_busy_rises_while_a_guest_spins_and_falls_when_it_blocks(run):
     during = [n for n in range(2, 11) if ups[n - 1] >= start and ups[n] <= end]
     after = [n for n in range(2, 11) if ups[n - 1] >= end + 5]
     assert during and after, (start, end, ups)
-    for n in during:   # one pCPU taken by the spinning guest
+    for n in during:  # one pCPU taken by the spinning guest
         assert max(busy[n].values()) >= 800, (n, busy[n])
         assert run.polls[n - 1].host["busy"] >= 400, run.polls[n - 1].host
-    for n in after:    # both nearly idle: the monitor polls a few ms a second
+    for n in after:  # both nearly idle: the monitor polls a few ms a second
         assert max(busy[n].values()) <= 300, (n, busy[n])
-    assert max(p.host["busy"] for p in run.polls if p.number in after) < \
-        min(p.host["busy"] for p in run.polls if p.number in during)
+    assert max(p.host["busy"] for p in run.polls if p.number in after) < min(
+        p.host["busy"] for p in run.polls if p.number in during
+    )
 
 
 def test_vcpu_lines_match_each_domains_vcpu_count(run):
@@ -130,7 +141,7 @@ def test_spinning_vcpu_runs_on_the_busy_pcpu(run):
     busy = dict(run.pcpus)
     seen = 0
     for n in range(2, 11):
-        (vcpu, state, pcpu, pct), = run.vcpus[n][1]
+        ((vcpu, state, pcpu, pct),) = run.vcpus[n][1]
         # it spun most of this interval (credit2 may have moved it once
         # between the two pCPUs: the one it is on now was busy most of it)
         if pct is not None and pct >= 800:
@@ -150,8 +161,9 @@ def test_json_lines_are_stubmon2_and_carry_pcpus_and_vcpus(run):
         assert o["host"]["busy_pct_x10"] == t.host["busy"]
         assert len(o["host"]["pcpus"]) == t.host["cpus"]
         for d in o["domains"]:
-            assert [(x["vcpu"], x["pcpu"]) for x in d["vcpu_list"]] == \
-                [(x[0], x[2]) for x in run.vcpus[o["poll"]][d["id"]]]
+            assert [(x["vcpu"], x["pcpu"]) for x in d["vcpu_list"]] == [
+                (x[0], x[2]) for x in run.vcpus[o["poll"]][d["id"]]
+            ]
 
 
 def alerts(run, rule):
@@ -160,32 +172,41 @@ def alerts(run, rule):
 
 def test_xens_watchdog_line_is_forwarded_once_and_fires_log_alert(run):
     xen = [l for l in run.lines if re.match(r"^\(XEN\) .*Watchdog timer fired for domain 5$", l)]
-    assert len(xen) == 1, run.text[-3000:]           # Xen's own line on the console
+    assert len(xen) == 1, run.text[-3000:]  # Xen's own line on the console
     fwd = [l for l in run.lines if l.startswith("stubmon xenlog: ")]
-    assert [l for l in fwd if "Watchdog timer fired for domain 5" in l] == \
-        ["stubmon xenlog: " + xen[0][len("(XEN) "):]]   # the same line, once
+    assert [l for l in fwd if "Watchdog timer fired for domain 5" in l] == [
+        "stubmon xenlog: " + xen[0][len("(XEN) ") :]
+    ]  # the same line, once
     a = alerts(run, "log:Watchdog")
-    assert len(a) == 1 and re.match(r"^stubmon ALERT \d+\.\d{3}s: host log:Watchdog firing "
-                                    r"\(\[ *\d+\.\d+\] Watchdog timer fired for domain 5\)$", a[0]), a
+    assert len(a) == 1 and re.match(
+        r"^stubmon ALERT \d+\.\d{3}s: host log:Watchdog firing "
+        r"\(\[ *\d+\.\d+\] Watchdog timer fired for domain 5\)$",
+        a[0],
+    ), a
     logs = [o for o in run.json if o["type"] == "log"]
-    assert [o["line"] for o in logs] == [l[len("stubmon xenlog: "):] for l in fwd]
+    assert [o["line"] for o in logs] == [l[len("stubmon xenlog: ") :] for l in fwd]
     # its row says why it went: shut down by the watchdog
     assert run.polls[-1].row(5)["State"][3:5] == "sw"
     # the monitor's own output (dom0's lines are in Xen's ring too) never comes back
-    assert not [l for l in fwd if "stubmon" in l[len("stubmon xenlog: "):]]
+    assert not [l for l in fwd if "stubmon" in l[len("stubmon xenlog: ") :]]
 
 
 def test_stuck_fires_for_a_guest_blocked_for_good_not_a_paused_one(run):
-    fired = dict((int(re.search(r" domain (\d+) ", l).group(1)), l)
-                 for l in alerts(run, "stuck:%d" % STUCK) if " firing " in l)
+    fired = dict(
+        (int(re.search(r" domain (\d+) ", l).group(1)), l)
+        for l in alerts(run, "stuck:%d" % STUCK)
+        if " firing " in l
+    )
     assert 3 in fired, alerts(run, "stuck:%d" % STUCK)
     assert "unchanged for %d polls, blocked" % STUCK in fired[3]
     assert 4 not in fired and 0 not in fired, fired
-    assert all(p.row(4)["State"][2] == "p" for p in run.polls[1:])   # paused from poll 2 on
+    assert all(p.row(4)["State"][2] == "p" for p in run.polls[1:])  # paused from poll 2 on
 
 
-X86_ARGS = ("interval=1 count=3 demo=2 demo_keep=0 pcpus=1 vcpus=1 xenlog=1 format=table+json "
-            "alert=stuck:1,hostmem<99,pcpu>0 exit=qemu")
+X86_ARGS = (
+    "interval=1 count=3 demo=2 demo_keep=0 pcpus=1 vcpus=1 xenlog=1 format=table+json "
+    "alert=stuck:1,hostmem<99,pcpu>0 exit=qemu"
+)
 
 
 @pytest.fixture(scope="module")
@@ -211,12 +232,20 @@ def test_x86_64_pcpus_vcpus_and_host_alerts(x86):
         assert x86.vcpus[p.number][0] == [(0, "running", 0, x86.vcpus[p.number][0][0][3])]
         assert 1 not in x86.vcpus[p.number] and 2 not in x86.vcpus[p.number]
     fired = [l for l in x86.lines if l.startswith("stubmon ALERT")]
-    assert [l.split(": ", 1)[1] for l in fired if " hostmem<99 " in l] == \
-        ["host hostmem<99 firing (free %s%% of %dk)" % (
-            "%d.%d" % divmod((x86.polls[0].host["free_k"] * 1000 + x86.polls[0].host["total_k"] // 2)
-                             // x86.polls[0].host["total_k"], 10), x86.polls[0].host["total_k"])]
+    assert [l.split(": ", 1)[1] for l in fired if " hostmem<99 " in l] == [
+        "host hostmem<99 firing (free %s%% of %dk)"
+        % (
+            "%d.%d"
+            % divmod(
+                (x86.polls[0].host["free_k"] * 1000 + x86.polls[0].host["total_k"] // 2)
+                // x86.polls[0].host["total_k"],
+                10,
+            ),
+            x86.polls[0].host["total_k"],
+        )
+    ]
     assert len([l for l in fired if " host pcpu>0 firing (pCPU 0 busy " in l]) == 1
-    assert not [l for l in fired if "stuck:" in l], fired   # paused demo domains, a busy dom0
+    assert not [l for l in fired if "stuck:" in l], fired  # paused demo domains, a busy dom0
     with open(SCHEMA) as f:
         v = jsonschema.Draft202012Validator(json.load(f))
     for o in x86.json:

@@ -6,6 +6,7 @@ The image's C refuses a getdomaininfolist batch of more than one record
 of 0x16 (port-xen/modxen.c), so the monitor must say once that it lists
 one record per call, and list every domain that way, poll after poll
 (docs/security.md). One build of its own, one boot."""
+
 import os
 import subprocess
 
@@ -17,14 +18,17 @@ from stubmon_exporter import consolelog
 
 XEN = "4.21"
 TOP = os.path.join(boot.REPO, "build", "boundary-only-4.17")
-SAID = ("stubmon: sysctl 0x16 has no generated layout: the size of its domain record is unknown, "
-        "so domains are listed one per call (slower, never past the buffer)")
+SAID = (
+    "stubmon: sysctl 0x16 has no generated layout: the size of its domain record is unknown, "
+    "so domains are listed one per call (slower, never past the buffer)"
+)
 
 
 @pytest.fixture(scope="module")
 def run():
-    if not os.path.exists(os.path.join(boot.REPO, "..", "shared", "xen", "4.21.2")) and \
-            not os.environ.get("XEN_SHARED"):
+    if not os.path.exists(
+        os.path.join(boot.REPO, "..", "shared", "xen", "4.21.2")
+    ) and not os.environ.get("XEN_SHARED"):
         pytest.skip("no Xen 4.21 (../shared/xen)")
     deps = os.path.join(TOP, "deps")
     with buildlock.locked():
@@ -32,15 +36,32 @@ def run():
         link = os.path.join(deps, "libxen-dev-4.17")
         if not os.path.islink(link):
             os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
-        subprocess.run(["make", "-s", "-C", os.path.join(boot.REPO, "port-xen"), "BOARD=x86_64", "-j2",
-                        "VARIANT=test", "BUILD=" + os.path.join(TOP, "x86_64"),
-                        "XENABI_OUT=" + os.path.join(TOP, "gen"), "XENABI_DEPS=" + deps,
-                        "XEN_SHARED=" + os.path.join(TOP, "none")],   # 4.17's layouts only
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "make",
+                "-s",
+                "-C",
+                os.path.join(boot.REPO, "port-xen"),
+                "BOARD=x86_64",
+                "-j2",
+                "VARIANT=test",
+                "BUILD=" + os.path.join(TOP, "x86_64"),
+                "XENABI_OUT=" + os.path.join(TOP, "gen"),
+                "XENABI_DEPS=" + deps,
+                "XEN_SHARED=" + os.path.join(TOP, "none"),
+            ],  # 4.17's layouts only
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     with open(os.path.join(TOP, "gen", "x86_64", "xenabi_x86_64.py")) as f:
         assert "RECORD_SIZE = {0x15: 112}" in f.read()
-    res = boot.boot("x86_64", XEN, "interval=0.5 count=3 demo=3 demo_keep=0 exit=qemu", timeout=120,
-                    image=os.path.join(TOP, "x86_64", "stubmon.elf"))
+    res = boot.boot(
+        "x86_64",
+        XEN,
+        "interval=0.5 count=3 demo=3 demo_keep=0 exit=qemu",
+        timeout=120,
+        image=os.path.join(TOP, "x86_64", "stubmon.elf"),
+    )
     assert res.guest_exit == 0, res.text[-3000:]
     return res
 

@@ -20,6 +20,7 @@ dom0less guests (boards/arm64/boot.py mode "control"). One boot a cell:
 
 QEMU does not end when a domU powers off: each boot stops at the
 monitor's `stubmon: exit N` line (or at Xen's panic)."""
+
 import os
 import re
 import shutil
@@ -45,15 +46,21 @@ GUESTS = {
 }
 ENDS = {2: "shutdown (poweroff)", 3: "crashed"}
 FINAL_STATE = {2: "---s--", 3: "---sc-", 4: "-b----"}
-HANDLER = ("stubmon: control domain: no dom0, no xenstore domain: made this domain (1) the "
-           "handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)")
-STATE = ("stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
-         "(get_domain_state), not a listing of all")
-EBUSY = ("stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain "
-         "Xen sends domain changes to may bind it); domain changes are seen at the polls, no "
-         "early wake")
+HANDLER = (
+    "stubmon: control domain: no dom0, no xenstore domain: made this domain (1) the "
+    "handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)"
+)
+STATE = (
+    "stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
+    "(get_domain_state), not a listing of all"
+)
+EBUSY = (
+    "stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain "
+    "Xen sends domain changes to may bind it); domain changes are seen at the polls, no "
+    "early wake"
+)
 CAPS_WAY = "boot it as a dom0less domain whose node has capabilities = <0x1>"
-EXIT = MOD.CONTROL_EXIT   # the monitor's (d1's) "stubmon: exit N"
+EXIT = MOD.CONTROL_EXIT  # the monitor's (d1's) "stubmon: exit N"
 SWITCHED = "*** Serial input to "
 # FLASK's initial SIDs (policy/initial_sids): what the SSID column shows
 SID_DOM0, SID_UNLABELED = 3, 6
@@ -72,8 +79,9 @@ def monitor_exit(res):
 
 
 def domus():
-    return [{"mem_mib": m, "vcpus": v, "args": a}
-            for m, v, a in (GUESTS[i] for i in sorted(GUESTS))]
+    return [
+        {"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (GUESTS[i] for i in sorted(GUESTS))
+    ]
 
 
 def need(xen):
@@ -95,8 +103,9 @@ def said(lines, prefix):
 def run(request, image):
     need(request.param)
     image(BOARD)
-    res = boot.boot(BOARD, request.param, ARGS, timeout=60, mode="control", domus=domus(),
-                    until=stop)
+    res = boot.boot(
+        BOARD, request.param, ARGS, timeout=60, mode="control", domus=domus(), until=stop
+    )
     res.xen = request.param
     return res
 
@@ -126,7 +135,7 @@ def test_every_table_lists_the_booted_domains(run):
     assert [p.number for p in polls] == [1, 2, 3]
     for p in polls:
         assert p.complete and p.xen.startswith(run.xen + ".")
-        assert p.ids() == [1, 2, 3, 4], p.rows   # no dom0
+        assert p.ids() == [1, 2, 3, 4], p.rows  # no dom0
         me = p.row(1)
         assert (me["Mem(MiB)"], me["MaxMem(MiB)"], me["VCPUs"]) == (CONTROL_MIB, CONTROL_MIB, 1)
         assert me["State"][0] == "r"
@@ -139,8 +148,11 @@ def test_every_table_lists_the_booted_domains(run):
 
 
 def poll_starts_us(lines):
-    return [int(dict(kv.split("=") for kv in l.split()[2:])["now_us"]) for l in lines
-            if l.startswith("stubmon: stats ")]
+    return [
+        int(dict(kv.split("=") for kv in l.split()[2:])["now_us"])
+        for l in lines
+        if l.startswith("stubmon: stats ")
+    ]
 
 
 def test_each_end_is_one_event_from_an_early_wake(run):
@@ -170,20 +182,28 @@ def test_each_end_is_one_event_from_an_early_wake(run):
 def run420(image):
     need("4.20")
     image(BOARD)
-    return boot.boot(BOARD, "4.20", "interval=0.5 count=2 exit=qemu", timeout=60, mode="control",
-                     domus=[{"mem_mib": 16, "vcpus": 1, "args": "role=guest run=0.3 end=stay"}],
-                     until=stop)
+    return boot.boot(
+        BOARD,
+        "4.20",
+        "interval=0.5 count=2 exit=qemu",
+        timeout=60,
+        mode="control",
+        domus=[{"mem_mib": 16, "vcpus": 1, "args": "role=guest run=0.3 end=stay"}],
+        until=stop,
+    )
 
 
 def test_on_4_20_the_capability_is_ignored_and_said(run420):
     assert monitor_exit(run420) == 0, run420.text[-3000:]
     lines = mine(run420)
-    text = "".join(lines)   # Xen cuts a domU's long line in two
-    assert "stubmon: getdomaininfolist failed: EPERM (this domain is not privileged to list " \
-           "domains: boot Xen with FLASK" in text, lines
+    text = "".join(lines)  # Xen cuts a domU's long line in two
+    assert (
+        "stubmon: getdomaininfolist failed: EPERM (this domain is not privileged to list "
+        "domains: boot Xen with FLASK" in text
+    ), lines
     assert "or run it as dom0; see README)" in text
-    assert "capabilities" not in text   # not a way on this release
-    assert len([l for l in lines if consolelog.END.match(l)]) == 2   # both polls ended
+    assert "capabilities" not in text  # not a way on this release
+    assert len([l for l in lines if consolelog.END.match(l)]) == 2  # both polls ended
     assert [l for l in lines if "domains not listed (EPERM, see above)" in l]
     assert not said(lines, "stubmon: control domain:")
 
@@ -210,8 +230,10 @@ def run_xs(image):
             typed.append(1)
             return b"\x01\x01\x01"
         return b""
-    res = boot.boot(BOARD, "4.22", XS_ARGS, timeout=60, mode="control", domus=XS_DOMUS, until=stop,
-                    send=send)
+
+    res = boot.boot(
+        BOARD, "4.22", XS_ARGS, timeout=60, mode="control", domus=XS_DOMUS, until=stop, send=send
+    )
     res.typed = bool(typed)
     return res
 
@@ -221,7 +243,8 @@ def test_the_xenstore_domain_keeps_the_handler(run_xs):
     lines = mine(run_xs)
     assert said(lines, "stubmon: control domain:") == [
         "stubmon: control domain: domain 2 is the xenstore domain, VIRQ_DOM_EXC's handler: "
-        "left to it"]
+        "left to it"
+    ]
     assert said(lines, "stubmon: events:") == [EBUSY]
     polls = consolelog.polls(lines)
     assert len(polls) == 4 and all(p.ids() == [1, 2, 3] for p in polls), [p.rows for p in polls]
@@ -229,8 +252,9 @@ def test_the_xenstore_domain_keeps_the_handler(run_xs):
 
 def test_no_console_input_reaches_a_control_domain(run_xs):
     lines = mine(run_xs)
-    assert said(lines, "stubmon: repl:") == ["stubmon: repl: this domain has no console input; "
-                                             "polling instead"]
+    assert said(lines, "stubmon: repl:") == [
+        "stubmon: repl: this domain has no console input; polling instead"
+    ]
     assert run_xs.typed
     switched = [l for l in run_xs.lines if SWITCHED in l]
     # at boot, and after Ctrl-A x3: back to Xen, no domain took it
@@ -254,9 +278,11 @@ def build_policy(out, modules):
     releases with shared FLASK sources; 4.21's are not among them)."""
     need_file = os.path.join(FLASK_SRC, "tools", "flask", "policy", "Makefile.common")
     if not os.path.exists(need_file):
-        pytest.skip("Xen 4.21 arm64 FLASK: no %s (the policy sources of RELEASE-4.21.2, "
-                    "tools/flask/policy and xen/xsm/flask/policy, under ../shared/xen; a 4.20 "
-                    "policy does not load on 4.21: it lacks domain2 get_domain_state)" % need_file)
+        pytest.skip(
+            "Xen 4.21 arm64 FLASK: no %s (the policy sources of RELEASE-4.21.2, "
+            "tools/flask/policy and xen/xsm/flask/policy, under ../shared/xen; a 4.20 "
+            "policy does not load on 4.21: it lacks domain2 get_domain_state)" % need_file
+        )
     tree = os.path.join(out, "src")
     shutil.copytree(FLASK_SRC, tree, copy_function=shutil.copyfile)
     for d, _, _ in os.walk(tree):
@@ -269,14 +295,29 @@ def build_policy(out, modules):
     build = os.path.join(out, "build")
     os.makedirs(build)
     policy = os.path.join(out, "xenpolicy")
-    subprocess.run(["make", "-s", "-f", "Makefile.common", "-C", os.path.dirname(moddir),
-                    "FLASK_BUILD_DIR=" + build, "POLICY_FILENAME=" + policy,
-                    "XEN_FULLVERSION=4.21.2"], check=True, stdout=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [
+            "make",
+            "-s",
+            "-f",
+            "Makefile.common",
+            "-C",
+            os.path.dirname(moddir),
+            "FLASK_BUILD_DIR=" + build,
+            "POLICY_FILENAME=" + policy,
+            "XEN_FULLVERSION=4.21.2",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=120,
+    )
     return policy
 
 
-FLASK_DOMUS = [{"mem_mib": 16, "vcpus": 1, "args": "role=guest run=1 end=poweroff"},
-               {"mem_mib": 24, "vcpus": 2, "args": "role=guest run=0.5 end=stay"}]
+FLASK_DOMUS = [
+    {"mem_mib": 16, "vcpus": 1, "args": "role=guest run=1 end=poweroff"},
+    {"mem_mib": 24, "vcpus": 2, "args": "role=guest run=0.5 end=stay"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +328,16 @@ def flask_runs(image, tmp_path_factory):
     image(BOARD)
     out = {}
     for name, policy in (("stock", stock), ("ours", ours)):
-        out[name] = boot.boot(BOARD, "4.21", ARGS, timeout=60, mode="control", domus=FLASK_DOMUS,
-                              policy=policy, until=stop)
+        out[name] = boot.boot(
+            BOARD,
+            "4.21",
+            ARGS,
+            timeout=60,
+            mode="control",
+            domus=FLASK_DOMUS,
+            policy=policy,
+            until=stop,
+        )
     return out
 
 
@@ -297,8 +346,11 @@ def test_flask_stock_policy_cannot_build_a_dom0less_guest(flask_runs):
     assert [l for l in res.lines if "Flask:  Starting in enforcing mode." in l]
     denied = [l for l in res.lines if "avc:  denied" in l]
     assert denied, res.text[-2000:]
-    for want in ("{ create }", "scontext=system_u:system_r:xenboot_t",
-                 "tcontext=system_u:system_r:unlabeled_t"):
+    for want in (
+        "{ create }",
+        "scontext=system_u:system_r:xenboot_t",
+        "tcontext=system_u:system_r:unlabeled_t",
+    ):
         assert want in denied[0], denied
     panic = "Error creating domain domU2 (rc = -13)"
     assert [l for l in res.lines if panic in l], res.text[-2000:]

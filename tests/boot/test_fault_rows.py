@@ -11,6 +11,7 @@ real Xen under QEMU:
   shows none of its Xen-console lines until the guest log level is raised
   by hand; and a monitor domU that fails before its first poll
   (fault=fatal:1): said with its traceback, then the domain crashes."""
+
 import os
 import re
 
@@ -20,16 +21,17 @@ import boot
 from stubmon_exporter import consolelog
 from test_xl_x86_64 import BOARD, TIMEOUT, payload, section, xl_list, xlboot
 
-MAX_MISSING = 1024   # monitor/stubmon/alerts.py: vanished domains gone:N remembers
-VANISH = MAX_MISSING + 8   # what fault=vanish:P makes (monitor/stubmon/testopts.py)
+MAX_MISSING = 1024  # monitor/stubmon/alerts.py: vanished domains gone:N remembers
+VANISH = MAX_MISSING + 8  # what fault=vanish:P makes (monitor/stubmon/testopts.py)
 
 
 # --- more vanished domains than gone:N remembers ------------------------------
 @pytest.fixture(scope="module")
 def vanish(image):
     image("x86_64")
-    res = boot.boot("x86_64", "4.20", "interval=1 count=2 fault=vanish:1 alert=gone:1 exit=qemu",
-                    timeout=240)
+    res = boot.boot(
+        "x86_64", "4.20", "interval=1 count=2 fault=vanish:1 alert=gone:1 exit=qemu", timeout=240
+    )
     assert res.guest_exit == 0, res.text[-3000:]
     return res
 
@@ -37,15 +39,23 @@ def vanish(image):
 def test_vanished_past_the_bound_are_forgotten_and_said_once(vanish):
     lines = vanish.lines
     made = "stubmon: test fault: made %d of %d domains, ids " % (VANISH, VANISH)
-    assert len([l for l in lines if l.startswith(made)]) == 1, [l for l in lines if "test fault" in l]
+    assert len([l for l in lines if l.startswith(made)]) == 1, [
+        l for l in lines if "test fault" in l
+    ]
     polls = consolelog.polls(lines)
     assert [p.summary["domains"] for p in polls] == [VANISH + 1, 1]
-    assert ("stubmon: test fault: destroyed %d domains after poll 1 (fault=vanish:1)" % VANISH) in lines
+    assert (
+        "stubmon: test fault: destroyed %d domains after poll 1 (fault=vanish:1)" % VANISH
+    ) in lines
     said = [l for l in lines if l.startswith("stubmon: alert gone:")]
-    assert said == ["stubmon: alert gone: more than %d vanished domains; forgot the 8 that vanished "
-                    "first (8 forgotten since start), their gone: alerts too" % MAX_MISSING], said
+    assert said == [
+        "stubmon: alert gone: more than %d vanished domains; forgot the 8 that vanished "
+        "first (8 forgotten since start), their gone: alerts too" % MAX_MISSING
+    ], said
     # said when they vanished: before poll 2
-    assert said and lines.index(said[0]) < lines.index(next(l for l in lines if l.startswith("stubmon poll 2: ")))
+    assert said and lines.index(said[0]) < lines.index(
+        next(l for l in lines if l.startswith("stubmon poll 2: "))
+    )
 
 
 def test_gone_fires_for_the_remembered_only(vanish):
@@ -55,7 +65,9 @@ def test_gone_fires_for_the_remembered_only(vanish):
     lo, hi = map(int, re.search(r"ids (\d+)\.\.(\d+) ", made).groups())
     assert hi - lo + 1 == VANISH, made
     al = consolelog.alerts(vanish.lines)
-    assert all((a[2], a[3], a[4]) == ("gone:1", "firing", "missing from 1 poll, was paused") for a in al), al[:3]
+    assert all(
+        (a[2], a[3], a[4]) == ("gone:1", "firing", "missing from 1 poll, was paused") for a in al
+    ), al[:3]
     fired = [a[1] for a in al]
     assert len(fired) == MAX_MISSING == len(set(fired)), len(fired)
     assert set(fired) < set(range(lo, hi + 1))
@@ -99,6 +111,7 @@ section guest-log-fatal cat $flog
 
 def without_guest_loglvl(qemu_command):
     """xlboot's QEMU command with guest_loglvl=all taken off Xen's line."""
+
     def command(*args, **kw):
         cmd = qemu_command(*args, **kw)
         i = cmd.index("-append") + 1
@@ -106,6 +119,7 @@ def without_guest_loglvl(qemu_command):
         assert "guest_loglvl=all" in words, cmd[i]
         cmd[i] = " ".join(w for w in words if w != "guest_loglvl=all")
         return cmd
+
     return command
 
 
@@ -129,7 +143,7 @@ def raw_section(res, name):
     `xl dmesg` prints are Xen's log lines, guests' among them)."""
     lines = res.lines
     i = lines.index("=== begin " + name)
-    return lines[i + 1:lines.index("=== end " + name, i)]
+    return lines[i + 1 : lines.index("=== end " + name, i)]
 
 
 def xen_line(res, text):
@@ -150,7 +164,9 @@ def test_console_auto_every_poll_reaches_the_ring(release):
     log = section(release, "guest-log")
     assert "stubmon: console xen+ring" in log, log[:12]
     polls = consolelog.polls(log)
-    assert len(polls) >= 5 and [p.number for p in polls] == list(range(1, len(polls) + 1)), log[-20:]
+    assert len(polls) >= 5 and [p.number for p in polls] == list(range(1, len(polls) + 1)), log[
+        -20:
+    ]
     assert all(p.complete for p in polls[:-1])
 
 
@@ -163,25 +179,32 @@ def test_xen_shows_none_of_its_console_lines_until_the_level_is_raised(release):
     of it on the serial line or in `xl dmesg` at the release level; once
     the guest level is raised by hand, the next polls come through."""
     domid = monitor_domid(release)
-    raised = release.lines.index(next(l for l in release.lines
-                                      if l.startswith("scenario: raising the guest log level")))
+    raised = release.lines.index(
+        next(l for l in release.lines if l.startswith("scenario: raising the guest log level"))
+    )
     before = [t for t in consolelog.stamped_lines(release.lines[:raised]) if t[1] == domid]
     assert before == [], before[:5]
     assert [l for l in raw_section(release, "dmesg-before") if "stubmon" in l] == []
     after = [t for t in consolelog.stamped_lines(release.lines[raised:]) if t[1] == domid]
     assert [t for t in after if re.match(r"^stubmon poll \d+ end$", t[2])], after[:10]
-    assert [l for l in raw_section(release, "dmesg-after") if "(d%d) " % domid in l and "stubmon poll" in l]
+    assert [
+        l
+        for l in raw_section(release, "dmesg-after")
+        if "(d%d) " % domid in l and "stubmon poll" in l
+    ]
 
 
 def test_a_failure_before_the_first_poll_is_said_then_the_domain_crashes(release):
     log = section(release, "guest-log-fatal")
     i = log.index("stubmon: fatal error: RuntimeError: test fault (fault=fatal:1)")
     assert log[i + 1] == "Traceback (most recent call last):", log[i:]
-    assert [l for l in log[i + 2:] if "in start" in l], log[i:]
+    assert [l for l in log[i + 2 :] if "in start" in l], log[i:]
     assert log[-1] == "RuntimeError: test fault (fault=fatal:1)", log[i:]
     assert not [l for l in log if l.startswith("stubmon poll ")], log
     rows = {r["name"]: r for r in xl_list(section(release, "xl-list-fatal")).values()}
-    assert rows["fatal"]["State"][4] == "c", rows   # crashed (kept: on_crash="preserve")
+    assert rows["fatal"]["State"][4] == "c", rows  # crashed (kept: on_crash="preserve")
     # nothing of it on the serial line either (the guest log level)
-    fatal_id = [i for i, r in xl_list(section(release, "xl-list-fatal")).items() if r["name"] == "fatal"][0]
+    fatal_id = [
+        i for i, r in xl_list(section(release, "xl-list-fatal")).items() if r["name"] == "fatal"
+    ][0]
     assert not [t for t in consolelog.stamped_lines(release.lines) if t[1] == fatal_id]

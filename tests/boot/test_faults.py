@@ -5,6 +5,7 @@ an error in an event listing are said with a traceback, counted and
 survived; a hang is caught by Xen's watchdog, not before its timeout, and
 nothing fires with watchdog=0; an accelerated soak keeps the heap, the poll
 grid and the change trackers flat."""
+
 import json
 import os
 import re
@@ -30,8 +31,11 @@ pytestmark = pytest.mark.alone
 
 
 def stats(lines):
-    return [dict(kv.split("=") for kv in m.group(1).split())
-            for m in (STATS.match(l) for l in lines) if m]
+    return [
+        dict(kv.split("=") for kv in m.group(1).split())
+        for m in (STATS.match(l) for l in lines)
+        if m
+    ]
 
 
 def xen_us(line):
@@ -43,11 +47,11 @@ def xen_us(line):
 
 def traceback_after(lines, i):
     """The traceback said after lines[i]: its header, frames and last line."""
-    assert lines[i + 1] == "Traceback (most recent call last):", lines[i:i + 6]
+    assert lines[i + 1] == "Traceback (most recent call last):", lines[i : i + 6]
     j = i + 2
     while j < len(lines) and lines[j].startswith("  "):
         j += 1
-    return lines[i + 1:j + 1]
+    return lines[i + 1 : j + 1]
 
 
 def booted(image, board, xen, mode, args, timeout=120, **kw):
@@ -60,8 +64,10 @@ def booted(image, board, xen, mode, args, timeout=120, **kw):
 # Every survivable fault in one boot: creating the 2nd demo domain fails at
 # start-up (the first is made, listed, and destroyed after poll 5), polls 2
 # and 4 fail, and so does the event listing its destruction wakes after poll 5.
-ERRORS_ARGS = ("interval=0.5 count=6 demo=2 demo_keep=5 fault=demo:2,raise:2,memory:4,listing:5 "
-               "format=table+json stats=1 exit=qemu")
+ERRORS_ARGS = (
+    "interval=0.5 count=6 demo=2 demo_keep=5 fault=demo:2,raise:2,memory:4,listing:5 "
+    "format=table+json stats=1 exit=qemu"
+)
 
 
 @pytest.fixture(scope="module", params=SETUPS, ids=IDS)
@@ -87,14 +93,19 @@ def test_an_exception_is_said_with_its_traceback(errors):
 
 
 def test_a_memory_error_collects_and_says_the_heap(errors):
-    oom = [i for i, l in enumerate(errors.lines) if l.startswith("stubmon: out of memory in poll 4")]
+    oom = [
+        i for i, l in enumerate(errors.lines) if l.startswith("stubmon: out of memory in poll 4")
+    ]
     assert len(oom) == 1, errors.text[-3000:]
     line = errors.lines[oom[0]]
-    m = re.match(r"^stubmon: out of memory in poll 4; after a collection the heap has "
-                 r"(\d+) bytes used, (\d+) free; going on$", line)
+    m = re.match(
+        r"^stubmon: out of memory in poll 4; after a collection the heap has "
+        r"(\d+) bytes used, (\d+) free; going on$",
+        line,
+    )
     assert m, line
     used, free = int(m.group(1)), int(m.group(2))
-    assert free > used   # the hog was collected: most of the heap is free again
+    assert free > used  # the hog was collected: most of the heap is free again
     # then its traceback: where the heap ran out (the fault's allocation
     # loop), and MicroPython's own MemoryError, not the fault's fallback raise
     tb = traceback_after(errors.lines, oom[0])
@@ -129,8 +140,9 @@ def test_an_error_in_an_event_listing_is_said_counted_and_sleeping_goes_on(error
     poll 5 and poll 6 with its traceback, counted; the sleep goes on to
     poll 6's grid point, and the change it missed is still said, once."""
     lines = errors.lines
-    i = lines.index("stubmon: error in event listing after poll 5: RuntimeError: test fault "
-                    "(fault=listing:5)")
+    i = lines.index(
+        "stubmon: error in event listing after poll 5: RuntimeError: test fault (fault=listing:5)"
+    )
     six = next(k for k, l in enumerate(lines) if l.startswith("stubmon poll 6: "))
     assert lines.index("stubmon: demo destroyed 1 domains") < i < six
     tb = traceback_after(lines, i)
@@ -139,17 +151,31 @@ def test_an_error_in_an_event_listing_is_said_counted_and_sleeping_goes_on(error
     assert 0 <= int(st["6"]["now_us"]) - int(st["6"]["due_us"]) < 100000, st["6"]
     polls = {p.number: p for p in consolelog.polls(lines)}
     demo = (set(polls[5].ids()) - set(polls[6].ids())).pop()
-    gone = [(k, l) for k, l in enumerate(lines)
-            if l.startswith("stubmon event ") and l.endswith(": domain %d gone (was paused)" % demo)]
+    gone = [
+        (k, l)
+        for k, l in enumerate(lines)
+        if l.startswith("stubmon event ") and l.endswith(": domain %d gone (was paused)" % demo)
+    ]
     assert len(gone) == 1 and i < gone[0][0] < lines.index("stubmon poll 6 end"), gone
 
 
 def test_errors_are_counted_in_stats_and_json(errors):
     st = stats(errors.lines)
-    assert [(s["poll"], s["errors"]) for s in st] == [("1", "1"), ("3", "2"), ("5", "3"), ("6", "4")], st
-    js = [json.loads(l) for l in errors.lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
+    assert [(s["poll"], s["errors"]) for s in st] == [
+        ("1", "1"),
+        ("3", "2"),
+        ("5", "3"),
+        ("6", "4"),
+    ], st
+    js = [
+        json.loads(l) for l in errors.lines if l.startswith('{"schema":"stubmon/2","type":"error"')
+    ]
     assert [(j["where"], j["errors"]) for j in js] == [
-        ("demo", 1), ("poll 2", 2), ("poll 4", 3), ("event listing after poll 5", 4)], js
+        ("demo", 1),
+        ("poll 2", 2),
+        ("poll 4", 3),
+        ("event listing after poll 5", 4),
+    ], js
     for j in js:
         jsonschema.validate(j, SCHEMA)
 
@@ -184,9 +210,15 @@ def test_a_hang_is_caught_by_xens_watchdog(setup, image):
     Xen's: its console stamp of the fired line, and the monitor's stats
     lines (now_us, poll_us, due_us: Xen time read by the monitor)."""
     board, xen, mode = setup
-    res = booted(image, board, xen, mode,
-                 "interval=1 count=20 watchdog=5 stats=1 fault=hang:3 exit=qemu",
-                 until=lambda l: WATCHDOG_FIRED in l, timeout=90)
+    res = booted(
+        image,
+        board,
+        xen,
+        mode,
+        "interval=1 count=20 watchdog=5 stats=1 fault=hang:3 exit=qemu",
+        until=lambda l: WATCHDOG_FIRED in l,
+        timeout=90,
+    )
     assert res.stopped, res.text[-3000:]
     assert "stubmon: watchdog 5 s" in res.lines
     hang = next(i for i, l in enumerate(res.lines) if l.endswith(HANG_3))
@@ -199,7 +231,7 @@ def test_a_hang_is_caught_by_xens_watchdog(setup, image):
     # its after-poll steps, then the kick); the sleep to poll 3 (1 s, less
     # than half the timeout) kicks no more
     kicked = int(st[1]["now_us"]) + int(st[1]["poll_us"])
-    hang_due = int(st[1]["due_us"]) + 1000000   # poll 3 starts no earlier
+    hang_due = int(st[1]["due_us"]) + 1000000  # poll 3 starts no earlier
     # not before the timeout (a monitor that armed it and never kicked it
     # fires about 4 s after this kick), and from Xen's timer at once after
     # it (50 ms: the arm64 image's clock is calibrated, not Xen's own)
@@ -212,7 +244,7 @@ HANG_2 = "stubmon: test fault: hanging in poll 2 (fault=hang:2)"
 # What the default would have armed for interval=1: 4 intervals, at least
 # 30 s (docs/options.md); the run is watched for twice that after the hang.
 DEFAULT_WATCHDOG_S = 30
-SWITCH_INPUT = b"\x01\x01\x01"   # Ctrl-A three times: Xen switches serial input, says so
+SWITCH_INPUT = b"\x01\x01\x01"  # Ctrl-A three times: Xen switches serial input, says so
 SWITCHED = "*** Serial input to "
 
 
@@ -225,9 +257,9 @@ class XenClock:
 
     def __init__(self, watch_s):
         self.watch_s = watch_s
-        self.hung = None        # host time the hang line came
-        self.last = None        # host time of the last typing
-        self.stamps = []        # Xen stamps (us) of the switch lines after the hang
+        self.hung = None  # host time the hang line came
+        self.last = None  # host time of the last typing
+        self.stamps = []  # Xen stamps (us) of the switch lines after the hang
 
     def send(self, text, partial):
         now = time.monotonic()
@@ -255,16 +287,29 @@ def test_no_watchdog_with_watchdog_0(image):
     kind, and a minute of watching is worth one boot, not three)."""
     watch_s = 2 * DEFAULT_WATCHDOG_S
     clock = XenClock(watch_s)
-    res = booted(image, "x86_64", "4.20", "pv", "interval=1 count=8 watchdog=0 fault=hang:2 exit=qemu",
-                 send=clock.send, until=clock.until, timeout=watch_s + 90)
+    res = booted(
+        image,
+        "x86_64",
+        "4.20",
+        "pv",
+        "interval=1 count=8 watchdog=0 fault=hang:2 exit=qemu",
+        send=clock.send,
+        until=clock.until,
+        timeout=watch_s + 90,
+    )
     assert res.stopped, res.text[-3000:]
     assert "stubmon: watchdog off (watchdog=0)" in res.lines
     hang = next(i for i, l in enumerate(res.lines) if l.endswith(HANG_2))
     # the hang went on: nothing but Xen's own lines after it, dom0 not ended
-    assert all(l.startswith("(XEN) ") for l in res.lines[hang + 1:]), res.lines[hang:]
-    assert len(clock.stamps) >= 2 and clock.stamps[-1] - clock.stamps[0] >= watch_s * 1000000, clock.stamps
-    assert not [l for l in res.lines if "Watchdog timer fired" in l or "Dom0 shutdown" in l
-                or "Dom0 crashed" in l], res.text[-3000:]
+    assert all(l.startswith("(XEN) ") for l in res.lines[hang + 1 :]), res.lines[hang:]
+    assert len(clock.stamps) >= 2 and clock.stamps[-1] - clock.stamps[0] >= watch_s * 1000000, (
+        clock.stamps
+    )
+    assert not [
+        l
+        for l in res.lines
+        if "Watchdog timer fired" in l or "Dom0 shutdown" in l or "Dom0 crashed" in l
+    ], res.text[-3000:]
 
 
 # --- the soak -------------------------------------------------------------
@@ -276,9 +321,14 @@ SOAK_INTERVAL_US = 100000
 
 @pytest.fixture(scope="module")
 def soak(image):
-    return booted(image, "x86_64", "4.20", "pv",
-                  "interval=0.1 count=%d stats=2 format=json alert=cpu>50,mem>90 exit=qemu"
-                  % SOAK_POLLS, timeout=600)
+    return booted(
+        image,
+        "x86_64",
+        "4.20",
+        "pv",
+        "interval=0.1 count=%d stats=2 format=json alert=cpu>50,mem>90 exit=qemu" % SOAK_POLLS,
+        timeout=600,
+    )
 
 
 def test_soak_runs_to_its_count(soak):
@@ -298,7 +348,7 @@ def test_soak_poll_grid_does_not_drift(soak):
     late = on_the_grid(stats(soak.lines), SOAK_INTERVAL_US)
     skipped = [l for l in late if l >= SOAK_INTERVAL_US]
     assert min(late) >= 0, min(late)
-    assert len(skipped) == 0, skipped[:5]   # grid points are never lost for good
+    assert len(skipped) == 0, skipped[:5]  # grid points are never lost for good
     assert late[-1] < SOAK_INTERVAL_US // 2, late[-1]
 
 
@@ -322,20 +372,35 @@ def test_soak_tables_do_not_grow(soak):
 
 
 def test_polls_back_off_while_failing_and_say_when_they_work_again(image):
-    res = booted(image, "x86_64", "4.20", "pv",
-                 "interval=0.5 count=5 stats=1 format=table+json fault=raise:1,raise:2,raise:3 exit=qemu")
+    res = booted(
+        image,
+        "x86_64",
+        "4.20",
+        "pv",
+        "interval=0.5 count=5 stats=1 format=table+json fault=raise:1,raise:2,raise:3 exit=qemu",
+    )
     assert res.guest_exit == 0, res.text[-3000:]
     lines = res.lines
     assert [l for l in lines if l.startswith("stubmon: error in poll ")] == [
-        "stubmon: error in poll %d: RuntimeError: test fault (fault=raise:%d)" % (n, n) for n in (1, 2, 3)]
-    assert "stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works" in lines
+        "stubmon: error in poll %d: RuntimeError: test fault (fault=raise:%d)" % (n, n)
+        for n in (1, 2, 3)
+    ]
+    assert (
+        "stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works"
+        in lines
+    )
     assert "stubmon: poll 4 worked again after 3 errors in a row; back to every interval" in lines
     # polls 1..3 on grid points 0..2 (their JSON error lines' uptime), then
     # two intervals: poll 4 at grid point 4, poll 5 at 5
-    err_ms = [json.loads(l)["uptime_ms"] for l in lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
-    t_ms = [int(s["now_us"]) // 1000 for s in stats(lines)]   # polls 4 and 5
+    err_ms = [
+        json.loads(l)["uptime_ms"]
+        for l in lines
+        if l.startswith('{"schema":"stubmon/2","type":"error"')
+    ]
+    t_ms = [int(s["now_us"]) // 1000 for s in stats(lines)]  # polls 4 and 5
     assert len(err_ms) == 3 and len(t_ms) == 2, lines[-40:]
-    assert [b - a for a, b in zip(err_ms, err_ms[1:])] == [500, 500] or \
-        all(450 <= b - a <= 600 for a, b in zip(err_ms, err_ms[1:])), err_ms
-    assert 950 <= t_ms[0] - err_ms[2] <= 1100, (err_ms, t_ms)   # backed off: 2 intervals
-    assert 450 <= t_ms[1] - t_ms[0] <= 600, t_ms                 # back to every interval
+    assert [b - a for a, b in zip(err_ms, err_ms[1:])] == [500, 500] or all(
+        450 <= b - a <= 600 for a, b in zip(err_ms, err_ms[1:])
+    ), err_ms
+    assert 950 <= t_ms[0] - err_ms[2] <= 1100, (err_ms, t_ms)  # backed off: 2 intervals
+    assert 450 <= t_ms[1] - t_ms[0] <= 600, t_ms  # back to every interval

@@ -7,6 +7,7 @@ missing is skipped with the reason, never passed. Each cell checks the
 table against what was booted (memory, vCPUs, states), demo= (the monitor
 is dom0 in every cell) and the release's own behaviour: the interfaces
 and layouts it uses, how domain events reach it (docs/releases.md)."""
+
 import os
 import re
 
@@ -26,8 +27,10 @@ ARM_ARGS = "interval=1 count=4 demo=2 demo_keep=2 exit=qemu"
 # between polls 1 and 3 (an event), d2 stays up
 DOMUS = {1: (16, 1, "role=guest run=1.5 end=poweroff"), 2: (24, 2, "role=guest run=0.5 end=stay")}
 FINAL = {1: "---s--", 2: "-b----"}
-STATE_PATH = ("stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
-              "(get_domain_state), not a listing of all")
+STATE_PATH = (
+    "stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
+    "(get_domain_state), not a listing of all"
+)
 LIST_PATH = "stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %s has no get_domain_state)"
 
 
@@ -50,11 +53,20 @@ def cell(request, image):
     board = board_of(setup)
     mod = boot.load_board(board)
     if xen not in mod.XEN_VERSIONS:
-        pytest.skip("Xen %s %s: %s" % (xen, board, xenshared.missing_reason(xen, mod.ARCH)
-                                       or "not in boards/%s/boot.py XEN_VERSIONS" % board))
+        pytest.skip(
+            "Xen %s %s: %s"
+            % (
+                xen,
+                board,
+                xenshared.missing_reason(xen, mod.ARCH)
+                or "not in boards/%s/boot.py XEN_VERSIONS" % board,
+            )
+        )
     image(board)
     if board == "arm64":
-        domus = [{"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))]
+        domus = [
+            {"mem_mib": m, "vcpus": v, "args": a} for m, v, a in (DOMUS[i] for i in sorted(DOMUS))
+        ]
         res = boot.boot(board, xen, ARM_ARGS, timeout=120, domus=domus)
     else:
         res = boot.boot(board, xen, X86_ARGS, timeout=120, mode=setup.split("-")[1])
@@ -84,7 +96,11 @@ def test_interfaces_and_layouts_are_the_release_own(cell):
     want = header_versions(cell.xen)
     arch = "aarch64" if cell.board == "arm64" else "x86_64"
     line = "stubmon: layouts xen %s (%s), interfaces sysctl 0x%02x domctl 0x%02x" % (
-        cell.xen, arch, want["sysctl"], want["domctl"])
+        cell.xen,
+        arch,
+        want["sysctl"],
+        want["domctl"],
+    )
     assert line in cell.lines, [l for l in cell.lines if "layouts" in l or "interfaces" in l]
     assert not [l for l in cell.lines if "assuming the layouts" in l]
 
@@ -100,7 +116,9 @@ def test_table_matches_what_was_booted(cell):
     polls = consolelog.polls(cell.lines)
     assert [p.number for p in polls] == [1, 2, 3, 4]
     domus = sorted(DOMUS) if cell.board == "arm64" else []
-    shown = cell.dom0_mem - 1 if cell.setup == "x86_64-pvh" else cell.dom0_mem   # PVH: shared_info page
+    shown = (
+        cell.dom0_mem - 1 if cell.setup == "x86_64-pvh" else cell.dom0_mem
+    )  # PVH: shared_info page
     for p in polls:
         assert p.complete and p.xen.startswith(cell.xen + ".")
         dom0 = p.row(0)
@@ -109,10 +127,13 @@ def test_table_matches_what_was_booted(cell):
         for domid in domus:
             mib, vcpus, _ = DOMUS[domid]
             r = p.row(domid)
-            assert (r["Mem(MiB)"], r["MaxMem(MiB)"], r["VCPUs"]) == (mib, mib, vcpus), (p.number, r)
+            assert (r["Mem(MiB)"], r["MaxMem(MiB)"], r["VCPUs"]) == (mib, mib, vcpus), (
+                p.number,
+                r,
+            )
     for domid in domus:
         assert polls[-1].row(domid)["State"] == FINAL[domid], polls[-1].rows
-    if domus:   # arm64: domU 1's power-off reached the monitor as one event
+    if domus:  # arm64: domU 1's power-off reached the monitor as one event
         ev = consolelog.events(cell.lines)
         off = [e for e in ev if e[1] == 1 and e[2].endswith("-> shutdown (poweroff)")]
         assert len(off) == 1, ev
@@ -120,8 +141,11 @@ def test_table_matches_what_was_booted(cell):
 
 def test_demo_domains_listed_paused_then_gone_as_events(cell):
     ids = demo_ids(cell)
-    assert "stubmon: demo created %d of %d domains, ids %d..%d, paused, max memory %d MiB each" % (
-        len(ids), len(ids), ids[0], ids[-1], DEMO_MEM) in cell.lines, cell.text[-3000:]
+    assert (
+        "stubmon: demo created %d of %d domains, ids %d..%d, paused, max memory %d MiB each"
+        % (len(ids), len(ids), ids[0], ids[-1], DEMO_MEM)
+        in cell.lines
+    ), cell.text[-3000:]
     polls = consolelog.polls(cell.lines)
     base = [0] + (sorted(DOMUS) if cell.board == "arm64" else [])
     for p in polls[:2]:
@@ -139,4 +163,3 @@ def test_demo_domains_listed_paused_then_gone_as_events(cell):
     third = cell.lines.index(next(l for l in cell.lines if l.startswith("stubmon poll 3:")))
     at = [i for i, l in enumerate(cell.lines) if l.startswith("stubmon event ") and "gone" in l]
     assert all(said < i < third for i in at), (said, at, third)
-

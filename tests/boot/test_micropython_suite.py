@@ -5,6 +5,7 @@ image's raw REPL over Xen's serial console, as ports/qemu's `make test`
 does (tools/micropython_suite.py, tools/suite_target.py). The image boots
 as x86_64 PV dom0 on Xen 4.20 under QEMU (-smp 1), and as arm64 dom0. What is left out is in
 tests/micropython-exclude.txt with its reason; docs/micropython-suite.md."""
+
 import fnmatch
 import os
 import sys
@@ -74,8 +75,9 @@ def test_no_listed_test_passes(result):
     the list has no stale entry, and every pattern names a test."""
     excluded, exclusions, tests = result[1], result[2], result[3]
     assert excluded.having("pass") == []
-    assert set(excluded.having("skip")) | set(excluded.having("FAIL")) == \
-        {t for t in tests if suite.reason_for(t, exclusions)}
+    assert set(excluded.having("skip")) | set(excluded.having("FAIL")) == {
+        t for t in tests if suite.reason_for(t, exclusions)
+    }
     for pattern, reason in exclusions:
         assert any(fnmatch.fnmatchcase(t, pattern) for t in tests), pattern
         assert len(reason) > 10, pattern
@@ -103,14 +105,19 @@ def test_problems_finds_none(result):
 def pyb(image):
     """pyboard.py (MicroPython's own, unmodified) on a fresh boot."""
     image(BOARD)
-    sys.dont_write_bytecode = True   # nothing written into .deps
+    sys.dont_write_bytecode = True  # nothing written into .deps
     sys.path.insert(0, os.path.join(suite.MPY_TESTS, "..", "tools"))
     import pyboard
+
     out = os.path.join(suite.REPO, "build", "micropython-suite")
     os.makedirs(out, exist_ok=True)
     target = "exec:%s %s --board %s --xen %s --log %s" % (
-        sys.executable, os.path.join(suite.REPO, "tools", "suite_target.py"), BOARD, XEN,
-        os.path.join(out, "pyboard-serial.log"))
+        sys.executable,
+        os.path.join(suite.REPO, "tools", "suite_target.py"),
+        BOARD,
+        XEN,
+        os.path.join(out, "pyboard-serial.log"),
+    )
     p = pyboard.Pyboard(target)
     yield p, pyboard
     p.close()
@@ -122,14 +129,20 @@ def test_soft_reset_gives_a_fresh_namespace(pyb):
     p, pyboard = pyb
     p.enter_raw_repl()
     assert p.exec_("print('stubmon' in globals(), 'leak' in globals())") == b"True False\r\n"
-    p.exec_("leak = 1\nimport sys\nsys.modules['leak_mod'] = sys\n"
-            "import micropython\nmicropython.opt_level(3)\nimport gc\ngc.disable()\n"
-            "micropython.heap_lock()")
-    p.enter_raw_repl()   # soft reset
-    assert p.exec_("import sys, gc, micropython\n"
-                   "print('leak' in globals(), 'leak_mod' in sys.modules, "
-                   "micropython.opt_level(), gc.isenabled(), len(bytearray(10)))") == \
-        b"False False 0 True 10\r\n"
+    p.exec_(
+        "leak = 1\nimport sys\nsys.modules['leak_mod'] = sys\n"
+        "import micropython\nmicropython.opt_level(3)\nimport gc\ngc.disable()\n"
+        "micropython.heap_lock()"
+    )
+    p.enter_raw_repl()  # soft reset
+    assert (
+        p.exec_(
+            "import sys, gc, micropython\n"
+            "print('leak' in globals(), 'leak_mod' in sys.modules, "
+            "micropython.opt_level(), gc.isenabled(), len(bytearray(10)))"
+        )
+        == b"False False 0 True 10\r\n"
+    )
 
 
 def test_system_exit_is_a_soft_reset(pyb):
@@ -138,7 +151,9 @@ def test_system_exit_is_a_soft_reset(pyb):
     p, pyboard = pyb
     p.enter_raw_repl()
     p.exec_raw_no_follow("leak = 2\nraise SystemExit")
-    assert p.read_until(1, b"raw REPL; CTRL-B to exit\r\n").endswith(b"soft reboot\r\nraw REPL; CTRL-B to exit\r\n")
+    assert p.read_until(1, b"raw REPL; CTRL-B to exit\r\n").endswith(
+        b"soft reboot\r\nraw REPL; CTRL-B to exit\r\n"
+    )
     assert p.exec_("print('leak' in globals())") == b"False\r\n"
 
 

@@ -6,6 +6,7 @@ mphalport.c): its clocks are Xen's, its sleeps block the vCPU (no spin),
 kick Xen's watchdog and take Ctrl-C; the same watchdog catches a
 statement that hangs, which ends the run. Also the early console: the
 first line, printed before console_init(), reaches the serial line."""
+
 import re
 
 import pytest
@@ -51,7 +52,7 @@ STEPS = [
     # the control: the same 2 s watchdog, armed again (Xen's time said
     # right after), and a statement that never kicks it: Xen must fire
     ("xen.watchdog(2); xen.time_ns()", 0, None),
-    (HANG + "\r", 0, None),   # a compound statement: an empty line ends it
+    (HANG + "\r", 0, None),  # a compound statement: an empty line ends it
 ]
 ARMED = STEPS[23][0]
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d{6})\] ")
@@ -73,8 +74,15 @@ def run(request, image):
     board, xen, mode = request.param
     image(board)
     typist = script(STEPS)
-    res = boot.boot(board, xen, "repl=1 exit=qemu", timeout=150, mode=mode, send=typist,
-                    until=lambda l: WATCHDOG_FIRED in l)
+    res = boot.boot(
+        board,
+        xen,
+        "repl=1 exit=qemu",
+        timeout=150,
+        mode=mode,
+        send=typist,
+        until=lambda l: WATCHDOG_FIRED in l,
+    )
     res.typist, res.platform = typist, PLATFORM[mode]
     return res
 
@@ -92,8 +100,11 @@ def test_first_line_comes_before_console_init(run):
     lines = clean(run.lines)
     early = [i for i, l in enumerate(lines) if l.startswith(boot_line)]
     first = next(i for i, l in enumerate(lines) if l.startswith("stubmon"))
-    assert len(early) == 1 and early[0] < first, lines[:first + 1]
-    assert re.match(r"^boot: stubmon \S+, heap \d+ KiB of the domain's \d+ KiB, stack \d+ KiB$", lines[early[0]])
+    assert len(early) == 1 and early[0] < first, lines[: first + 1]
+    assert re.match(
+        r"^boot: stubmon \S+, heap \d+ KiB of the domain's \d+ KiB, stack \d+ KiB$",
+        lines[early[0]],
+    )
     assert lines[first].startswith("stubmon: %s on xen " % run.platform)
 
 
@@ -150,7 +161,7 @@ def test_long_sleep_kicks_the_watchdog(run):
     never kicks it: Xen fires, once, after that statement and 2 s after
     the Xen time read right after arming it, not before (so xen.watchdog(2)
     arms a real 2 s watchdog, and only the sleep kept it from firing)."""
-    assert answer(run, STEPS[18][0]) == "0"          # xen.watchdog(2)
+    assert answer(run, STEPS[18][0]) == "0"  # xen.watchdog(2)
     assert answer(run, STEPS[18][0], skip=1) == "0"  # xen.watchdog(30)
     assert answer(run, "'alive'") == "'alive'"
     assert answer(run, ARMED) == "0"
@@ -173,6 +184,6 @@ def test_ctrl_c_ends_a_sleep(run):
     assert answer(run, "time.sleep(30)") == "Traceback (most recent call last):"
     lines = clean(run.lines)
     i = lines.index(PROMPT + "time.sleep(30)")
-    assert [l for l in lines[i:i + 5] if l.startswith("KeyboardInterrupt")], lines[i:i + 5]
+    assert [l for l in lines[i : i + 5] if l.startswith("KeyboardInterrupt")], lines[i : i + 5]
     ms = int(answer(run, STEPS[22][0]))
     assert 1000 <= ms <= 5000, ms

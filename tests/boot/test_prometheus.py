@@ -5,6 +5,7 @@ server (Debian's, fetched by tools/deps.sh) scrapes the exporter every
 second, and what Prometheus stored is checked against the tables the
 monitor printed: the domain count, every domain's memory, the paused demo
 domain's state, and the destroyed domain's series ending with it."""
+
 import json
 import os
 import socket
@@ -25,8 +26,11 @@ HOST = "xenlab"
 INTERVAL = 2
 DESTROYED, DESTROY_AFTER = 2, 4
 # two paused demo domains (d1, d2) kept; d2 destroyed after poll 4
-ARGS = "interval=%d count=8 demo=2 demo_keep=0 destroy=%d:%d exit=qemu" % (INTERVAL, DESTROYED,
-                                                                           DESTROY_AFTER)
+ARGS = "interval=%d count=8 demo=2 demo_keep=0 destroy=%d:%d exit=qemu" % (
+    INTERVAL,
+    DESTROYED,
+    DESTROY_AFTER,
+)
 STEP = 0.25
 # this tree's exporter, whichever tree the venv's editable install points at
 ENV = dict(os.environ, PYTHONPATH=os.path.join(boot.REPO, "exporter"))
@@ -94,14 +98,32 @@ def run(image, tmp_path_factory):
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
         "rule_files: ['%s']\n"
         "scrape_configs:\n  - job_name: stubmon\n    static_configs:\n"
-        "      - targets: ['127.0.0.1:%d']\n" % (RULES, export_port))
-    exporter = subprocess.Popen([sys.executable, "-m", "stubmon_exporter.cli", "--listen",
-                                 "127.0.0.1:%d" % export_port, "--host", HOST, str(log)],
-                                stderr=open(tmp / "exporter.err", "w"), env=ENV)
-    prom = subprocess.Popen([PROMETHEUS, "--config.file=%s" % (tmp / "prometheus.yml"),
-                             "--storage.tsdb.path=%s" % (tmp / "data"),
-                             "--web.listen-address=127.0.0.1:%d" % prom_port],
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "prometheus.err", "w"))
+        "      - targets: ['127.0.0.1:%d']\n" % (RULES, export_port)
+    )
+    exporter = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stubmon_exporter.cli",
+            "--listen",
+            "127.0.0.1:%d" % export_port,
+            "--host",
+            HOST,
+            str(log),
+        ],
+        stderr=open(tmp / "exporter.err", "w"),
+        env=ENV,
+    )
+    prom = subprocess.Popen(
+        [
+            PROMETHEUS,
+            "--config.file=%s" % (tmp / "prometheus.yml"),
+            "--storage.tsdb.path=%s" % (tmp / "data"),
+            "--web.listen-address=127.0.0.1:%d" % prom_port,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "prometheus.err", "w"),
+    )
     try:
         wait_http("http://127.0.0.1:%d/metrics" % export_port)
         wait_http("http://127.0.0.1:%d/-/ready" % prom_port, timeout=60)
@@ -114,7 +136,7 @@ def run(image, tmp_path_factory):
         start = time.time()
         res = boot.boot("x86_64", "4.20", ARGS, timeout=150, log=str(log))
         assert not res.timed_out
-        time.sleep(2.5)         # the last poll scraped
+        time.sleep(2.5)  # the last poll scraped
         stop = time.time()
         yield p, res, start, stop
     finally:
@@ -128,13 +150,18 @@ def test_domain_count_memory_and_state_match_every_table(run):
     polls = {q.number: q for q in consolelog.polls(res.lines) if q.complete}
     assert sorted(polls) == list(range(1, 9))
     sel = '{host="%s"}' % HOST
-    poll_at = {t: v[None] for t, v in by_time(p.range("stubmon_last_poll_number" + sel, start, stop),
-                                               None).items()}
-    count_at = {t: v[None] for t, v in by_time(p.range("xen_host_domains" + sel, start, stop),
-                                                None).items()}
+    poll_at = {
+        t: v[None]
+        for t, v in by_time(p.range("stubmon_last_poll_number" + sel, start, stop), None).items()
+    }
+    count_at = {
+        t: v[None]
+        for t, v in by_time(p.range("xen_host_domains" + sel, start, stop), None).items()
+    }
     mem_at = by_time(p.range("xen_domain_memory_bytes" + sel, start, stop), "domid")
-    paused_at = by_time(p.range('xen_domain_state{host="%s",state="paused"}' % HOST, start, stop),
-                        "domid")
+    paused_at = by_time(
+        p.range('xen_domain_state{host="%s",state="paused"}' % HOST, start, stop), "domid"
+    )
     seen = set()
     for t, n in sorted(poll_at.items()):
         q = polls[int(n)]
@@ -151,7 +178,9 @@ def test_domain_count_memory_and_state_match_every_table(run):
         for r in q.rows:
             if str(r["ID"]) in got:
                 assert paused_at[t][str(r["ID"])] == (1.0 if r["State"][2] == "p" else 0.0)
-    assert seen == set(polls), "Prometheus scraped every poll (interval %d s, scrape 1 s)" % INTERVAL
+    assert seen == set(polls), (
+        "Prometheus scraped every poll (interval %d s, scrape 1 s)" % INTERVAL
+    )
     assert polls[1].row(1)["State"] == "--p---" and polls[8].row(1)["State"] == "--p---"
 
 
@@ -189,8 +218,14 @@ def test_shipped_alert_rules_load_and_catch_the_destroyed_domain(run):
     p, res, start, stop = run
     groups = p.get("rules")["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    assert {r["name"] for r in rules} >= {"StubmonDown", "StubmonAlertFiring", "XenDomainCrashed",
-                                          "XenDomainCPUHigh", "XenDomainMemoryHigh", "XenDomainGone"}
+    assert {r["name"] for r in rules} >= {
+        "StubmonDown",
+        "StubmonAlertFiring",
+        "XenDomainCrashed",
+        "XenDomainCPUHigh",
+        "XenDomainMemoryHigh",
+        "XenDomainGone",
+    }
     assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
     gone = [a for a in p.get("alerts")["alerts"] if a["labels"]["alertname"] == "XenDomainGone"]
     assert [(a["labels"]["host"], a["labels"]["domid"]) for a in gone] == [(HOST, str(DESTROYED))]

@@ -5,6 +5,7 @@ fails with EBUSY and it says once that domain changes come with the polls;
 before 4.21 Xen accepts the bind (and never sends it the event). dom0, the
 handler, says which path its early wakes take. Missing releases (4.21 and
 4.22 from ../shared/xen) are skipped with the reason."""
+
 import pytest
 
 import boot
@@ -15,11 +16,15 @@ BOARD = "arm64"
 RELEASES = ("4.20", "4.21", "4.22")
 DOM0_ARGS = "interval=1 count=3 exit=qemu"
 DOMU = {"mem_mib": 16, "vcpus": 1, "args": "interval=0.5 count=2"}
-EBUSY = ("stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain Xen "
-         "sends domain changes to may bind it); domain changes are seen at the polls, no early wake")
+EBUSY = (
+    "stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain Xen "
+    "sends domain changes to may bind it); domain changes are seen at the polls, no early wake"
+)
 LISTING = "stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain (xen %s has no get_domain_state)"
-STATE = ("stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
-         "(get_domain_state), not a listing of all")
+STATE = (
+    "stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed "
+    "(get_domain_state), not a listing of all"
+)
 
 
 @pytest.fixture(scope="module", params=RELEASES)
@@ -41,7 +46,7 @@ def said(lines, prefix):
 def test_both_monitors_run_to_the_end(run):
     assert run.guest_exit == 0, run.text[-3000:]
     domu = consolelog.guest_lines(run.lines, 1)
-    assert len(said(domu, "stubmon poll ")) >= 4, domu   # polls 1 and 2, each with its end line
+    assert len(said(domu, "stubmon poll ")) >= 4, domu  # polls 1 and 2, each with its end line
 
 
 def test_domu_says_once_how_events_reach_it(run):

@@ -2,6 +2,7 @@
 """repl=1: MicroPython's REPL on the Xen serial console of a real Xen
 under QEMU, typed into through QEMU's stdin (tools/boot.py send=). Input
 reaches dom0 through VIRQ_CONSOLE + CONSOLEIO_read (port-xen/console_input.c)."""
+
 import re
 import time
 
@@ -22,7 +23,7 @@ class Typist:
     def __init__(self, lines, pause_before=None):
         self.lines = lines
         self.pause_before = pause_before or {}
-        self.prompts = 0     # prompts completed (a '>>> ...' line came back)
+        self.prompts = 0  # prompts completed (a '>>> ...' line came back)
         self.typed = 0
 
     def __call__(self, text, partial):
@@ -54,9 +55,10 @@ LINES = [
 def run(request, image):
     image(BOARD)
     xen, mode = request.param
-    typist = Typist(LINES, pause_before={4: 2.0})   # 2 s idle at a prompt
-    res = boot.boot(BOARD, xen, "repl=1 demo=2 demo_keep=0 exit=qemu", timeout=120, mode=mode,
-                    send=typist)
+    typist = Typist(LINES, pause_before={4: 2.0})  # 2 s idle at a prompt
+    res = boot.boot(
+        BOARD, xen, "repl=1 demo=2 demo_keep=0 exit=qemu", timeout=120, mode=mode, send=typist
+    )
     res.typist = typist
     return res
 
@@ -90,14 +92,16 @@ def test_ends_through_qemu_exit_typed_at_the_prompt(run):
 
 def test_one_table_then_the_repl(run):
     assert sum(1 for l in run.lines if re.match(r"^stubmon poll \d+ end$", l)) == 1
-    i = next(i for i, l in enumerate(run.lines) if l.startswith("stubmon: repl: the poll loop is off"))
+    i = next(
+        i for i, l in enumerate(run.lines) if l.startswith("stubmon: repl: the poll loop is off")
+    )
     assert run.lines[i + 1].startswith("MicroPython ")
     assert "Serial input to DOM0" in run.text
 
 
 def test_expressions_answer(run):
     assert answer(run, "1+2") == "3"
-    assert answer(run, "len(stubmon.domains())") == "3"      # dom0 + 2 demo domains
+    assert answer(run, "len(stubmon.domains())") == "3"  # dom0 + 2 demo domains
     assert answer(run, "[d.state for d in stubmon.domains()]") == "['r-----', '--p---', '--p---']"
     assert answer(run, "stubmon.physinfo().nr_cpus") == "1"
 
@@ -131,12 +135,13 @@ class Script:
     bytes): typed that long after the previous step, prompt or not (Ctrl-C
     into a statement that prints nothing). Uses boot.py's quiet-console
     ticks to act on time."""
+
     CHUNK, GAP = 32, 0.05
 
     def __init__(self, steps):
         self.steps = steps
         self.i = 0
-        self.prompts = 0       # prompt lines completed
+        self.prompts = 0  # prompt lines completed
         self.lines_typed = 0
         self.last = time.monotonic()
         self.chunks = []
@@ -173,7 +178,7 @@ class Script:
     def _type(self, now, data):
         self.i += 1
         self.last = now
-        self.chunks = [data[i:i + self.CHUNK] for i in range(0, len(data), self.CHUNK)]
+        self.chunks = [data[i : i + self.CHUNK] for i in range(0, len(data), self.CHUNK)]
         return self.chunks.pop(0)
 
     @property
@@ -193,19 +198,28 @@ def interrupted(request, image):
     it waits), then a statement that hangs with no Ctrl-C: Xen's watchdog
     must end dom0 (Xen prints it; QEMU is stopped on that line)."""
     image(BOARD)
-    script = Script([
-        ("line", HANG + "\r"),   # a compound statement: an empty line ends it
-        ("after", 1.0, b"\x03"),
-        ("line", "'after the interrupt'"),
-        ("line", LONG),
-        ("line", "len(s)"),
-        ("line", "xen.watchdog(3)"),
-        ("line", "'still here'", 8.0),
-        ("line", HANG + "\r"),
-    ])
+    script = Script(
+        [
+            ("line", HANG + "\r"),  # a compound statement: an empty line ends it
+            ("after", 1.0, b"\x03"),
+            ("line", "'after the interrupt'"),
+            ("line", LONG),
+            ("line", "len(s)"),
+            ("line", "xen.watchdog(3)"),
+            ("line", "'still here'", 8.0),
+            ("line", HANG + "\r"),
+        ]
+    )
     xen, mode = request.param
-    res = boot.boot(BOARD, xen, "repl=1 exit=qemu", timeout=150, mode=mode, send=script,
-                    until=lambda l: WATCHDOG_FIRED in l)
+    res = boot.boot(
+        BOARD,
+        xen,
+        "repl=1 exit=qemu",
+        timeout=150,
+        mode=mode,
+        send=script,
+        until=lambda l: WATCHDOG_FIRED in l,
+    )
     res.script = script
     return res
 
@@ -214,8 +228,8 @@ def test_ctrl_c_interrupts_a_running_statement(interrupted):
     res = interrupted
     assert res.script.done, res.text[-3000:]
     i = res.lines.index(PROMPT + HANG)
-    assert res.lines[i + 1] == "... ", res.lines[i:i + 4]
-    after = res.lines[i + 2:]
+    assert res.lines[i + 1] == "... ", res.lines[i : i + 4]
+    after = res.lines[i + 2 :]
     assert after[0] == "Traceback (most recent call last):", after[:6]
     kbd = next(j for j, l in enumerate(after) if l.startswith("KeyboardInterrupt"))
     assert kbd < 4, after[:6]
@@ -225,16 +239,18 @@ def test_ctrl_c_interrupts_a_running_statement(interrupted):
 def test_input_line_bound(interrupted):
     res = interrupted
     i = next(i for i, l in enumerate(res.lines) if l.startswith(PROMPT + "s = 'aaaa"))
-    said = "stubmon: repl: input line longer than 512 characters: %d more dropped" % (len(LONG) - 512)
+    said = "stubmon: repl: input line longer than 512 characters: %d more dropped" % (
+        len(LONG) - 512
+    )
     k = res.lines.index(said, i)
     # the echo stops at the bound: 512 characters typed, the rest dropped.
     # Xen's own lines may land inside the echo: cut them out.
     echo = "".join(l.split("(XEN) ")[0] for l in res.lines[i:k])
     assert echo == PROMPT + LONG[:512], (len(echo), res.lines[i:k])
     # the cut line lost its closing quote: a SyntaxError, and s was never set
-    assert any(l.startswith("SyntaxError") for l in res.lines[k + 1:k + 5]), res.lines[k:k + 5]
+    assert any(l.startswith("SyntaxError") for l in res.lines[k + 1 : k + 5]), res.lines[k : k + 5]
     j = res.lines.index(PROMPT + "len(s)")
-    assert res.lines[j + 3] == "NameError: name 's' isn't defined", res.lines[j:j + 4]
+    assert res.lines[j + 3] == "NameError: name 's' isn't defined", res.lines[j : j + 4]
 
 
 def test_idle_prompt_kicks_the_watchdog_a_hang_does_not(interrupted):

@@ -6,6 +6,7 @@ opens); the answers are read back from xenconsoled's log. After the idle
 prompt with Xen's watchdog armed, a control: a statement that hangs is
 caught by the same watchdog, and xl restarts the domain (the shipped
 config's on_watchdog), whose REPL then takes Ctrl-D."""
+
 import os
 import re
 
@@ -42,7 +43,9 @@ FIRED = re.compile(r"^\(XEN\) \[\s*(\d+)\.(\d{6})\] Watchdog timer fired for dom
 def run(image):
     with open(os.path.join(SCENARIOS, "repl_domu.sh")) as f:
         script = f.read()
-    assert script.count(CTRL_D) == 1, "repl_domu.sh changed: no single %r to put the control before" % CTRL_D
+    assert script.count(CTRL_D) == 1, (
+        "repl_domu.sh changed: no single %r to put the control before" % CTRL_D
+    )
     script = script.replace(CTRL_D, CONTROL + CTRL_D)
     log = os.path.join(xlboot.REPO, "build", "xl-repl_domu.log")
     res = xlboot.scenario(script, payload(image(BOARD)), flask=False, timeout=TIMEOUT, log=log)
@@ -73,8 +76,12 @@ def test_answers_through_the_ring(run):
 def test_ctrl_c_through_the_ring(run):
     log = section(run, "guest-log")
     i = log.index(">>> while True: pass")
-    assert log[i + 1:i + 5] == ["... ", "Traceback (most recent call last):", '  File "<stdin>", in <module>',
-                                "KeyboardInterrupt: "], log[i:i + 6]
+    assert log[i + 1 : i + 5] == [
+        "... ",
+        "Traceback (most recent call last):",
+        '  File "<stdin>", in <module>',
+        "KeyboardInterrupt: ",
+    ], log[i : i + 6]
     assert log[log.index(">>> 'after the interrupt'") + 1] == "'after the interrupt'", log
 
 
@@ -82,7 +89,9 @@ def test_input_line_bound_through_the_ring(run):
     log = section(run, "guest-log")
     i = next(i for i, l in enumerate(log) if l.startswith(">>> s = '000"))
     assert log[i] == ">>> s = '" + "0" * (512 - 5), log[i][-20:]
-    assert log[i + 1] == "stubmon: repl: input line longer than 512 characters: 94 more dropped", log[i:i + 3]
+    assert log[i + 1] == "stubmon: repl: input line longer than 512 characters: 94 more dropped", (
+        log[i : i + 3]
+    )
 
 
 def test_idle_prompt_kicks_the_watchdog(run):

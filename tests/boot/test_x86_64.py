@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """stubmon as the x86_64 dom0 of Xen 4.17 and 4.20 under QEMU, the same
 image booted as a PV and as a PVH guest."""
+
 import re
 
 import pytest
@@ -36,14 +37,19 @@ def test_ends_through_qemu_exit_with_success(run):
 
 def test_first_line_names_platform_and_xen(run):
     first = next(l for l in run.lines if l.startswith("stubmon"))
-    assert re.match(r"^stubmon: x86_64-%s on xen %s\.\d+" % (run.mode, re.escape(run.xen)), first), first
+    assert re.match(
+        r"^stubmon: x86_64-%s on xen %s\.\d+" % (run.mode, re.escape(run.xen)), first
+    ), first
 
 
 def test_blocks_between_polls(run):
     """The vCPU sleeps between polls: its own CPU time (vCPU runstate) grows
     by a small part of the wall time. A busy wait would make it grow ~1:1."""
-    stats = [dict(kv.split("=") for kv in l.split()[2:]) for l in run.lines
-             if l.startswith("stubmon: stats ")]
+    stats = [
+        dict(kv.split("=") for kv in l.split()[2:])
+        for l in run.lines
+        if l.startswith("stubmon: stats ")
+    ]
     assert len(stats) == 5
     wall = int(stats[-1]["now_us"]) - int(stats[0]["now_us"])
     cpu = int(stats[-1]["cpu_us"]) - int(stats[0]["cpu_us"])
@@ -67,7 +73,7 @@ def test_dom0_row_has_dom0_mem(run):
         assert dom0["Mem(MiB)"] == DOM0_MEM_SHOWN[run.mode]
         assert dom0["MaxMem(MiB)"] == DOM0_MEM
         assert dom0["VCPUs"] == 1
-        assert dom0["State"][0] == "r"      # it is the one running the poll
+        assert dom0["State"][0] == "r"  # it is the one running the poll
     later = consolelog.polls(run.lines)[1:]
     assert all(p.row(0)["CPU(%)"] is not None for p in later)
 
@@ -79,7 +85,7 @@ def test_demo_domains_paused_then_gone(run):
         assert len(demo) == 3
         for r in demo:
             assert r["State"] == "--p---"
-            assert r["MaxMem(MiB)"] == 16       # the default, since demo_mem was bad
+            assert r["MaxMem(MiB)"] == 16  # the default, since demo_mem was bad
             assert r["Mem(MiB)"] == 0
     for p in polls[2:]:
         assert p.ids() == [0]
@@ -87,7 +93,10 @@ def test_demo_domains_paused_then_gone(run):
 
 def test_probed_interfaces_match_headers(run, headers):
     want = headers(run.xen)
-    m = [re.match(r"^stubmon: interfaces sysctl 0x([0-9a-f]+) domctl 0x([0-9a-f]+)", l) for l in run.lines]
+    m = [
+        re.match(r"^stubmon: interfaces sysctl 0x([0-9a-f]+) domctl 0x([0-9a-f]+)", l)
+        for l in run.lines
+    ]
     m = [x for x in m if x]
     assert len(m) == 1
     assert int(m[0].group(1), 16) == want["sysctl"]
@@ -107,7 +116,13 @@ def test_bad_option_reported_and_run_goes_on(run):
 def test_lists_many_domains_in_batches(xen, mode, image):
     """150 domains need three getdomaininfolist batches: all must be listed."""
     image(BOARD)
-    res = boot.boot(BOARD, xen, "interval=0.5 count=2 demo=150 demo_keep=1 view=all exit=qemu", timeout=180, mode=mode)
+    res = boot.boot(
+        BOARD,
+        xen,
+        "interval=0.5 count=2 demo=150 demo_keep=1 view=all exit=qemu",
+        timeout=180,
+        mode=mode,
+    )
     assert res.guest_exit == 0, res.text[-2000:]
     first, second = consolelog.polls(res.lines)
     assert first.ids() == list(range(151))
@@ -119,8 +134,11 @@ def test_a_poll_is_one_console_write(run):
     """A poll's lines (the table and its stats line) reach Xen in one
     CONSOLEIO_write (stats writes= counts them), not one a line; the demo
     destroy after poll 2 and each event listing add their own one."""
-    stats = [dict(kv.split("=") for kv in l.split()[2:]) for l in run.lines
-             if l.startswith("stubmon: stats ")]
+    stats = [
+        dict(kv.split("=") for kv in l.split()[2:])
+        for l in run.lines
+        if l.startswith("stubmon: stats ")
+    ]
     for before, after in zip(stats, stats[1:]):
         steps = int(after["listings"]) + (after["poll"] == "3")
         assert int(after["writes"]) - int(before["writes"]) <= 1 + steps, (before, after)

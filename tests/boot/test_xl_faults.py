@@ -10,6 +10,7 @@ from the shipped config in a Debian Linux dom0 of Xen 4.17 under QEMU
 - storm (FLASK): dom0 makes the monitor the VIRQ_DOM_EXC handler and creates
   and destroys domains as fast as it can (tools/dom0/stormctl.c): the table
   stays on the grid, event listings stay bounded."""
+
 import os
 import re
 import sys
@@ -20,20 +21,26 @@ import boot
 
 sys.path.insert(0, os.path.join(boot.REPO, "tools", "dom0"))
 import stormctl  # noqa: E402
-import xlboot    # noqa: E402
+import xlboot  # noqa: E402
 
 SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
 BOARD = "x86_64"
-TIMEOUT = 180   # one scenario; measured 21 to 41 s
-STATS = re.compile(r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+) errors=(\d+) "
-                   r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+) writes=(\d+)$")
-CONSOLE_DROPPED = re.compile(r"^stubmon: console: (\d+) lines \((\d+) bytes\) dropped while the "
-                             r"console ring was full$")
+TIMEOUT = 180  # one scenario; measured 21 to 41 s
+STATS = re.compile(
+    r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+) errors=(\d+) "
+    r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+) writes=(\d+)$"
+)
+CONSOLE_DROPPED = re.compile(
+    r"^stubmon: console: (\d+) lines \((\d+) bytes\) dropped while the "
+    r"console ring was full$"
+)
 # The lines a plain domU (no FLASK) prints each poll, stats=1.
-PLAIN_POLL = (re.compile(r"^stubmon poll (\d+): xen 4\.17\.\d+, uptime [\d.]+s, \? domains$"),
-              re.compile(r"^stubmon poll (\d+): domains not listed \(EPERM, see above\); own cpu \d+ ms$"),
-              re.compile(r"^stubmon poll (\d+) end$"),
-              STATS)
+PLAIN_POLL = (
+    re.compile(r"^stubmon poll (\d+): xen 4\.17\.\d+, uptime [\d.]+s, \? domains$"),
+    re.compile(r"^stubmon poll (\d+): domains not listed \(EPERM, see above\); own cpu \d+ ms$"),
+    re.compile(r"^stubmon poll (\d+) end$"),
+    STATS,
+)
 
 # the poll grid, watchdog, CPU and rate checks: run alone under pytest-xdist (tests/conftest.py)
 pytestmark = pytest.mark.alone
@@ -105,9 +112,12 @@ def test_watchdog_fires_for_the_hung_domain(watchdog):
     hung = xl_ids(section(watchdog, "xl-list-hung"))
     assert hung["stubmon"][0] == first
     # on the serial line, before the scenario reads it back with xl dmesg
-    serial = watchdog.lines[:watchdog.lines.index("=== begin xl-dmesg-watchdog")]
-    fired = [l for l in serial if re.match(r"^\(XEN\) \[ *[\d.]+\] Watchdog timer fired for domain %d$"
-                                                   % first, l)]
+    serial = watchdog.lines[: watchdog.lines.index("=== begin xl-dmesg-watchdog")]
+    fired = [
+        l
+        for l in serial
+        if re.match(r"^\(XEN\) \[ *[\d.]+\] Watchdog timer fired for domain %d$" % first, l)
+    ]
     assert len(fired) == 1, [l for l in serial if "atchdog" in l]
     # and in Xen's log as dom0 reads it (section() leaves out "(XEN)" lines)
     i = watchdog.lines.index("=== begin xl-dmesg-watchdog")
@@ -116,8 +126,10 @@ def test_watchdog_fires_for_the_hung_domain(watchdog):
 
 def test_watchdog_restart_gets_a_new_domain(watchdog):
     first = int(scenario_line(watchdog, "scenario: first domain ").split()[-1])
-    m = re.match(r"^scenario: domain (\d+) -> (\d+) after (\d+) ms$",
-                 scenario_line(watchdog, "scenario: domain %d -> " % first))
+    m = re.match(
+        r"^scenario: domain (\d+) -> (\d+) after (\d+) ms$",
+        scenario_line(watchdog, "scenario: domain %d -> " % first),
+    )
     new, ms = int(m.group(2)), int(m.group(3))
     assert new != first
     # the last kick was in poll 2, a second before the hang; watchdog=5 fires
@@ -132,10 +144,13 @@ def test_watchdog_restart_gets_a_new_domain(watchdog):
 def test_watchdog_restarted_monitor_polls_from_one(watchdog):
     log = section(watchdog, "guest-log")
     hang = log.index("stubmon: test fault: hanging in poll 3 (fault=hang:3)")
-    before, after = log[:hang], log[hang + 1:]
+    before, after = log[:hang], log[hang + 1 :]
     assert "stubmon: watchdog 5 s" in before and "stubmon: watchdog 5 s" in after
-    assert [l for l in before if l.endswith(" end")] == ["stubmon poll 1 end", "stubmon poll 2 end"]
-    assert after[0].startswith("stubmon: x86_64-pv on xen 4.17.")   # a fresh boot
+    assert [l for l in before if l.endswith(" end")] == [
+        "stubmon poll 1 end",
+        "stubmon poll 2 end",
+    ]
+    assert after[0].startswith("stubmon: x86_64-pv on xen 4.17.")  # a fresh boot
     ends = [l for l in after if l.endswith(" end")]
     assert ends[:2] == ["stubmon poll 1 end", "stubmon poll 2 end"], after
 
@@ -144,15 +159,19 @@ def test_watchdog_restarted_monitor_alerts_on_what_fired_while_it_was_down(watch
     first = int(scenario_line(watchdog, "scenario: first domain ").split()[-1])
     log = section(watchdog, "guest-log")
     hang = log.index("stubmon: test fault: hanging in poll 3 (fault=hang:3)")
-    before, after = log[:hang], log[hang + 1:]
-    assert not [l for l in before if "ALERT" in l]   # nothing had fired yet
+    before, after = log[:hang], log[hang + 1 :]
+    assert not [l for l in before if "ALERT" in l]  # nothing had fired yet
     alerts = [l for l in after if "ALERT" in l]
     assert len(alerts) == 1, after
-    assert re.match(r"^stubmon ALERT [\d.]+s: host log:Watchdog firing \(\(logged before this "
-                    r"monitor started\) \[ *[\d.]+\] Watchdog timer fired for domain %d\)$" % first,
-                    alerts[0]), alerts
+    assert re.match(
+        r"^stubmon ALERT [\d.]+s: host log:Watchdog firing \(\(logged before this "
+        r"monitor started\) \[ *[\d.]+\] Watchdog timer fired for domain %d\)$" % first,
+        alerts[0],
+    ), alerts
     # said at the restarted monitor's start, before its first poll
-    assert after.index(alerts[0]) < after.index([l for l in after if l.startswith("stubmon poll 1:")][0])
+    assert after.index(alerts[0]) < after.index(
+        [l for l in after if l.startswith("stubmon poll 1:")][0]
+    )
 
 
 # --- a full console ring ---------------------------------------------------------
@@ -180,7 +199,7 @@ def console_polls(log):
             m = CONSOLE_DROPPED.match(line)
             if m:
                 dropped.append((int(m.group(1)), int(m.group(2))))
-            elif not BOOT_STAMPS.match(line):   # once, after poll 1 (stats=1)
+            elif not BOOT_STAMPS.match(line):  # once, after poll 1 (stats=1)
                 strange.append(line)
     return count, dropped, strange
 
@@ -197,7 +216,7 @@ def test_console_full_no_torn_line(console_full):
     for line in log:
         assert line.startswith("stubmon"), line
     _, _, strange = console_polls(log)
-    assert strange == [], strange   # a torn line matches none of the whole-line patterns
+    assert strange == [], strange  # a torn line matches none of the whole-line patterns
 
 
 def test_console_full_says_what_it_dropped(console_full):
@@ -205,8 +224,8 @@ def test_console_full_says_what_it_dropped(console_full):
     count, dropped, _ = console_polls(log)
     assert len(dropped) == 1, dropped
     n, nbytes = dropped[0]
-    assert n > 0 and nbytes > 40 * n, dropped   # a poll's lines are 60 to 120 bytes
-    last = max(count)   # the last poll may be cut off by the pause
+    assert n > 0 and nbytes > 40 * n, dropped  # a poll's lines are 60 to 120 bytes
+    last = max(count)  # the last poll may be cut off by the pause
     missing = sum(4 - count.get(k, 0) for k in range(1, last))
     assert missing == n, (missing, n, count)
     # stats agree once the message is out
@@ -253,7 +272,7 @@ def test_console_full_cpu_bounded(console_full):
     across = (st[ks[-1]][1] - st[ks[0]][1]) / (ks[-1] - ks[0])
     assert across <= 4 * rate_pre + 2000, (across, rate_pre)
     worst = max((st[b][1] - st[a][1]) / (b - a) for a, b in zip(ks, ks[1:]))
-    assert worst < 50000, (worst, rate_pre)   # us per 0.5 s poll
+    assert worst < 50000, (worst, rate_pre)  # us per 0.5 s poll
 
 
 # --- an event storm --------------------------------------------------------------
@@ -273,21 +292,22 @@ def test_storm_handler_and_rate(storm):
     domid = xl_ids(section(storm, "xl-list"))["stubmon"][0]
     # set_virq_handler is behind the stubmon_virq_handler boolean: off, refused
     off = section(storm, "handler-off")
-    assert off[0].startswith("stormctl: xc_domain_set_virq_handler(%d, VIRQ_DOM_EXC) failed: "
-                             "Permission denied" % domid), off
+    assert off[0].startswith(
+        "stormctl: xc_domain_set_virq_handler(%d, VIRQ_DOM_EXC) failed: Permission denied" % domid
+    ), off
     assert any("avc:  denied  { set_virq_handler }" in l for l in storm.lines)
     assert section(storm, "handler") == ["stormctl: domain %d handles VIRQ_DOM_EXC" % domid]
     out = section(storm, "storm")
     assert re.match(r"^stormctl: ssidref \d+ \(system_u:system_r:domU_t\)$", out[0]), out
     m = re.match(r"^stormctl: total (\d+) domains in 1[45]\.\d s$", out[-1])
-    assert m and int(m.group(1)) >= 1500, out   # measured 10000 and more
+    assert m and int(m.group(1)) >= 1500, out  # measured 10000 and more
 
 
 def test_storm_tables_on_the_grid(storm):
     log = section(storm, "guest-log")
     st = stats(log)
     start, end = storm_polls(storm)
-    assert max(st) >= end + 3, sorted(st)   # the quiet polls after it too
+    assert max(st) >= end + 3, sorted(st)  # the quiet polls after it too
     assert all(k in st for k in range(1, max(st) + 1)), sorted(st)
     off = off_grid(st, 1000000)
     bad = {k: v for k, v in off.items() if abs(v) > 100000}
@@ -308,7 +328,9 @@ def test_storm_listings_bounded_and_events_reported(storm):
     # the storm is seen: the bound is reached, and the line says so
     assert max(st[k][3] for k in during) == 8
     storms = [l for l in log if l.startswith("stubmon: event storm after poll ")]
-    assert storms and all("8 event listings in this interval, the most allowed" in l for l in storms)
+    assert storms and all(
+        "8 event listings in this interval, the most allowed" in l for l in storms
+    )
     events = [l for l in log if l.startswith("stubmon event ")]
     assert len([l for l in events if " appeared (" in l]) >= 10
     assert len([l for l in events if " gone (was " in l]) >= 10

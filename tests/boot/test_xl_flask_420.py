@@ -18,6 +18,7 @@ domxen_t): a labelled monitor is refused with EACCES, the permission named;
 and the policy without stubmon_xen420.te: `xl create` fails on
 set_llc_colors. Without ../shared/xen/flask-4.20.4 the cells are skipped
 with the missing path."""
+
 import os
 import re
 import sys
@@ -33,12 +34,16 @@ import xlboot  # noqa: E402
 SCENARIO = os.path.join(boot.REPO, "tools", "dom0", "scenarios", "flask_420.sh")
 XEN = "4.20"
 ARCH = {"x86_64": "amd64", "arm64": "arm64"}
-IMAGE_IN_DOM0 = {"x86_64": xlboot.IMAGE_IN_DOM0,                       # boards/x86_64/stubmon.cfg kernel=
-                 "arm64": "/usr/local/lib/stubmon/stubmon.bin"}        # boards/arm64/stubmon.cfg kernel=
+IMAGE_IN_DOM0 = {
+    "x86_64": xlboot.IMAGE_IN_DOM0,  # boards/x86_64/stubmon.cfg kernel=
+    "arm64": "/usr/local/lib/stubmon/stubmon.bin",
+}  # boards/arm64/stubmon.cfg kernel=
 # The domains the scenario makes: work1 (x86_64: work2 too), plain, stubmon
-DOMAINS = {"x86_64": ["Domain-0", "plain", "stubmon", "work1", "work2"],
-           "arm64": ["Domain-0", "plain", "stubmon", "work1"]}
-TIMEOUT = 240   # measured about 24 s (x86_64) and 21 s (arm64)
+DOMAINS = {
+    "x86_64": ["Domain-0", "plain", "stubmon", "work1", "work2"],
+    "arm64": ["Domain-0", "plain", "stubmon", "work1"],
+}
+TIMEOUT = 240  # measured about 24 s (x86_64) and 21 s (arm64)
 XSA499_RULE = "allow stubmon_t domxen_t:domain getdomaininfo;"
 LLC_MODULE = "stubmon_xen420.te"
 
@@ -64,13 +69,17 @@ def run(request, image, tmp_path_factory):
     noxsa = tmp / "noxsa"
     noxsa.mkdir()
     (noxsa / "stubmon.te").write_text(te.replace(XSA499_RULE, ""))
-    no_xsa499 = xlboot.build_policy(str(noxsa / "build"),
-                                    [str(noxsa / "stubmon.te")] + [m for m in modules if not m.endswith("/stubmon.te")],
-                                    XEN, arch)
+    no_xsa499 = xlboot.build_policy(
+        str(noxsa / "build"),
+        [str(noxsa / "stubmon.te")] + [m for m in modules if not m.endswith("/stubmon.te")],
+        XEN,
+        arch,
+    )
     # the policy without the module of 4.20 (set_llc_colors)
     assert LLC_MODULE in names
-    no_llc = xlboot.build_policy(str(tmp / "nollc"), [m for m in modules if not m.endswith("/" + LLC_MODULE)],
-                                 XEN, arch)
+    no_llc = xlboot.build_policy(
+        str(tmp / "nollc"), [m for m in modules if not m.endswith("/" + LLC_MODULE)], XEN, arch
+    )
     files = {
         "/payload/lib.sh": os.path.join(os.path.dirname(SCENARIO), "lib.sh"),
         IMAGE_IN_DOM0[board]: image(board),
@@ -119,7 +128,9 @@ def test_scenario_completes(run):
 
 def test_policy_is_the_release_with_this_architectures_modules(run):
     other = {"x86_64": "stubmon_arm64.te", "arm64": "stubmon_x86_64.te"}[run.board]
-    assert run.modules == sorted(["stubmon.te", "stubmon_%s.te" % run.board, LLC_MODULE]), run.modules
+    assert run.modules == sorted(["stubmon.te", "stubmon_%s.te" % run.board, LLC_MODULE]), (
+        run.modules
+    )
     assert other not in run.modules
 
 
@@ -143,8 +154,10 @@ def test_labelled_monitor_lists_every_domain(run):
     listed = xl_list(section(run, "xl-list-after-poll-3"))
     assert sorted(r["name"] for r in listed.values()) == DOMAINS[run.board]
     for p in ps[:3]:
-        assert p.complete and p.count == len(DOMAINS[run.board]) and sorted(p.ids()) == sorted(listed)
-        assert p.host is not None and p.host["cpus"] == 2, p.host   # physinfo granted; QEMU -smp 2
+        assert (
+            p.complete and p.count == len(DOMAINS[run.board]) and sorted(p.ids()) == sorted(listed)
+        )
+        assert p.host is not None and p.host["cpus"] == 2, p.host  # physinfo granted; QEMU -smp 2
 
 
 def test_labelled_table_matches_xl_list(run):
@@ -173,7 +186,9 @@ def test_labelled_monitor_is_refused_what_the_module_does_not_grant(run):
     denied = [l for l in log if l.startswith("stubmon: pausedomain failed: ")]
     assert len(denied) == 1 and "EACCES" in denied[0], log
     assert ("pause", "stubmon_t", "domU_t", "domain") in denials(run)
-    work1 = [r for r in xl_list(section(run, "xl-list-after-poll-3")).values() if r["name"] == "work1"][0]
+    work1 = [
+        r for r in xl_list(section(run, "xl-list-after-poll-3")).values() if r["name"] == "work1"
+    ][0]
     assert "p" not in work1["State"]
 
 
@@ -204,15 +219,21 @@ def test_without_the_xsa499_rule_the_labelled_monitor_is_refused(run):
     assert rows["noxsa"]["label"] == "system_u:system_r:stubmon_t"
     log = section(run, "guest-log-noxsa")
     diag = [l for l in log if l.startswith("stubmon: getdomaininfolist ")]
-    assert len(diag) == 1 and diag[0].startswith("stubmon: getdomaininfolist failed: EACCES ("), log
+    assert len(diag) == 1 and diag[0].startswith("stubmon: getdomaininfolist failed: EACCES ("), (
+        log
+    )
     assert "domxen_t" in diag[0]
-    assert [int(l.split()[2][:-1]) for l in log if "domains not listed (EACCES" in l][:2] == [1, 2], log
+    assert [int(l.split()[2][:-1]) for l in log if "domains not listed (EACCES" in l][:2] == [
+        1,
+        2,
+    ], log
     assert not [l for l in log if re.search(r" \d+ domains$", l)]
     after = denials(run, at(run, "=== begin loadpolicy"))
     assert ("getdomaininfo", "stubmon_t", "domxen_t", "domain") in after, sorted(after)
     # before the reload the labelled monitor was never refused that
-    assert ("getdomaininfo", "stubmon_t", "domxen_t", "domain") not in \
-        denials(run, 0, at(run, "=== begin loadpolicy"))
+    assert ("getdomaininfo", "stubmon_t", "domxen_t", "domain") not in denials(
+        run, 0, at(run, "=== begin loadpolicy")
+    )
 
 
 def test_without_the_4_20_module_xl_create_fails_on_llc_colors(run):

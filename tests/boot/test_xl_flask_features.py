@@ -6,6 +6,7 @@ out, started with pcpus=1 vcpus=1 xenlog=1 alert=log:...,pcpu>90. Each
 refused call (getcpuinfo, getvcpuinfo, readconsole) is said once, with
 EACCES and the permission to grant, FLASK logs each denial, and the
 table goes on listing every domain."""
+
 import os
 import re
 
@@ -18,10 +19,15 @@ import test_xl_x86_64 as xl
 
 # the module's issue 14 lines (policy/stubmon.te): the rules taken out
 # (readconsole is behind the stubmon_readconsole boolean, off by default)
-NEW_RULES = ("allow stubmon_t xen_t:xen getcpuinfo;",
-             "allow stubmon_t domain_type:domain getvcpuinfo;")
-REFUSED = {"getcpuinfo": "xen getcpuinfo", "getvcpuinfo": "domain getvcpuinfo",
-           "readconsole": "xen readconsole"}
+NEW_RULES = (
+    "allow stubmon_t xen_t:xen getcpuinfo;",
+    "allow stubmon_t domain_type:domain getvcpuinfo;",
+)
+REFUSED = {
+    "getcpuinfo": "xen getcpuinfo",
+    "getvcpuinfo": "domain getvcpuinfo",
+    "readconsole": "xen readconsole",
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +35,7 @@ def run(image, tmp_path_factory):
     with open(os.path.join(boot.REPO, "policy", "stubmon.te")) as f:
         te = f.read()
     for rule in NEW_RULES:
-        assert rule in te   # the rule this test takes out is the module's
+        assert rule in te  # the rule this test takes out is the module's
         te = te.replace(rule, "")
     mod = tmp_path_factory.mktemp("policy") / "stubmon.te"
     mod.write_text(te)
@@ -37,9 +43,14 @@ def run(image, tmp_path_factory):
         script = f.read()
     # with the other modules of this release and architecture (stubmon_x86_64.te)
     others = [m for m in xl.xlboot.policy_module_files() if os.path.basename(m) != "stubmon.te"]
-    res = xl.xlboot.scenario(script, xl.payload(image(xl.BOARD)), flask=True, timeout=xl.TIMEOUT,
-                             log=os.path.join(boot.REPO, "build", "xl-flask_features.log"),
-                             policy_modules=[str(mod)] + others)
+    res = xl.xlboot.scenario(
+        script,
+        xl.payload(image(xl.BOARD)),
+        flask=True,
+        timeout=xl.TIMEOUT,
+        log=os.path.join(boot.REPO, "build", "xl-flask_features.log"),
+        policy_modules=[str(mod)] + others,
+    )
     assert not res.timed_out, "\n".join(res.lines[-40:])
     assert res.scenario_exit == 0, "\n".join(res.lines[-40:])
     res.guest = xl.section(res, "guest-log")
@@ -55,17 +66,21 @@ def test_each_refused_feature_is_said_once(run):
 
 def test_flask_logs_each_denial(run):
     for perm in ("getcpuinfo", "getvcpuinfo", "readconsole"):
-        assert any(re.search(r"avc:  denied  \{ %s \} .*scontext=system_u:system_r:stubmon_t" % perm, l)
-                   for l in run.lines), perm
+        assert any(
+            re.search(r"avc:  denied  \{ %s \} .*scontext=system_u:system_r:stubmon_t" % perm, l)
+            for l in run.lines
+        ), perm
 
 
 def test_the_table_goes_on_without_the_refused_features(run):
     polls = consolelog.polls(run.guest)
     assert [p.number for p in polls][:4] == [1, 2, 3, 4]
     for p in polls[:4]:
-        assert p.complete and p.count >= 3                     # dom0, work1, itself
-        assert p.host is not None and p.host["busy"] is None   # physinfo yes, getcpuinfo no
-    assert not [l for l in run.guest if l.startswith(("stubmon pcpu", "stubmon vcpu", "stubmon xenlog"))]
+        assert p.complete and p.count >= 3  # dom0, work1, itself
+        assert p.host is not None and p.host["busy"] is None  # physinfo yes, getcpuinfo no
+    assert not [
+        l for l in run.guest if l.startswith(("stubmon pcpu", "stubmon vcpu", "stubmon xenlog"))
+    ]
     assert not [l for l in run.guest if l.startswith("stubmon ALERT")]
 
 
@@ -77,7 +92,7 @@ def test_readconsole_is_off_by_default_and_said_how_to_turn_it_on(run):
 
 def test_the_boolean_on_lets_the_next_monitor_read_xens_log(run):
     log = xl.section(run, "guest-log-withlog")
-    assert not [l for l in log if "readconsole failed" in l], log   # (getcpuinfo: taken out here)
+    assert not [l for l in log if "readconsole failed" in l], log  # (getcpuinfo: taken out here)
     assert [l for l in log if l.startswith("stubmon: xenlog: reading Xen's log from index")], log
     assert [p.number for p in consolelog.polls(log)][:2] == [1, 2]
     # the first monitor's refusal only

@@ -5,6 +5,7 @@
 may not list domains and how to grant it; with FLASK enforcing and
 policy/stubmon.te it lists every domain, agrees with `xl list`, and is
 refused what the module does not grant (pausing another domain)."""
+
 import os
 import re
 import sys
@@ -20,7 +21,7 @@ import xlboot  # noqa: E402
 
 SCENARIOS = os.path.join(boot.REPO, "tools", "dom0", "scenarios")
 BOARD = "x86_64"
-TIMEOUT = 240   # one scenario; measured about 12 to 20 s
+TIMEOUT = 240  # one scenario; measured about 12 to 20 s
 
 
 def payload(image):
@@ -75,9 +76,14 @@ def test_unprivileged_says_once_how_to_grant(unpriv):
     assert "stubmon: console ring" in log
     diag = [l for l in log if "getdomaininfolist failed" in l]
     assert len(diag) == 1, log
-    assert diag[0].startswith("stubmon: getdomaininfolist failed: EPERM (this domain is not "
-                              "privileged to list domains")
-    for needed in ("flask=enforcing", "policy/stubmon.te", "seclabel='system_u:system_r:stubmon_t'"):
+    assert diag[0].startswith(
+        "stubmon: getdomaininfolist failed: EPERM (this domain is not privileged to list domains"
+    )
+    for needed in (
+        "flask=enforcing",
+        "policy/stubmon.te",
+        "seclabel='system_u:system_r:stubmon_t'",
+    ):
         assert needed in diag[0]
 
 
@@ -86,9 +92,13 @@ def test_unprivileged_keeps_reporting_its_status(unpriv):
     status = [l for l in log if "domains not listed (EPERM" in l]
     numbers = [int(l.split()[2][:-1]) for l in status]
     assert numbers[:4] == [1, 2, 3, 4], log
-    heads = [l for l in log if re.match(r"^stubmon poll \d+: xen 4\.17\.\d+, uptime [\d.]+s, \? domains$", l)]
+    heads = [
+        l
+        for l in log
+        if re.match(r"^stubmon poll \d+: xen 4\.17\.\d+, uptime [\d.]+s, \? domains$", l)
+    ]
     assert len(heads) >= 4
-    assert not [l for l in log if l.strip().startswith("ID ")]   # no empty tables
+    assert not [l for l in log if l.strip().startswith("ID ")]  # no empty tables
 
 
 def test_unprivileged_physinfo_refused_once(unpriv):
@@ -136,12 +146,18 @@ def test_unprivileged_pvh_runs_in_2_mib(unpriv):
     """memory=2: the heap is what the domain's 2 MiB leave after the image
     (its first line, on port 0xE9), and the monitor runs on it."""
     domid = xl_names(section(unpriv, "xl-list"))["stubmon-pvh"]
-    first = [l for l in unpriv.lines if l.startswith("(d%d) " % domid) and "boot: stubmon x86_64-pvh, heap " in l]
+    first = [
+        l
+        for l in unpriv.lines
+        if l.startswith("(d%d) " % domid) and "boot: stubmon x86_64-pvh, heap " in l
+    ]
     assert len(first) == 1, first
     m = re.search(r"heap (\d+) KiB of the domain's (\d+) KiB", first[0])
     heap, mem = int(m.group(1)), int(m.group(2))
-    assert 1900 <= mem <= 2048 and 256 <= heap < mem - 1024, first   # the image sits at 1 MiB
-    assert float(xl_list(section(unpriv, "xl-list"))[domid]["Mem"]) <= 2, section(unpriv, "xl-list")
+    assert 1900 <= mem <= 2048 and 256 <= heap < mem - 1024, first  # the image sits at 1 MiB
+    assert float(xl_list(section(unpriv, "xl-list"))[domid]["Mem"]) <= 2, section(
+        unpriv, "xl-list"
+    )
 
 
 # --- FLASK enforcing with policy/stubmon.te ------------------------------------------
@@ -166,8 +182,13 @@ def test_flask_lists_every_domain(flask):
     ps = polls(flask)
     assert [p.number for p in ps[:3]] == [1, 2, 3]
     listed = xl_list(section(flask, "xl-list-after-poll-3"))
-    assert sorted(r["name"] for r in listed.values()) == ["Domain-0", "plain", "stubmon",
-                                                         "work1", "work2"]
+    assert sorted(r["name"] for r in listed.values()) == [
+        "Domain-0",
+        "plain",
+        "stubmon",
+        "work1",
+        "work2",
+    ]
     for p in ps[:3]:
         assert p.complete and p.count == 5 and sorted(p.ids()) == sorted(listed)
 
@@ -227,8 +248,9 @@ def test_flask_output_reaches_xen_console(flask):
     # Xen prints a domU's console_io lines as "(dN) [ stamp ] text"
     text = [l for l in flask.lines if l.startswith("(d%d) " % domid)]
     assert any(l.endswith(" stubmon poll 3 end") for l in text), text[-10:]
-    assert any(re.search(r" stubmon poll 3: xen 4\.17\.\d+, uptime [\d.]+s, 5 domains$", l)
-               for l in text), text[-10:]
+    assert any(
+        re.search(r" stubmon poll 3: xen 4\.17\.\d+, uptime [\d.]+s, 5 domains$", l) for l in text
+    ), text[-10:]
 
 
 def test_flask_unlabelled_monitor_is_refused(flask):
@@ -238,8 +260,9 @@ def test_flask_unlabelled_monitor_is_refused(flask):
     log = section(flask, "guest-log-plain")
     diag = [l for l in log if l.startswith("stubmon: getdomaininfolist ")]
     assert len(diag) == 1, log
-    assert diag[0].startswith("stubmon: getdomaininfolist listed no domains, not even this one") \
-        or diag[0].startswith("stubmon: getdomaininfolist failed: EACCES"), diag
+    assert diag[0].startswith(
+        "stubmon: getdomaininfolist listed no domains, not even this one"
+    ) or diag[0].startswith("stubmon: getdomaininfolist failed: EACCES"), diag
     assert len([l for l in log if "domains not listed (" in l]) >= 2
     assert not [l for l in log if re.search(r" \d+ domains$", l)]
 
@@ -251,8 +274,14 @@ def test_flask_denies_what_the_module_does_not_grant(flask):
     log = section(flask, "guest-log")
     denied = [l for l in log if l.startswith("stubmon: pausedomain failed: ")]
     assert len(denied) == 1 and "EACCES" in denied[0], log
-    assert any(re.search(r"avc:  denied  \{ pause \} .*scontext=system_u:system_r:stubmon_t "
-                         r"tcontext=system_u:system_r:domU_t", l) for l in flask.lines)
+    assert any(
+        re.search(
+            r"avc:  denied  \{ pause \} .*scontext=system_u:system_r:stubmon_t "
+            r"tcontext=system_u:system_r:domU_t",
+            l,
+        )
+        for l in flask.lines
+    )
     listed = xl_list(section(flask, "xl-list-after-poll-3"))
     work1 = [r for r in listed.values() if r["name"] == "work1"][0]
     assert "p" not in work1["State"]
@@ -275,8 +304,10 @@ def test_flask_no_denial_but_the_intended_ones(flask):
             denials.add((perms.strip(), scon.split(":")[2], tcon.split(":")[2], cls))
     assert ("pause", "stubmon_t", "domU_t", "domain") in denials
     ours = {d for d in denials if "stubmon_t" in d[1] or "stubmon_t" in d[2]}
-    assert ours <= {("pause", "stubmon_t", "domU_t", "domain"),
-                    ("getdomaininfo", "domU_t", "stubmon_t", "domain")}, sorted(ours)
+    assert ours <= {
+        ("pause", "stubmon_t", "domU_t", "domain"),
+        ("getdomaininfo", "domU_t", "stubmon_t", "domain"),
+    }, sorted(ours)
     assert not [d for d in denials if d[1].startswith("dom0_t")], sorted(denials)
 
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Run the whole monitor (app.start) against the fake hypervisor, for the
 # end-to-end unit tests: returns (lines said, how it ended, fake state).
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import app
 

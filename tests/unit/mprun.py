@@ -16,7 +16,7 @@ def run_module(name):
             sys.print_exception(e)
         return 0, 1
     names = [k for k in mod.__dict__ if k.startswith('test_')]
-    names.sort()   # dicts are unordered under MicroPython
+    names.sort()  # dicts are unordered under MicroPython
     for k in names:
         f = mod.__dict__[k]
         if not callable(f):

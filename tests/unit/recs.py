@@ -4,10 +4,33 @@
 from stubmon import record
 
 
-def dom(domid, flags=0, tot=0, maxp=0, cpu_ns=0, vcpus=1, ssid=0, pool=0, handle=None,
-        cpu_pct=None, mem_pct=None):
-    return record.make(domid, flags, tot, maxp, cpu_ns, vcpus, vcpus - 1, ssid,
-                       handle or bytes(16), pool, cpu_pct, mem_pct)
+def dom(
+    domid,
+    flags=0,
+    tot=0,
+    maxp=0,
+    cpu_ns=0,
+    vcpus=1,
+    ssid=0,
+    pool=0,
+    handle=None,
+    cpu_pct=None,
+    mem_pct=None,
+):
+    return record.make(
+        domid,
+        flags,
+        tot,
+        maxp,
+        cpu_ns,
+        vcpus,
+        vcpus - 1,
+        ssid,
+        handle or bytes(16),
+        pool,
+        cpu_pct,
+        mem_pct,
+    )
 
 
 def at_poll(doms, cpu=None, host=None):

@@ -30,8 +30,10 @@ UC_COUNT = (1 << 27) - 1
 
 
 # Debian's libxen-dev and the releases in ../shared/xen (XEN_SHARED), as make finds them
-INCLUDE = dict(('%d.%d' % r, inc) for r, inc in
-               gen.releases(os.path.join(TOP, '.deps', 'pkg'), xenshared.root()))
+INCLUDE = dict(
+    ('%d.%d' % r, inc)
+    for r, inc in gen.releases(os.path.join(TOP, '.deps', 'pkg'), xenshared.root())
+)
 RELEASES = sorted(INCLUDE, key=lambda v: tuple(int(x) for x in v.split('.')))
 CASES = [(r, a) for r in RELEASES for a in ARCHES]
 
@@ -46,7 +48,7 @@ def generated(release, arch):
 
 
 def scalar_size(code):
-    t = (code >> 27) & 0xf
+    t = (code >> 27) & 0xF
     assert t < 8, 'bit-field or float in a generated layout: %x' % code
     return 1 << (t >> 1)
 
@@ -60,17 +62,17 @@ def member_exprs(ctype, desc, prefix='', base=0):
         whole = 'offsetof(%s, %s)' % (ctype, path)
         size = 'sizeof(((%s *)0)->%s)' % (ctype, path)
         if isinstance(v, int):
-            out.append((whole, base + (v & 0x1ffff)))
+            out.append((whole, base + (v & 0x1FFFF)))
             out.append((size, scalar_size(v)))
-        elif len(v) == 2 and isinstance(v[1], dict):        # nested struct
-            out.append((whole, base + (v[0] & 0x1ffff)))
-            out.extend(member_exprs(ctype, v[1], path + '.', base + (v[0] & 0x1ffff)))
-        elif len(v) == 2:                                    # array of scalars
-            out.append((whole, base + (v[0] & 0x1ffff)))
+        elif len(v) == 2 and isinstance(v[1], dict):  # nested struct
+            out.append((whole, base + (v[0] & 0x1FFFF)))
+            out.extend(member_exprs(ctype, v[1], path + '.', base + (v[0] & 0x1FFFF)))
+        elif len(v) == 2:  # array of scalars
+            out.append((whole, base + (v[0] & 0x1FFFF)))
             out.append((size, (v[1] & UC_COUNT) * scalar_size(v[1] & ~UC_COUNT)))
-        else:                                                # array of structs
-            out.append((whole, base + (v[0] & 0x1ffff)))
-            out.extend(member_exprs(ctype, v[2], path + '[0].', base + (v[0] & 0x1ffff)))
+        else:  # array of structs
+            out.append((whole, base + (v[0] & 0x1FFFF)))
+            out.extend(member_exprs(ctype, v[2], path + '[0].', base + (v[0] & 0x1FFFF)))
     return out
 
 
@@ -98,9 +100,18 @@ def expectations(release, arch):
 def c_source(exprs, runnable=True):
     # runnable: a main() printing the values (host); else only the constants,
     # read back from the object file (cross compiler without a C library)
-    lines = ['#include <stddef.h>', '#include <stdint.h>'] + (['#include <stdio.h>'] if runnable else []) + [
-             '#include <xen/xen.h>', '#include <xen/errno.h>', '#include <xen/version.h>',
-             '#include <xen/sched.h>', '#include <xen/sysctl.h>', '#include <xen/domctl.h>']
+    lines = (
+        ['#include <stddef.h>', '#include <stdint.h>']
+        + (['#include <stdio.h>'] if runnable else [])
+        + [
+            '#include <xen/xen.h>',
+            '#include <xen/errno.h>',
+            '#include <xen/version.h>',
+            '#include <xen/sched.h>',
+            '#include <xen/sysctl.h>',
+            '#include <xen/domctl.h>',
+        ]
+    )
     for i, (expr, _) in enumerate(exprs):
         lines.append('const unsigned long long v%d = (unsigned long long)(%s);' % (i, expr))
     if not runnable:
@@ -115,7 +126,7 @@ def c_source(exprs, runnable=True):
 def compare(exprs, got, what):
     bad = []
     for i, (expr, want) in enumerate(exprs):
-        if got[i] != want & 0xffffffffffffffff:
+        if got[i] != want & 0xFFFFFFFFFFFFFFFF:
             bad.append('%s: the compiler says %d, %s says %d' % (expr, got[i], what, want))
     assert not bad, '\n'.join(bad)
 
@@ -131,14 +142,16 @@ def read_consts_from_object(obj, n, prefix='aarch64-linux-gnu-'):
     objcopy = shutil.which(prefix + 'objcopy') or 'objcopy'
     syms = subprocess.run([nm, str(obj)], check=True, capture_output=True, text=True).stdout
     data_file = str(obj) + '.rodata'
-    subprocess.run([objcopy, '-O', 'binary', '--only-section=.rodata', str(obj), data_file], check=True)
+    subprocess.run(
+        [objcopy, '-O', 'binary', '--only-section=.rodata', str(obj), data_file], check=True
+    )
     data = open(data_file, 'rb').read()
     got = {}
     for line in syms.splitlines():
         m = re.match(r'([0-9a-f]+) [Rr] v(\d+)$', line)
         if m:
             off = int(m.group(1), 16)
-            got[int(m.group(2))] = int.from_bytes(data[off:off + 8], 'little')
+            got[int(m.group(2))] = int.from_bytes(data[off : off + 8], 'little')
     assert len(got) == n
     return got
 
@@ -163,7 +176,9 @@ def compiler_values(release, arch, exprs, tmp_path):
     src.write_text(c_source(exprs, runnable=False))
     obj = tmp_path / 'abi.o'
     # -ffreestanding: the cross compiler comes without a C library's headers
-    subprocess.run([cc, '-ffreestanding'] + gcc_flags(release) + ['-c', '-o', str(obj), str(src)], check=True)
+    subprocess.run(
+        [cc, '-ffreestanding'] + gcc_flags(release) + ['-c', '-o', str(obj), str(src)], check=True
+    )
     return read_consts_from_object(obj, len(exprs))
 
 
@@ -185,7 +200,7 @@ def test_shared_releases_generated_when_present():
         assert v in RELEASES
         for arch in ARCHES:
             m = generated(v, arch)
-            assert m.CONST['XEN_DOMCTL_get_domain_state'] == 90   # 4.21+
+            assert m.CONST['XEN_DOMCTL_get_domain_state'] == 90  # 4.21+
             assert m.SIZE['xen_domctl_get_domain_state'] == 16
             assert ('DOMID_ANY' in m.CONST) == (v >= '4.22')
     assert generated('4.22', 'x86_64').CONST['DOMID_ANY'] == 0x7FF5
@@ -239,27 +254,53 @@ def facade_expectations(a):
         ('XENVER_extraversion', abi.XENVER_extraversion),
         ('sizeof(xen_extraversion_t)', a.XENVER_EXTRAVERSION_LEN),
         ('sizeof(xen_extraversion_t)', abi.XENVER_EXTRAVERSION_LEN),
-        ('XEN_EACCES', abi.EACCES), ('XEN_EPERM', abi.EPERM), ('XEN_ESRCH', abi.ESRCH),
+        ('XEN_EACCES', abi.EACCES),
+        ('XEN_EPERM', abi.EPERM),
+        ('XEN_ESRCH', abi.ESRCH),
     ]
     for f in ('first_domain', 'max_domains', 'buffer', 'num_domains'):
         e.append(('%s(struct xen_sysctl_getdomaininfolist, %s)' % (o, f), a.GDIL[f]))
-    for f in ('threads_per_core', 'cores_per_socket', 'nr_cpus', 'max_cpu_id', 'nr_nodes',
-              'cpu_khz', 'capabilities', 'total_pages', 'free_pages', 'scrub_pages',
-              'outstanding_pages'):
+    for f in (
+        'threads_per_core',
+        'cores_per_socket',
+        'nr_cpus',
+        'max_cpu_id',
+        'nr_nodes',
+        'cpu_khz',
+        'capabilities',
+        'total_pages',
+        'free_pages',
+        'scrub_pages',
+        'outstanding_pages',
+    ):
         e.append(('%s(struct xen_sysctl_physinfo, %s)' % (o, f), a.PI[f]))
-    e += [('XEN_SYSCTL_getcpuinfo', abi.SYSCTL_getcpuinfo),
-          ('XEN_SYSCTL_readconsole', abi.SYSCTL_readconsole),
-          ('XEN_DOMCTL_getvcpuinfo', abi.DOMCTL_getvcpuinfo),
-          ('sizeof(struct xen_sysctl_cpuinfo)', a.CPUINFO_SIZE),
-          ('offsetof(struct xen_sysctl_cpuinfo, idletime)', a.CPUINFO_IDLE)]
-    for s, d in (('xen_sysctl_getcpuinfo', a.GCI), ('xen_domctl_getvcpuinfo', a.VI),
-                 ('xen_sysctl_readconsole', a.RC)):
+    e += [
+        ('XEN_SYSCTL_getcpuinfo', abi.SYSCTL_getcpuinfo),
+        ('XEN_SYSCTL_readconsole', abi.SYSCTL_readconsole),
+        ('XEN_DOMCTL_getvcpuinfo', abi.DOMCTL_getvcpuinfo),
+        ('sizeof(struct xen_sysctl_cpuinfo)', a.CPUINFO_SIZE),
+        ('offsetof(struct xen_sysctl_cpuinfo, idletime)', a.CPUINFO_IDLE),
+    ]
+    for s, d in (
+        ('xen_sysctl_getcpuinfo', a.GCI),
+        ('xen_domctl_getvcpuinfo', a.VI),
+        ('xen_sysctl_readconsole', a.RC),
+    ):
         for f, v in d.items():
             e.append(('%s(struct %s, %s)' % (o, s, f), v))
     for f, _ in abi.DI_FIELDS:
         e.append(('%s(struct xen_domctl_getdomaininfo, %s)' % (o, f), a.DI[f]))
-    for name in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked', 'running',
-                 'debugged', 'xs_domain', 'hap'):
+    for name in (
+        'dying',
+        'hvm_guest',
+        'shutdown',
+        'paused',
+        'blocked',
+        'running',
+        'debugged',
+        'xs_domain',
+        'hap',
+    ):
         e.append(('XEN_DOMINF_' + name, getattr(abi, 'DOMINF_' + name)))
     for name in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'):
         e.append(('SHUTDOWN_' + name, getattr(abi, 'SHUTDOWN_' + name)))
@@ -274,7 +315,7 @@ def facade_expectations(a):
 def test_facade_names_match_compiler(release, arch, tmp_path):
     major, minor = (int(x) for x in release.split('.'))
     a, note = abi.select(major, minor, arch)
-    assert note is None   # generated for exactly this release
+    assert note is None  # generated for exactly this release
     assert a.release == (major, minor) and a.arch == arch
     exprs = facade_expectations(a)
     compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'monitor/stubmon/abi.py')
@@ -284,6 +325,7 @@ def test_facade_names_match_compiler(release, arch, tmp_path):
 def test_record_format_matches_the_compiler(release, arch, tmp_path):
     """The record's one format string puts each field at its C offset."""
     import struct
+
     major, minor = (int(x) for x in release.split('.'))
     a = abi.Abi((major, minor), arch)
     # offsets the format yields, field by field
@@ -312,8 +354,10 @@ def test_createdomain_layout_moved_in_4_20():
 def test_what_every_release_shares_is_the_same_in_each():
     for arch in ARCHES:
         idx = __import__('xenabi_' + arch)
-        seen = [abi.stable_constants(__import__('xenabi_%d_%d_%s' % (r + (arch,))), idx)[0]
-                for r in idx.RELEASES]
+        seen = [
+            abi.stable_constants(__import__('xenabi_%d_%d_%s' % (r + (arch,))), idx)[0]
+            for r in idx.RELEASES
+        ]
         for s in seen[1:]:
             common = set(s) & set(seen[0])
             assert dict((k, s[k]) for k in common) == dict((k, seen[0][k]) for k in common)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The whole monitor end to end against the fake hypervisor.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import app
 from apprun import run
@@ -17,7 +17,7 @@ def tables(lines):
         elif l.startswith('stubmon poll '):
             cur = []
         elif cur is not None and not l.startswith('   ID') and not l.startswith('stubmon '):
-            cur.append(l.split()[:7])   # the xl list columns
+            cur.append(l.split()[:7])  # the xl list columns
     return out
 
 
@@ -27,9 +27,11 @@ def test_count_2_prints_2_tables_and_exits_qemu():
     assert lines[1] == 'stubmon: console xen'
     assert lines[2] == 'stubmon: interfaces sysctl 0x15 domctl 0x17'
     assert lines[3] == 'stubmon: layouts xen 4.20 (x86_64), interfaces sysctl 0x15 domctl 0x17'
-    assert lines[4] == 'stubmon: watchdog 30 s'   # 4 intervals, at least 30 s
-    assert lines[5] == ('stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
-                        '(xen 4.20 has no get_domain_state)')
+    assert lines[4] == 'stubmon: watchdog 30 s'  # 4 intervals, at least 30 s
+    assert lines[5] == (
+        'stubmon: events: VIRQ_DOM_EXC wakes a listing of every domain '
+        '(xen 4.20 has no get_domain_state)'
+    )
     assert lines[6] == 'stubmon poll 1: xen 4.20.4, uptime 1.0s, 1 domains'
     assert how == ('qemu_exit', 0)
     assert st.watchdog_s == 30 and st.watchdog_kicks >= 2
@@ -50,6 +52,7 @@ def test_cpu_percent_between_polls():
     def setup(st):
         st.domains[0].cpu_permille = 250
         xen.add_domain(1, cpu_permille=1000)
+
     lines, how, st = run('count=3 interval=2', setup)
     t = tables(lines)
     assert [r[6] for r in t[0]] == ['-', '-']
@@ -59,21 +62,26 @@ def test_cpu_percent_between_polls():
 
 def test_options_messages_printed_after_banner():
     lines, how, st = run('count=1 foo=1 interval=abc exit=qemu')
-    assert lines[1] == ("stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
-                        "domains, end, format, heap, "
-                        "interval, pcpus, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)")
-    assert lines[2] == ("stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at "
-                        "least 0.1); using 3")
+    assert lines[1] == (
+        "stubmon: unknown option 'foo=1' ignored (known: alert, baud, console, count, "
+        "domains, end, format, heap, "
+        "interval, pcpus, repl, role, run, sort, spin, stats, vcpus, view, watchdog, xenlog)"
+    )
+    assert lines[2] == (
+        "stubmon: bad value 'interval=abc' (want seconds, e.g. 2 or 0.5, at least 0.1); using 3"
+    )
     assert lines[3] == 'stubmon: console xen'
     assert lines[4].startswith('stubmon: interfaces ')
 
 
 def test_demo_domains_appear_paused_then_go():
-    lines, how, st = run('count=4 demo=3 demo_keep=2 demo_mem=32 exit=qemu', version=(4, 17),
-                         extraversion=b'.7')
+    lines, how, st = run(
+        'count=4 demo=3 demo_keep=2 demo_mem=32 exit=qemu', version=(4, 17), extraversion=b'.7'
+    )
     assert 'stubmon: interfaces sysctl 0x15 domctl 0x15' in lines
-    assert ('stubmon: demo created 3 of 3 domains, ids 1..3, paused, max memory 32 MiB each'
-            in lines)
+    assert (
+        'stubmon: demo created 3 of 3 domains, ids 1..3, paused, max memory 32 MiB each' in lines
+    )
     t = tables(lines)
     assert len(t) == 4
     for poll in (0, 1):
@@ -102,9 +110,11 @@ def test_demo_keep_0_keeps_them():
 def test_demo_create_failure_reported_and_monitor_goes_on():
     def setup(st):
         st.fail = {'createdomain': 1}
+
     lines, how, st = run('count=1 demo=5 exit=qemu', setup)
-    assert ('stubmon: createdomain failed: EPERM (only a privileged domain (dom0) can '
-            'create domains)') in lines
+    assert (
+        'stubmon: createdomain failed: EPERM (only a privileged domain (dom0) can create domains)'
+    ) in lines
     assert 'stubmon: demo created 0 of 5 domains' in lines
     assert len(tables(lines)) == 1 and how == ('qemu_exit', 0)
 
@@ -123,6 +133,7 @@ def test_poll_error_printed_once_and_recovery_said():
             st.fail = {}
         calls.append(n)
         orig(n)
+
     m.poll = poll
     m.run()
     errs = [l for l in lines if 'getdomaininfolist failed' in l]
@@ -136,6 +147,7 @@ def test_poll_error_printed_once_and_recovery_said():
 def test_flask_denial_reported_and_polls_continue():
     def setup(st):
         st.flask_deny = True
+
     lines, how, st = run('count=2 exit=qemu', setup)
     assert lines[2].startswith('stubmon: every sysctl interface version')
     assert 'stubmon: interfaces sysctl ? domctl ?' in lines
@@ -150,6 +162,7 @@ def test_an_exception_in_every_poll_is_reported_and_the_loop_goes_on():
 
     def poll(n):
         raise TypeError('boom %d' % n)
+
     m.poll = poll
     m.run()
     errs = [l for l in lines if l.startswith('stubmon: error in poll ')]
@@ -158,8 +171,14 @@ def test_an_exception_in_every_poll_is_reported_and_the_loop_goes_on():
     i = lines.index(errs[0])
     assert lines[i + 1].startswith('Traceback'), lines[i + 1]
     # after 3 in a row the polls are spaced out, 2, 4, then 8 intervals
-    assert 'stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works' in lines
-    assert 'stubmon: 5 errors in a row; backing off: one poll every 8 intervals until one works' in lines
+    assert (
+        'stubmon: 3 errors in a row; backing off: one poll every 2 intervals until one works'
+        in lines
+    )
+    assert (
+        'stubmon: 5 errors in a row; backing off: one poll every 8 intervals until one works'
+        in lines
+    )
 
 
 def test_polls_recover_after_errors_and_say_so():
@@ -172,6 +191,7 @@ def test_polls_recover_after_errors_and_say_so():
         if n < 5:
             raise KeyError('x')
         real(n)
+
     m.poll = poll
     m.run()
     assert 'stubmon: poll 5 worked again after 4 errors in a row; back to every interval' in lines
@@ -188,14 +208,22 @@ def test_fault_raise_at_poll_2_is_reported_in_table_and_json():
     assert how == ('qemu_exit', 0)
     assert 'stubmon: error in poll 2: RuntimeError: test fault (fault=raise:2)' in lines
     js = [l for l in lines if l.startswith('{"schema":"stubmon/2","type":"error"')]
-    assert len(js) == 1 and '"where":"poll 2","error":"RuntimeError: test fault (fault=raise:2)","errors":1}' in js[0]
+    assert (
+        len(js) == 1
+        and '"where":"poll 2","error":"RuntimeError: test fault (fault=raise:2)","errors":1}'
+        in js[0]
+    )
     assert 'stubmon poll 3 end' in lines
 
 
 def test_fault_memory_collects_says_the_heap_and_goes_on():
     lines, how, st = run('count=3 interval=1 exit=qemu fault=memory:2')
     assert how == ('qemu_exit', 0)
-    oom = [l for l in lines if l.startswith('stubmon: out of memory in poll 2; after a collection the heap has ')]
+    oom = [
+        l
+        for l in lines
+        if l.startswith('stubmon: out of memory in poll 2; after a collection the heap has ')
+    ]
     assert len(oom) == 1, lines
     assert oom[0].endswith('; going on')
     assert 'stubmon poll 3 end' in lines
@@ -204,20 +232,27 @@ def test_fault_memory_collects_says_the_heap_and_goes_on():
 def test_watchdog_option_arms_kicks_and_can_be_off():
     lines, how, st = run('count=3 interval=1 watchdog=7 exit=qemu')
     assert 'stubmon: watchdog 7 s' in lines and st.watchdog_s == 7
-    assert st.watchdog_kicks >= 3   # after every poll
+    assert st.watchdog_kicks >= 3  # after every poll
     lines, how, st = run('count=1 interval=1 watchdog=0 exit=qemu')
     assert 'stubmon: watchdog off (watchdog=0)' in lines and st.watchdog_s == 0
     lines, how, st = run('count=1 interval=20 exit=qemu')
-    assert 'stubmon: watchdog 80 s' in lines   # auto: 4 intervals
+    assert 'stubmon: watchdog 80 s' in lines  # auto: 4 intervals
     lines, how, st = run('count=1 watchdog=2 exit=qemu')
-    assert "stubmon: bad value 'watchdog=2' (want seconds, 5 to 604800, or 0 for off); using auto" in lines
+    assert (
+        "stubmon: bad value 'watchdog=2' (want seconds, 5 to 604800, or 0 for off); using auto"
+        in lines
+    )
 
 
 def test_watchdog_refused_is_explained_and_the_run_goes_on():
     def setup(st):
-        st.fail['watchdog'] = 38   # ENOSYS
+        st.fail['watchdog'] = 38  # ENOSYS
+
     lines, how, st = run('count=1 exit=qemu', setup)
-    assert 'stubmon: watchdog failed: ENOSYS (this Xen does not implement the call); running without it' in lines
+    assert (
+        'stubmon: watchdog failed: ENOSYS (this Xen does not implement the call); running without it'
+        in lines
+    )
     assert how == ('qemu_exit', 0)
 
 
@@ -235,8 +270,10 @@ def test_a_command_line_as_long_as_xen_keeps_is_said_to_be_cut():
         lines, how, st = run(line)
     finally:
         xen.cmdline_max = 0
-    assert ("stubmon: the command line is 1023 characters, the most Xen passes on: it was probably "
-            "cut; the last option read was '%s', anything after it was lost" % line.split()[-1]) in lines
+    assert (
+        "stubmon: the command line is 1023 characters, the most Xen passes on: it was probably "
+        "cut; the last option read was '%s', anything after it was lost" % line.split()[-1]
+    ) in lines
 
 
 def test_fatal_line_names_the_exception():
@@ -247,14 +284,17 @@ def test_fatal_line_names_the_exception():
 
 def test_deadlines_do_not_drift():
     st = xen.reset(cmdline='count=4 interval=1 exit=qemu')
-    st.tick = 30000000   # each clock read costs 30 ms of "work"
+    st.tick = 30000000  # each clock read costs 30 ms of "work"
     lines = []
     try:
         app.start(xen, say=lines.append)
     except xen.Exited:
         pass
-    ups = [l.split('uptime ')[1].split('s,')[0] for l in lines if l.startswith('stubmon poll ')
-           and not l.endswith(' end')]
+    ups = [
+        l.split('uptime ')[1].split('s,')[0]
+        for l in lines
+        if l.startswith('stubmon poll ') and not l.endswith(' end')
+    ]
     assert ups == ['1.0', '2.0', '3.0', '4.0'], ups
 
 
@@ -267,11 +307,15 @@ def test_fell_behind_skips_ahead_without_burst():
     def slow_poll(n):
         orig(n)
         if n == 1:
-            st.now += 3500000000   # a 3.5 s stall after poll 1
+            st.now += 3500000000  # a 3.5 s stall after poll 1
+
     m.poll = slow_poll
     m.run()
-    ups = [l.split('uptime ')[1].split('s,')[0] for l in lines if l.startswith('stubmon poll ')
-           and not l.endswith(' end')]
+    ups = [
+        l.split('uptime ')[1].split('s,')[0]
+        for l in lines
+        if l.startswith('stubmon poll ') and not l.endswith(' end')
+    ]
     assert ups == ['1.0', '5.0', '6.0'], ups
 
 
@@ -290,7 +334,7 @@ def test_thousand_demo_domains():
     # small heap the MicroPython run uses
     st = xen.reset(cmdline='count=3 demo=1000 demo_keep=2 exit=qemu')
     other = []
-    rows = []   # per poll: [number of rows, last ID, IDs in order?]
+    rows = []  # per poll: [number of rows, last ID, IDs in order?]
 
     def say(line):
         if line.startswith('stubmon poll ') and not line.endswith(' end'):
@@ -303,13 +347,15 @@ def test_thousand_demo_domains():
             r[1] = domid
         else:
             other.append(line)
+
     try:
         app.start(xen, say=say)
         assert False
     except xen.Exited as e:
         assert e.args == ('qemu_exit', 0), other
-    assert ('stubmon: demo created 1000 of 1000 domains, ids 1..1000, paused, '
-            'max memory 16 MiB each') in other
+    assert (
+        'stubmon: demo created 1000 of 1000 domains, ids 1..1000, paused, max memory 16 MiB each'
+    ) in other
     # view=auto: 1001 rows are more than a 3 s interval carries at 115200
     # baud (157): poll 1 shows the first 157 (every row is new), poll 2 none
     # (nothing changed), and after the destroy dom0 alone fits again
@@ -319,16 +365,20 @@ def test_thousand_demo_domains():
         'stubmon: view: 1001 domains are more rows than the console carries (about 157 a poll: '
         'half of a 3 s interval at baud=115200); showing the rows that change (view=changes), '
         'at most 157 a poll; view=all shows every row',
-        'stubmon: view: 1 domains fit the console again; showing every row'], other
+        'stubmon: view: 1 domains fit the console again; showing every row',
+    ], other
     views = [l for l in other if l.startswith('stubmon view: ')]
     assert views == [
         'stubmon view: changes: 1001 of 1001 domains changed since the previous poll; '
         'the first 157 by id shown, 844 left out',
-        'stubmon view: changes: 0 of 1001 domains changed since the previous poll'], views
+        'stubmon view: changes: 0 of 1001 domains changed since the previous poll',
+    ], views
     gone = [l for l in other if l.startswith('stubmon event ')]
     assert len(gone) == 157 and gone[0].endswith('domain 1 gone (was paused)'), gone[:3]
-    assert ('stubmon: events: 843 more domain changes at 7.000s not shown (the console carries '
-            'about 157 lines a poll; baud=0 shows every one)') in other
+    assert (
+        'stubmon: events: 843 more domain changes at 7.000s not shown (the console carries '
+        'about 157 lines a poll; baud=0 shows every one)'
+    ) in other
     assert 'stubmon: demo destroyed 1000 domains' in other
     assert list(st.domains) == [0]
 
@@ -337,6 +387,7 @@ def test_main_module_starts_the_monitor():
     xen.reset(cmdline='count=1 exit=qemu')
     try:
         import main
+
         assert False, 'importing main must run and end the monitor'
     except xen.Exited as e:
         assert e.args == ('qemu_exit', 0)
@@ -344,8 +395,9 @@ def test_main_module_starts_the_monitor():
 
 def test_stats_line_after_each_table():
     def setup(st):
-        st.tick = 1000             # every clock read moves 1 us on
+        st.tick = 1000  # every clock read moves 1 us on
         st.domains[0].cpu_permille = 500
+
     lines, how, st = run('count=2 interval=1 stats=1', setup)
     stats = [l for l in lines if l.startswith('stubmon: stats ')]
     assert len(stats) == 2
@@ -372,8 +424,9 @@ def test_timer_word_is_final_even_if_clock_lags():
     def lagging(deadline):
         calls.append(deadline)
         real(deadline)
-        st.now = deadline - 5000     # the guest's clock 5 us behind
+        st.now = deadline - 5000  # the guest's clock 5 us behind
         return False
+
     xen.sleep_until = lagging
     try:
         m = app.Monitor(xen, say=lambda l: None)
@@ -387,6 +440,7 @@ def test_console_channel_said_once_and_switchable():
     def setup(st):
         st.console_have = ('ring', 'e9')
         st.console_now = ['ring', 'e9']
+
     lines, how, st = run('count=1 console=e9', setup)
     assert [l for l in lines if l.startswith('stubmon: console')] == ['stubmon: console e9']
     assert st.console_now == ['e9']
@@ -395,7 +449,10 @@ def test_console_channel_said_once_and_switchable():
 def test_console_channel_missing_is_reported():
     lines, how, st = run('count=1 console=ring')
     said = [l for l in lines if l.startswith('stubmon: console')]
-    assert said == ["stubmon: console 'ring' is not available here; using xen", 'stubmon: console xen']
+    assert said == [
+        "stubmon: console 'ring' is not available here; using xen",
+        'stubmon: console xen',
+    ]
     assert st.console_now == ['xen']
 
 
@@ -418,6 +475,7 @@ def test_view_top_in_the_table_and_the_json():
     def busy(st):
         for i in range(1, 6):
             xen.add_domain(i, flags=0x20, tot_pages=64, max_pages=64, cpu_permille=i * 100)
+
     lines, how, st = run('count=2 view=top:2 format=table+json exit=qemu', busy)
     t = tables(lines)
     # poll 1 has no CPU % yet: the first two by id; poll 2 the two busiest
@@ -425,5 +483,7 @@ def test_view_top_in_the_table_and_the_json():
     assert 'stubmon view: top 2 of 6 domains by cpu' in lines
     js = [l for l in lines if l.startswith('{"schema":"stubmon/2","type":"poll"')]
     assert len(js) == 2
-    assert ('"view":{"mode":"top","sort":"cpu","shown":2,"of":6,"changed":null,'
-            '"left_out":0},"domains":[{"id":5,') in js[1], js[1]
+    assert (
+        '"view":{"mode":"top","sort":"cpu","shown":2,"of":6,"changed":null,'
+        '"left_out":0},"domains":[{"id":5,'
+    ) in js[1], js[1]

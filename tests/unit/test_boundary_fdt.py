@@ -12,6 +12,7 @@ read), trees with one field broken (a property longer than the structure
 block, a name offset past the strings block, a node name without its NUL,
 block offsets past the tree), and 200000 random mutations of the good
 tree, each in a buffer exactly the tree's size: a read past it fails."""
+
 import os
 import shutil
 import struct
@@ -21,7 +22,7 @@ import pytest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EARLY = os.path.join(TOP, 'port-xen', 'arch', 'arm64', 'early.c')
-CUT = '// Page tables:'   # early.c from here on is the MMU's (arm64 asm)
+CUT = '// Page tables:'  # early.c from here on is the MMU's (arm64 asm)
 
 DRIVER = r'''
 #include <stdint.h>
@@ -109,17 +110,21 @@ def tree(props_chosen=None, bad=None):
         return struct.pack('>I', BEGIN) + pad(name.encode() + b'\0')
 
     def prop(name, value, length=None, nameoff=None):
-        return (struct.pack('>III', PROP, len(value) if length is None else length,
-                            soff(name) if nameoff is None else nameoff) + pad(value))
+        return struct.pack(
+            '>III',
+            PROP,
+            len(value) if length is None else length,
+            soff(name) if nameoff is None else nameoff,
+        ) + pad(value)
 
     s = node('')
     s += prop('#address-cells', struct.pack('>I', 2)) + prop('#size-cells', struct.pack('>I', 2))
     s += node('chosen')
     bootargs = b'role=guest x=1\0'
     if bad == 'prop_len':
-        s += prop('bootargs', bootargs, length=0x7fffff00)
+        s += prop('bootargs', bootargs, length=0x7FFFFF00)
     elif bad == 'name_offset':
-        s += prop('bootargs', bootargs, nameoff=0x7fffff00)
+        s += prop('bootargs', bootargs, nameoff=0x7FFFFF00)
     else:
         s += prop('bootargs', bootargs)
     s += struct.pack('>I', END)
@@ -128,7 +133,7 @@ def tree(props_chosen=None, bad=None):
     s += prop('reg', struct.pack('>QQQQ', 0x40000000, 0x8000000, 0x50000000, 0x1000000))
     s += struct.pack('>I', END) + struct.pack('>I', END)
     if bad == 'name_no_nul':
-        s += struct.pack('>I', BEGIN) + b'memory'   # the block ends inside the name
+        s += struct.pack('>I', BEGIN) + b'memory'  # the block ends inside the name
     else:
         s += struct.pack('>I', FDT_END)
     rsv = b'\0' * 16
@@ -145,8 +150,19 @@ def tree(props_chosen=None, bad=None):
         strings_size = total
     else:
         strings_size = len(strings)
-    hdr = struct.pack('>10I', 0xd00dfeed, total, off_struct, off_strings, off_rsv, 17, 16, 0,
-                      strings_size, size_struct)
+    hdr = struct.pack(
+        '>10I',
+        0xD00DFEED,
+        total,
+        off_struct,
+        off_strings,
+        off_rsv,
+        17,
+        16,
+        0,
+        strings_size,
+        size_struct,
+    )
     blob = hdr + rsv + s + strings
     assert len(blob) == total
     return blob
@@ -163,25 +179,47 @@ def fdt_walk(tmp_path_factory):
     (d / 'early_fdt.c').write_text(src.split(CUT)[0])
     (d / 'driver.c').write_text(DRIVER)
     exe = d / 'fdt_walk'
-    cmd = [gcc, '-std=gnu99', '-Wall', '-Werror', '-O1', '-g', '-fsanitize=address,undefined',
-           '-fno-sanitize-recover=all', '-I', os.path.join(TOP, 'port-xen', 'arch', 'arm64'),
-           str(d / 'early_fdt.c'), str(d / 'driver.c'), '-o', str(exe)]
+    cmd = [
+        gcc,
+        '-std=gnu99',
+        '-Wall',
+        '-Werror',
+        '-O1',
+        '-g',
+        '-fsanitize=address,undefined',
+        '-fno-sanitize-recover=all',
+        '-I',
+        os.path.join(TOP, 'port-xen', 'arch', 'arm64'),
+        str(d / 'early_fdt.c'),
+        str(d / 'driver.c'),
+        '-o',
+        str(exe),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-4000:]
 
     def run(blob, *args):
         path = d / 'tree.dtb'
         path.write_bytes(blob)
-        r = subprocess.run([str(exe), args[0], str(path)] + list(args[1:]), capture_output=True,
-                           text=True, timeout=120, env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+        r = subprocess.run(
+            [str(exe), args[0], str(path)] + list(args[1:]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'),
+        )
         assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
         return r.stdout.splitlines()
+
     return run
 
 
 def test_a_good_tree_gives_the_command_line_and_the_banks(fdt_walk):
-    assert fdt_walk(tree(), 'parse') == ['cmdline=role=guest x=1', 'bank=40000000+8000000',
-                                         'bank=50000000+1000000']
+    assert fdt_walk(tree(), 'parse') == [
+        'cmdline=role=guest x=1',
+        'bank=40000000+8000000',
+        'bank=50000000+1000000',
+    ]
 
 
 @pytest.mark.parametrize('bad', ['prop_len', 'name_offset'])
@@ -191,13 +229,15 @@ def test_a_bad_bootargs_property_is_not_read(fdt_walk, bad):
     # structure itself is broken (a length past its end stops the walk)
     out = fdt_walk(tree(bad=bad), 'parse')
     assert out[0] == 'cmdline='
-    assert out[1:] == ([] if bad == 'prop_len' else ['bank=40000000+8000000', 'bank=50000000+1000000'])
+    assert out[1:] == (
+        [] if bad == 'prop_len' else ['bank=40000000+8000000', 'bank=50000000+1000000']
+    )
 
 
 @pytest.mark.parametrize('bad', ['name_no_nul', 'struct_offset', 'struct_size', 'strings_size'])
 def test_a_tree_that_points_outside_itself_is_read_no_further(fdt_walk, bad):
     out = fdt_walk(tree(bad=bad), 'parse')
-    if bad == 'name_no_nul':   # what came before the broken node was read
+    if bad == 'name_no_nul':  # what came before the broken node was read
         assert out == ['cmdline=role=guest x=1', 'bank=40000000+8000000', 'bank=50000000+1000000']
     else:
         assert out == ['cmdline=']

@@ -10,6 +10,7 @@ XENCONS_READ_INDEX, where the driver moves it on every read.
 Each scenario runs in a process of its own under a timeout: a loop that
 does not end fails it, as does a read or write outside the ring page or
 a buffer (ASan), or a byte delivered out of order."""
+
 import os
 import shutil
 import subprocess
@@ -378,8 +379,17 @@ int main(int argc, char **argv) {
 }
 '''
 
-SCENARIOS = ['flood', 'in_ahead', 'in_behind', 'scribbled_in_cons', 'out_ahead', 'out_behind',
-             'scribbled_out_prod', 'garbage', 'bad_port']
+SCENARIOS = [
+    'flood',
+    'in_ahead',
+    'in_behind',
+    'scribbled_in_cons',
+    'out_ahead',
+    'out_behind',
+    'scribbled_out_prod',
+    'garbage',
+    'bad_port',
+]
 
 
 @pytest.fixture(scope='module')
@@ -391,12 +401,30 @@ def ring_test(tmp_path_factory):
     (d / 'hooks.h').write_text(HOOKS)
     (d / 'driver.c').write_text(DRIVER)
     exe = d / 'ring_test'
-    cmd = [gcc, '-std=gnu99', '-Wall', '-Werror', '-Wno-unused-parameter', '-O1', '-g',
-           '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer',
-           '-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__',
-           '-I', PORT, '-I', XEN_INCLUDE, '-include', str(d / 'hooks.h'),
-           os.path.join(PORT, 'console.c'), os.path.join(PORT, 'console_input.c'),
-           str(d / 'driver.c'), '-o', str(exe)]
+    cmd = [
+        gcc,
+        '-std=gnu99',
+        '-Wall',
+        '-Werror',
+        '-Wno-unused-parameter',
+        '-O1',
+        '-g',
+        '-fsanitize=address,undefined',
+        '-fno-sanitize-recover=all',
+        '-fno-omit-frame-pointer',
+        '-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__',
+        '-I',
+        PORT,
+        '-I',
+        XEN_INCLUDE,
+        '-include',
+        str(d / 'hooks.h'),
+        os.path.join(PORT, 'console.c'),
+        os.path.join(PORT, 'console_input.c'),
+        str(d / 'driver.c'),
+        '-o',
+        str(exe),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-4000:]
     return str(exe)
@@ -405,8 +433,13 @@ def ring_test(tmp_path_factory):
 @pytest.mark.parametrize('scenario', SCENARIOS)
 def test_ring_code_against_a_racing_backend(ring_test, scenario):
     try:
-        r = subprocess.run([ring_test, scenario], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
+        r = subprocess.run(
+            [ring_test, scenario],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'),
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError('%s: did not end (a loop the backend keeps going)' % scenario)
     assert r.returncode == 0 and r.stdout.strip() == 'ok', (r.stdout + r.stderr)[-4000:]

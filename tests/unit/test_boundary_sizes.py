@@ -8,6 +8,7 @@ every generated release and arch, and with the index the monitor's
 Python batches by (RECORD_SIZE): both sides must agree, or Python would
 batch where C refuses. Also: the one-record room is the same number in
 C, in hypercalls.py and in the fake."""
+
 import os
 import re
 
@@ -32,8 +33,12 @@ def table(arch):
 
 
 def records(arch):
-    return dict((int(v, 16), int(s)) for v, s in
-                re.findall(r'\{\s*(0x[0-9a-f]+),\s*(\d+)\s*\}', table(arch)['XENABI_GDIL_RECORDS']))
+    return dict(
+        (int(v, 16), int(s))
+        for v, s in re.findall(
+            r'\{\s*(0x[0-9a-f]+),\s*(\d+)\s*\}', table(arch)['XENABI_GDIL_RECORDS']
+        )
+    )
 
 
 @pytest.mark.parametrize('arch', offsets.ARCHES)
@@ -52,27 +57,42 @@ def test_c_and_python_batch_by_the_same_record_sizes(arch):
 @pytest.mark.parametrize('release,arch', offsets.CASES)
 def test_the_c_table_matches_the_compiler(release, arch, tmp_path):
     t = table(arch)
-    exprs = [('sizeof(struct xen_domctl_getdomaininfo)', None),
-             ('XEN_SYSCTL_INTERFACE_VERSION', None),
-             ('XEN_SYSCTL_getdomaininfolist', int(t['XENABI_SYSCTL_getdomaininfolist'])),
-             ('offsetof(struct xen_sysctl, cmd)', int(t['XENABI_SYSCTL_CMD_AT'])),
-             ('offsetof(struct xen_sysctl, interface_version)', int(t['XENABI_SYSCTL_VERSION_AT']))]
-    for member, macro in (('first_domain', 'FIRST_DOMAIN'), ('max_domains', 'MAX_DOMAINS'),
-                          ('buffer', 'BUFFER'), ('num_domains', 'NUM_DOMAINS')):
-        exprs.append(('offsetof(struct xen_sysctl, u.getdomaininfolist.%s)' % member,
-                      int(t['XENABI_GDIL_%s_AT' % macro])))
+    exprs = [
+        ('sizeof(struct xen_domctl_getdomaininfo)', None),
+        ('XEN_SYSCTL_INTERFACE_VERSION', None),
+        ('XEN_SYSCTL_getdomaininfolist', int(t['XENABI_SYSCTL_getdomaininfolist'])),
+        ('offsetof(struct xen_sysctl, cmd)', int(t['XENABI_SYSCTL_CMD_AT'])),
+        ('offsetof(struct xen_sysctl, interface_version)', int(t['XENABI_SYSCTL_VERSION_AT'])),
+    ]
+    for member, macro in (
+        ('first_domain', 'FIRST_DOMAIN'),
+        ('max_domains', 'MAX_DOMAINS'),
+        ('buffer', 'BUFFER'),
+        ('num_domains', 'NUM_DOMAINS'),
+    ):
+        exprs.append(
+            (
+                'offsetof(struct xen_sysctl, u.getdomaininfolist.%s)' % member,
+                int(t['XENABI_GDIL_%s_AT' % macro]),
+            )
+        )
     exprs.append(('sizeof(((struct xen_sysctl *)0)->u.getdomaininfolist.buffer)', 8))
     got = offsets.compiler_values(release, arch, exprs, tmp_path)
     size, version = got[0], got[1]
     assert records(arch)[version] == size, (release, arch, hex(version), size)
-    bad = [(e, got[i], want) for i, (e, want) in enumerate(exprs) if want is not None and got[i] != want]
+    bad = [
+        (e, got[i], want)
+        for i, (e, want) in enumerate(exprs)
+        if want is not None and got[i] != want
+    ]
     assert not bad, bad
 
 
 def test_the_one_record_room_is_one_number():
     c = open(os.path.join(TOP, 'port-xen', 'modxen.h')).read()
     room = int(re.search(r'#define\s+MODXEN_UNKNOWN_RECORD_ROOM\s+(\d+)', c).group(1))
-    import xen   # the fake
+    import xen  # the fake
+
     assert room == hypercalls.UNKNOWN_RECORD_ROOM == xen.UNKNOWN_RECORD_ROOM
     # larger than every record a generated layout knows
     for arch in offsets.ARCHES:

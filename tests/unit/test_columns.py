@@ -29,17 +29,20 @@ def max_vcpus(max_vcpu_id):
 # A column of the kind one adds (the most vCPUs): a field the record has,
 # its own text, a JSON key; at the end of the list.
 TRIAL = Column('Trial', 5, RIGHT, 'max_vcpu_id', 'int', max_vcpus, (('trial', '%d', max_vcpus),))
-STUBMON2 = Columns(COLUMNS[:11])   # the columns of schema stubmon/2's first release
+STUBMON2 = Columns(COLUMNS[:11])  # the columns of schema stubmon/2's first release
 
 
 def snapshot():
     """Records of every kind a table shows: running with no memory limit,
     paused, crashed with a handle, wide values, a first poll's (no CPU %)."""
-    doms = [recs.dom(0, abi.DOMINF_running, 16384, 0xffffffff, 1250000000, vcpus=2),
-            recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
-            recs.dom(5, CRASHED, 256, 512, 7 * 10 ** 9, ssid=12, pool=3,
-                     handle=bytes(range(0xa0, 0xb0))),
-            recs.dom(32000, abi.DOMINF_blocked, 2 ** 48, 2 ** 36, 10 ** 15, vcpus=100000)]
+    doms = [
+        recs.dom(0, abi.DOMINF_running, 16384, 0xFFFFFFFF, 1250000000, vcpus=2),
+        recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
+        recs.dom(
+            5, CRASHED, 256, 512, 7 * 10**9, ssid=12, pool=3, handle=bytes(range(0xA0, 0xB0))
+        ),
+        recs.dom(32000, abi.DOMINF_blocked, 2**48, 2**36, 10**15, vcpus=100000),
+    ]
     return recs.at_poll(doms, {0: 125, 1: 0, 32000: 123456789}, Host())
 
 
@@ -81,7 +84,7 @@ def test_declaration_is_well_formed():
         assert c.align in (LEFT, RIGHT), c.title
         assert c.field in record.FIELDS, c.title
         assert c.read in ('int', 'tenths', 'text'), c.title
-        assert c.keys, c.title   # the JSON carries what the table shows
+        assert c.keys, c.title  # the JSON carries what the table shows
         for k in c.keys:
             assert len(k) in (3, 4) and k[1] in ('%d', '%s', '"%s"'), k
             assert len(k) == 3 or k[3] in record.FIELDS, k
@@ -118,7 +121,8 @@ def test_header_and_row_format_from_the_declaration():
     d = snapshot()[0]
     assert cols.row(cols.row_format(widths), d) == (
         '    0 r-----          64           -     2      1.3   12.5    6.3    0    0 '
-        '00000000-0000-0000-0000-000000000000')
+        '00000000-0000-0000-0000-000000000000'
+    )
 
 
 def test_widths_grow_from_the_widest_value_only():
@@ -126,15 +130,15 @@ def test_widths_grow_from_the_widest_value_only():
     assert cols.widths([]) == list(cols.least)
     w = cols.widths(snapshot())
     by = dict(zip(cols.titles, w))
-    assert by['Mem(MiB)'] == len(str(2 ** 48 >> 8)) and by['MaxMem(MiB)'] == 11
+    assert by['Mem(MiB)'] == len(str(2**48 >> 8)) and by['MaxMem(MiB)'] == 11
     assert by['VCPUs'] == 6 and by['Time(s)'] == len('1000000.0')
-    mem = record.percent_tenths(record.pages_to_kib(2 ** 48), Host.total_kib)
+    mem = record.percent_tenths(record.pages_to_kib(2**48), Host.total_kib)
     assert by['CPU(%)'] == len('12345678.9') and by['MEM(%)'] == len(columns.pct_text(mem))
     assert by['ID'] == 5 and by['State'] == 6 and by['SSID'] == 4 and by['UUID'] == 36
     # an unlimited max_pages ('-') never sizes MaxMem, the largest limit does
-    assert columns.limited_max([2 ** 60, 5, 0xfffffffe, 7]) == 0xfffffffe
-    assert columns.limited_max([2 ** 60, 0xffffffff]) is None
-    unl = recs.at_poll([recs.dom(0, 0, 1, 2 ** 60), recs.dom(1, 0, 1, 0xfffffffe)])
+    assert columns.limited_max([2**60, 5, 0xFFFFFFFE, 7]) == 0xFFFFFFFE
+    assert columns.limited_max([2**60, 0xFFFFFFFF]) is None
+    unl = recs.at_poll([recs.dom(0, 0, 1, 2**60), recs.dom(1, 0, 1, 0xFFFFFFFE)])
     fmt = cols.row_format(cols.widths(unl))
     assert cols.widths(unl)[3] == 11 and len(cols.row(fmt, unl[1]).split()[3]) == 8
 
@@ -154,29 +158,39 @@ def check_table(cols, doms, lines):
     """The poll's table lines hold, under each title, each column's text of
     each record, and nothing else."""
     i = lines.index(cols.header(cols.widths(doms)))
-    header, rows = lines[i], lines[i + 1:i + 1 + len(doms)]
+    header, rows = lines[i], lines[i + 1 : i + 1 + len(doms)]
     assert header.split() == list(cols.titles)
     assert len(rows) == len(doms) and lines[i + 1 + len(doms)].endswith(' end')
     for d, row in zip(doms, rows):
         assert row.split() == [cell(c, d) for c in cols.cols], row
-        for c in cols.cols:   # aligned under the title
+        for c in cols.cols:  # aligned under the title
             at = header.find(c.title)
             text = cell(c, d)
             if c.align == LEFT:
-                assert row[at:at + len(text)] == text, (c.title, row)
+                assert row[at : at + len(text)] == text, (c.title, row)
             else:
                 end = at + len(c.title)
-                assert row[end - len(text):end] == text, (c.title, row)
+                assert row[end - len(text) : end] == text, (c.title, row)
 
 
 def check_json(cols, doms, line):
     """The poll's JSON line holds, for each record, the declared keys in
     their order with each key's declared value."""
-    objects = line[line.index('"domains":[') + len('"domains":['):-2]
-    want = ','.join(['{%s}' % ','.join(['"%s":%s' % (k, json_value(k, declaring(cols.cols, k), d))
-                                       for k in cols.json_keys]) for d in doms])
+    objects = line[line.index('"domains":[') + len('"domains":[') : -2]
+    want = ','.join(
+        [
+            '{%s}'
+            % ','.join(
+                [
+                    '"%s":%s' % (k, json_value(k, declaring(cols.cols, k), d))
+                    for k in cols.json_keys
+                ]
+            )
+            for d in doms
+        ]
+    )
     assert objects == want, objects
-    if json:   # and it parses, every key there
+    if json:  # and it parses, every key there
         got = json.loads(line)['domains']
         assert [sorted(o.keys()) for o in got] == [sorted(cols.json_keys)] * len(doms)
 
@@ -196,7 +210,7 @@ def test_snapshot_in_table_and_json_from_one_column_list():
     assert lines[3].endswith(' 00000000-0000-0000-0000-000000000000     2')
     plain = list(table.format_poll(4, 'x', 0, small, cols=STUBMON2))
     assert lines[:2] == plain[:2] and lines[-1] == plain[-1]
-    for g, p in zip(lines[2:-1], plain[2:-1]):   # the title line and the rows
+    for g, p in zip(lines[2:-1], plain[2:-1]):  # the title line and the rows
         assert g.startswith(p + ' ') and len(g.split()) == len(p.split()) + 1, (g, p)
     line = jsonout.poll_line(4, 'x', 0, small, cols=Columns(COLUMNS + (TRIAL,)))
     assert '"uuid":"00000000-0000-0000-0000-000000000000",' in line
@@ -205,20 +219,31 @@ def test_snapshot_in_table_and_json_from_one_column_list():
 
 def fake_domains(st):
     import xen
+
     st.domains[0].cpu_permille = 250
-    xen.add_domain(3, flags=abi.DOMINF_blocked, tot_pages=1024, max_pages=2048, ssidref=5,
-                   cpupool=1, handle=bytes(range(16)))
-    xen.add_domain(4, flags=CRASHED, tot_pages=256, max_pages=0xffffffff, vcpus=2)
+    xen.add_domain(
+        3,
+        flags=abi.DOMINF_blocked,
+        tot_pages=1024,
+        max_pages=2048,
+        ssidref=5,
+        cpupool=1,
+        handle=bytes(range(16)),
+    )
+    xen.add_domain(4, flags=CRASHED, tot_pages=256, max_pages=0xFFFFFFFF, vcpus=2)
 
 
 def polls(lines, n):
     """format=table's lines of poll n, and format=json's poll n line."""
-    js = [l for l in lines if l.startswith('{"schema":"stubmon/2","type":"poll"') and
-          ('"poll":%d,' % n) in l]
+    js = [
+        l
+        for l in lines
+        if l.startswith('{"schema":"stubmon/2","type":"poll"') and ('"poll":%d,' % n) in l
+    ]
     if 'stubmon poll %d end' % n not in lines:
         return [], js
     start = lines.index([l for l in lines if l.startswith('stubmon poll %d:' % n)][0])
-    return lines[start:lines.index('stubmon poll %d end' % n) + 1], js
+    return lines[start : lines.index('stubmon poll %d end' % n) + 1], js
 
 
 def test_snapshot_in_every_format_of_the_monitor():
@@ -243,7 +268,7 @@ def test_snapshot_in_every_format_of_the_monitor():
     line = js[0]
     for r in rows:
         at = line.index('{"id":%s,' % r[0])
-        obj = line[at:line.index('}', at) + 1]
+        obj = line[at : line.index('}', at) + 1]
         d = record_of(json.loads(obj))
         assert obj == cols.json(d), (r, obj)
         assert r == [cell(c, d) for c in cols.cols], r
@@ -251,10 +276,23 @@ def test_snapshot_in_every_format_of_the_monitor():
 
 def record_of(o):
     """The record a domain's object says (its table row must say the same)."""
-    maxp = 0xffffffff if o['maxmem_k'] is None else o['maxmem_k'] // record.KIB_PER_PAGE
-    handle = bytes([int(o['uuid'].replace('-', '')[i:i + 2], 16) for i in range(0, 32, 2)])
-    flags = [f for f in (abi.DOMINF_running, abi.DOMINF_blocked, CRASHED)
-             if record.state(f) == o['state']][0]
-    return recs.dom(o['id'], flags, o['mem_k'] // record.KIB_PER_PAGE, maxp, o['cpu_ns'],
-                    o['vcpus'], o['ssid'], o['cpupool'], handle, o['cpu_pct_x10'],
-                    o['mem_pct_x10'])
+    maxp = 0xFFFFFFFF if o['maxmem_k'] is None else o['maxmem_k'] // record.KIB_PER_PAGE
+    handle = bytes([int(o['uuid'].replace('-', '')[i : i + 2], 16) for i in range(0, 32, 2)])
+    flags = [
+        f
+        for f in (abi.DOMINF_running, abi.DOMINF_blocked, CRASHED)
+        if record.state(f) == o['state']
+    ][0]
+    return recs.dom(
+        o['id'],
+        flags,
+        o['mem_k'] // record.KIB_PER_PAGE,
+        maxp,
+        o['cpu_ns'],
+        o['vcpus'],
+        o['ssid'],
+        o['cpupool'],
+        handle,
+        o['cpu_pct_x10'],
+        o['mem_pct_x10'],
+    )

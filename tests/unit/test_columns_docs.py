@@ -20,10 +20,10 @@ def read(name):
 def table_after(text, heading_or_line):
     """The rows of the first markdown table after that line, as lists of
     cells (the header and the |---| line left out)."""
-    lines = text[text.index(heading_or_line):].splitlines()
+    lines = text[text.index(heading_or_line) :].splitlines()
     start = next(i for i, l in enumerate(lines) if l.startswith('|'))
     rows = []
-    for l in lines[start + 2:]:
+    for l in lines[start + 2 :]:
         if not l.startswith('|'):
             break
         rows.append([c.strip() for c in l.strip().strip('|').split('|')])
@@ -36,10 +36,19 @@ def code(names):
 
 def test_table_md_lists_every_column_as_declared():
     rows = table_after(read('table.md'), '## Every column')
-    want = [['`%s`' % c.title, str(c.width), 'left' if c.align == LEFT else 'right',
-             '`%s`' % c.field, c.read, code([k[0] for k in c.keys])] for c in COLUMNS]
+    want = [
+        [
+            '`%s`' % c.title,
+            str(c.width),
+            'left' if c.align == LEFT else 'right',
+            '`%s`' % c.field,
+            c.read,
+            code([k[0] for k in c.keys]),
+        ]
+        for c in COLUMNS
+    ]
     assert [r[:6] for r in rows] == want
-    assert all(len(r) == 7 and r[6] for r in rows)   # and says what each shows
+    assert all(len(r) == 7 and r[6] for r in rows)  # and says what each shows
 
 
 def test_json_schema_md_lists_every_key_with_its_column():

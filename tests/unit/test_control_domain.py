@@ -9,29 +9,39 @@
 # 4.21+ arm64 only. Portable: CPython and MicroPython.
 import struct
 
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import hypercalls as hv
 from apprun import run
 
-HANDLER = ('stubmon: control domain: no dom0, no xenstore domain: made this domain (1) the '
-           'handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)')
-STATE = ('stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
-         '(get_domain_state), not a listing of all')
-EBUSY = ('stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain '
-         'Xen sends domain changes to may bind it); domain changes are seen at the polls, no '
-         'early wake')
-CAPS_WAY = (', boot it as a dom0less domain whose node has capabilities = <0x1> (a control '
-            'domain, docs/control-domain.md)')
+HANDLER = (
+    'stubmon: control domain: no dom0, no xenstore domain: made this domain (1) the '
+    'handler of VIRQ_DOM_EXC (XEN_DOMCTL_set_virq_handler)'
+)
+STATE = (
+    'stubmon: events: VIRQ_DOM_EXC wakes a read of the domains that changed '
+    '(get_domain_state), not a listing of all'
+)
+EBUSY = (
+    'stubmon: events: binding VIRQ_DOM_EXC failed: EBUSY (from xen 4.21 only the domain '
+    'Xen sends domain changes to may bind it); domain changes are seen at the polls, no '
+    'early wake'
+)
+CAPS_WAY = (
+    ', boot it as a dom0less domain whose node has capabilities = <0x1> (a control '
+    'domain, docs/control-domain.md)'
+)
 ARGS = 'count=2 interval=1 exit=qemu'
 
 
 def control_run(setup=None, version=(4, 21), **kw):
     """The whole monitor as the fake's control domain d1 (xen.control_domain)."""
+
     def prepare(st):
         xen.control_domain(version=version, cmdline=ARGS, **kw)
         if setup:
             setup(xen.st)
+
     lines, how, _ = run(ARGS, prepare, version=version, arch_name='aarch64')
     return lines, how, xen.st
 
@@ -58,6 +68,7 @@ def test_the_layout_of_set_virq_handler():
     def spy(buf):
         seen.append(bytes(buf))
         return real(buf)
+
     xen.domctl = spy
     try:
         h.set_virq_handler(1)
@@ -76,7 +87,7 @@ def test_domain_caps_reads_get_domain_state():
     assert h.domain_caps(1) == hv.CAP_CONTROL
     assert h.domain_caps(2) == 0
     assert h.domain_caps(3) == hv.CAP_XENSTORE
-    assert [c for c in xen.st.calls if c[:2] == ('domctl', 90)][-1][2] == 0   # stable: version 0
+    assert [c for c in xen.st.calls if c[:2] == ('domctl', 90)][-1][2] == 0  # stable: version 0
     try:
         h.domain_caps(9)
         assert False, 'a domain that is not there'
@@ -95,9 +106,12 @@ def test_without_dom0_the_control_domain_becomes_the_handler():
         # the handler line comes before the events line, after the watchdog's
         i = lines.index(HANDLER)
         assert lines[i + 1] == STATE and lines[i - 1].startswith('stubmon: watchdog')
-        assert said(lines, 'stubmon poll 1: xen %d.%d' % v) and \
-            'stubmon domains: 3 domains: 1 running, 2 blocked, 0 paused, 0 crashed, 0 dying, ' \
-            '0 shutdown' in lines
+        assert (
+            said(lines, 'stubmon poll 1: xen %d.%d' % v)
+            and 'stubmon domains: 3 domains: 1 running, 2 blocked, 0 paused, 0 crashed, 0 dying, '
+            '0 shutdown'
+            in lines
+        )
 
 
 def test_an_early_wake_then_reads_only_what_changed():
@@ -111,7 +125,7 @@ def test_an_early_wake_then_reads_only_what_changed():
             if not state['woke'] and st.dom_exc_rc == 0:
                 state['woke'] = True
                 xen._advance((deadline - st.now) // 2)
-                st.domains[2].flags = 0x4 | (3 << 16)   # crashed
+                st.domains[2].flags = 0x4 | (3 << 16)  # crashed
                 xen.changed(2)
                 calls.append('wake')
                 return True
@@ -126,14 +140,16 @@ def test_an_early_wake_then_reads_only_what_changed():
             if calls and calls[-1] != 'slept':
                 calls.append(('sysctl', buf[0]))
             return real_sysctl(buf, *records)
+
         xen.sleep_until, xen.domctl, xen.sysctl = sleep_until, domctl, sysctl
+
     real = (xen.sleep_until, xen.domctl, xen.sysctl)
     try:
         lines, how, st = control_run(setup)
     finally:
         xen.sleep_until, xen.domctl, xen.sysctl = real
     assert 'stubmon event 1.500s: domain 2 blocked -> crashed' in lines, lines
-    woke = calls[calls.index('wake') + 1:]
+    woke = calls[calls.index('wake') + 1 :]
     # get_domain_state until ENOENT and getdomaininfo of domain 2, no listing
     assert woke[:3] == [('domctl', 90), ('domctl', 90), ('domctl', 5)], woke
     assert ('sysctl', 6) not in woke[:3]
@@ -143,7 +159,8 @@ def test_a_xenstore_domain_keeps_the_handler():
     lines, how, st = control_run(xenstore=2)
     assert said(lines, 'stubmon: control domain:') == [
         "stubmon: control domain: domain 2 is the xenstore domain, VIRQ_DOM_EXC's handler: "
-        'left to it']
+        'left to it'
+    ]
     assert said(lines, 'stubmon: events:') == [EBUSY]
     assert set_virq_calls(st) == [] and st.virq_handler == 2 and st.bind_calls == 0
     # told by its getdomaininfo flag (XEN_DOMINF_xs_domain): no caps read
@@ -152,23 +169,27 @@ def test_a_xenstore_domain_keeps_the_handler():
 
 def test_a_xenstore_domain_told_by_its_caps_alone():
     def setup(st):
-        st.domains[3].caps = xen.CAP_XENSTORE   # not yet flagged in its record
+        st.domains[3].caps = xen.CAP_XENSTORE  # not yet flagged in its record
         st.dom_exc_rc = -16
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == [
         "stubmon: control domain: domain 3 is the xenstore domain, VIRQ_DOM_EXC's handler: "
-        'left to it']
+        'left to it'
+    ]
     assert set_virq_calls(st) == []
     assert said(lines, 'stubmon: events:') == [EBUSY]
 
 
 def test_a_hardware_domain_keeps_the_handler():
     def setup(st):
-        st.domains[3].caps = xen.CAP_HARDWARE   # a late hardware domain, not dom0
+        st.domains[3].caps = xen.CAP_HARDWARE  # a late hardware domain, not dom0
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == [
         "stubmon: control domain: domain 3 is the hardware domain, VIRQ_DOM_EXC's handler: "
-        'left to it']
+        'left to it'
+    ]
     assert set_virq_calls(st) == []
 
 
@@ -179,6 +200,7 @@ def test_with_dom0_nothing_more_is_asked_or_said():
         st.dom_exc_rc = -16
         st.self_domid = 1
         xen.add_domain(1, flags=0x20, caps=xen.CAP_CONTROL)
+
     lines, how, st = run(ARGS, setup, version=(4, 21), arch_name='aarch64')
     assert said(lines, 'stubmon: control domain:') == []
     assert said(lines, 'stubmon: events:') == [EBUSY]
@@ -189,6 +211,7 @@ def test_an_unprivileged_domain_says_only_the_ebusy_line():
     def setup(st):
         st.fail = {'getdomaininfolist': 1}
         st.privileged = False
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == []
     assert said(lines, 'stubmon: events:') == [EBUSY]
@@ -198,21 +221,25 @@ def test_an_unprivileged_domain_says_only_the_ebusy_line():
 def test_two_control_domains_cannot_tell_which_is_this_one():
     def setup(st):
         st.domains[3].caps = xen.CAP_CONTROL
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == [
         'stubmon: control domain: 2 domains have the control capability (1, 3): cannot tell '
-        'which is this one; VIRQ_DOM_EXC left as it is']
+        'which is this one; VIRQ_DOM_EXC left as it is'
+    ]
     assert set_virq_calls(st) == []
     assert said(lines, 'stubmon: events:') == [EBUSY]
 
 
 def test_a_refused_set_virq_handler_is_said():
     def setup(st):
-        st.handler_bound = True   # someone holds it bound (Xen: EBUSY)
+        st.handler_bound = True  # someone holds it bound (Xen: EBUSY)
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == [
         'stubmon: control domain: making domain 1 the handler of VIRQ_DOM_EXC failed: EBUSY '
-        '(the domain Xen sends it to now has it bound)']
+        '(the domain Xen sends it to now has it bound)'
+    ]
     assert said(lines, 'stubmon: events:') == [EBUSY]
     assert how == ('qemu_exit', 0)
 
@@ -220,11 +247,13 @@ def test_a_refused_set_virq_handler_is_said():
 def test_refused_caps_are_said_and_the_polls_go_on():
     def setup(st):
         st.fail = {'get_domain_state': 13}
+
     lines, how, st = control_run(setup)
     assert said(lines, 'stubmon: control domain:') == [
         "stubmon: control domain: the domains' capabilities cannot be read (get_domain_state "
         'failed: EACCES (denied by the XSM/FLASK policy (the label needs `domain2 '
-        "get_domain_state` on the domains))); VIRQ_DOM_EXC left as it is"]
+        "get_domain_state` on the domains))); VIRQ_DOM_EXC left as it is"
+    ]
     assert said(lines, 'stubmon: events:') == [EBUSY]
     assert len([l for l in lines if l.startswith('stubmon poll ') and l.endswith(' end')]) == 2
 
@@ -238,7 +267,7 @@ def test_before_4_21_nothing_changes():
 
 def eperm_line(version, arch):
     xen.reset(version=version, arch_name=arch)
-    hv.Hypervisor(xen)   # the running release, which the hint depends on
+    hv.Hypervisor(xen)  # the running release, which the hint depends on
     return hv.explain(hv.HypercallError('getdomaininfolist', 1))
 
 
@@ -248,8 +277,12 @@ def test_the_eperm_hint_names_the_capability_on_4_21_arm64_only():
         assert CAPS_WAY in line, line
         tail = '(boards/arm64/stubmon.cfg)' + CAPS_WAY + ', or run it as dom0; see README)'
         assert line.endswith(tail), line
-    for version, arch in (((4, 17), 'aarch64'), ((4, 20), 'aarch64'), ((4, 21), 'x86_64'),
-                          ((4, 22), 'x86_64')):
+    for version, arch in (
+        ((4, 17), 'aarch64'),
+        ((4, 20), 'aarch64'),
+        ((4, 21), 'x86_64'),
+        ((4, 22), 'x86_64'),
+    ):
         line = eperm_line(version, arch)
         assert 'capabilities' not in line, (version, arch, line)
         assert line.endswith('stubmon.cfg), or run it as dom0; see README)'), line

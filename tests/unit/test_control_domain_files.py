@@ -7,6 +7,7 @@
 make exactly its /chosen; and the node boards/arm64/boot.py boots in the
 tests (mode "control") has the same properties with the same values,
 but for where the Image is, what it is told and how much memory it gets."""
+
 import os
 import re
 import shlex
@@ -38,9 +39,12 @@ def dtc(src, out):
 
 def dump(dtb, path="/chosen"):
     """{node path: {property: bytes as hex}} of the tree under `path`."""
+
     def get(*args):
-        return subprocess.run(["fdtget"] + list(args), check=True, capture_output=True,
-                              text=True).stdout.split()
+        return subprocess.run(
+            ["fdtget"] + list(args), check=True, capture_output=True, text=True
+        ).stdout.split()
+
     out = {}
     props = {}
     for p in get("-p", dtb, path):
@@ -67,7 +71,7 @@ def replay(script, dtb):
         if not line.startswith("fdt "):
             continue
         line = re.sub(r"\$\{(\w+)\}", lambda m: EXAMPLE[m.group(1)], line)
-        words = shlex.split(line)   # \# -> #, "a b" -> one word
+        words = shlex.split(line)  # \# -> #, "a b" -> one word
         if words[1] == "mknode":
             node = words[2].rstrip("/") + "/" + words[3]
             subprocess.run(["fdtput", "-c", dtb, node], check=True)
@@ -75,8 +79,10 @@ def replay(script, dtb):
             node, prop, value = words[2], words[3], words[4:]
             if value[0].startswith("<"):
                 cells = " ".join(value).strip("<>").split()
-                subprocess.run(["fdtput", "-t", "x", dtb, node, prop]
-                               + ["%x" % int(c, 16) for c in cells], check=True)
+                subprocess.run(
+                    ["fdtput", "-t", "x", dtb, node, prop] + ["%x" % int(c, 16) for c in cells],
+                    check=True,
+                )
             else:
                 subprocess.run(["fdtput", "-t", "s", dtb, node, prop] + value, check=True)
         elif words[1] in ("addr", "resize"):
@@ -91,7 +97,7 @@ def test_the_dts_fragment_compiles_and_says_control(tmp_path):
     have_tools()
     tree = shipped(tmp_path)
     node = tree["/chosen/stubmon"]
-    assert node["capabilities"] == "0 0 0 1"   # DOMAIN_CAPS_CONTROL
+    assert node["capabilities"] == "0 0 0 1"  # DOMAIN_CAPS_CONTROL
     assert node["compatible"] == " ".join("%x" % b for b in b"xen,domain\0")
     assert "guest_loglvl=all" in open(DTS).read()
     assert sorted(tree) == ["/chosen", "/chosen/stubmon", "/chosen/stubmon/kernel"]
@@ -104,7 +110,7 @@ def test_the_uboot_script_makes_the_same_nodes(tmp_path):
     base.write_text(BASE)
     dtb = str(tmp_path / "uboot.dtb")
     dtc(str(base), dtb)
-    assert replay(UBOOT, dtb) == 14   # 2 mknode, 12 set
+    assert replay(UBOOT, dtb) == 14  # 2 mknode, 12 set
     assert dump(dtb) == shipped(tmp_path)
     text = open(UBOOT).read()
     assert "booti ${xen_addr} - ${fdt_addr}" in text
@@ -120,8 +126,14 @@ def test_boot_py_boots_the_shipped_node(tmp_path):
     d = board.control_domu("interval=1", board.CAPS_CONTROL)
     lines = board.domu_node(1, d, 0x49400000, 0x48000)
     src = tmp_path / "board.dts"
-    src.write_text(BASE + "\n".join(["/ {", "  chosen {", "    #address-cells = <2>;",
-                                     "    #size-cells = <2>;"] + lines + ["  };", "};", ""]))
+    src.write_text(
+        BASE
+        + "\n".join(
+            ["/ {", "  chosen {", "    #address-cells = <2>;", "    #size-cells = <2>;"]
+            + lines
+            + ["  };", "};", ""]
+        )
+    )
     dtb = str(tmp_path / "board.dtb")
     dtc(str(src), dtb)
     ours = dump(dtb)
@@ -135,7 +147,8 @@ def test_boot_py_boots_the_shipped_node(tmp_path):
     mine_k, ship_k = ours["/chosen/domU1/kernel"], ship["/chosen/stubmon/kernel"]
     assert mine_k["compatible"] == ship_k["compatible"] and mine_k["reg"] == ship_k["reg"]
     # and no dom0 module in mode "control"
-    cmd = board.qemu_command("xen", os.path.join(TOP, "LICENSE"), "interval=1", mode="control",
-                             domus=[])
+    cmd = board.qemu_command(
+        "xen", os.path.join(TOP, "LICENSE"), "interval=1", mode="control", domus=[]
+    )
     tree = open(cmd[cmd.index("-dtb") + 1] + ".dts").read()
     assert "dom0 {" not in tree and "capabilities = <0x1>;" in tree

@@ -4,6 +4,7 @@
 exists and, with a #fragment, to a heading of that file (anchors as GitHub
 makes them); the README stays the short front door (at most MAX_README
 lines). Run as a script, it prints each broken link."""
+
 import os
 import re
 import sys
@@ -57,7 +58,7 @@ def prose_lines(text):
 def slug(heading):
     """GitHub's anchor for a heading's text: markup dropped, lower case,
     punctuation removed, each space a hyphen."""
-    text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', heading)   # a link keeps its text
+    text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', heading)  # a link keeps its text
     text = text.replace('`', '').replace('*', '')
     text = text.lower()
     text = re.sub(r'[^\w\- ]', '', text)
@@ -111,7 +112,11 @@ def broken_links(files, top=TOP):
                 continue
             where = '%s:%d: %s' % (os.path.relpath(path, top), n, target)
             file_part, _, frag = target.partition('#')
-            dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
+            dest = (
+                os.path.normpath(os.path.join(os.path.dirname(path), file_part))
+                if file_part
+                else path
+            )
             if not os.path.exists(dest):
                 bad.append(where + ': no such file')
                 continue
@@ -139,14 +144,18 @@ def test_every_relative_link_resolves():
 
 def test_readme_is_short():
     n = readme_lines()
-    assert n <= MAX_README, 'README.md has %d lines, at most %d: move the detail to docs/' % (n, MAX_README)
+    assert n <= MAX_README, 'README.md has %d lines, at most %d: move the detail to docs/' % (
+        n,
+        MAX_README,
+    )
 
 
 def test_docs_index_lists_every_page():
     # docs/README.md is the manual's index: a page it does not name is lost.
     index = os.path.join(TOP, 'docs', 'README.md')
-    named = {os.path.normpath(os.path.join(TOP, 'docs', t.partition('#')[0]))
-             for _, t in links(index)}
+    named = {
+        os.path.normpath(os.path.join(TOP, 'docs', t.partition('#')[0])) for _, t in links(index)
+    }
     pages = [f for f in doc_files() if os.path.dirname(f).endswith('docs') and f != index]
     assert [os.path.basename(p) for p in pages if p not in named] == []
 
@@ -159,7 +168,8 @@ def test_the_check_finds_broken_links(tmp_path):
         'Fine: [b](b.md), [self](#page-a), [dup](#two-words-code-1), [up](../README.md#top),\n'
         '[web](https://example.org/x), `[not a link](nowhere.md)`.\n\n'
         '    [in a code block](nowhere.md)\n\n'
-        'Broken: [gone](gone.md), [anchor](b.md#nope), [dup2](#two-words-code-2).\n')
+        'Broken: [gone](gone.md), [anchor](b.md#nope), [dup2](#two-words-code-2).\n'
+    )
     (tmp_path / 'docs' / 'b.md').write_text('# B\n')
     (tmp_path / 'README.md').write_text('# Top\n\n[a](docs/a.md#page-a) [x](docs/x.md)\n')
     bad = broken_links(doc_files(str(tmp_path)), top=str(tmp_path))

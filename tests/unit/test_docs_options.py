@@ -32,5 +32,5 @@ def test_docs_options_tables_are_the_declared_options():
     for key, default in main:
         assert default == options.BY_KEY[key].doc_default, key
     for key, default in guest:
-        if key != 'watchdog':   # the guest's own watchdog= (guest.py), 'none' there
+        if key != 'watchdog':  # the guest's own watchdog= (guest.py), 'none' there
             assert default == options.BY_KEY[key].doc_default, key

@@ -5,6 +5,7 @@ each release and architecture gets, where Xen 4.20's FLASK hypervisor and
 policy sources come from (../shared/xen, XEN_SHARED=) and what is said when
 they are missing, and the Xen command lines (flask=, xsm=flask and the
 xen,xsm-policy module on arm64)."""
+
 import gzip
 import os
 import shutil
@@ -26,20 +27,37 @@ def test_modules_per_release_and_architecture():
     assert names('4.17', 'arm64') == ['stubmon.te', 'stubmon_arm64.te']
     assert names('4.20', 'amd64') == ['stubmon.te', 'stubmon_x86_64.te', 'stubmon_xen420.te']
     assert names('4.20', 'arm64') == ['stubmon.te', 'stubmon_arm64.te', 'stubmon_xen420.te']
-    assert names('4.22', 'amd64') == names('4.20', 'amd64')   # "4.20 and later"
+    assert names('4.22', 'amd64') == names('4.20', 'amd64')  # "4.20 and later"
     assert xlboot.policy_module_files() == xlboot.policy_module_files('4.17', 'amd64')
 
 
 def test_a_later_release_file_and_a_users_own_module(tmp_path, monkeypatch):
     pol = tmp_path / 'policy'
     pol.mkdir()
-    for f in ('stubmon.te', 'stubmon_x86_64.te', 'stubmon_arm64.te', 'stubmon_xen420.te',
-              'stubmon_xen422.te', 'mine.te', 'README'):
+    for f in (
+        'stubmon.te',
+        'stubmon_x86_64.te',
+        'stubmon_arm64.te',
+        'stubmon_xen420.te',
+        'stubmon_xen422.te',
+        'mine.te',
+        'README',
+    ):
         (pol / f).write_text('')
     monkeypatch.setattr(xlboot, 'REPO', str(tmp_path))
-    assert names('4.20', 'amd64') == ['mine.te', 'stubmon.te', 'stubmon_x86_64.te', 'stubmon_xen420.te']
-    assert names('4.22', 'arm64') == ['mine.te', 'stubmon.te', 'stubmon_arm64.te', 'stubmon_xen420.te',
-                                      'stubmon_xen422.te']
+    assert names('4.20', 'amd64') == [
+        'mine.te',
+        'stubmon.te',
+        'stubmon_x86_64.te',
+        'stubmon_xen420.te',
+    ]
+    assert names('4.22', 'arm64') == [
+        'mine.te',
+        'stubmon.te',
+        'stubmon_arm64.te',
+        'stubmon_xen420.te',
+        'stubmon_xen422.te',
+    ]
     assert names('4.17', 'arm64') == ['mine.te', 'stubmon.te', 'stubmon_arm64.te']
 
 
@@ -59,8 +77,8 @@ def test_missing_shared_is_said_with_the_path(tmp_path, monkeypatch):
     why = xlboot.flask_missing('4.20', 'amd64')
     assert why.startswith('no %s' % (tmp_path / 'nowhere' / 'flask-4.20.4')), why
     assert 'XEN_SHARED' in why
-    assert xlboot.flask_missing('4.20', 'arm64')           # the policy sources are needed there too
-    assert xlboot.flask_missing('4.17', 'amd64') is None   # built from Debian's source instead
+    assert xlboot.flask_missing('4.20', 'arm64')  # the policy sources are needed there too
+    assert xlboot.flask_missing('4.17', 'amd64') is None  # built from Debian's source instead
 
 
 def test_arm64_needs_only_the_policy_sources(tmp_path, monkeypatch):
@@ -85,7 +103,9 @@ def test_hypervisor_unpacked_into_build_not_the_sources(tmp_path, monkeypatch):
     assert sorted(os.listdir(d)) == ['src', 'xen-4.20.4-amd64-flask.gz']
     assert xlboot.policy_sources('4.20') == str(d / 'src')
     assert xlboot.flask_hypervisor('4.20', 'arm64') == os.path.join(xlboot.DEPS, 'xen-4.20-arm64')
-    assert xlboot.flask_hypervisor('4.17', 'amd64') == os.path.join(xlboot.DEPS, 'xen-flask-4.17', 'xen')
+    assert xlboot.flask_hypervisor('4.17', 'amd64') == os.path.join(
+        xlboot.DEPS, 'xen-flask-4.17', 'xen'
+    )
 
 
 def test_build_policy_copies_read_only_sources(tmp_path, monkeypatch):
@@ -96,8 +116,10 @@ def test_build_policy_copies_read_only_sources(tmp_path, monkeypatch):
     if why:
         pytest.skip(why)
     out = xlboot.build_policy(str(tmp_path), modules=[], xen='4.20')
-    with open(out, 'rb') as f, open(os.path.join(xlboot.flask_shared_dir('4.20'), 'xenpolicy-4.20.4'), 'rb') as g:
-        assert f.read() == g.read()   # the stock policy, byte for byte, as ../shared's README says
+    with open(out, 'rb') as f, open(
+        os.path.join(xlboot.flask_shared_dir('4.20'), 'xenpolicy-4.20.4'), 'rb'
+    ) as g:
+        assert f.read() == g.read()  # the stock policy, byte for byte, as ../shared's README says
 
 
 def test_xen_command_lines():
@@ -121,11 +143,15 @@ def test_arm64_policy_module_in_the_device_tree(tmp_path):
         files.append(str(p))
     cmd = xlboot.arm64_qemu_command(*files[:2], policy=files[2], flask=True)
     assert cmd[cmd.index('-append') + 1].endswith(' xsm=flask flask=enforcing')
-    loaders = [cmd[i + 1] for i, a in enumerate(cmd) if a == '-device' and cmd[i + 1].startswith('loader,')]
+    loaders = [
+        cmd[i + 1]
+        for i, a in enumerate(cmd)
+        if a == '-device' and cmd[i + 1].startswith('loader,')
+    ]
     assert [l.split(',')[1] for l in loaders] == ['file=' + f for f in files]
     addrs = [int(l.split('addr=')[1].split(',')[0], 16) for l in loaders]
     assert addrs == sorted(addrs) and all(a % 0x200000 == 0 for a in addrs[1:])
-    assert addrs[2] >= addrs[1] + (5 << 20)   # the policy after the initrd, not over it
+    assert addrs[2] >= addrs[1] + (5 << 20)  # the policy after the initrd, not over it
     with open(cmd[cmd.index('-dtb') + 1] + '.dts') as f:
         dts = f.read()
     assert '"xen,xsm-policy", "multiboot,module"' in dts

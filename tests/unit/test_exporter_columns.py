@@ -6,6 +6,7 @@ its copy (consolelog.ROW_COLUMNS, kept in the exporter package so that
 names is the one the monitor prints, every recorded console log still
 parses, and a table the monitor makes (with a column added, or one of an
 older monitor with fewer) reads back value for value."""
+
 import os
 
 from stubmon import abi, columns, jsonout, record, table
@@ -22,7 +23,8 @@ CRASHED = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)
 def test_the_exporters_copy_is_the_declaration():
     want = tuple([(c.title, c.read) for c in COLUMNS])
     assert consolelog.ROW_COLUMNS == want, (
-        "exporter/stubmon_exporter/consolelog.py: ROW_COLUMNS = %r" % (want,))
+        "exporter/stubmon_exporter/consolelog.py: ROW_COLUMNS = %r" % (want,)
+    )
     assert consolelog.COLUMNS == [c.title for c in COLUMNS]
 
 
@@ -47,20 +49,25 @@ def test_every_recorded_log_still_parses():
         polls = [p for p in consolelog.polls(lines) if p.complete]
         objs = consolelog.json_lines([l for l in lines])
         assert polls or objs, name
-        for p in polls:   # every column the log's title line names, stubmon/2's at least
+        for p in polls:  # every column the log's title line names, stubmon/2's at least
             assert 11 <= p.columns <= len(COLUMNS), name
             for r in p.rows:
-                assert sorted(r) == sorted(consolelog.COLUMNS[:p.columns]), (name, r)
+                assert sorted(r) == sorted(consolelog.COLUMNS[: p.columns]), (name, r)
         mon = feed_log(name)
-        assert mon.polls and not {k for k in mon.parse_errors if k in ("table", "bad_value")}, \
-            (name, mon.parse_errors)
+        assert mon.polls and not {k for k in mon.parse_errors if k in ("table", "bad_value")}, (
+            name,
+            mon.parse_errors,
+        )
 
 
 def snapshot():
-    doms = [recs.dom(0, abi.DOMINF_running, 16384, 0xffffffff, 1250000000, vcpus=2),
-            recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
-            recs.dom(5, CRASHED, 256, 512, 7 * 10 ** 9, ssid=12, pool=3,
-                     handle=bytes(range(0xa0, 0xb0)))]
+    doms = [
+        recs.dom(0, abi.DOMINF_running, 16384, 0xFFFFFFFF, 1250000000, vcpus=2),
+        recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
+        recs.dom(
+            5, CRASHED, 256, 512, 7 * 10**9, ssid=12, pool=3, handle=bytes(range(0xA0, 0xB0))
+        ),
+    ]
     return recs.at_poll(doms, {0: 125, 1: 0})
 
 
@@ -97,8 +104,15 @@ def test_a_column_added_at_the_right_is_passed_over():
     """A newer monitor's table (a column the exporter does not know yet)
     still reads, the known columns value for value."""
     doms = snapshot()
-    added = Column("Trial", 5, RIGHT, "max_vcpu_id", "int", lambda v: v + 1,
-                   (("trial", "%d", lambda v: v + 1),))
+    added = Column(
+        "Trial",
+        5,
+        RIGHT,
+        "max_vcpu_id",
+        "int",
+        lambda v: v + 1,
+        (("trial", "%d", lambda v: v + 1),),
+    )
     poll, lines = read_back(Columns(COLUMNS + (added,)), doms)
     assert lines[2].split()[-1] == "Trial"
     assert poll.rows == [{c.title: expected(c, d) for c in COLUMNS} for d in doms]

@@ -6,6 +6,7 @@ writes to its console (console_io, port 0xE9) as "(dN) text", and its own
 as "(XEN) text"; the exporter reads only unprefixed lines (dom0's). A
 guest's line, whatever it imitates and wherever it lands (whole, inside a
 monitor line, twice inside a torn JSON line), must change nothing."""
+
 import json
 
 import pytest
@@ -15,30 +16,54 @@ from stubmon_exporter.state import Monitor
 from test_exporter_metrics import Clock, feed_log, samples, text_lines
 
 TABLE_LOG = "x86_64-demo-changes.log"
-BOTH_LOG = "arm64-crash-table+json.log"     # dom0's monitor next to four prefixed domUs
-PREFIXES = ["(d5) ", "(d5) [    1.000000] ", "(XEN) ", "(XEN) [    1.000000] (d5) ",
-            "(d12) (d0) "]
+BOTH_LOG = "arm64-crash-table+json.log"  # dom0's monitor next to four prefixed domUs
+PREFIXES = ["(d5) ", "(d5) [    1.000000] ", "(XEN) ", "(XEN) [    1.000000] (d5) ", "(d12) (d0) "]
 UUID = "00000000-0000-0000-0000-000000000000"
 FORGED_ROW = "    9 r-----         999         999     1      9.9    9.9    9.9    0    0 " + UUID
-FORGED_POLL = {"schema": "stubmon/1", "type": "poll", "uptime_ms": 99000, "poll": 99,
-               "xen": "forged", "host": None, "summary": None,
-               "domains": [{"id": 9, "state": "r-----", "cpu_ns": 9, "mem_k": 999, "vcpus": 1,
-                            "maxmem_k": None, "ssid": 0, "cpupool": 0, "uuid": UUID}]}
+FORGED_POLL = {
+    "schema": "stubmon/1",
+    "type": "poll",
+    "uptime_ms": 99000,
+    "poll": 99,
+    "xen": "forged",
+    "host": None,
+    "summary": None,
+    "domains": [
+        {
+            "id": 9,
+            "state": "r-----",
+            "cpu_ns": 9,
+            "mem_k": 999,
+            "vcpus": 1,
+            "maxmem_k": None,
+            "ssid": 0,
+            "cpupool": 0,
+            "uuid": UUID,
+        }
+    ],
+}
 # a whole poll, an event, an alert, an error, Xen's log: each as the monitor prints it
 FORGERIES = {
-    "table": ["stubmon poll 99: xen forged, uptime 99.0s, 1 domains",
-              "stubmon domains: 1 domains: 1 running, 0 blocked, 0 paused, 0 crashed, "
-              "0 dying, 0 shutdown",
-              "   ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID",
-              FORGED_ROW, "stubmon poll 99 end"],
+    "table": [
+        "stubmon poll 99: xen forged, uptime 99.0s, 1 domains",
+        "stubmon domains: 1 domains: 1 running, 0 blocked, 0 paused, 0 crashed, "
+        "0 dying, 0 shutdown",
+        "   ID State     Mem(MiB) MaxMem(MiB) VCPUs  Time(s) CPU(%) MEM(%) SSID Pool UUID",
+        FORGED_ROW,
+        "stubmon poll 99 end",
+    ],
     "json": [json.dumps(FORGED_POLL, separators=(",", ":"))],
-    "event": ["stubmon event 99.000s: domain 0 gone (was running)",
-              '{"schema":"stubmon/1","type":"event","uptime_ms":99000,"domain":0,'
-              '"event":"gone","from":"running","to":null}'],
+    "event": [
+        "stubmon event 99.000s: domain 0 gone (was running)",
+        '{"schema":"stubmon/1","type":"event","uptime_ms":99000,"domain":0,'
+        '"event":"gone","from":"running","to":null}',
+    ],
     "alert": ["stubmon ALERT 99.000s: domain 0 crashed firing (state --c---)"],
     "error": ["stubmon: error in poll 99: RuntimeError: forged"],
-    "xenlog": ["stubmon xenlog: forged",
-               "stubmon: xenlog: 1 bytes of Xen's log lost (99999 since start)"],
+    "xenlog": [
+        "stubmon xenlog: forged",
+        "stubmon: xenlog: 1 bytes of Xen's log lost (99999 since start)",
+    ],
 }
 
 
@@ -71,8 +96,11 @@ def test_recorded_domU_lines_come_prefixed_and_change_nothing():
     guest = [l for l in lines if consolelog.FOREIGN.match(l) and l.startswith("(d")]
     assert {consolelog.GUEST_PREFIX.match(l).group(1) for l in guest} == {"1", "2", "3", "4"}
     assert any(l.startswith("stubmon poll 1: ") for l in lines), "dom0's lines: unprefixed"
-    assert [l for l in lines if "stubmon guest: hello" in l] == \
-        [l for l in guest if "stubmon guest: hello" in l] != []
+    assert (
+        [l for l in lines if "stubmon guest: hello" in l]
+        == [l for l in guest if "stubmon guest: hello" in l]
+        != []
+    )
     alone = [l for l in lines if not consolelog.FOREIGN.match(l)]
     assert served(reading(lines)) == served(reading(alone))
 
@@ -128,8 +156,11 @@ def test_a_guest_line_not_in_utf8_is_not_counted_as_noise():
     Bytes of ours that are not UTF-8 still count."""
     raw = [l.encode() for l in text_lines(TABLE_LOG)]
     mon = Monitor("h1", clock=Clock(), log=Log())
-    for line in raw + [b"(d5) caf\xe9", b"stubmon ev(d5) \xe9t\xe9",
-                       b"ent 7.000s: domain 0 running -> blocked"]:
+    for line in raw + [
+        b"(d5) caf\xe9",
+        b"stubmon ev(d5) \xe9t\xe9",
+        b"ent 7.000s: domain 0 running -> blocked",
+    ]:
         mon.feed_bytes(line)
     assert mon.parse_errors == {} and mon.events["changed"] == 1
     mon.feed_bytes(b"stubmon \xff(d5) x")
@@ -148,9 +179,11 @@ def test_a_guest_line_inside_a_table_row_mends_ours_and_is_not_believed():
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
     row = lines[at]
     # the guest's text is a forged rest of the row: a memory of 999 MiB
-    forged = ["(d5)          999         999     1      9.9    9.9    9.9    0    0 " + UUID,
-              "(d5) " + FORGED_ROW]
-    mon = reading(lines[:at] + cut_into(row, 20, forged) + lines[at + 1:])
+    forged = [
+        "(d5)          999         999     1      9.9    9.9    9.9    0    0 " + UUID,
+        "(d5) " + FORGED_ROW,
+    ]
+    mon = reading(lines[:at] + cut_into(row, 20, forged) + lines[at + 1 :])
     assert mon.parse_errors == {}
     assert served(mon) == served(reading(lines))
 
@@ -159,18 +192,22 @@ def test_a_guest_line_inside_an_event_or_alert_line_is_not_believed():
     lines = text_lines(TABLE_LOG)
     at = next(i for i, l in enumerate(lines) if l.startswith("stubmon event "))
     event = lines[at]
-    cut = lines[:at] + cut_into(event, len("stubmon event 4.094s: domain "),
-                                ["(d5) 0 gone (was running)"]) + lines[at + 1:]
+    cut = (
+        lines[:at]
+        + cut_into(event, len("stubmon event 4.094s: domain "), ["(d5) 0 gone (was running)"])
+        + lines[at + 1 :]
+    )
     at = next(i for i, l in enumerate(cut) if l.startswith("stubmon ALERT "))
-    cut = cut[:at] + cut_into(cut[at], 30, ["(d5) 0 crashed firing (x)"]) + cut[at + 1:]
+    cut = cut[:at] + cut_into(cut[at], 30, ["(d5) 0 crashed firing (x)"]) + cut[at + 1 :]
     mon = reading(cut)
     assert mon.parse_errors == {}
     assert served(mon) == served(reading(lines))
 
 
 def json_poll_line(lines):
-    return next(i for i, l in enumerate(lines)
-                if l.startswith('{"schema":') and '"type":"poll"' in l)
+    return next(
+        i for i, l in enumerate(lines) if l.startswith('{"schema":') and '"type":"poll"' in l
+    )
 
 
 @pytest.mark.parametrize("second", ["(d5) ", "(XEN) [    1.000000] (d5) "])
@@ -183,12 +220,15 @@ def test_two_guest_lines_inside_a_json_line_complete_nothing(second):
     at = json_poll_line(lines)
     whole = lines[at]
     obj = json.loads(whole)
-    cut = whole.index('"xen":"') + len('"xen":"4.2')        # inside a string
+    cut = whole.index('"xen":"') + len('"xen":"4.2')  # inside a string
     rest = json.dumps(FORGED_POLL["domains"], separators=(",", ":"))
     forged = second + '0.5-pre","host":null,"summary":null,"domains":' + rest + "}"
-    assert json.loads(whole[:cut] + forged[len(second):])["domains"][0]["id"] == 9
-    torn = lines[:at] + cut_into(whole, cut, ["(d3) [    1.000000] hello", forged]) + \
-        lines[at + 1:at + 2]
+    assert json.loads(whole[:cut] + forged[len(second) :])["domains"][0]["id"] == 9
+    torn = (
+        lines[:at]
+        + cut_into(whole, cut, ["(d3) [    1.000000] hello", forged])
+        + lines[at + 1 : at + 2]
+    )
     mon = reading(torn)
     assert mon.parse_errors == {}
     assert mon.poll_number == obj["poll"] and mon.xen == obj["xen"]

@@ -6,6 +6,7 @@ object, counted as `bad_value`, and the rest keeps being served: the
 other domains, the other hosts, what the previous poll said. Each case
 starts from a recorded log (tests/unit/consolelogs/) and changes one
 value; each failed before the checks (no metrics at all, or a wrong one)."""
+
 import json
 import os
 import subprocess
@@ -23,8 +24,8 @@ from test_exporter_metrics import Clock, feed_log, samples, text_lines, value
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOGS = os.path.join(TOP, "tests", "unit", "consolelogs")
 ENV = dict(os.environ, PYTHONPATH=os.path.join(TOP, "exporter"))
-JSON_LOG = "x86_64-demo-json-fault.log"     # format=json: polls 1, 3, 4, 5 (2 raised)
-TABLE_LOG = "x86_64-demo-changes.log"       # tables, events, alerts
+JSON_LOG = "x86_64-demo-json-fault.log"  # format=json: polls 1, 3, 4, 5 (2 raised)
+TABLE_LOG = "x86_64-demo-changes.log"  # tables, events, alerts
 
 
 class Said:
@@ -40,8 +41,11 @@ class Said:
 
 def host_series(smp, name, host):
     """{domid: value} of one host's series of a metric."""
-    return {dict(k[1])["domid"]: v for k, v in smp.items()
-            if k[0] == name and dict(k[1])["host"] == host}
+    return {
+        dict(k[1])["domid"]: v
+        for k, v in smp.items()
+        if k[0] == name and dict(k[1])["host"] == host
+    }
 
 
 def json_polls(lines):
@@ -69,6 +73,7 @@ def feed(lines, host="h1"):
 def set_domain(index, key, v):
     def change(obj):
         obj["domains"][index][key] = v
+
     return change
 
 
@@ -78,6 +83,7 @@ def set_key(path, v):
         for k in path[:-1]:
             o = o[k]
         o[path[-1]] = v
+
     return change
 
 
@@ -90,7 +96,7 @@ HOSTILE_POLLS = [
     ("domid past Xen's", set_domain(1, "id", 0x7FF0)),
     ("domid a float", set_domain(1, "id", 1.0)),
     ("memory 1e400", set_domain(1, "mem_k", float("inf"))),
-    ("memory a huge int", set_domain(1, "mem_k", 10 ** 400)),
+    ("memory a huge int", set_domain(1, "mem_k", 10**400)),
     ("memory negative", set_domain(1, "mem_k", -4)),
     ("cpu time a nested object", set_domain(1, "cpu_ns", {"ns": 1})),
     ("cpu time a list", set_domain(1, "cpu_ns", [1])),
@@ -101,7 +107,7 @@ HOSTILE_POLLS = [
     ("ssid null", set_domain(1, "ssid", None)),
     ("a domain not an object", set_key(["domains", 1], 7)),
     ("domains an object", set_key(["domains"], {"0": {}})),
-    ("host memory a huge int", set_key(["host", "mem_total_k"], 10 ** 30)),
+    ("host memory a huge int", set_key(["host", "mem_total_k"], 10**30)),
     ("host cpus a string", set_key(["host", "cpus"], "1")),
     ("summary count a float", set_key(["summary", "domains"], 3.5)),
     ("poll number 0", set_key(["poll"], 0)),
@@ -124,32 +130,43 @@ def test_a_bad_value_rejects_its_poll_and_the_previous_stands(what, change):
     other = feed_log(TABLE_LOG)
     other.host = "h2"
     smp = samples(mon, other)
-    assert host_series(smp, "xen_domain_memory_bytes", "h1") == \
-        {str(d["id"]): float(d["mem_k"] << 10) for d in first["domains"]}
-    assert host_series(smp, "xen_domain_memory_bytes", "h2") == \
-        host_series(samples(feed_log(TABLE_LOG)), "xen_domain_memory_bytes", "h1")
+    assert host_series(smp, "xen_domain_memory_bytes", "h1") == {
+        str(d["id"]): float(d["mem_k"] << 10) for d in first["domains"]
+    }
+    assert host_series(smp, "xen_domain_memory_bytes", "h2") == host_series(
+        samples(feed_log(TABLE_LOG)), "xen_domain_memory_bytes", "h1"
+    )
     assert value(smp, "stubmon_exporter_parse_errors_total", host="h1", kind="bad_value") == 1.0
     assert value(smp, "stubmon_polls_total", host="h1") == 1.0
 
 
-STUBMON2_LOG = "arm64-stubmon2-table+json.log"     # pcpus=1 vcpus=1, table+json
+STUBMON2_LOG = "arm64-stubmon2-table+json.log"  # pcpus=1 vcpus=1, table+json
 
 
-@pytest.mark.parametrize("change", [
-    lambda o: o["domains"][0]["vcpu_list"][0].update(online="yes"),
-    lambda o: o["domains"][0]["vcpu_list"][0].update(pcpu=-1),
-    lambda o: o["domains"][0].update(vcpu_list={"0": {}}),
-    lambda o: o["host"]["pcpus"][0].update(busy_pct_x10=1001),
-    lambda o: o["host"].update(busy_pct_x10=1e400),
-], ids=["vcpu online a string", "vcpu pcpu negative", "vcpu_list an object",
-        "pcpu busy over 100%", "host busy 1e400"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o["domains"][0]["vcpu_list"][0].update(online="yes"),
+        lambda o: o["domains"][0]["vcpu_list"][0].update(pcpu=-1),
+        lambda o: o["domains"][0].update(vcpu_list={"0": {}}),
+        lambda o: o["host"]["pcpus"][0].update(busy_pct_x10=1001),
+        lambda o: o["host"].update(busy_pct_x10=1e400),
+    ],
+    ids=[
+        "vcpu online a string",
+        "vcpu pcpu negative",
+        "vcpu_list an object",
+        "pcpu busy over 100%",
+        "host busy 1e400",
+    ],
+)
 def test_a_bad_stubmon2_value_rejects_the_json_twin(change):
     """table+json: the JSON twin of the last poll changed; it is rejected
     and the table, read just before it, stands."""
     lines = text_lines(STUBMON2_LOG)
     at, obj = json_polls(lines)[-1]
     change(obj)
-    mon, said = feed(lines[:at] + [json.dumps(obj, separators=(",", ":"))] + lines[at + 1:])
+    mon, said = feed(lines[:at] + [json.dumps(obj, separators=(",", ":"))] + lines[at + 1 :])
     ref = feed_log(STUBMON2_LOG)
     assert mon.parse_errors == {"bad_value": 1}, said.lines
     assert mon.polls == ref.polls and sorted(mon.domains) == sorted(ref.domains)
@@ -164,20 +181,30 @@ def test_the_unchanged_log_has_no_bad_value():
 
 
 HOSTILE_OBJECTS = [
-    ('{"schema":"stubmon/1","type":"event","uptime_ms":1,"domain":"0","event":"gone",'
-     '"from":"running","to":null}'),
-    ('{"schema":"stubmon/1","type":"event","uptime_ms":1,"domain":40000,"event":"gone",'
-     '"from":"running","to":null}'),
+    (
+        '{"schema":"stubmon/1","type":"event","uptime_ms":1,"domain":"0","event":"gone",'
+        '"from":"running","to":null}'
+    ),
+    (
+        '{"schema":"stubmon/1","type":"event","uptime_ms":1,"domain":40000,"event":"gone",'
+        '"from":"running","to":null}'
+    ),
     '{"schema":"stubmon/1","type":"event","uptime_ms":1,"domain":0,"event":["gone"]}',
-    ('{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"crashed",'
-     '"status":"firing","detail":{"x":1}}'),
-    ('{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"log:%s",'
-     '"status":"firing","detail":""}' % ("x" * 300)),
-    ('{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"evil rule",'
-     '"status":"firing","detail":""}'),
+    (
+        '{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"crashed",'
+        '"status":"firing","detail":{"x":1}}'
+    ),
+    (
+        '{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"log:%s",'
+        '"status":"firing","detail":""}' % ("x" * 300)
+    ),
+    (
+        '{"schema":"stubmon/2","type":"alert","uptime_ms":1,"domain":0,"rule":"evil rule",'
+        '"status":"firing","detail":""}'
+    ),
     '{"schema":"stubmon/1","type":"error","uptime_ms":1,"where":7,"error":"x","errors":1}',
     '{"schema":"stubmon/2","type":"log","uptime_ms":1,"line":"x","lost":1e400}',
-    '{"schema":"stubmon/2","type":"log","uptime_ms":1,"line":"x","lost":%d}' % 10 ** 300,
+    '{"schema":"stubmon/2","type":"log","uptime_ms":1,"line":"x","lost":%d}' % 10**300,
     '{"schema":"stubmon/1","type":["poll"],"uptime_ms":1}',
     '{"schema":5,"type":"error","uptime_ms":1,"where":"x","error":"x","errors":1}',
 ]
@@ -191,9 +218,10 @@ def test_bad_event_alert_error_and_log_objects_change_nothing(line):
     assert mon.parse_errors == {"bad_value": 1}
     after = samples(mon)
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-    assert changed == {("stubmon_exporter_lines_total", (("host", "h1"),)),
-                       ("stubmon_exporter_parse_errors_total",
-                        (("host", "h1"), ("kind", "bad_value")))}
+    assert changed == {
+        ("stubmon_exporter_lines_total", (("host", "h1"),)),
+        ("stubmon_exporter_parse_errors_total", (("host", "h1"), ("kind", "bad_value"))),
+    }
 
 
 def table_with(change):
@@ -202,12 +230,13 @@ def table_with(change):
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
     fields = lines[at].split()
     change(fields)
-    return lines[:at] + ["    " + " ".join(fields)] + lines[at + 1:]
+    return lines[:at] + ["    " + " ".join(fields)] + lines[at + 1 :]
 
 
 def field(n, text):
     def change(fields):
         fields[n] = text
+
     return change
 
 
@@ -229,8 +258,8 @@ def test_a_bad_table_value_rejects_its_poll(what, change):
     ref = feed_log(TABLE_LOG)
     # 5000 digits: int() refuses them, the table reader says so (kind table)
     assert mon.parse_errors in ({"bad_value": 1}, {"table": 1}), (what, said.lines)
-    assert mon.polls == ref.polls - 1                           # that poll only
-    assert samples(mon)                                         # and it renders
+    assert mon.polls == ref.polls - 1  # that poll only
+    assert samples(mon)  # and it renders
     assert sorted(mon.domains) == sorted(ref.domains)
 
 
@@ -254,14 +283,20 @@ def test_bad_event_alert_and_lost_lines_change_nothing(line):
     assert mon.parse_errors == {"bad_value": 1}, line[:80]
     assert sorted(mon.domains) == domains
     after = samples(mon)
-    for k in ("stubmon_alert_firing", "stubmon_xen_log_lost_bytes_total", "stubmon_events_total",
-              "stubmon_errors_total"):
-        assert {s: v for s, v in after.items() if s[0] == k} == \
-            {s: v for s, v in before.items() if s[0] == k}
+    for k in (
+        "stubmon_alert_firing",
+        "stubmon_xen_log_lost_bytes_total",
+        "stubmon_events_total",
+        "stubmon_errors_total",
+    ):
+        assert {s: v for s, v in after.items() if s[0] == k} == {
+            s: v for s, v in before.items() if s[0] == k
+        }
 
 
 def test_alerts_kept_are_bounded():
     from stubmon_exporter import state
+
     mon = feed_log(TABLE_LOG)
     for n in range(state.MAX_ALERTS + 10):
         mon.feed("stubmon ALERT 1.000s: host log:x%d firing (x)" % n)
@@ -281,7 +316,7 @@ def test_rendering_survives_values_no_check_let_through():
     value cannot be a float is left out (said once), the rest is served."""
     mon = feed_log(TABLE_LOG)
     good = sorted(mon.domains)
-    bad = Domain(5, "r-----", 0.0, 10 ** 400, None, 1, 0, 0, "u")
+    bad = Domain(5, "r-----", 0.0, 10**400, None, 1, 0, 0, "u")
     mon.domains["x"] = Domain("x", "r-----", 0.0, 1, None, 1, 0, 0, "u")
     mon.domains[5] = bad
     mon.alerts[("y", "crashed")] = True
@@ -290,19 +325,25 @@ def test_rendering_survives_values_no_check_let_through():
     said = Said()
     reg = registry(mon, other, log=said)
     text = generate_latest(reg).decode()
-    generate_latest(reg)                            # a second scrape says nothing new
+    generate_latest(reg)  # a second scrape says nothing new
     assert 'xen_domain_memory_bytes{domid="x",host="h1",uuid="u"} 1.0' in text
     assert 'domid="5"' not in text
     for d in good:
         assert 'xen_domain_vcpus{domid="%d",host="h1",' % d in text
     assert 'stubmon_up{host="h2"}' in text and 'xen_domain_vcpus{domid="0",host="h2"' in text
-    assert len(said.lines) == 1 and "domain 5 left out of /metrics: OverflowError" in \
-        said.lines[0], said.lines
+    assert (
+        len(said.lines) == 1 and "domain 5 left out of /metrics: OverflowError" in said.lines[0]
+    ), said.lines
 
 
 def exporter(*args):
-    return subprocess.run([sys.executable, "-m", "stubmon_exporter.cli"] + list(args), env=ENV,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "stubmon_exporter.cli"] + list(args),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_once_print_serves_every_host_when_one_says_uuid_5(tmp_path):
@@ -319,10 +360,12 @@ def test_once_print_serves_every_host_when_one_says_uuid_5(tmp_path):
             smp[(x.name, tuple(sorted(x.labels.items())))] = x.value
     assert value(smp, "stubmon_exporter_parse_errors_total", host="lab1", kind="bad_value") == 1
     assert value(smp, "stubmon_last_poll_number", host="lab1") == first["poll"]
-    assert host_series(smp, "xen_domain_memory_bytes", "lab1") == \
-        {str(d["id"]): float(d["mem_k"] << 10) for d in first["domains"]}
-    assert host_series(smp, "xen_domain_memory_bytes", "x86_64-demo-changes") == \
-        host_series(samples(feed_log(TABLE_LOG)), "xen_domain_memory_bytes", "h1")
+    assert host_series(smp, "xen_domain_memory_bytes", "lab1") == {
+        str(d["id"]): float(d["mem_k"] << 10) for d in first["domains"]
+    }
+    assert host_series(smp, "xen_domain_memory_bytes", "x86_64-demo-changes") == host_series(
+        samples(feed_log(TABLE_LOG)), "xen_domain_memory_bytes", "h1"
+    )
     assert "lab1: skipped: a poll object: domains[1].uuid is 5, not a UUID" in r.stderr
 
 

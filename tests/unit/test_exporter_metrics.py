@@ -3,6 +3,7 @@
 """stubmon-exporter's mapping from console lines to metrics, on console
 output recorded from real boots (tests/unit/consolelogs/, see its README):
 every figure is checked against what consolelog parses from the same log."""
+
 import os
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -116,8 +117,12 @@ def test_table_and_json_twins_count_once_and_agree():
     for d in last["domains"]:
         for s in STATES:
             want = 1.0 if status_of(d["state"]) == s else 0.0
-            assert value(smp, "xen_domain_state", host="h1", domid=str(d["id"]), state=s,
-                         uuid=d["uuid"]) == want
+            assert (
+                value(
+                    smp, "xen_domain_state", host="h1", domid=str(d["id"]), state=s, uuid=d["uuid"]
+                )
+                == want
+            )
     # the summary's counts are the states of every domain listed
     for s in STATES:
         assert value(smp, "xen_host_domains_by_state", host="h1", state=s) == last["summary"][s]
@@ -129,15 +134,18 @@ def test_alerts_fire_clear_and_leave_with_their_domain():
     alerts = consolelog.alerts(lines)
     assert ("crashed", "cleared") in [(a[2], a[3]) for a in alerts]
     smp = samples(feed_log(name))
-    firing = {(dict(k[1])["domid"], dict(k[1])["rule"]): v for k, v in smp.items()
-              if k[0] == "stubmon_alert_firing"}
+    firing = {
+        (dict(k[1])["domid"], dict(k[1])["rule"]): v
+        for k, v in smp.items()
+        if k[0] == "stubmon_alert_firing"
+    }
     last = {}
     for _, domid, rule, status, _ in alerts:
         last[(str(domid), rule)] = status
     for key, status in last.items():
         if status == "firing":
             assert firing[key] == 1.0
-        else:       # cleared: 0, or no series once its domain is gone
+        else:  # cleared: 0, or no series once its domain is gone
             assert firing.get(key, 0.0) == 0.0
 
 
@@ -178,9 +186,13 @@ def test_garbage_is_counted_and_skipped():
     name = "x86_64-demo-changes.log"
     good = log_lines(name)
     mon = Monitor("h1", clock=Clock(), log=Log())
-    bad = [b"\xff\xfe\x00 serial noise", b'{"schema":"stubmon/1","type":"poll", truncated',
-           b"stubmon poll 9: xen 4.20, uptime 1.0s, 1 domains", b"    0 r----- what is this",
-           b"x" * (2 << 20)]
+    bad = [
+        b"\xff\xfe\x00 serial noise",
+        b'{"schema":"stubmon/1","type":"poll", truncated',
+        b"stubmon poll 9: xen 4.20, uptime 1.0s, 1 domains",
+        b"    0 r----- what is this",
+        b"x" * (2 << 20),
+    ]
     for raw in bad + good:
         mon.feed_bytes(raw)
     assert mon.parse_errors == {"encoding": 1, "json": 1, "table": 1, "overlong": 1}
@@ -235,7 +247,11 @@ def test_table_line_cut_by_a_foreign_line_is_mended():
     ref = [p for p in consolelog.polls(lines) if p.complete]
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
     row = lines[at]
-    cut = lines[:at] + [row[:20] + "(d2) [    0.355500] stubmon: console xen", row[20:]] + lines[at + 1:]
+    cut = (
+        lines[:at]
+        + [row[:20] + "(d2) [    0.355500] stubmon: console xen", row[20:]]
+        + lines[at + 1 :]
+    )
     got = [p for p in consolelog.polls(cut) if p.complete]
     assert [p.rows for p in got] == [p.rows for p in ref]
     assert "(d2) [    0.355500] stubmon: console xen" in consolelog.mended(cut)
@@ -256,8 +272,11 @@ def test_stubmon_2_pcpus_vcpus_and_host_alerts():
     h = last["host"]
     assert value(smp, "xen_host_cpu_busy_ratio", host="h1") == h["busy_pct_x10"] / 1000.0
     busy = {dict(k[1])["cpu"]: v for k, v in smp.items() if k[0] == "xen_pcpu_busy_ratio"}
-    assert busy == {str(c["cpu"]): c["busy_pct_x10"] / 1000.0 for c in h["pcpus"]
-                    if c["busy_pct_x10"] is not None}
+    assert busy == {
+        str(c["cpu"]): c["busy_pct_x10"] / 1000.0
+        for c in h["pcpus"]
+        if c["busy_pct_x10"] is not None
+    }
     assert len(busy) == h["cpus"]
     for d in last["domains"]:
         for v in d["vcpu_list"]:
@@ -267,13 +286,15 @@ def test_stubmon_2_pcpus_vcpus_and_host_alerts():
             running = value(smp, "xen_vcpu_state", state="running", **lab)
             assert running == (1.0 if v["online"] and v["running"] else 0.0)
     # the table's vcpu lines, read alone, agree in count with the JSON's
-    assert {d: len(v) for d, v in table.vcpus.items()} == \
-        {d["id"]: len(d["vcpu_list"]) for d in last["domains"] if d["vcpu_list"]}
+    assert {d: len(v) for d, v in table.vcpus.items()} == {
+        d["id"]: len(d["vcpu_list"]) for d in last["domains"] if d["vcpu_list"]
+    }
     host_alerts = [a for a in consolelog.alerts(lines) if a[1] is None]
     assert host_alerts
     rule = host_alerts[-1][2]
-    assert value(smp, "stubmon_alert_firing", host="h1", rule=rule, domid="") == \
-        (1.0 if host_alerts[-1][3] == "firing" else 0.0)
+    assert value(smp, "stubmon_alert_firing", host="h1", rule=rule, domid="") == (
+        1.0 if host_alerts[-1][3] == "firing" else 0.0
+    )
 
 
 def test_guest_line_after_a_piece_of_ours_is_found():
@@ -281,8 +302,12 @@ def test_guest_line_after_a_piece_of_ours_is_found():
     domU line can follow a piece of ours on the same console line (the
     rest of ours on the next). guest_lines, events and alerts still see
     each line (a dom0less boot test missed a domU's lines that way)."""
-    lines = ["stubmon event 1.000s: domain 1 appe(d1) [    1.000100] stubmon guest: bye at 1.000s (poweroff)",
-             "ared (running)", "stubmon ALERT 2.000s: domain 1 crashed fir(d2) hello", "ing (state ---sc-)"]
+    lines = [
+        "stubmon event 1.000s: domain 1 appe(d1) [    1.000100] stubmon guest: bye at 1.000s (poweroff)",
+        "ared (running)",
+        "stubmon ALERT 2.000s: domain 1 crashed fir(d2) hello",
+        "ing (state ---sc-)",
+    ]
     assert consolelog.guest_lines(lines, 1) == ["stubmon guest: bye at 1.000s (poweroff)"]
     assert consolelog.guest_lines(lines, 2) == ["hello"]
     assert consolelog.events(lines) == [(1000000, 1, "appeared (running)")]
@@ -315,7 +340,7 @@ def test_an_unforeseen_failure_is_counted_and_reading_goes_on(monkeypatch):
         mon.feed(l)
     assert mon.parse_errors == {"internal": 1}
     assert any("RuntimeError: unforeseen" in e for e in errors), errors
-    assert mon.polls == feed_log(name).polls - 1    # that poll only
+    assert mon.polls == feed_log(name).polls - 1  # that poll only
 
 
 def test_a_row_with_a_dash_for_mem_is_a_bad_value():
@@ -326,9 +351,9 @@ def test_a_row_with_a_dash_for_mem_is_a_bad_value():
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("0 r-----"))
     f = lines[at].split()
     f[2] = "-"
-    bad = lines[:at] + ["    " + " ".join(f)] + lines[at + 1:]
+    bad = lines[:at] + ["    " + " ".join(f)] + lines[at + 1 :]
     mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
     for l in bad:
         mon.feed(l)
     assert mon.parse_errors == {"bad_value": 1}
-    assert mon.polls == feed_log(name).polls - 1    # that poll only
+    assert mon.polls == feed_log(name).polls - 1  # that poll only

@@ -4,6 +4,7 @@
 a guest flooding a logger) must not grow the exporter's memory: the line
 being read is held to stream.MAX_LINE bytes, past that dropped to its
 newline and counted once as `overlong`, and the lines after it are read."""
+
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 LOGS = os.path.join(TOP, "tests", "unit", "consolelogs")
 ENV = dict(os.environ, PYTHONPATH=os.path.join(TOP, "exporter"))
 LOG = "x86_64-demo-changes.log"
-GARBAGE = 64 << 20          # bytes without a newline
+GARBAGE = 64 << 20  # bytes without a newline
 BLOCK = b"\xff\x00 noise at the wrong baud rate " * 2048
 
 
@@ -44,19 +45,19 @@ class Quiet:
 def test_lines_drop_an_overlong_line_to_its_newline_counted_once():
     got, over = [], []
     lines = stream.Lines(got.append, over.append, limit=10)
-    lines.feed(b"short\n0123456789")            # exactly the limit: kept
+    lines.feed(b"short\n0123456789")  # exactly the limit: kept
     assert got == [b"short"] and len(lines.rest) == 10 and over == []
-    lines.feed(b"x")                            # one past it: dropped, said once
+    lines.feed(b"x")  # one past it: dropped, said once
     lines.feed(b"more" * 1000)
     assert lines.rest == b"" and over == [10]
-    lines.feed(b"still\nafter\n")               # to its newline, then read again
+    lines.feed(b"still\nafter\n")  # to its newline, then read again
     assert got == [b"short", b"after"] and over == [10]
-    lines.feed(b"y" * 11 + b"\n" + b"z" * 30 + b"\nok")     # whole ones in one read
+    lines.feed(b"y" * 11 + b"\n" + b"z" * 30 + b"\nok")  # whole ones in one read
     assert over == [10, 10, 10] and got[-1] == b"after" and lines.rest == b"ok"
     lines.feed(b"0123456789")
     lines.flush()
     assert over == [10, 10, 10, 10] and got[-1] == b"after"
-    lines.feed(b"new\n")                        # a flush ends the dropping too
+    lines.feed(b"new\n")  # a flush ends the dropping too
     assert got[-1] == b"new"
 
 
@@ -85,8 +86,9 @@ def test_a_64_mib_line_from_a_pipe_keeps_the_reader_bounded(tmp_path, monkeypatc
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     mon = Monitor("h1", clock=Clock(), log=Quiet())
-    stream.follow(str(fifo), mon.feed_bytes, mon.stream_event, threading.Event(),
-                  overlong=mon.overlong)
+    stream.follow(
+        str(fifo), mon.feed_bytes, mon.stream_event, threading.Event(), overlong=mon.overlong
+    )
     t.join(30)
     assert 0 < peak[0] <= stream.MAX_LINE
     assert mon.parse_errors == {"overlong": 1}
@@ -94,18 +96,25 @@ def test_a_64_mib_line_from_a_pipe_keeps_the_reader_bounded(tmp_path, monkeypatc
     assert mon.polls == ref.polls and sorted(mon.domains) == sorted(ref.domains)
 
 
-MAXRSS = ("import resource, sys\n"
-          "from stubmon_exporter import cli\n"
-          "rc = cli.main(sys.argv[1:])\n"
-          "print('maxrss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-          "file=sys.stderr)\n"
-          "sys.exit(rc)\n")
+MAXRSS = (
+    "import resource, sys\n"
+    "from stubmon_exporter import cli\n"
+    "rc = cli.main(sys.argv[1:])\n"
+    "print('maxrss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "file=sys.stderr)\n"
+    "sys.exit(rc)\n"
+)
 
 
 def exporter_maxrss(path):
     """The exporter's peak RSS (KiB) reading `path` with --once --print."""
-    r = subprocess.run([sys.executable, "-c", MAXRSS, "--once", "--print", str(path)],
-                       env=ENV, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", MAXRSS, "--once", "--print", str(path)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     said = r.stderr.strip().splitlines()
     return int(said[-1].split()[1]), r.stdout, said[:-1]
@@ -128,8 +137,10 @@ def test_the_exporter_reading_64_mib_without_a_newline_stays_small(tmp_path):
     assert peak - base < 2 * stream.MAX_LINE // 1024, (base, peak)
     assert 'stubmon_exporter_parse_errors_total{host="noisy",kind="overlong"} 1.0' in out
     assert 'stubmon_polls_total{host="noisy"} %d.0' % feed_log(LOG).polls in out
-    assert said == ["stubmon-exporter: noisy: skipped: a line of over %d bytes without a "
-                    "newline, dropped to its newline" % stream.MAX_LINE]
+    assert said == [
+        "stubmon-exporter: noisy: skipped: a line of over %d bytes without a "
+        "newline, dropped to its newline" % stream.MAX_LINE
+    ]
 
 
 def test_a_table_without_its_end_holds_no_more_rows_than_its_header():

@@ -4,6 +4,7 @@
 stubmon-exporter query only metrics and labels it serves (a renamed metric
 would leave a panel empty or a rule silent). The rules are also loaded by
 a real Prometheus server in tests/boot/test_prometheus.py."""
+
 import json
 import os
 import re
@@ -19,9 +20,9 @@ LABELS = re.compile(r"\b([a-z_]+)\s*(?:=~|!=|=)\s*\"")
 
 def served():
     mon = feed_log("arm64-crash-table+json.log")
-    mon.feed_bytes(b"\xff noise")       # parse errors are served once there are some
+    mon.feed_bytes(b"\xff noise")  # parse errors are served once there are some
     names, labels = set(), set()
-    for (name, lab) in samples(mon):
+    for name, lab in samples(mon):
         names.add(name)
         labels.update(k for k, _ in lab)
     return names, labels

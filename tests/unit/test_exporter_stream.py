@@ -2,6 +2,7 @@
 # CPYTHON_ONLY = True  (files, pipes and threads of the host-side exporter)
 """stubmon-exporter's readers: a file followed as it grows, rotated and
 truncated; a pipe; a torn last line completed by the next write."""
+
 import os
 import threading
 import time
@@ -34,8 +35,9 @@ class Sink:
 
 def start(path, sink, **kw):
     stop = threading.Event()
-    t = threading.Thread(target=stream.follow, args=(path, sink.line, sink.event, stop),
-                         kwargs=kw, daemon=True)
+    t = threading.Thread(
+        target=stream.follow, args=(path, sink.line, sink.event, stop), kwargs=kw, daemon=True
+    )
     t.start()
     return stop, t
 
@@ -111,12 +113,12 @@ def test_serial_device_read_raw(tmp_path):
     assert stream.kind_of(path) == "device"
     sink = Sink()
     stop, t = start(path, sink, baud=115200)
-    time.sleep(0.5)                       # opened and set raw
+    time.sleep(0.5)  # opened and set raw
     os.write(master, b"stubmon poll 1: xen\r\nrow\n")
     sink.wait(lambda: len(sink.lines) == 2)
     assert sink.lines == [b"stubmon poll 1: xen\r", b"row"]
     stop.set()
-    os.write(master, b"bye\n")            # wakes the blocked read
+    os.write(master, b"bye\n")  # wakes the blocked read
     t.join(5)
     os.close(master)
     os.close(slave)

@@ -3,10 +3,11 @@
 """The unit tests' fake `xen` module (tests/unit/fake/xen.py) has every name
 the image's `xen` module exports, of the same kind (a function or a value),
 so that the monitor calls them as they are and probes for none."""
+
 import os
 import re
 
-import xen   # the fake
+import xen  # the fake
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,8 +21,13 @@ def image_names():
     table = src.split('xen_module_globals_table[] = {', 1)[1].split('};', 1)[0]
     names = {}
     for name, value in re.findall(r'MP_ROM_QSTR\(MP_QSTR_(\w+)\), (MP_ROM_\w+\([^)]*\))', table):
-        names[name] = 'function' if value.startswith('MP_ROM_PTR(&xen_') and value.endswith('_obj)') \
-            and name not in ('platform', 'arch') else 'value'
+        names[name] = (
+            'function'
+            if value.startswith('MP_ROM_PTR(&xen_')
+            and value.endswith('_obj)')
+            and name not in ('platform', 'arch')
+            else 'value'
+        )
     del names['__name__']
     if '__getattr__' in names:
         del names['__getattr__']
@@ -35,7 +41,7 @@ def test_the_table_was_read():
     names = image_names()
     assert len(names) > 20
     assert names['sysctl'] == 'function' and names['platform'] == 'value'
-    assert names['cmdline_max'] == 'value'   # through __getattr__: the table is const
+    assert names['cmdline_max'] == 'value'  # through __getattr__: the table is const
 
 
 def test_the_fake_has_every_name_of_the_image():

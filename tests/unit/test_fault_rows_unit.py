@@ -6,12 +6,12 @@
 # (fatal), an error in an event listing, more vanished domains than gone:N
 # remembers. The same faults on real Xen: tests/boot/test_faults.py,
 # tests/boot/test_fault_rows.py.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import abi
 from apprun import run
 
-MAX_MISSING = 1024   # vanished domains gone:N remembers (docs/faults.md, alerts.py)
+MAX_MISSING = 1024  # vanished domains gone:N remembers (docs/faults.md, alerts.py)
 
 
 def tables(lines):
@@ -28,18 +28,21 @@ def tables(lines):
 
 
 def stats(lines):
-    return [dict([kv.split('=') for kv in l.split()[2:]]) for l in lines
-            if l.startswith('stubmon: stats poll=')]
+    return [
+        dict([kv.split('=') for kv in l.split()[2:]])
+        for l in lines
+        if l.startswith('stubmon: stats poll=')
+    ]
 
 
 def traceback_names(lines, i, where):
     """lines[i + 1:] is a traceback through `where` (a unix-core
     MicroPython build says it has none: 'Traceback: not available')."""
-    assert lines[i + 1].startswith('Traceback'), lines[i:i + 4]
+    assert lines[i + 1].startswith('Traceback'), lines[i : i + 4]
     if lines[i + 1] == 'Traceback: not available (print_exception wrote nothing here)':
         return
-    assert lines[i + 1] == 'Traceback (most recent call last):', lines[i:i + 4]
-    assert [l for l in lines[i + 1:i + 10] if where in l], lines[i:i + 10]
+    assert lines[i + 1] == 'Traceback (most recent call last):', lines[i : i + 4]
+    assert [l for l in lines[i + 1 : i + 10] if where in l], lines[i : i + 10]
 
 
 def errors_json(lines):
@@ -47,8 +50,9 @@ def errors_json(lines):
 
 
 def test_a_failure_creating_demo_domains_is_said_counted_and_the_polls_go_on():
-    lines, how, st = run('count=2 interval=1 demo=3 demo_keep=0 fault=demo:2 stats=1 '
-                         'format=table+json exit=qemu')
+    lines, how, st = run(
+        'count=2 interval=1 demo=3 demo_keep=0 fault=demo:2 stats=1 format=table+json exit=qemu'
+    )
     assert how == ('qemu_exit', 0)
     i = lines.index('stubmon: error in demo: RuntimeError: test fault (fault=demo:2)')
     traceback_names(lines, i, 'create_demo')
@@ -67,16 +71,19 @@ def test_a_failed_interface_probe_is_said_counted_and_the_polls_say_not_listed()
 
     def sysctl(buf, records=None):
         calls.append(1)
-        if len(calls) == 1:   # the probe's first try: a bug, not an errno
+        if len(calls) == 1:  # the probe's first try: a bug, not an errno
             raise ValueError('sysctl: a fault of the fake')
         return real(buf, records)
+
     xen.sysctl = sysctl
     try:
         lines, how, st = run('count=2 interval=1 stats=1 exit=qemu')
     finally:
         xen.sysctl = real
     assert how == ('qemu_exit', 0)
-    i = lines.index('stubmon: error in the interface probe: ValueError: sysctl: a fault of the fake')
+    i = lines.index(
+        'stubmon: error in the interface probe: ValueError: sysctl: a fault of the fake'
+    )
     traceback_names(lines, i, 'probe')
     assert 'stubmon: interfaces sysctl ? domctl ?' in lines
     # no interface version: each poll says what it can, no table
@@ -90,6 +97,7 @@ def test_no_xen_version_is_fatal_said_with_its_traceback_and_the_domain_crashes(
 
     def xen_version(cmd, buf=None):
         raise OSError(38)
+
     xen.xen_version = xen_version
     try:
         lines, how, st = run('count=2 exit=qemu')
@@ -107,8 +115,10 @@ def test_fault_fatal_ends_the_run_before_the_first_poll():
     assert how == ('shutdown', abi.SHUTDOWN_crash), how
     i = lines.index('stubmon: fatal error: RuntimeError: test fault (fault=fatal:1)')
     traceback_names(lines, i, 'start')
-    assert lines[-1] in ('RuntimeError: test fault (fault=fatal:1)',
-                         'Traceback: not available (print_exception wrote nothing here)'), lines[i:]
+    assert lines[-1] in (
+        'RuntimeError: test fault (fault=fatal:1)',
+        'Traceback: not available (print_exception wrote nothing here)',
+    ), lines[i:]
     assert not [l for l in lines if l.startswith('stubmon poll ')]
     lines, how, st = run('count=3 interval=1 fault=fatal:1 exit=qemu')
     assert how == ('qemu_exit', 1)
@@ -116,13 +126,23 @@ def test_fault_fatal_ends_the_run_before_the_first_poll():
 
 def test_an_error_in_an_event_listing_is_said_counted_and_the_sleep_goes_on():
     def setup(st):
-        st.early_wakes = 1   # VIRQ_DOM_EXC during the sleep after poll 1
-    lines, how, st = run('count=3 interval=1 demo=1 demo_keep=1 fault=listing:1 stats=1 '
-                         'format=table+json exit=qemu', setup)
+        st.early_wakes = 1  # VIRQ_DOM_EXC during the sleep after poll 1
+
+    lines, how, st = run(
+        'count=3 interval=1 demo=1 demo_keep=1 fault=listing:1 stats=1 '
+        'format=table+json exit=qemu',
+        setup,
+    )
     assert how == ('qemu_exit', 0)
-    said = 'stubmon: error in event listing after poll 1: RuntimeError: test fault (fault=listing:1)'
+    said = (
+        'stubmon: error in event listing after poll 1: RuntimeError: test fault (fault=listing:1)'
+    )
     i = lines.index(said)
-    assert lines.index('stubmon poll 1 end') < i < lines.index('stubmon poll 2: xen 4.20.4, uptime 2.0s, 1 domains')
+    assert (
+        lines.index('stubmon poll 1 end')
+        < i
+        < lines.index('stubmon poll 2: xen 4.20.4, uptime 2.0s, 1 domains')
+    )
     traceback_names(lines, i, 'check_events')
     js = errors_json(lines)
     assert len(js) == 1 and '"where":"event listing after poll 1"' in js[0], js
@@ -136,7 +156,7 @@ def test_an_error_in_an_event_listing_is_said_counted_and_the_sleep_goes_on():
 
 
 def test_fault_vanish_forgets_past_the_bound_of_gone():
-    n = MAX_MISSING + 8   # what fault=vanish:P makes
+    n = MAX_MISSING + 8  # what fault=vanish:P makes
     real = xen.add_domain
 
     def add_domain(domid, **kw):
@@ -145,6 +165,7 @@ def test_fault_vanish_forgets_past_the_bound_of_gone():
         # fake's own handles repeat every 256 IDs
         kw['handle'] = bytes(16)
         return real(domid, **kw)
+
     xen.add_domain = add_domain
     try:
         lines, how, st = run('count=3 interval=1 fault=vanish:1 alert=gone:5 exit=qemu')
@@ -152,10 +173,14 @@ def test_fault_vanish_forgets_past_the_bound_of_gone():
         xen.add_domain = real
     assert how == ('qemu_exit', 0)
     made = [l for l in lines if l.startswith('stubmon: test fault: made ')]
-    assert made == ['stubmon: test fault: made %d of %d domains, ids 1..%d to vanish after poll 1 '
-                    '(fault=vanish:1)' % (n, n, n)], made
+    assert made == [
+        'stubmon: test fault: made %d of %d domains, ids 1..%d to vanish after poll 1 '
+        '(fault=vanish:1)' % (n, n, n)
+    ], made
     assert 'stubmon: test fault: destroyed %d domains after poll 1 (fault=vanish:1)' % n in lines
     said = [l for l in lines if l.startswith('stubmon: alert gone:')]
-    assert said == ['stubmon: alert gone: more than %d vanished domains; forgot the 8 that vanished '
-                    'first (8 forgotten since start), their gone: alerts too' % MAX_MISSING], said
+    assert said == [
+        'stubmon: alert gone: more than %d vanished domains; forgot the 8 that vanished '
+        'first (8 forgotten since start), their gone: alerts too' % MAX_MISSING
+    ], said
     assert list(st.domains) == [0]

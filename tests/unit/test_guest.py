@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # role=guest: hello, blocked for run=, bye, then the chosen end.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import app
 from stubmon import guest
@@ -55,15 +55,17 @@ def test_stay_blocks_for_good():
     opts, msgs = options.parse('role=guest run=1 end=stay')
     lines = []
     guest.run(xen, opts, say=lines.append, forever=False)
-    assert lines == ['stubmon guest: hello at 1.000s, running 1s then stay',
-                     'stubmon guest: staying up at 2.000s']
-    assert st.now > 10 ** 18    # it slept "forever", not in a loop of short naps
+    assert lines == [
+        'stubmon guest: hello at 1.000s, running 1s then stay',
+        'stubmon guest: staying up at 2.000s',
+    ]
+    assert st.now > 10**18  # it slept "forever", not in a loop of short naps
 
 
 def test_guest_spins_then_blocks():
     # spin=: busy for that long (time_ns read in a loop), then the run
     st = xen.reset(cmdline='role=guest spin=0.5 run=1 end=poweroff')
-    st.tick = 100000   # each clock read: 0.1 ms
+    st.tick = 100000  # each clock read: 0.1 ms
     lines = []
     try:
         app.start(xen, say=lines.append)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The hypercall wrapper against the fake hypervisor.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import abi
 from stubmon import hypercalls as hypervisor
@@ -25,7 +25,7 @@ def test_probe_4_17():
     assert h.probe() == []
     assert (h.sysctl_version, h.domctl_version) == (0x15, 0x15)
     assert h.interfaces_text() == 'sysctl 0x15 domctl 0x15'
-    assert st.ncalls == 2   # the known release is tried first
+    assert st.ncalls == 2  # the known release is tried first
 
 
 def test_probe_4_20():
@@ -37,14 +37,17 @@ def test_probe_4_20():
 
 def test_probe_unknown_release_tries_all():
     st = xen.reset(version=(4, 21))
-    st.version = (4, 99)   # a release stubmon has no layouts generated for
+    st.version = (4, 99)  # a release stubmon has no layouts generated for
     h = hypervisor.Hypervisor(xen)
     msgs = h.probe()
     assert h.interfaces_text() == 'sysctl 0x16 domctl 0x17'
     # the newest generated layouts are assumed, and the user is told; with
     # 4.21's generated (../shared/xen) the probed versions then pick 4.21's
     newest = __import__('xenabi_x86_64').RELEASES[-1]
-    assert 'xen 4.99: no layouts generated for it; assuming the layouts of xen %d.%d' % newest in msgs[0]
+    assert (
+        'xen 4.99: no layouts generated for it; assuming the layouts of xen %d.%d' % newest
+        in msgs[0]
+    )
     if (4, 21) in __import__('xenabi_x86_64').RELEASES:
         assert len(msgs) == 2, msgs
         assert 'interfaces 0x16/0x17 as in xen 4.21; assuming the layouts of xen 4.21' in msgs[1]
@@ -70,8 +73,12 @@ def test_probe_all_eacces_is_a_denial():
     msgs = h.probe()
     assert h.interfaces_text() == 'sysctl ? domctl ?'
     assert len(msgs) == 2
-    s, d = abi.SYSCTL_VERSIONS, abi.DOMCTL_VERSIONS   # 0x13..0x17 / 0x13..0x19 from 4.17+4.20
-    assert 'every sysctl interface version (0x%02x..0x%02x) was refused with EACCES' % (min(s), max(s)) in msgs[0]
+    s, d = abi.SYSCTL_VERSIONS, abi.DOMCTL_VERSIONS  # 0x13..0x17 / 0x13..0x19 from 4.17+4.20
+    assert (
+        'every sysctl interface version (0x%02x..0x%02x) was refused with EACCES'
+        % (min(s), max(s))
+        in msgs[0]
+    )
     assert 'FLASK' in msgs[0] and 'XSA-499' in msgs[0]
     assert 'every domctl interface version (0x%02x..0x%02x)' % (min(d), max(d)) in msgs[1]
     try:
@@ -101,7 +108,7 @@ def test_exact_multiple_of_batch():
     h = hyp()
     st.ncalls = 0
     assert len(h.list_domains()) == hypervisor.BATCH * 2
-    assert st.ncalls == 3   # the third, empty batch says "no more"
+    assert st.ncalls == 3  # the third, empty batch says "no more"
 
 
 def test_lists_on_aarch64():
@@ -126,8 +133,10 @@ def test_get_missing_domain_names_esrch():
         assert False
     except hypervisor.HypercallError as e:
         assert e.op() == 'getdomaininfo' and e.errno() == 3
-        assert hypervisor.explain(e) == \
-            'stubmon: getdomaininfo failed: ESRCH (no such domain (it went away))'
+        assert (
+            hypervisor.explain(e)
+            == 'stubmon: getdomaininfo failed: ESRCH (no such domain (it went away))'
+        )
 
 
 def test_list_eperm_message():
@@ -143,15 +152,18 @@ def test_list_eperm_message():
             'domains: boot Xen with FLASK (flask=enforcing) and a policy that includes '
             'stubmon\'s policy/stubmon.te, start stubmon with '
             'seclabel=\'system_u:system_r:stubmon_t\' (boards/x86_64/stubmon.cfg), or run it '
-            'as dom0; see README)')
+            'as dom0; see README)'
+        )
 
 
 def test_unknown_errno_still_named():
     e = hypervisor.HypercallError('getdomaininfolist', 123)
     assert hypervisor.explain(e) == 'stubmon: getdomaininfolist failed: errno 123'
     e = hypervisor.HypercallError('max_mem', 38)
-    assert hypervisor.explain(e) == \
-        'stubmon: max_mem failed: ENOSYS (this Xen does not implement the call)'
+    assert (
+        hypervisor.explain(e)
+        == 'stubmon: max_mem failed: ENOSYS (this Xen does not implement the call)'
+    )
 
 
 def test_create_and_destroy_demo_domain():
@@ -197,8 +209,10 @@ def test_create_denied():
         h.create_empty_domain(16)
         assert False
     except hypervisor.HypercallError as e:
-        assert hypervisor.explain(e) == ('stubmon: createdomain failed: EPERM (only a '
-                                         'privileged domain (dom0) can create domains)')
+        assert hypervisor.explain(e) == (
+            'stubmon: createdomain failed: EPERM (only a '
+            'privileged domain (dom0) can create domains)'
+        )
 
 
 def test_createdomain_layout_by_version():
@@ -262,17 +276,19 @@ def test_a_sysctl_version_past_every_layout_lists_one_record_per_call():
     h = hypervisor.Hypervisor(xen)
     msgs = h.probe()
     assert h.sysctl_version == newer
-    said = ('stubmon: sysctl 0x%02x has no generated layout: the size of its domain record is '
-            'unknown, so domains are listed one per call (slower, never past the buffer)' % newer)
+    said = (
+        'stubmon: sysctl 0x%02x has no generated layout: the size of its domain record is '
+        'unknown, so domains are listed one per call (slower, never past the buffer)' % newer
+    )
     assert [m for m in msgs if 'one per call' in m] == [said]
     assert h.batch == 1 and len(h._list) == hypervisor.UNKNOWN_RECORD_ROOM
     st.list_calls = []
     doms = h.list_domains()
     assert [d.domid for d in doms] == [0, 1, 2, 3, 4]
-    assert [d.tot_pages for d in doms[1:]] == [1, 2, 3, 4]   # the stable fields still decode
-    assert st.list_calls == [1] * 6   # one per domain, and the empty one that ends it
+    assert [d.tot_pages for d in doms[1:]] == [1, 2, 3, 4]  # the stable fields still decode
+    assert st.list_calls == [1] * 6  # one per domain, and the empty one that ends it
     assert [d.domid for d in h.list_domains()] == [0, 1, 2, 3, 4]
-    assert [m for m in h.probe() if 'one per call' in m] == []   # said once
+    assert [m for m in h.probe() if 'one per call' in m] == []  # said once
 
 
 def test_the_c_side_refuses_a_batch_of_records_of_unknown_size():
@@ -284,15 +300,17 @@ def test_the_c_side_refuses_a_batch_of_records_of_unknown_size():
     h = hypervisor.Hypervisor(xen)
     h.probe()
     st.list_calls = []
-    for count, room, text in ((2, 65536, 'its record size is unknown'),
-                              (1, 4095, 'needs 4096 bytes; the buffer has 4095')):
+    for count, room, text in (
+        (2, 65536, 'its record size is unknown'),
+        (1, 4095, 'needs 4096 bytes; the buffer has 4095'),
+    ):
         h._fill_sysctl_list(newer, 0, count)
         try:
             xen.sysctl(h._sysctl, bytearray(room))
             assert False, 'refused'
         except ValueError as e:
             assert text in str(e), str(e)
-    assert st.list_calls == []   # Xen never saw them
+    assert st.list_calls == []  # Xen never saw them
     st = xen.reset(version=(4, 20))
     h = hyp()
     st.list_calls = []
@@ -316,13 +334,14 @@ def test_a_layout_whose_record_is_not_the_versions_lists_one_record_per_call():
     assert h.batch == 1
     assert [m for m in msgs if 'one per call' in m] == [
         'stubmon: sysctl 0x15 writes domain records of 112 bytes, the layouts in force (xen 4.20) '
-        '120, so domains are listed one per call (slower, never past the buffer)']
+        '120, so domains are listed one per call (slower, never past the buffer)'
+    ]
 
 
 def test_a_listing_buffer_too_small_for_the_batch_is_refused():
     xen.reset()
     h = hyp()
-    h._list = bytearray(h.di_size * 2)   # as if the record had grown
+    h._list = bytearray(h.di_size * 2)  # as if the record had grown
     try:
         h.list_domains()
         assert False

@@ -11,8 +11,10 @@ import re
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PKG = os.path.join(TOP, 'monitor', 'stubmon')
 # what a call in the source needs -> the MicroPython option that provides it
-NEEDS = ((re.compile(r'\.r?partition\('), 'MICROPY_PY_BUILTINS_STR_PARTITION'),
-         (re.compile(r'\[:\] = '), 'MICROPY_PY_ARRAY_SLICE_ASSIGN'))
+NEEDS = (
+    (re.compile(r'\.r?partition\('), 'MICROPY_PY_BUILTINS_STR_PARTITION'),
+    (re.compile(r'\[:\] = '), 'MICROPY_PY_ARRAY_SLICE_ASSIGN'),
+)
 
 
 def enabled(text, option):
@@ -28,7 +30,7 @@ def test_what_the_monitor_uses_is_in_the_image_and_the_core_build():
     port = open(os.path.join(TOP, 'port-xen', 'mpconfigport.h')).read()
     core = open(os.path.join(TOP, 'tools', 'build-unix-micropython.sh')).read()
     used = [opt for pat, opt in NEEDS if pat.search(src)]
-    assert used == [opt for _, opt in NEEDS]   # both are used today
+    assert used == [opt for _, opt in NEEDS]  # both are used today
     for opt in used:
         assert enabled(port, opt), opt
         assert enabled(core, opt), opt

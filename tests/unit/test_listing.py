@@ -2,7 +2,7 @@
 # listing.Listing: the poll's listing kept from poll to poll; a record is
 # decoded again only where its bytes changed or its CPU % went stale, and the
 # summary counts follow in place. Against the fake hypervisor.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import hypercalls as hypervisor
 from stubmon import listing
@@ -43,11 +43,11 @@ def test_first_listing_is_all_changed_and_counted():
 def test_nothing_changed_touches_nothing():
     h, li, f = setup()
     poll(h, li, f, 0)
-    poll(h, li, f, S)          # CPU % goes from '-' to a figure: decoded again
+    poll(h, li, f, S)  # CPU % goes from '-' to a figure: decoded again
     before = list(li.doms)
     doms = poll(h, li, f, 2 * S)
     assert li.changed == []
-    assert all(a is b for a, b in zip(before, doms))   # the same records, not decoded again
+    assert all(a is b for a, b in zip(before, doms))  # the same records, not decoded again
     assert li.counts == table.summary(doms)
 
 
@@ -65,7 +65,7 @@ def test_cpu_time_moving_is_a_change_and_stale_until_idle():
     h, li, f = setup(3)
     poll(h, li, f, 0)
     poll(h, li, f, S)
-    xen.st.domains[2].cpu_time += S // 4   # 25 % of the next second
+    xen.st.domains[2].cpu_time += S // 4  # 25 % of the next second
     poll(h, li, f, 2 * S)
     assert ids(li.changed) == [2] and li.doms[2].cpu_pct == 250
     # its bytes do not move again, but its CPU % does: back to 0.0
@@ -104,7 +104,7 @@ def test_domain_gone_in_the_middle_and_new_at_the_end():
 
 
 def test_many_domains_across_batches():
-    h, li, f = setup(300)   # more than one getdomaininfolist batch
+    h, li, f = setup(300)  # more than one getdomaininfolist batch
     doms = poll(h, li, f, 0)
     assert ids(doms) == list(range(301))
     for i in (5, 150, 299):
@@ -117,7 +117,7 @@ def test_many_domains_across_batches():
 def test_a_listing_cut_short_starts_over():
     h, li, f = setup(3)
     poll(h, li, f, 0)
-    xen.st.fail['getdomaininfolist'] = 14   # EFAULT
+    xen.st.fail['getdomaininfolist'] = 14  # EFAULT
     try:
         poll(h, li, f, S)
         assert False
@@ -133,7 +133,7 @@ def test_host_memory_change_decodes_all_again():
     h, li, f = setup(2)
     poll(h, li, f, 0, 1048576)
     poll(h, li, f, S, 1048576)
-    doms = poll(h, li, f, 2 * S, 2097152)   # MEM % of every domain moves
+    doms = poll(h, li, f, 2 * S, 2097152)  # MEM % of every domain moves
     assert ids(li.changed) == ids(doms)
     assert doms[1].mem_pct == record.percent_tenths(1024, 2097152)
 

@@ -14,7 +14,7 @@ class Clock:
     def __init__(self, events=(), cost=0):
         self.now = 0
         self.events = sorted(events)
-        self.cost = cost        # ns a listing takes
+        self.cost = cost  # ns a listing takes
         self.sleeps = 0
 
     def time_ns(self):
@@ -37,6 +37,7 @@ def listings(clock, w, deadline, gap):
     def listing():
         at.append(clock.now)
         clock.now += clock.cost
+
     w.sleep(deadline, gap, listing)
     return at
 
@@ -56,7 +57,7 @@ def test_an_event_is_listed_at_once():
 
 
 def test_a_storm_is_bounded_and_spaced_and_the_deadline_kept():
-    c = Clock(range(1, 1000 * MS, MS), cost=MS)   # an event every millisecond
+    c = Clock(range(1, 1000 * MS, MS), cost=MS)  # an event every millisecond
     w = loop.Waker(c, 8)
     storms = []
     at = []
@@ -64,17 +65,18 @@ def test_a_storm_is_bounded_and_spaced_and_the_deadline_kept():
     def listing():
         at.append(c.now)
         c.now += c.cost
+
     w.sleep(1000 * MS, 125 * MS, listing, lambda: storms.append(c.now))
     assert len(at) == 8 and len(storms) == 1
     assert all(b - a >= 125 * MS for a, b in zip(at, at[1:])), at
-    assert c.now == 1000 * MS   # not a moment later
+    assert c.now == 1000 * MS  # not a moment later
     assert w.new_interval() == 8 and w.listings == 0
 
 
 def test_no_listing_runs_into_the_deadline():
     c = Clock([990 * MS], cost=50 * MS)
     w = loop.Waker(c, 8)
-    w.listing_ns = 50 * MS   # the last listing took this long
+    w.listing_ns = 50 * MS  # the last listing took this long
     assert listings(c, w, 1000 * MS, 125 * MS) == []
     assert c.now == 1000 * MS
 

@@ -18,9 +18,15 @@ def frozen_by(variant):
         sys.path.pop(0)
     xenabi = os.path.join(TOP, 'build', 'xenabi', 'x86_64')
     variant_manifest = os.path.join(TOP, 'port-xen', 'variants', variant, 'manifest.py')
-    m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, {'MPY_DIR': os.path.join(TOP, '.deps', 'micropython'),
-                                                                 'MPY_LIB_DIR': None, 'XENABI_DIR': xenabi,
-                                                                 'VARIANT_MANIFEST': variant_manifest})
+    m = manifestfile.ManifestFile(
+        manifestfile.MODE_FREEZE,
+        {
+            'MPY_DIR': os.path.join(TOP, '.deps', 'micropython'),
+            'MPY_LIB_DIR': None,
+            'XENABI_DIR': xenabi,
+            'VARIANT_MANIFEST': variant_manifest,
+        },
+    )
     m.execute(os.path.join(TOP, 'monitor', 'manifest.py'))
     return m, xenabi
 

@@ -5,7 +5,7 @@
 # frozen modules cost it nothing, so a poll's garbage stays under 320 KiB.
 import gc
 
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import hypercalls as hypervisor
 from stubmon import record
@@ -17,7 +17,7 @@ BUDGET = 320 * 1024
 
 def test_thousand_domains_fit_the_heap_budget():
     if not hasattr(gc, 'mem_alloc'):
-        return   # CPython: nothing to measure
+        return  # CPython: nothing to measure
     xen.reset()
     for i in range(1, 1001):
         xen.add_domain(i, flags=8, max_pages=4096, vcpus=0)
@@ -25,7 +25,7 @@ def test_thousand_domains_fit_the_heap_budget():
     h.probe()
     f = record.Figures()
     f.begin(0)
-    f.end(h.list_domains(f))   # a previous poll's samples stay alive too
+    f.end(h.list_domains(f))  # a previous poll's samples stay alive too
     gc.collect()
     base = gc.mem_alloc()
     f.begin(1000000000)

@@ -11,6 +11,7 @@ the tables of docs/policy.md, whose `in` column says on which releases and
 architectures a row holds: a rule added to or removed from the policy, or
 from the doc, fails here. A release whose sources are missing (no
 ../shared) is skipped with the missing path."""
+
 import os
 import re
 import subprocess
@@ -31,7 +32,9 @@ TYPES = ('stubmon_t', 'stubmon_t_self', 'stubmon_t_channel')
 # Every rule naming one of our types as source or target, and the type
 # transitions the module writes.
 QUERIES = [['-A', side, t] for t in TYPES for side in ('-s', '-t')] + [['-T', '-s', 'stubmon_t']]
-RULE = re.compile(r'^(allow|type_transition) (\S+) (\S+):(\S+) (\{ [^}]* \}|\S+?);(?: \[ (\w+) \]:True)?$')
+RULE = re.compile(
+    r'^(allow|type_transition) (\S+) (\S+):(\S+) (\{ [^}]* \}|\S+?);(?: \[ (\w+) \]:True)?$'
+)
 # (release, board): what the FLASK boot tests run (test_xl_x86_64.py,
 # test_xl_flask_420.py). Debian's arch names for xlboot.
 CELLS = [('4.17', 'x86_64'), ('4.20', 'x86_64'), ('4.20', 'arm64')]
@@ -45,7 +48,7 @@ def cell_id(cell):
 def missing(release):
     """Why release's policy sources cannot be had here, or None."""
     if release in xlboot.FLASK_SHARED:
-        return xlboot.flask_missing(release, 'arm64')   # the policy sources only
+        return xlboot.flask_missing(release, 'arm64')  # the policy sources only
     return None
 
 
@@ -54,7 +57,9 @@ def fetch_sources(release):
         # no-op when .deps/xen-flask-4.17 exists (the FLASK boot tests need it
         # too), under the dom0 lock, as the xl boot tests fetch it
         with buildlock.locked('dom0'):
-            subprocess.run(['bash', os.path.join(TOP, 'tools', 'dom0', 'xen-flask.sh'), release], check=True)
+            subprocess.run(
+                ['bash', os.path.join(TOP, 'tools', 'dom0', 'xen-flask.sh'), release], check=True
+            )
 
 
 def build(tmp_path_factory, release, board, modules=None):
@@ -80,8 +85,9 @@ def policy(tmp_path_factory):
 
 
 def sesearch(policy, *args):
-    out = subprocess.run(['sesearch'] + list(args) + [policy], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ['sesearch'] + list(args) + [policy], check=True, capture_output=True, text=True
+    ).stdout
     return [l for l in out.splitlines() if l.strip()]
 
 
@@ -113,7 +119,9 @@ def documented():
         for line in f:
             cells = [c.strip().strip('`').strip() for c in line.strip().strip('|').split('|')]
             if line.startswith('|') and re.match(r'^(allow|type_transition)\b', cells[0]):
-                assert len(cells) == 6, 'docs/policy.md: a rule row wants 6 cells: %s' % line.strip()
+                assert len(cells) == 6, (
+                    'docs/policy.md: a rule row wants 6 cells: %s' % line.strip()
+                )
                 kind, src, tc, perms, where, why = cells
                 tgt, cls = tc.split(':')
                 assert why, 'docs/policy.md: no reason given for %s' % line.strip()
@@ -147,8 +155,13 @@ def test_sesearch_reads_the_xen_policy(cell):
     """A check of the check: sesearch understands a Xen (checkpolicy -t Xen)
     policy, finds stock rules, and finds nothing where there is nothing."""
     policy = cell[2]
-    assert 'allow dom0_t xen_t:xen' in '\n'.join(sesearch(policy, '-A', '-s', 'dom0_t', '-t', 'xen_t', '-c', 'xen'))
-    assert sesearch(policy, '-A', '-s', 'stubmon_t', '-t', 'domU_t', '-c', 'domain', '-p', 'pause') == []
+    assert 'allow dom0_t xen_t:xen' in '\n'.join(
+        sesearch(policy, '-A', '-s', 'dom0_t', '-t', 'xen_t', '-c', 'xen')
+    )
+    assert (
+        sesearch(policy, '-A', '-s', 'stubmon_t', '-t', 'domU_t', '-c', 'domain', '-p', 'pause')
+        == []
+    )
 
 
 def test_doc_lists_each_rule_once():
@@ -165,8 +178,13 @@ def test_doc_lists_each_rule_once():
 def test_compiled_rules_are_exactly_the_documented_ones(cell):
     release, board, policy = cell
     got, doc = compiled(policy), documented_for(release, board)
-    assert sorted(got - doc) == [], 'granted by the compiled policy of %s %s, not in docs/policy.md' % (release, board)
-    assert sorted(doc - got) == [], 'in docs/policy.md for %s %s, not in the compiled policy' % (release, board)
+    assert sorted(got - doc) == [], (
+        'granted by the compiled policy of %s %s, not in docs/policy.md' % (release, board)
+    )
+    assert sorted(doc - got) == [], 'in docs/policy.md for %s %s, not in the compiled policy' % (
+        release,
+        board,
+    )
 
 
 def test_the_monitor_is_refused_what_it_does_not_use(cell):
@@ -175,44 +193,75 @@ def test_the_monitor_is_refused_what_it_does_not_use(cell):
     mapping, grant or event channel. hvm only on arm64, only on itself."""
     release, board, policy = cell
     own = {r for r in compiled(policy) if r[1] == 'stubmon_t' and r[0] == 'allow'}
-    on_domains = {(t, c, p) for _, _, t, c, p in own if t not in ('xen_t', 'stubmon_t_self', 'stubmon_t_channel')}
-    assert on_domains == {('domain_type', 'domain', 'getdomaininfo'), ('domxen_t', 'domain', 'getdomaininfo'),
-                          ('domain_type', 'domain', 'getvcpuinfo')}
+    on_domains = {
+        (t, c, p)
+        for _, _, t, c, p in own
+        if t not in ('xen_t', 'stubmon_t_self', 'stubmon_t_channel')
+    }
+    assert on_domains == {
+        ('domain_type', 'domain', 'getdomaininfo'),
+        ('domxen_t', 'domain', 'getdomaininfo'),
+        ('domain_type', 'domain', 'getvcpuinfo'),
+    }
     classes = {'domain', 'xen', 'mmu', 'event'} | ({'hvm'} if board == 'arm64' else set())
     assert {c for _, _, _, c, _ in own} == classes
     assert {t for _, _, t, c, _ in own if c == 'hvm'} <= {'stubmon_t_self'}
 
 
 def test_dom0_may_hand_it_a_virq(cell):
-    assert sesearch(cell[2], '-A', '-s', 'dom0_t', '-t', 'stubmon_t', '-c', 'domain', '-p', 'set_virq_handler')
+    assert sesearch(
+        cell[2], '-A', '-s', 'dom0_t', '-t', 'stubmon_t', '-c', 'domain', '-p', 'set_virq_handler'
+    )
 
 
 def test_llc_colours_only_where_the_class_has_them(cell):
     """set_llc_colors (domain2) exists from Xen 4.20 on: granted to dom0 on
     stubmon_t there, never on 4.17."""
     release, board, policy = cell
-    out = subprocess.run(['seinfo', '-c', 'domain2', '-x', policy], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ['seinfo', '-c', 'domain2', '-x', policy], check=True, capture_output=True, text=True
+    ).stdout
     defined = 'set_llc_colors' in out.split()
     assert defined == (release != '4.17'), out
     if defined:
-        assert sesearch(policy, '-A', '-s', 'dom0_t', '-t', 'stubmon_t', '-c', 'domain2', '-p', 'set_llc_colors')
+        assert sesearch(
+            policy,
+            '-A',
+            '-s',
+            'dom0_t',
+            '-t',
+            'stubmon_t',
+            '-c',
+            'domain2',
+            '-p',
+            'set_llc_colors',
+        )
     else:
-        assert 'set_llc_colors' not in '\n'.join(sesearch(policy, '-A', '-s', 'dom0_t', '-t', 'stubmon_t'))
+        assert 'set_llc_colors' not in '\n'.join(
+            sesearch(policy, '-A', '-s', 'dom0_t', '-t', 'stubmon_t')
+        )
 
 
 def test_the_4_20_module_does_not_build_against_4_17(tmp_path_factory, capfd):
     """Why stubmon_xen420.te is a file of its own: 4.17's access vectors
     have no set_llc_colors, and checkpolicy rejects the module naming it."""
     with pytest.raises(subprocess.CalledProcessError):
-        build(tmp_path_factory, '4.17', 'x86_64',
-              xlboot.policy_module_files('4.17', 'amd64') + [os.path.join(POLICY_DIR, 'stubmon_xen420.te')])
+        build(
+            tmp_path_factory,
+            '4.17',
+            'x86_64',
+            xlboot.policy_module_files('4.17', 'amd64')
+            + [os.path.join(POLICY_DIR, 'stubmon_xen420.te')],
+        )
     err = capfd.readouterr().err
     assert 'set_llc_colors' in err, err
 
 
-@pytest.mark.parametrize('release,board', [('4.17', 'arm64'), ('4.17', 'x86_64'), ('4.20', 'x86_64'),
-                                           ('4.20', 'arm64')], ids=lambda v: v)
+@pytest.mark.parametrize(
+    'release,board',
+    [('4.17', 'arm64'), ('4.17', 'x86_64'), ('4.20', 'x86_64'), ('4.20', 'arm64')],
+    ids=lambda v: v,
+)
 def test_every_release_and_board_builds(tmp_path_factory, release, board):
     """The modules of each board build against each release's policy,
     4.17 arm64 included (not booted here: Debian's arm64 4.17 has FLASK)."""
@@ -226,7 +275,9 @@ def test_module_uses_no_xen_if_macro():
     """The stock interfaces grant more than the monitor uses; the modules
     spell out their rules instead."""
     mods = sorted(f for f in os.listdir(POLICY_DIR) if f.endswith('.te'))
-    assert mods == ['stubmon.te', 'stubmon_arm64.te', 'stubmon_x86_64.te', 'stubmon_xen420.te'], mods
+    assert mods == ['stubmon.te', 'stubmon_arm64.te', 'stubmon_x86_64.te', 'stubmon_xen420.te'], (
+        mods
+    )
     for m in mods:
         with open(os.path.join(POLICY_DIR, m)) as f:
             code = [l.split('#')[0] for l in f]
@@ -235,15 +286,21 @@ def test_module_uses_no_xen_if_macro():
 
 
 # --- the opt-in booleans (docs/policy.md#opt-in-booleans) -------------------
-BOOLEANS = {'stubmon_readconsole': {('stubmon_t', 'xen_t', 'xen', 'readconsole')},
-            'stubmon_virq_handler': {('dom0_t', 'stubmon_t', 'domain', 'set_virq_handler')}}
+BOOLEANS = {
+    'stubmon_readconsole': {('stubmon_t', 'xen_t', 'xen', 'readconsole')},
+    'stubmon_virq_handler': {('dom0_t', 'stubmon_t', 'domain', 'set_virq_handler')},
+}
 
 
 def booleans(policy):
     """{name: default state} as seinfo reads them from the compiled policy."""
-    out = subprocess.run(['seinfo', '-b', '-x', policy], check=True, capture_output=True,
-                         text=True).stdout
-    return {m.group(1): m.group(2) == 'true' for m in re.finditer(r'^\s*bool (\w+) (true|false);', out, re.M)}
+    out = subprocess.run(
+        ['seinfo', '-b', '-x', policy], check=True, capture_output=True, text=True
+    ).stdout
+    return {
+        m.group(1): m.group(2) == 'true'
+        for m in re.finditer(r'^\s*bool (\w+) (true|false);', out, re.M)
+    }
 
 
 def effective(rules, states):
@@ -264,11 +321,13 @@ def test_each_boolean_is_off_and_guards_exactly_its_rules(cell):
         assert states[name] is False, name
         guarded = {r[1:] for r in rules if r[0] == 'allow if ' + name}
         assert guarded == granted, name
-        assert not granted & effective(rules, states), name   # off: not in force
+        assert not granted & effective(rules, states), name  # off: not in force
         assert granted <= effective(rules, dict(states, **{name: True}))
 
 
-def test_a_policy_built_with_a_boolean_on_grants_it(policy, tmp_path):   # policy: 4.17's sources fetched
+def test_a_policy_built_with_a_boolean_on_grants_it(
+    policy, tmp_path
+):  # policy: 4.17's sources fetched
     # what a user who wants it for good does: `true` in the module
     with open(MODULE) as f:
         te = f.read()
@@ -289,8 +348,17 @@ def counts(policy):
     type, those whose source is stubmon_t, and dom0's (dom0_t,
     dom0_t_channel) on stubmon types."""
     allow = [r for r in compiled(policy) if r[0].startswith('allow')]
-    return (len(allow), len([r for r in allow if r[1] == 'stubmon_t']),
-            len([r for r in allow if r[1] in ('dom0_t', 'dom0_t_channel') and r[2].startswith('stubmon_t')]))
+    return (
+        len(allow),
+        len([r for r in allow if r[1] == 'stubmon_t']),
+        len(
+            [
+                r
+                for r in allow
+                if r[1] in ('dom0_t', 'dom0_t_channel') and r[2].startswith('stubmon_t')
+            ]
+        ),
+    )
 
 
 def test_docs_rule_counts_are_the_compiled_ones(cell):
@@ -315,12 +383,18 @@ def transcripts():
             args = lines[0].split()[1:]
             if args:
                 assert args[-1].startswith('xenpolicy')
-                out.setdefault(args[-1], []).append((args[:-1], [l for l in lines[1:] if l != '$']))
+                out.setdefault(args[-1], []).append(
+                    (args[:-1], [l for l in lines[1:] if l != '$'])
+                )
     return out
 
 
 def policy_file_name(release, board):
-    return 'xenpolicy' if (release, board) == ('4.17', 'x86_64') else 'xenpolicy-%s-%s' % (release, board)
+    return (
+        'xenpolicy'
+        if (release, board) == ('4.17', 'x86_64')
+        else 'xenpolicy-%s-%s' % (release, board)
+    )
 
 
 def test_docs_sesearch_transcripts_name_known_cells():

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The one domain record: decoded in one step per release, with its derived
 # fields (state letters, state name, CPU % and MEM %) computed once.
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import abi
 from stubmon import record as domain
@@ -14,14 +14,22 @@ def record(figures=None, **kw):
     xen.reset()
     d = xen.add_domain(7, **kw)
     buf = bytearray(LAY.DI_SIZE + 8)
-    xen._record(buf, 8, d)   # at an offset, as in a getdomaininfolist batch
+    xen._record(buf, 8, d)  # at an offset, as in a getdomaininfolist batch
     return domain.decode(LAY, buf, 8, figures)
 
 
 def test_decode_fields():
     h = bytes(range(16))
-    d = record(flags=0x20, tot_pages=4096, max_pages=8192, cpu_time=123456789, vcpus=2,
-               ssidref=5, handle=h, cpupool=3)
+    d = record(
+        flags=0x20,
+        tot_pages=4096,
+        max_pages=8192,
+        cpu_time=123456789,
+        vcpus=2,
+        ssidref=5,
+        handle=h,
+        cpupool=3,
+    )
     assert d.domid == 7
     assert d.flags == 0x20
     assert d.tot_pages == 4096 and d.max_pages == 8192
@@ -29,11 +37,12 @@ def test_decode_fields():
     assert d.nr_online_vcpus == 2 and d.max_vcpu_id == 1
     assert d.ssidref == 5 and d.handle == h and d.cpupool == 3
     assert d.state == 'r-----' and d.status == 'running'
-    assert d.cpu_pct is None and d.mem_pct is None   # not at a poll
+    assert d.cpu_pct is None and d.mem_pct is None  # not at a poll
 
 
 def test_one_format_per_release_covers_the_record():
     import struct
+
     for rel in ((4, 17), (4, 20)):
         for arch in ('x86_64', 'aarch64'):
             lay = abi.Abi(rel, arch)
@@ -97,7 +106,7 @@ def test_state_dying():
 
 def test_reason_bits_ignored_when_not_shut_down():
     # Xen leaves 0xffff in the upper half when not shut down
-    flags = 0xffff0000 | abi.DOMINF_running
+    flags = 0xFFFF0000 | abi.DOMINF_running
     assert domain.state(flags) == 'r-----'
     assert domain.shutdown_reason(flags) is None
     assert domain.shutdown_reason(shut(1)) == 1
@@ -112,9 +121,9 @@ def test_memory_mib():
     assert domain.pages_to_mib(255) == 0
     assert domain.pages_to_mib(256) == 1
     assert not domain.max_pages_unlimited(16384)
-    assert domain.max_pages_unlimited(0xffffffff)
-    assert domain.max_pages_unlimited(2 ** 40)
-    assert domain.max_pages_unlimited(2 ** 64 - 1)
+    assert domain.max_pages_unlimited(0xFFFFFFFF)
+    assert domain.max_pages_unlimited(2**40)
+    assert domain.max_pages_unlimited(2**64 - 1)
 
 
 # --- CPU % and MEM %, in integer tenths ---------------------------------
@@ -122,13 +131,13 @@ S = 1000000000
 
 
 def test_percent_tenths_rounding():
-    assert domain.percent_tenths(S, S) == 1000            # 100.0 %
+    assert domain.percent_tenths(S, S) == 1000  # 100.0 %
     assert domain.percent_tenths(S // 2, S) == 500
     assert domain.percent_tenths(0, S) == 0
-    assert domain.percent_tenths(1234, 1000000) == 1      # 0.1234 % -> 0.1
-    assert domain.percent_tenths(1500, 1000000) == 2      # 0.15 % rounds up
+    assert domain.percent_tenths(1234, 1000000) == 1  # 0.1234 % -> 0.1
+    assert domain.percent_tenths(1500, 1000000) == 2  # 0.15 % rounds up
     assert domain.percent_tenths(1499, 1000000) == 1
-    assert domain.percent_tenths(2 * S, S) == 2000        # two busy vCPUs
+    assert domain.percent_tenths(2 * S, S) == 2000  # two busy vCPUs
     assert domain.percent_tenths(S, 3 * S) == 333
 
 
@@ -149,6 +158,7 @@ def poll(f, now, samples, total_kib=None):
 
 class Listed:
     """What Figures.end reads of a listed domain."""
+
     def __init__(self, domid):
         self.domid = domid
 
@@ -182,7 +192,7 @@ def test_mem_pct_over_the_hosts_memory():
     f = domain.Figures()
     # 16384 pages = 64 MiB of a 1 GiB host: 6.25 % -> 6.3
     assert poll(f, 0, [(0, 0, 16384)], 1048576) == {0: (None, 63)}
-    assert poll(f, 1, [(0, 0, 16384)], None) == {0: (0, None)}   # physinfo refused
+    assert poll(f, 1, [(0, 0, 16384)], None) == {0: (0, None)}  # physinfo refused
 
 
 def test_decode_at_a_poll_carries_the_figures():

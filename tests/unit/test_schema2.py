@@ -11,8 +11,9 @@ import pytest
 from apprun import run
 import test_vcpus
 
-DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                    'docs')
+DOCS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'docs'
+)
 # what /2 may widen: the version itself, the alert rules and their domain
 # (null for host-wide rules), the line types
 WIDENED = {('', 'schema'), ('', 'type'), ('alert', 'rule'), ('alert', 'domain')}
@@ -42,8 +43,9 @@ def test_every_stubmon1_key_is_unchanged_in_stubmon2():
 def test_fake_runs_validate_against_stubmon2():
     jsonschema = pytest.importorskip('jsonschema')
     v = jsonschema.Draft202012Validator(load(2))
-    lines, _, _ = run('interval=1 count=3 exit=qemu format=json pcpus=1 vcpus=1',
-                      test_vcpus.two_guests)
+    lines, _, _ = run(
+        'interval=1 count=3 exit=qemu format=json pcpus=1 vcpus=1', test_vcpus.two_guests
+    )
     objs = [json.loads(l) for l in lines if l.startswith('{"schema":')]
     assert len(objs) >= 3
     for o in objs:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The stubmon API (monitor/stubmon/__init__.py) and the example scripts
 # (examples/watchdog, examples/csvlog) against the fake hypervisor.
-import xen   # the fake
+import xen  # the fake
 
 import stubmon
 import watchdog
@@ -17,7 +17,7 @@ def fresh(cmdline='', **kw):
 def test_domains_as_info():
     fresh()
     xen.add_domain(3, flags=0x8, tot_pages=256, max_pages=4096, vcpus=2, cpu_time=5)
-    xen.add_domain(4, flags=0x4 | (3 << 16), max_pages=0xffffffffff)   # crashed, no limit
+    xen.add_domain(4, flags=0x4 | (3 << 16), max_pages=0xFFFFFFFFFF)  # crashed, no limit
     ds = stubmon.domains()
     assert [d.domid for d in ds] == [0, 3, 4]
     d0, d3, d4 = ds
@@ -45,7 +45,7 @@ def test_version_and_physinfo():
 
 def test_denied_listing_raises_error_with_explanation():
     st = fresh()
-    st.fail['getdomaininfolist'] = 1   # EPERM: a plain domU
+    st.fail['getdomaininfolist'] = 1  # EPERM: a plain domU
     try:
         stubmon.domains()
         assert False, 'must raise'
@@ -71,24 +71,30 @@ def test_on_domain_change_runs_in_sleep():
     f = stubmon.on_domain_change(lambda domid, old, new: seen.append((domid, old, new)))
     assert callable(f)
     stubmon.sleep(1)
-    assert seen == []   # nothing changed: the baseline is silent
-    st.domains[1].flags = 0x8            # paused (no VIRQ_DOM_EXC: seen at the end)
-    del st.domains[2]                    # gone
-    xen.add_domain(5, flags=0x4)   # appeared, shut down (poweroff)
+    assert seen == []  # nothing changed: the baseline is silent
+    st.domains[1].flags = 0x8  # paused (no VIRQ_DOM_EXC: seen at the end)
+    del st.domains[2]  # gone
+    xen.add_domain(5, flags=0x4)  # appeared, shut down (poweroff)
     stubmon.sleep(1)
-    assert seen == [(1, 'blocked', 'paused'), (5, None, 'shutdown (poweroff)'), (2, 'blocked', None)]
+    assert seen == [
+        (1, 'blocked', 'paused'),
+        (5, None, 'shutdown (poweroff)'),
+        (2, 'blocked', None),
+    ]
 
 
 def test_early_wake_lists_at_once_and_sleeps_on():
     st = fresh()
     xen.add_domain(1, flags=0x10)
     seen = []
-    stubmon.on_domain_change(lambda domid, old, new: seen.append((stubmon.uptime_ns(), domid, new)))
+    stubmon.on_domain_change(
+        lambda domid, old, new: seen.append((stubmon.uptime_ns(), domid, new))
+    )
     t = stubmon.uptime_ns()
-    st.early_wakes = 1   # VIRQ_DOM_EXC half way
+    st.early_wakes = 1  # VIRQ_DOM_EXC half way
     st.domains[1].flags = 0x4 | (3 << 16)
     stubmon.sleep(4)
-    assert seen == [(t + 2000000000, 1, 'crashed')]   # at the wake, not at the end
+    assert seen == [(t + 2000000000, 1, 'crashed')]  # at the wake, not at the end
     assert stubmon.uptime_ns() == t + 4000000000
 
 
@@ -137,8 +143,10 @@ def test_watchdog_reports_demo_domains_stuck_after_threshold():
     assert how == ('qemu_exit', 0)
     assert lines[0] == 'watchdog: xen 4.20.4; reports domains paused over 3 s, checks every 1 s'
     assert lines[1] == 'watchdog: created 2 paused demo domains: 1 2'
-    assert lines[2:4] == ['watchdog: domain 1 stuck paused (--p---) for 3s (threshold 3 s)',
-                          'watchdog: domain 2 stuck paused (--p---) for 3s (threshold 3 s)']
+    assert lines[2:4] == [
+        'watchdog: domain 1 stuck paused (--p---) for 3s (threshold 3 s)',
+        'watchdog: domain 2 stuck paused (--p---) for 3s (threshold 3 s)',
+    ]
     assert lines[4:] == ['watchdog: done after 6 checks; 2 domains stuck now']
 
 
@@ -147,6 +155,7 @@ def test_watchdog_quiet_below_threshold_and_says_when_unpaused():
 
     def setup(st):
         xen.add_domain(7, flags=0x8)
+
     st = fresh('stuck=2 interval=1 count=5')
     xen.add_domain(7, flags=0x8)
     lines = []
@@ -159,7 +168,7 @@ def test_watchdog_quiet_below_threshold_and_says_when_unpaused():
     assert lines == []
     stubmon.sleep(1)
     w.check()
-    w.check()   # said once only
+    w.check()  # said once only
     assert lines == ['watchdog: domain 7 stuck paused (--p---) for 2s (threshold 2 s)']
     st.domains[7].flags = 0x10
     stubmon.sleep(1)
@@ -188,7 +197,8 @@ def test_csvlog_lines_parse_with_columns_and_values():
 
 def test_csvlog_unlimited_memory_is_empty_field():
     def setup(st):
-        xen.add_domain(3, max_pages=0xffffffffff)
+        xen.add_domain(3, max_pages=0xFFFFFFFFFF)
+
     lines, how, st = run_script(csvlog, 'count=1', setup)
     assert lines[2].split(',')[5] == ''
 
@@ -196,6 +206,7 @@ def test_csvlog_unlimited_memory_is_empty_field():
 def test_csvlog_denied_says_why_and_crashes():
     def setup(st):
         st.fail['getdomaininfolist'] = 1
+
     lines, how, st = run_script(csvlog, 'count=1 exit=qemu restarts=1', setup)
     assert lines[1] == 'csvlog: error in run 1: HypercallError: getdomaininfolist failed: EPERM'
     assert [l for l in lines if l.startswith('stubmon: getdomaininfolist failed: EPERM (')]
@@ -207,6 +218,7 @@ def test_csvlog_denied_says_why_and_crashes():
 
 def test_repl_mode_one_table_then_repl_with_stubmon_and_xen():
     from stubmon import app
+
     st = fresh('repl=1 exit=qemu demo=2 demo_keep=0')
     st.repl_input = ['1+2', 'len(stubmon.domains())', 'x = xen.platform', 'x']
     lines = []
@@ -224,6 +236,7 @@ def test_repl_mode_one_table_then_repl_with_stubmon_and_xen():
 
 def test_repl_mode_without_console_input_polls_instead():
     from stubmon import app
+
     st = fresh('repl=1 count=2 exit=qemu')
     lines = []
     try:
@@ -261,12 +274,13 @@ def test_run_reports_the_traceback_and_starts_the_script_again():
         if len(runs) < 3:
             raise ValueError('bad input %d' % len(runs))
         say('third run ok')
+
     lines, how = _ended(script, cmdline='')
-    assert how == ('shutdown', 0)   # the third run returned: powered off
+    assert how == ('shutdown', 0)  # the third run returned: powered off
     assert lines[0] == 'myscript: error in run 1: ValueError: bad input 1'
     assert lines[1].startswith('Traceback')
-    if lines[1].startswith('Traceback (most recent call last)'):   # not unix-core: no StringIO
-        assert [l for l in lines if 'in script' in l]   # the frame that raised
+    if lines[1].startswith('Traceback (most recent call last)'):  # not unix-core: no StringIO
+        assert [l for l in lines if 'in script' in l]  # the frame that raised
     assert 'myscript: starting again in 1000 ms (1 errors so far)' in lines
     assert 'myscript: error in run 2: ValueError: bad input 2' in lines
     assert lines[-1] == 'third run ok'
@@ -277,21 +291,27 @@ def test_run_reports_the_traceback_and_starts_the_script_again():
 def test_run_backs_off_while_the_script_keeps_failing():
     def script(say):
         raise KeyError('x')
+
     lines, how = _ended(script, cmdline='exit=qemu restarts=5')
     waits = [l for l in lines if 'starting again in' in l]
     assert [w.split()[4] for w in waits] == ['1000', '1000', '2000', '4000', '8000']
-    assert 'myscript: 3 errors in a row; backing off: one restart every 2 intervals until one works' in lines
+    assert (
+        'myscript: 3 errors in a row; backing off: one restart every 2 intervals until one works'
+        in lines
+    )
     assert lines[-1] == 'myscript: giving up after 6 runs'
     assert how == ('qemu_exit', 1)
 
 
 def test_run_explains_a_hypercall_error():
     def setup(st):
-        st.fail['getdomaininfolist'] = 1     # EPERM
-    lines, how = _ended(lambda say: stubmon.domains(), cmdline='exit=qemu restarts=0',
-                        setup=setup)
+        st.fail['getdomaininfolist'] = 1  # EPERM
+
+    lines, how = _ended(lambda say: stubmon.domains(), cmdline='exit=qemu restarts=0', setup=setup)
     assert lines[0] == 'myscript: error in run 1: HypercallError: getdomaininfolist failed: EPERM'
-    assert [l for l in lines if l.startswith('stubmon: getdomaininfolist failed: EPERM (this domain')]
+    assert [
+        l for l in lines if l.startswith('stubmon: getdomaininfolist failed: EPERM (this domain')
+    ]
     assert how == ('qemu_exit', 1)
 
 
@@ -305,13 +325,14 @@ def test_a_callback_that_raises_is_reported_and_stays_registered():
     def cb(domid, old, new):
         calls.append((domid, old, new))
         raise KeyError(domid)
+
     stubmon.on_domain_change(cb)
-    st.domains[4].flags = 0x28   # paused
+    st.domains[4].flags = 0x28  # paused
     stubmon.check()
     st.domains[4].flags = 0x20
     stubmon.check()
     assert calls == [(4, 'running', 'paused'), (4, 'paused', 'running')]
     errs = [l for l in lines if l.startswith('stubmon: error in on_domain_change callback ')]
     assert len(errs) == 2 and errs[0].endswith('(domain 4): KeyError: 4')
-    assert ' cb (domain' in errs[0] or ' fn (domain' in errs[0]   # unix-core: no __name__
+    assert ' cb (domain' in errs[0] or ' fn (domain' in errs[0]  # unix-core: no __name__
     assert [l for l in lines if l.startswith('Traceback')]

@@ -3,6 +3,7 @@
 """pytest's default (prepend) import mode imports every test file by its
 basename, so two test_X.py under tests/ stop the whole run at collection
 (`make test` failed that way once). Caught here, in the unit tests."""
+
 import collections
 import pathlib
 

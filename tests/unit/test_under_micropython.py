@@ -14,6 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, 'tools'))
 import buildlock  # noqa: E402
+
 MARKER = 'CPYTHON_ONLY = True'
 
 
@@ -30,10 +31,11 @@ def portable_modules():
 
 def micropython(build):
     exe = os.path.join(TOP, 'build', build, 'micropython')
-    with buildlock.locked('unix-micropython'):   # one build of both, whichever worker comes first
+    with buildlock.locked('unix-micropython'):  # one build of both, whichever worker comes first
         if not os.path.exists(exe):
-            subprocess.run(['bash', os.path.join(TOP, 'tools', 'build-unix-micropython.sh')],
-                           check=True)
+            subprocess.run(
+                ['bash', os.path.join(TOP, 'tools', 'build-unix-micropython.sh')], check=True
+            )
     return exe
 
 
@@ -48,14 +50,19 @@ def test_cpython_only_modules_are_marked():
 def test_unit_tests_pass_under_micropython(build):
     exe = micropython(build)
     env = dict(os.environ)
-    env['MICROPYPATH'] = os.pathsep.join([os.path.join(TOP, 'monitor'),
-                                          os.path.join(HERE, 'fake'), HERE] +
-                                         [os.path.join(TOP, 'build', 'xenabi', a)
-                                          for a in ('x86_64', 'aarch64')] +
-                                         [os.path.join(TOP, 'examples', e) for e in ('watchdog', 'csvlog')])
+    env['MICROPYPATH'] = os.pathsep.join(
+        [os.path.join(TOP, 'monitor'), os.path.join(HERE, 'fake'), HERE]
+        + [os.path.join(TOP, 'build', 'xenabi', a) for a in ('x86_64', 'aarch64')]
+        + [os.path.join(TOP, 'examples', e) for e in ('watchdog', 'csvlog')]
+    )
     mods = portable_modules()
-    r = subprocess.run([exe, '-X', 'heapsize=8M', os.path.join(HERE, 'mprun.py')] + mods,
-                       env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [exe, '-X', 'heapsize=8M', os.path.join(HERE, 'mprun.py')] + mods,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = r.stdout + r.stderr
     last = out.strip().splitlines()[-1] if out.strip() else ''
     words = last.split()

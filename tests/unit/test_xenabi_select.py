@@ -5,7 +5,7 @@
 # and both MicroPython builds (the generated modules must load there too).
 import struct
 
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import abi
 from stubmon import hypercalls as hypervisor
@@ -35,15 +35,21 @@ def test_generated_releases_present():
 
 
 def test_exact_release_is_chosen():
-    for v, arch, di in (((4, 17), 'x86_64', 112), ((4, 20), 'x86_64', 112),
-                        ((4, 17), 'aarch64', 120), ((4, 20), 'aarch64', 120)):
+    for v, arch, di in (
+        ((4, 17), 'x86_64', 112),
+        ((4, 20), 'x86_64', 112),
+        ((4, 17), 'aarch64', 120),
+        ((4, 20), 'aarch64', 120),
+    ):
         setup(v, arch=arch)
         h = hypervisor.Hypervisor(xen)
         assert h.layout_note is None
         assert h.probe() == []
         assert h.abi.release == v and h.abi.arch == arch
         assert h.di_size == di
-        assert h.layouts_text().startswith('layouts xen %d.%d (%s), interfaces sysctl 0x15' % (v + (arch,)))
+        assert h.layouts_text().startswith(
+            'layouts xen %d.%d (%s), interfaces sysctl 0x15' % (v + (arch,))
+        )
 
 
 def test_createdomain_follows_the_chosen_release():
@@ -80,12 +86,14 @@ def test_newer_release_assumes_newest_layouts_and_lists_domains():
     assert len(one_per_call) == (0 if 0x16 in xenabi_index_record_sizes() else 1), msgs
     msgs = [m for m in msgs if m not in one_per_call]
     assert len(msgs) == 1
-    assert msgs[0] == ('stubmon: xen %d.%d: no layouts generated for it; assuming the layouts of '
-                       'xen %d.%d (its getdomaininfo layout is the one of %s)'
-                       % (NEWER + NEWEST + (GENERATED,)))
+    assert msgs[0] == (
+        'stubmon: xen %d.%d: no layouts generated for it; assuming the layouts of '
+        'xen %d.%d (its getdomaininfo layout is the one of %s)' % (NEWER + NEWEST + (GENERATED,))
+    )
     assert h.interfaces_text() == 'sysctl 0x16 domctl 0x18'
-    assert h.layouts_text() == ('layouts xen %d.%d (x86_64), interfaces sysctl 0x16 domctl 0x18'
-                                % NEWEST)
+    assert h.layouts_text() == (
+        'layouts xen %d.%d (x86_64), interfaces sysctl 0x16 domctl 0x18' % NEWEST
+    )
     doms = h.list_domains()
     assert [d.domid for d in doms] == [0, 5] and doms[1].tot_pages == 256
 
@@ -109,14 +117,15 @@ def test_in_between_release_refined_by_probed_interfaces():
     assert h.abi.release == (4, 20)
     assert len(msgs) == 2
     assert 'assuming the layouts of xen 4.17' in msgs[0]
-    assert msgs[1].startswith('stubmon: xen 4.19: interfaces 0x15/0x17 as in xen 4.20; '
-                              'assuming the layouts of xen 4.20')
-    h.create_empty_domain(16)   # the fake checks the 4.20 createdomain tail
+    assert msgs[1].startswith(
+        'stubmon: xen 4.19: interfaces 0x15/0x17 as in xen 4.20; assuming the layouts of xen 4.20'
+    )
+    h.create_empty_domain(16)  # the fake checks the 4.20 createdomain tail
     assert st.created[-1]['max_vcpus'] == 1
 
 
 def test_known_release_with_other_interfaces_is_reported():
-    setup((4, 17), 0x15, 0x16)   # e.g. a patched 4.17
+    setup((4, 17), 0x15, 0x16)  # e.g. a patched 4.17
     h = hypervisor.Hypervisor(xen)
     msgs = h.probe()
     assert len(msgs) == 1
@@ -132,7 +141,7 @@ def test_every_version_refused_is_a_denial_not_an_unknown_release():
     assert 'assuming the layouts of xen %d.%d' % NEWEST in msgs[0]
     assert 'FLASK' in msgs[1] and 'XSA-499' in msgs[1] and 'EACCES' in msgs[1]
     assert 'domctl' in msgs[2]
-    assert h.abi.release == NEWEST   # no refinement without confirmed versions
+    assert h.abi.release == NEWEST  # no refinement without confirmed versions
 
 
 def test_probe_candidates_cover_the_generated_versions():
@@ -147,8 +156,8 @@ def test_layouts_come_from_the_generated_descriptors():
     setup((4, 20))
     h = hypervisor.Hypervisor(xen)
     a, m = h.abi, h.abi.module
-    assert a.DI['cpu_time'] == m.xen_domctl_getdomaininfo['cpu_time'] & 0x1ffff
-    assert a.DOMCTL_PAYLOAD == m.xen_domctl['u'][0] & 0x1ffff
+    assert a.DI['cpu_time'] == m.xen_domctl_getdomaininfo['cpu_time'] & 0x1FFFF
+    assert a.DOMCTL_PAYLOAD == m.xen_domctl['u'][0] & 0x1FFFF
     assert a.SYSCTL_SIZE == m.SIZE['xen_sysctl']
     assert abi.DOMCTL_pausedomain == m.CONST['XEN_DOMCTL_pausedomain']
     assert abi.ERRNO_NAMES[abi.EACCES] == 'EACCES'
@@ -173,8 +182,9 @@ def test_denial_on_a_generated_release_is_named_a_denial():
     msgs = h.probe()
     assert len(msgs) == 2
     s = abi.SYSCTL_VERSIONS
-    assert msgs[0].startswith('stubmon: every sysctl interface version (0x%02x..0x%02x) was refused '
-                              'with EACCES, even 0x15 of xen 4.20\'s own headers: this is a denial'
-                              % (min(s), max(s)))
+    assert msgs[0].startswith(
+        'stubmon: every sysctl interface version (0x%02x..0x%02x) was refused '
+        'with EACCES, even 0x15 of xen 4.20\'s own headers: this is a denial' % (min(s), max(s))
+    )
     assert 'not an unknown release' in msgs[0] and 'FLASK' in msgs[0]
     assert 'even 0x17 of xen 4.20\'s own headers' in msgs[1]

@@ -6,7 +6,7 @@
 # at start (a restarted monitor: what Xen logged while it was down) is read
 # once, marked as logged before the start.
 from stubmon import render
-import xen   # the fake
+import xen  # the fake
 
 from stubmon import hypercalls
 from stubmon import xenlog
@@ -31,15 +31,17 @@ def test_only_xens_own_lines():
     assert xenlog.is_xen_line(b'(XEN) [    3.1] domain_crash called from x.c')
     assert not xenlog.is_xen_line(b'(XEN) [    3.1] (d2) stubmon guest: bye')
     assert not xenlog.is_xen_line(b'(d2) stubmon guest: bye')
-    assert not xenlog.is_xen_line(b'stubmon xenlog: (XEN) Domain 2 crashed')   # our own, as dom0
+    assert not xenlog.is_xen_line(b'stubmon xenlog: (XEN) Domain 2 crashed')  # our own, as dom0
 
 
 def test_from_now_on_never_twice_partial_kept():
     xen.reset()
     xen.xen_log('(XEN) old line from boot\n(d1) a guest at boot\n')
     h, log = hyp(), xenlog.XenLog()
-    assert log.start(h) == (len('(XEN) old line from boot\n(d1) a guest at boot\n'),
-                            ['old line from boot'])
+    assert log.start(h) == (
+        len('(XEN) old line from boot\n(d1) a guest at boot\n'),
+        ['old line from boot'],
+    )
     assert log.read(h) == ([], 0)
     xen.xen_log('(XEN) one\n(d1) a guest\n(XEN) tw')
     assert log.read(h) == (['one'], 0)
@@ -54,11 +56,11 @@ def test_wrapped_ring_counts_the_lost_bytes():
     log.start(h)
     xen.xen_log('(XEN) seen\n')
     assert log.read(h) == (['seen'], 0)
-    filler = ''.join(['(XEN) filler line %04d\n' % i for i in range(60)])   # 1380 bytes
+    filler = ''.join(['(XEN) filler line %04d\n' % i for i in range(60)])  # 1380 bytes
     xen.xen_log(filler + '(XEN) last\n')
     lines, lost = log.read(h)
     total = len(filler) + len('(XEN) last\n')
-    assert lost == total - 1024          # the fake's ring holds 1024 bytes
+    assert lost == total - 1024  # the fake's ring holds 1024 bytes
     assert lines[-1] == 'last'
     # the first line it kept is whole (a fragment is dropped), none twice
     assert lines[0].startswith('filler line ') and len(lines[0]) == 16
@@ -68,6 +70,7 @@ def test_wrapped_ring_counts_the_lost_bytes():
 
 def xen_prints(at_sleep):
     """A setup printing Xen lines at the given sleeps (1 = after poll 1)."""
+
     def setup(st):
         seen = [0]
 
@@ -75,29 +78,43 @@ def xen_prints(at_sleep):
             seen[0] += 1
             for line in at_sleep.get(seen[0], ()):
                 xen.xen_log(line + '\n')
+
         st.sleep_hook = hook
         xen.xen_log('(XEN) from boot: shown as older\n')
+
     return setup
 
 
 def test_xenlog_forwards_and_log_alert_fires_once_per_line():
-    setup = xen_prints({1: ['(XEN) domain_crash called from traps.c:123',
-                            '(d3) guest chatter'],
-                        2: ['(XEN) Domain 3 (vcpu#0) crashed', '(XEN) domain_crash called again']})
+    setup = xen_prints(
+        {
+            1: ['(XEN) domain_crash called from traps.c:123', '(d3) guest chatter'],
+            2: ['(XEN) Domain 3 (vcpu#0) crashed', '(XEN) domain_crash called again'],
+        }
+    )
     lines, how, _ = run(ARGS + ' xenlog=1 alert=log:domain_crash', setup)
     fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
-    assert fwd == ['stubmon xenlog: (logged before this monitor started) from boot: shown as older',
-                   'stubmon xenlog: domain_crash called from traps.c:123',
-                   'stubmon xenlog: Domain 3 (vcpu#0) crashed',
-                   'stubmon xenlog: domain_crash called again']
+    assert fwd == [
+        'stubmon xenlog: (logged before this monitor started) from boot: shown as older',
+        'stubmon xenlog: domain_crash called from traps.c:123',
+        'stubmon xenlog: Domain 3 (vcpu#0) crashed',
+        'stubmon xenlog: domain_crash called again',
+    ]
     alerts = [l for l in lines if 'ALERT' in l]
-    assert len(alerts) == 2 and all(': host log:domain_crash firing (domain_crash' in a
-                                     for a in alerts), alerts
+    assert len(alerts) == 2 and all(
+        ': host log:domain_crash firing (domain_crash' in a for a in alerts
+    ), alerts
     # before poll 2's table: the line came between polls 1 and 2
-    assert lines.index(fwd[1]) < lines.index([l for l in lines if l.startswith('stubmon poll 2:')][0])
+    assert lines.index(fwd[1]) < lines.index(
+        [l for l in lines if l.startswith('stubmon poll 2:')][0]
+    )
     said = [l for l in lines if l.startswith('stubmon: xenlog:')]
-    assert len(said) == 1 and 'of the %d bytes before it, 1 lines were read' % len(
-        '(XEN) from boot: shown as older\n') in said[0], said
+    assert (
+        len(said) == 1
+        and 'of the %d bytes before it, 1 lines were read'
+        % len('(XEN) from boot: shown as older\n')
+        in said[0]
+    ), said
     assert how == ('qemu_exit', 0)
 
 
@@ -121,13 +138,17 @@ def test_lost_bytes_said():
     setup = xen_prints({1: ['(XEN) filler %04d' % i for i in range(80)]})
     lines, _, _ = run(ARGS + ' xenlog=1', setup)
     said = [l for l in lines if 'lost' in l]
-    assert len(said) == 1 and said[0].startswith("stubmon: xenlog: ") and \
-        "bytes of Xen's log lost" in said[0]
+    assert (
+        len(said) == 1
+        and said[0].startswith("stubmon: xenlog: ")
+        and "bytes of Xen's log lost" in said[0]
+    )
 
 
 def test_readconsole_refused_said_once_rest_goes_on():
     def setup(st):
         st.fail['readconsole'] = 13
+
     lines, how, st = run(ARGS + ' xenlog=1 alert=log:x', setup)
     said = [l for l in lines if 'readconsole' in l]
     assert len(said) == 1 and 'EACCES' in said[0] and 'xen readconsole' in said[0]
@@ -139,6 +160,7 @@ def test_readconsole_refused_said_once_rest_goes_on():
 def test_json_never_carries_a_foreign_line_mark():
     # '(XEN) ' and '(dN) ' mark a foreign line cutting ours (consolelog.json_lines)
     from stubmon import jsonout
+
     line = jsonout.log_line(1000000, '(XEN) [ 5.1] (d12) x (dx) (d) (XEN)', 0)
     assert '(XEN) ' not in line and '(d12) ' not in line
     assert '(dx) (d) (XEN)"' in line
@@ -155,11 +177,14 @@ def test_a_restarted_monitor_alerts_on_what_xen_logged_while_it_was_down():
     lines, _, _ = run(ARGS + ' alert=log:Watchdog', restarted)
     a = [l for l in lines if 'ALERT' in l]
     assert len(a) == 1, a
-    assert a[0].endswith(': host log:Watchdog firing (%s[ 30.1] Watchdog timer fired for domain 4)'
-                         % render.EARLIER), a
+    assert a[0].endswith(
+        ': host log:Watchdog firing (%s[ 30.1] Watchdog timer fired for domain 4)' % render.EARLIER
+    ), a
     # said at start, before poll 1
-    assert lines.index(a[0]) < lines.index([l for l in lines if l.startswith('stubmon poll 1:')][0])
-    assert not [l for l in lines if l.startswith('stubmon xenlog:')]   # xenlog=1 not asked
+    assert lines.index(a[0]) < lines.index(
+        [l for l in lines if l.startswith('stubmon poll 1:')][0]
+    )
+    assert not [l for l in lines if l.startswith('stubmon xenlog:')]  # xenlog=1 not asked
 
 
 def test_earlier_lines_and_their_alerts_are_marked_in_json():
@@ -168,15 +193,18 @@ def test_earlier_lines_and_their_alerts_are_marked_in_json():
     alerts = [json.loads(l) for l in lines if '"type":"alert"' in l] if json else []
     if json:
         assert [(o['line'], o.get('earlier')) for o in logs] == [
-            ('[ 30.1] Watchdog timer fired for domain 4', True)]
+            ('[ 30.1] Watchdog timer fired for domain 4', True)
+        ]
         assert [(o['rule'], o['status'], o.get('earlier')) for o in alerts] == [
-            ('log:Watchdog', 'firing', True)]
+            ('log:Watchdog', 'firing', True)
+        ]
 
 
 def test_the_backlog_shown_is_bounded():
     def many(st):
         for i in range(60):
             xen.xen_log('(XEN) b%02d\n' % i)
+
     lines, _, _ = run(ARGS + ' xenlog=1', many)
     fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
     shown = fwd[:32]

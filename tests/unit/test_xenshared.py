@@ -27,7 +27,7 @@ def shared_tree(tmp_path, releases=('4.21.2', '4.22.0'), arches=('amd64',)):
                 f.write(b'XEN ' + r.encode())
     (root / 'README.md').parent.mkdir(parents=True, exist_ok=True)
     (root / 'README.md').write_text('not a release\n')
-    (root / 'notes').mkdir()   # no X.Y.Z name: ignored
+    (root / 'notes').mkdir()  # no X.Y.Z name: ignored
     return root
 
 
@@ -36,7 +36,7 @@ def test_releases_and_missing_reasons(tmp_path):
     assert sorted(xenshared.releases(str(root))) == ['4.21', '4.22']
     assert xenshared.include_dir('4.22', str(root)) == str(root / '4.22.0' / 'include')
     assert xenshared.available('x86_64', str(root)) == ('4.21', '4.22')
-    assert xenshared.available('aarch64', str(root)) == ()   # no arm64 .gz in this tree
+    assert xenshared.available('aarch64', str(root)) == ()  # no arm64 .gz in this tree
     assert xenshared.missing_reason('4.21', 'x86_64', str(root)) is None
     why = xenshared.missing_reason('4.21', 'aarch64', str(root))
     assert why == 'no %s' % (root / '4.21.2' / 'xen-4.21.2-arm64.gz')
@@ -44,7 +44,9 @@ def test_releases_and_missing_reasons(tmp_path):
     assert why == 'no Xen 4.23.N/ with include/xen/ under %s' % root
     gone = str(tmp_path / 'nowhere')
     assert xenshared.releases(gone) == {}
-    assert xenshared.missing_reason('4.21', 'x86_64', gone).startswith('no %s (Xen 4.21 comes from ../shared/xen' % gone)
+    assert xenshared.missing_reason('4.21', 'x86_64', gone).startswith(
+        'no %s (Xen 4.21 comes from ../shared/xen' % gone
+    )
 
 
 def test_newest_patch_level_wins(tmp_path):
@@ -60,7 +62,9 @@ def test_hypervisor_unpacked_once(tmp_path, monkeypatch):
     assert path == os.path.join(cache, 'xen-4.22.0-amd64')
     assert open(path, 'rb').read() == b'XEN 4.22.0'
     stamp = os.path.getmtime(path)
-    assert xenshared.hypervisor('4.22', 'x86_64', cache) == path and os.path.getmtime(path) == stamp
+    assert (
+        xenshared.hypervisor('4.22', 'x86_64', cache) == path and os.path.getmtime(path) == stamp
+    )
     try:
         xenshared.hypervisor('4.22', 'aarch64', cache)
         assert False, 'no arm64 hypervisor in this tree'
@@ -70,14 +74,18 @@ def test_hypervisor_unpacked_once(tmp_path, monkeypatch):
 
 def test_gen_takes_shared_headers_beside_debian(tmp_path):
     deps = tmp_path / 'pkg'
-    for v in ('4.17', '4.20', '4.21'):   # Debian's 4.21, if it had one, wins
+    for v in ('4.17', '4.20', '4.21'):  # Debian's 4.21, if it had one, wins
         (deps / ('libxen-dev-' + v) / 'usr' / 'include' / 'xen').mkdir(parents=True)
     root = shared_tree(tmp_path)
     rels = gen.releases(str(deps), str(root))
     assert [r for r, _ in rels] == [(4, 17), (4, 20), (4, 21), (4, 22)]
     assert dict(rels)[(4, 21)] == str(deps / 'libxen-dev-4.21' / 'usr' / 'include')
     assert dict(rels)[(4, 22)] == str(root / '4.22.0' / 'include')
-    assert [r for r, _ in gen.releases(str(deps), str(tmp_path / 'none'))] == [(4, 17), (4, 20), (4, 21)]
+    assert [r for r, _ in gen.releases(str(deps), str(tmp_path / 'none'))] == [
+        (4, 17),
+        (4, 20),
+        (4, 21),
+    ]
 
 
 def test_stale_release_modules_removed(tmp_path):
@@ -90,7 +98,9 @@ def test_stale_release_modules_removed(tmp_path):
 
 
 def make_dry(args):
-    r = subprocess.run(['make', '-n', '-C', TOP] + args, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        ['make', '-n', '-C', TOP] + args, capture_output=True, text=True, timeout=120
+    )
     return r.stdout + r.stderr
 
 
@@ -106,7 +116,7 @@ def test_make_says_once_that_4_21_and_4_22_were_skipped(tmp_path):
     root = shared_tree(tmp_path)
     out = make_dry(['xenabi', 'XEN_SHARED=' + str(root)])
     assert SKIP_LINE not in out
-    assert '--shared %s ' % root in out, out   # a new set of releases: regenerated
+    assert '--shared %s ' % root in out, out  # a new set of releases: regenerated
 
 
 def test_tests_get_a_users_environment():

@@ -9,9 +9,10 @@ xenconsoled, xen-init-dom0, the xenstore tools, every shared library they load
 the xen kernel modules. Its /init starts the toolstack, runs
 /payload/scenario.sh (from a second cpio appended at boot) and powers off.
 
-    tools/dom0/mkinitramfs.py [--xen 4.17]          -> build/dom0/dom0-4.17/{vmlinux,dom0.cpio.gz}
-    tools/dom0/mkinitramfs.py --xen 4.20            -> build/dom0/dom0-4.20/{vmlinux,dom0.cpio.gz}
-    tools/dom0/mkinitramfs.py --xen 4.20 --arch arm64 -> build/dom0/dom0-4.20-arm64/{Image,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py [--xen 4.17]   -> build/dom0/dom0-4.17/{vmlinux,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py --xen 4.20     -> build/dom0/dom0-4.20/{vmlinux,dom0.cpio.gz}
+    tools/dom0/mkinitramfs.py --xen 4.20 --arch arm64
+                                             -> build/dom0/dom0-4.20-arm64/{Image,dom0.cpio.gz}
 
 (bookworm's amd64 kernel payload is xz, trixie's zstd: unpacked with the
 system's libzstd through ctypes, or the zstd program.)
@@ -22,6 +23,7 @@ turn, each stamp saying the other's is stale).
 
 Also: `payload(files, out)` writes the appended cpio (used by tools/dom0/xlboot.py).
 """
+
 import argparse
 import ctypes
 import ctypes.util
@@ -42,17 +44,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # flask-get-bool/flask-set-bool: the policy booleans (docs/policy.md) in the
 # FLASK scenarios
-TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0", "xenconsole", "flask-get-bool",
-         "flask-set-bool"]
+TOOLS = [
+    "xl",
+    "xenstored",
+    "xenconsoled",
+    "xen-init-dom0",
+    "xenconsole",
+    "flask-get-bool",
+    "flask-set-bool",
+]
 XENSTORE_TOOLS = ["xenstore-read", "xenstore-write", "xenstore-ls", "xenstore-list", "xenstore-rm"]
-MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]   # load order
+MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]  # load order
 # Per Debian architecture: the multiarch triplet, the dynamic loader and
 # where programs look for it, the kernel file made from /boot/vmlinuz-*.
 ARCHES = {
-    "amd64": {"triplet": "x86_64-linux-gnu", "ld": "ld-linux-x86-64.so.2",
-              "ld_link": "lib64/ld-linux-x86-64.so.2", "kernel": "vmlinux"},
-    "arm64": {"triplet": "aarch64-linux-gnu", "ld": "ld-linux-aarch64.so.1",
-              "ld_link": "lib/ld-linux-aarch64.so.1", "kernel": "Image"},
+    "amd64": {
+        "triplet": "x86_64-linux-gnu",
+        "ld": "ld-linux-x86-64.so.2",
+        "ld_link": "lib64/ld-linux-x86-64.so.2",
+        "kernel": "vmlinux",
+    },
+    "arm64": {
+        "triplet": "aarch64-linux-gnu",
+        "ld": "ld-linux-aarch64.so.1",
+        "ld_link": "lib/ld-linux-aarch64.so.1",
+        "kernel": "Image",
+    },
 }
 
 
@@ -83,8 +100,10 @@ class Cpio:
 
     def _entry(self, name, mode, data=b"", nlink=1):
         name = name.lstrip("/")
-        hdr = "070701" + "".join("%08x" % v for v in (
-            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
+        hdr = "070701" + "".join(
+            "%08x" % v
+            for v in (self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0)
+        )
         self.ino += 1
         self.out.write(hdr.encode() + name.encode() + b"\0")
         self.out.write(b"\0" * (-self.out.tell() % 4))
@@ -158,13 +177,22 @@ def unzstd(data, size):
         lib = None
     if lib is None:
         try:
-            out = subprocess.run(["zstd", "-dc"], input=data, capture_output=True, check=True).stdout
+            out = subprocess.run(
+                ["zstd", "-dc"], input=data, capture_output=True, check=True
+            ).stdout
         except (OSError, subprocess.CalledProcessError) as e:
-            raise SystemExit("dom0: the kernel's payload is zstd-compressed and neither libzstd.so.1 "
-                             "nor the zstd program could unpack it (%s): apt-get install zstd" % e)
+            raise SystemExit(
+                "dom0: the kernel's payload is zstd-compressed and neither libzstd.so.1 "
+                "nor the zstd program could unpack it (%s): apt-get install zstd" % e
+            )
     else:
         lib.ZSTD_decompress.restype = ctypes.c_size_t
-        lib.ZSTD_decompress.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        lib.ZSTD_decompress.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+        ]
         lib.ZSTD_isError.restype = ctypes.c_uint
         lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
         lib.ZSTD_getErrorName.restype = ctypes.c_char_p
@@ -175,7 +203,9 @@ def unzstd(data, size):
             raise SystemExit("dom0: zstd payload: %s" % lib.ZSTD_getErrorName(n).decode())
         out = buf.raw[:n]
     if len(out) != size:
-        raise SystemExit("dom0: zstd payload unpacked to %d bytes, its trailer says %d" % (len(out), size))
+        raise SystemExit(
+            "dom0: zstd payload unpacked to %d bytes, its trailer says %d" % (len(out), size)
+        )
     return out
 
 
@@ -184,16 +214,16 @@ def vmlinux_from_bzimage(path):
     compressed: bookworm's kernels are xz, trixie's amd64 ones zstd)."""
     with open(path, "rb") as f:
         bz = f.read()
-    setup_sects = bz[0x1f1] or 4
+    setup_sects = bz[0x1F1] or 4
     off, length = struct.unpack_from("<II", bz, 0x248)
-    data = bz[(setup_sects + 1) * 512 + off:][:length]
+    data = bz[(setup_sects + 1) * 512 + off :][:length]
     if data[:6] == b"\xfd7zXZ\0":
         out = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data)
     elif data[:2] == b"\x1f\x8b":
         out = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
     elif data[:4] == ZSTD_MAGIC:
         # Linux appends the uncompressed size (le32) after the zstd frame
-        size, = struct.unpack_from("<I", data, len(data) - 4)
+        (size,) = struct.unpack_from("<I", data, len(data) - 4)
         out = unzstd(data[:-4], size)
     else:
         raise SystemExit("dom0: kernel payload compression not handled: %r" % data[:6])
@@ -215,7 +245,7 @@ def kernel_image(path, arch):
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     # the arm64 Image header: "ARM\x64" at 0x38
-    assert data[0x38:0x3c] == b"ARM\x64", "not an arm64 Image"
+    assert data[0x38:0x3C] == b"ARM\x64", "not an arm64 Image"
     return data
 
 
@@ -229,7 +259,7 @@ def build(xen, arch="amd64"):
         raise SystemExit("dom0: run tools/dom0/fetch.sh %s %s first" % (xen, arch))
     c = Cpio()
     bindir = "usr/lib/xen-%s/bin" % xen
-    files = []   # paths relative to root
+    files = []  # paths relative to root
     for t in TOOLS:
         files.append(os.path.join(bindir, t))
     for t in XENSTORE_TOOLS:
@@ -256,8 +286,10 @@ def build(xen, arch="amd64"):
             libs[so] = lp
             todo.append(lp)
     if missing:
-        raise SystemExit("dom0: shared libraries not in the fetched packages: %s "
-                         "(add their packages to tools/dom0/fetch.sh)" % ", ".join(sorted(missing)))
+        raise SystemExit(
+            "dom0: shared libraries not in the fetched packages: %s "
+            "(add their packages to tools/dom0/fetch.sh)" % ", ".join(sorted(missing))
+        )
     for f in files:
         c.file(f, open(os.path.realpath(os.path.join(root, f)), "rb").read())
     for so, p in sorted(libs.items()):
@@ -268,27 +300,44 @@ def build(xen, arch="amd64"):
     moddir = in_root(root, "lib/modules")
     kver = os.listdir(moddir)[0]
     for m in MODULES:
-        hits = glob.glob(os.path.join(moddir, kver, "kernel/drivers/xen/**", m + ".ko*"),
-                         recursive=True)
+        hits = glob.glob(
+            os.path.join(moddir, kver, "kernel/drivers/xen/**", m + ".ko*"), recursive=True
+        )
         if not hits:
             raise SystemExit("dom0: no kernel module %s in %s" % (m, kver))
         ko = open(hits[0], "rb").read()
         if hits[0].endswith(".xz"):
-            ko = lzma.decompress(ko)   # busybox insmod hands the kernel the bytes as they are
+            ko = lzma.decompress(ko)  # busybox insmod hands the kernel the bytes as they are
         c.file("lib/modules/xen/%s.ko" % m, ko, 0o644)
     # busybox and the rest
     c.file("bin/busybox", open(in_root(root, "bin/busybox"), "rb").read())
     c.symlink("bin/sh", "busybox")
-    for d in ("proc", "sys", "dev", "run", "tmp", "var/lib/xen", "var/log/xen/console",
-              "var/lib/xenstored", "var/lock", "etc/xen", "root", "payload"):
+    for d in (
+        "proc",
+        "sys",
+        "dev",
+        "run",
+        "tmp",
+        "var/lib/xen",
+        "var/log/xen/console",
+        "var/lib/xenstored",
+        "var/lock",
+        "etc/xen",
+        "root",
+        "payload",
+    ):
         c.dir(d)
     c.symlink("var/run", "/run")
     for f in ("etc/xen/xl.conf",):
         c.file(f, open(os.path.join(root, f), "rb").read(), 0o644)
     c.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)
     c.file("etc/group", b"root:x:0:\n", 0o644)
-    init = open(os.path.join(HERE, "init.sh")).read().replace("@XEN@", xen).replace(
-        "@TRIPLET@", A["triplet"])
+    init = (
+        open(os.path.join(HERE, "init.sh"))
+        .read()
+        .replace("@XEN@", xen)
+        .replace("@TRIPLET@", A["triplet"])
+    )
     c.file("init", init.encode())
     data = c.bytes()
     gz = gzip.compress(data, 6, mtime=0)
@@ -307,8 +356,11 @@ def build(xen, arch="amd64"):
 def stamp_text(xen, arch="amd64"):
     """What the cached dom0 was built from: this script, init.sh, the packages."""
     h = hashlib.sha256()
-    for p in (os.path.abspath(__file__), os.path.join(HERE, "init.sh"),
-              os.path.join(fetched(xen, arch), ".versions")):
+    for p in (
+        os.path.abspath(__file__),
+        os.path.join(HERE, "init.sh"),
+        os.path.join(fetched(xen, arch), ".versions"),
+    ):
         with open(p, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
@@ -324,19 +376,23 @@ def ensure(xen, arch="amd64"):
     base = built(xen, arch)
     stamp = os.path.join(base, ".built")
     want = stamp_text(xen, arch)
-    if os.path.exists(stamp) and open(stamp).read() == want \
-            and os.path.exists(kernel(base, arch)):
+    if os.path.exists(stamp) and open(stamp).read() == want and os.path.exists(kernel(base, arch)):
         return base
     size, nlibs, kver = build(xen, arch)
-    print("dom0: built %s/dom0.cpio.gz (%d KiB, %d libraries, kernel %s)"
-          % (base, size // 1024, nlibs, kver), file=sys.stderr)
+    print(
+        "dom0: built %s/dom0.cpio.gz (%d KiB, %d libraries, kernel %s)"
+        % (base, size // 1024, nlibs, kver),
+        file=sys.stderr,
+    )
     with open(stamp, "w") as f:
         f.write(want)
     return base
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--xen", default="4.17")
     ap.add_argument("--arch", default="amd64", choices=sorted(ARCHES))
     o = ap.parse_args()

@@ -8,6 +8,7 @@ dom0 is bookworm, as is this host, so the host glibc matches.
 
     tools/dom0/stormctl.py [OUT]     -> build/dom0/stormctl (default)
 """
+
 import os
 import subprocess
 import sys
@@ -39,13 +40,32 @@ def _build(out):
     lib = os.path.join(libdir, "libxenctrl.so." + XEN)
     for need in (os.path.join(inc, "xenctrl.h"), lib):
         if not os.path.exists(need):
-            raise SystemExit("stormctl: %s missing (tools/dom0/fetch.sh %s and "
-                             "tools/dom0/mkinitramfs.py fetch and build it)" % (need, XEN))
+            raise SystemExit(
+                "stormctl: %s missing (tools/dom0/fetch.sh %s and "
+                "tools/dom0/mkinitramfs.py fetch and build it)" % (need, XEN)
+            )
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         os.symlink(lib, os.path.join(tmp, "libxenctrl.so"))
-        subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-D__XEN_TOOLS__", "-I", inc, SRC,
-                        "-o", out, "-L", tmp, "-Wl,-rpath-link," + libdir, "-lxenctrl"], check=True)
+        subprocess.run(
+            [
+                "gcc",
+                "-O2",
+                "-Wall",
+                "-Werror",
+                "-D__XEN_TOOLS__",
+                "-I",
+                inc,
+                SRC,
+                "-o",
+                out,
+                "-L",
+                tmp,
+                "-Wl,-rpath-link," + libdir,
+                "-lxenctrl",
+            ],
+            check=True,
+        )
     return out
 
 

@@ -9,6 +9,7 @@
   dom0_mem it boots and runs `xl list` in, and what it uses at 256 MiB
 Prints, asserts nothing.
 """
+
 import os
 import re
 import sys
@@ -19,7 +20,9 @@ import xlboot  # noqa: E402
 
 REPO = xlboot.REPO
 SCEN = os.path.join(HERE, "scenarios")
-IMAGE = os.path.join(REPO, "build", "x86_64-test", "stubmon.elf")   # boot.image_path: the test image
+IMAGE = os.path.join(
+    REPO, "build", "x86_64-test", "stubmon.elf"
+)  # boot.image_path: the test image
 
 
 def median(v):
@@ -28,16 +31,22 @@ def median(v):
 
 
 def files():
-    return {"/payload/lib.sh": os.path.join(SCEN, "lib.sh"), xlboot.IMAGE_IN_DOM0: IMAGE,
-            "/etc/xen/stubmon.cfg": os.path.join(REPO, "boards", "x86_64", "stubmon.cfg")}
+    return {
+        "/payload/lib.sh": os.path.join(SCEN, "lib.sh"),
+        xlboot.IMAGE_IN_DOM0: IMAGE,
+        "/etc/xen/stubmon.cfg": os.path.join(REPO, "boards", "x86_64", "stubmon.cfg"),
+    }
 
 
 def bench_run():
     with open(os.path.join(SCEN, "bench.sh")) as f:
         res = xlboot.scenario(f.read(), files(), flask=True, timeout=300)
     lines = [l for l in res.lines if l.startswith("bench: ")]
-    create = [tuple(map(int, m.groups())) for m in
-              (re.match(r"^bench: create_ms=(\d+) first_table_ms=(\d+)$", l) for l in lines) if m]
+    create = [
+        tuple(map(int, m.groups()))
+        for m in (re.match(r"^bench: create_ms=(\d+) first_table_ms=(\d+)$", l) for l in lines)
+        if m
+    ]
     mem = [l for l in lines if re.match(r"^bench: pvh? memory=", l)]
     info = {}
     for l in lines:
@@ -60,38 +69,62 @@ def dom0_floor(lo=112, hi=256, step=16):
 
 
 def main():
-    print("xl create (x86_64, Xen 4.17 with FLASK from Debian's source, Debian Linux dom0, "
-          "QEMU TCG -smp 2)")
+    print(
+        "xl create (x86_64, Xen 4.17 with FLASK from Debian's source, Debian Linux dom0, "
+        "QEMU TCG -smp 2)"
+    )
     res, create, mem, info = bench_run()
     if res.scenario_exit != 0 or not create:
-        print("  bench scenario failed (exit %s); last lines:\n    %s"
-              % (res.scenario_exit, "\n    ".join(res.lines[-15:])))
+        print(
+            "  bench scenario failed (exit %s); last lines:\n    %s"
+            % (res.scenario_exit, "\n    ".join(res.lines[-15:]))
+        )
         return 1
-    print("  xl create returns after %d ms, first table %d ms after xl create started "
-          "(median of %d; all: %s)"
-          % (median([c[0] for c in create]), median([c[1] for c in create]), len(create),
-             " ".join("%d" % c[1] for c in create)))
+    print(
+        "  xl create returns after %d ms, first table %d ms after xl create started "
+        "(median of %d; all: %s)"
+        % (
+            median([c[0] for c in create]),
+            median([c[1] for c in create]),
+            len(create),
+            " ".join("%d" % c[1] for c in create),
+        )
+    )
     for kind in ("pv", "pvh"):
         ok = [l for l in mem if l.startswith("bench: %s memory=" % kind) and " ok " in l]
-        bad = [re.match(r"^bench: \w+ memory=(\d+)", l).group(1) for l in mem
-               if l.startswith("bench: %s memory=" % kind) and " fails" in l]
+        bad = [
+            re.match(r"^bench: \w+ memory=(\d+)", l).group(1)
+            for l in mem
+            if l.startswith("bench: %s memory=" % kind) and " fails" in l
+        ]
         if ok:
             m = re.match(r"^bench: \w+ memory=(\d+) ok \S+\s+\d+\s+(\d+)", ok[0])
-            print("  stubmon %s domU: smallest memory=%s MiB it %s in (xl list Mem %s MiB);"
-                  " memory=%s fail" % (kind.upper(), m.group(1),
-                                       "lists domains" if kind == "pv" else "polls (as domU_t)",
-                                       m.group(2), ",".join(bad) or "-"))
+            print(
+                "  stubmon %s domU: smallest memory=%s MiB it %s in (xl list Mem %s MiB);"
+                " memory=%s fail"
+                % (
+                    kind.upper(),
+                    m.group(1),
+                    "lists domains" if kind == "pv" else "polls (as domU_t)",
+                    m.group(2),
+                    ",".join(bad) or "-",
+                )
+            )
         else:
-            print("  stubmon %s domU: no memory= tried worked: %s" % (kind.upper(), "; ".join(
-                l for l in mem if l.startswith("bench: %s " % kind))))
+            print(
+                "  stubmon %s domU: no memory= tried worked: %s"
+                % (kind.upper(), "; ".join(l for l in mem if l.startswith("bench: %s " % kind)))
+            )
     for l in mem:
         if " fails" in l:
-            print("    " + l[len("bench: "):][:200])
+            print("    " + l[len("bench: ") :][:200])
     used = info.get("MemTotal", 0) - info.get("MemAvailable", 0)
     floor, below = dom0_floor()
-    print("  dom0 Linux doing the same job (xl list): smallest dom0_mem %s MiB in steps of 16"
-          " (%s MiB fails); at dom0_mem=256 M its kernel sees %d MiB and uses %d MiB of it"
-          % (floor, below, info.get("MemTotal", 0) // 1024, used // 1024))
+    print(
+        "  dom0 Linux doing the same job (xl list): smallest dom0_mem %s MiB in steps of 16"
+        " (%s MiB fails); at dom0_mem=256 M its kernel sees %d MiB and uses %d MiB of it"
+        % (floor, below, info.get("MemTotal", 0) // 1024, used // 1024)
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ policy_module_files() picks them):
   arm64 4.20   Debian's hypervisor (FLASK built in, xsm=flask), the policy from
                the same ../shared/xen/flask-4.20.4/ sources
 """
+
 import argparse
 import gzip
 import importlib.util
@@ -36,10 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
-import boot            # noqa: E402  (run_qemu, Result)
-import buildlock       # noqa: E402
-import mkinitramfs     # noqa: E402
-import xenshared       # noqa: E402  (../shared/xen, XEN_SHARED)
+import boot  # noqa: E402  (run_qemu, Result)
+import buildlock  # noqa: E402
+import mkinitramfs  # noqa: E402
+import xenshared  # noqa: E402  (../shared/xen, XEN_SHARED)
 
 DEPS = mkinitramfs.DEPS
 XEN = "4.17"
@@ -83,8 +84,14 @@ def xl_list(lines):
     for line in lines[1:]:
         f = line.split()
         if len(f) >= 6 and f[1].isdigit():
-            rows[int(f[1])] = {"name": f[0], "Mem": int(f[2]), "VCPUs": int(f[3]),
-                               "State": f[4], "Time": f[5], "label": f[6] if len(f) > 6 else None}
+            rows[int(f[1])] = {
+                "name": f[0],
+                "Mem": int(f[2]),
+                "VCPUs": int(f[3]),
+                "State": f[4],
+                "Time": f[5],
+                "label": f[6] if len(f) > 6 else None,
+            }
     return rows
 
 
@@ -95,8 +102,10 @@ def deps(flask, arch="amd64", xen=None):
     xen = xen or XEN_OF_ARCH[arch]
     assert xen in XENS_OF_ARCH[arch], (arch, xen)
     with buildlock.locked("dom0"):
-        subprocess.run(["bash", os.path.join(HERE, "fetch.sh"), xen] + ([arch] if arch != "amd64" else []),
-                       check=True)
+        subprocess.run(
+            ["bash", os.path.join(HERE, "fetch.sh"), xen] + ([arch] if arch != "amd64" else []),
+            check=True,
+        )
         if flask:
             why = flask_missing(xen, arch)
             if why:
@@ -116,16 +125,20 @@ def flask_missing(xen, arch="amd64"):
     repository cannot fetch itself, else one line naming the missing path
     (the tests skip with it)."""
     if xen not in FLASK_SHARED:
-        return None   # 4.17: built from Debian's source by xen-flask.sh
+        return None  # 4.17: built from Debian's source by xen-flask.sh
     d = flask_shared_dir(xen)
-    need = [os.path.join(d, "src", "tools", "flask", "policy", "Makefile.common"),
-            os.path.join(d, "src", "xen", "xsm", "flask", "policy", "access_vectors")]
+    need = [
+        os.path.join(d, "src", "tools", "flask", "policy", "Makefile.common"),
+        os.path.join(d, "src", "xen", "xsm", "flask", "policy", "access_vectors"),
+    ]
     if arch == "amd64":
         need.append(flask_gz(xen))
     for p in need:
         if not os.path.exists(p):
-            return "no %s (Xen %s with FLASK and its policy sources come from ../shared/xen; " \
-                   "XEN_SHARED= moves it)" % (p, xen)
+            return (
+                "no %s (Xen %s with FLASK and its policy sources come from ../shared/xen; "
+                "XEN_SHARED= moves it)" % (p, xen)
+            )
     return None
 
 
@@ -211,9 +224,20 @@ def build_policy(out_dir, modules=None, xen=XEN, arch="amd64"):
             shutil.copy(m, moddir)
             conf.write("%s = on\n" % os.path.basename(m)[:-3])
     out = os.path.join(out_dir, "xenpolicy")
-    subprocess.run(["make", "-s", "-f", "Makefile.common", "-C", os.path.dirname(moddir),
-                    "FLASK_BUILD_DIR=" + out_dir, "POLICY_FILENAME=" + out],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            "make",
+            "-s",
+            "-f",
+            "Makefile.common",
+            "-C",
+            os.path.dirname(moddir),
+            "FLASK_BUILD_DIR=" + out_dir,
+            "POLICY_FILENAME=" + out,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return out
 
 
@@ -223,34 +247,61 @@ def flask_arg(flask):
 
 
 def qemu_command(xen, kernel, initrd, policy=None, flask=False, dom0_mem_mib=DOM0_MEM_MIB):
-    xen_args = ("console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot "
-                "console_timestamps=boot dom0_max_vcpus=1 dom0_mem=%dM,max:%dM"
-                % (dom0_mem_mib, dom0_mem_mib))
+    xen_args = (
+        "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot "
+        "console_timestamps=boot dom0_max_vcpus=1 dom0_mem=%dM,max:%dM"
+        % (dom0_mem_mib, dom0_mem_mib)
+    )
     if flask:
         xen_args += " " + flask_arg(flask)
     mods = ["%s console=hvc0 rdinit=/init loglevel=3" % kernel, initrd]
     if policy:
-        mods.append(policy)   # Xen finds the policy module by its magic
+        mods.append(policy)  # Xen finds the policy module by its magic
     for m in mods:
         assert "," not in m, m
     # +rdrand: without it every xl create stalls ~3 s; -cpu max crashes a
     # PV dom0 (SMAP); svm+npt: PVH guests need nested paging
-    return ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-cpu", "qemu64,+svm,+npt,+rdrand",
-            "-smp", "2", "-m", "512", "-display", "none", "-monitor", "none",
-            "-serial", "stdio", "-no-reboot",
-            "-kernel", xen, "-initrd", ",".join(mods), "-append", xen_args]
+    return [
+        "qemu-system-x86_64",
+        "-machine",
+        "pc,accel=tcg",
+        "-cpu",
+        "qemu64,+svm,+npt,+rdrand",
+        "-smp",
+        "2",
+        "-m",
+        "512",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
+        "-no-reboot",
+        "-kernel",
+        xen,
+        "-initrd",
+        ",".join(mods),
+        "-append",
+        xen_args,
+    ]
 
 
 def ended(line):
     """The scenario is over: dom0 said so, or Xen or Linux panicked (with
     noreboot QEMU would wait for the timeout)."""
-    return (line.startswith("dom0: scenario exit ") or "Manual reset required" in line
-            or "Kernel panic - not syncing" in line)
+    return (
+        line.startswith("dom0: scenario exit ")
+        or "Manual reset required" in line
+        or "Kernel panic - not syncing" in line
+    )
 
 
 def arm64_board():
     # boards/arm64/boot.py, by path: `boot` is tools/boot.py here
-    spec = importlib.util.spec_from_file_location("arm64_board", os.path.join(REPO, "boards", "arm64", "boot.py"))
+    spec = importlib.util.spec_from_file_location(
+        "arm64_board", os.path.join(REPO, "boards", "arm64", "boot.py")
+    )
     arm64_boot = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(arm64_boot)
     return arm64_boot
@@ -259,8 +310,9 @@ def arm64_board():
 ARM64_DOM0_ARGS = "console=hvc0 rdinit=/init loglevel=3"
 
 
-def arm64_qemu_command(kernel, initrd, dom0_mem_mib=DOM0_MEM_MIB, policy=None, flask=False,
-                       xen=None):
+def arm64_qemu_command(
+    kernel, initrd, dom0_mem_mib=DOM0_MEM_MIB, policy=None, flask=False, xen=None
+):
     """arm64: Debian's hypervisor, the Linux dom0 as /chosen modules
     (boards/arm64/boot.py). With a policy: a third module, compatible
     "xen,xsm-policy" (QEMU's guest-loader cannot pass one), and Xen booted
@@ -272,33 +324,61 @@ def arm64_qemu_command(kernel, initrd, dom0_mem_mib=DOM0_MEM_MIB, policy=None, f
     mem = b.QEMU_MEM_LINUX_MIB
     ksize, isize, psize = (os.path.getsize(p) for p in (kernel, initrd, policy))
     kbase = b.LINUX_KERNEL_BASE
-    ibase = (kbase + ksize + 0x1fffff) & ~0x1fffff
-    pbase = (ibase + isize + 0x1fffff) & ~0x1fffff
+    ibase = (kbase + ksize + 0x1FFFFF) & ~0x1FFFFF
+    pbase = (ibase + isize + 0x1FFFFF) & ~0x1FFFFF
     xen_args = b.xen_args(dom0_mem_mib) + " xsm=flask " + flask_arg(flask)
-    chosen = [('    xen,xen-bootargs = "%s";' % xen_args) if l.startswith("    xen,xen-bootargs = ") else l
-              for l in b._chosen_dom0(dom0_mem_mib, kbase, ksize, ARM64_DOM0_ARGS)]
+    chosen = [
+        ('    xen,xen-bootargs = "%s";' % xen_args)
+        if l.startswith("    xen,xen-bootargs = ")
+        else l
+        for l in b._chosen_dom0(dom0_mem_mib, kbase, ksize, ARM64_DOM0_ARGS)
+    ]
     assert any("xsm=flask" in l for l in chosen), chosen
-    extra = "\n".join(chosen + [
-        "    dom0-ramdisk {",
-        '      compatible = "multiboot,ramdisk", "multiboot,module";',
-        "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),
-        "    };",
-        "    xsm-policy {",
-        '      compatible = "xen,xsm-policy", "multiboot,module";',
-        "      reg = <0x0 0x%x 0x0 0x%x>;" % (pbase, psize),
-        "    };",
-        "  };",
-        "};", ""])
+    extra = "\n".join(
+        chosen
+        + [
+            "    dom0-ramdisk {",
+            '      compatible = "multiboot,ramdisk", "multiboot,module";',
+            "      reg = <0x0 0x%x 0x0 0x%x>;" % (ibase, isize),
+            "    };",
+            "    xsm-policy {",
+            '      compatible = "xen,xsm-policy", "multiboot,module";',
+            "      reg = <0x0 0x%x 0x0 0x%x>;" % (pbase, psize),
+            "    };",
+            "  };",
+            "};",
+            "",
+        ]
+    )
     dtb = b._dtb(extra, mem)
     return b._qemu_base(mem) + [
-        "-kernel", hv, "-dtb", dtb, "-append", xen_args,
-        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (kernel, kbase),
-        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (initrd, ibase),
-        "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (policy, pbase)]
+        "-kernel",
+        hv,
+        "-dtb",
+        dtb,
+        "-append",
+        xen_args,
+        "-device",
+        "loader,file=%s,addr=0x%x,force-raw=on" % (kernel, kbase),
+        "-device",
+        "loader,file=%s,addr=0x%x,force-raw=on" % (initrd, ibase),
+        "-device",
+        "loader,file=%s,addr=0x%x,force-raw=on" % (policy, pbase),
+    ]
 
 
-def scenario(script, files, flask=False, timeout=240, echo=None, log=None, policy_modules=None,
-             dom0_mem_mib=DOM0_MEM_MIB, arch="amd64", xen=None):
+def scenario(
+    script,
+    files,
+    flask=False,
+    timeout=240,
+    echo=None,
+    log=None,
+    policy_modules=None,
+    dom0_mem_mib=DOM0_MEM_MIB,
+    arch="amd64",
+    xen=None,
+):
     """Boot, run `script` (shell text) in dom0 with `files` ({dom0 path:
     bytes, str or host path}) in place, return a boot.Result. Stops at
     the dom0 line "dom0: scenario exit N" (res.scenario_exit).
@@ -322,10 +402,14 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
                     shutil.copyfileobj(f, out)
         policy = build_policy(tmp, policy_modules, xen, arch) if flask else None
         if arch == "arm64":
-            cmd = arm64_qemu_command(mkinitramfs.kernel(base, arch), initrd, dom0_mem_mib, policy, flask, xen)
+            cmd = arm64_qemu_command(
+                mkinitramfs.kernel(base, arch), initrd, dom0_mem_mib, policy, flask, xen
+            )
         else:
             hv = flask_hypervisor(xen, arch) if flask else os.path.join(DEPS, "xen-%s-amd64" % xen)
-            cmd = qemu_command(hv, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib)
+            cmd = qemu_command(
+                hv, os.path.join(base, "vmlinux"), initrd, policy, flask, dom0_mem_mib
+            )
         res = boot.run_qemu(cmd, timeout, echo=echo, log=log, until=ended)
         res.scenario_exit = None
         for line in reversed(res.lines):
@@ -338,7 +422,9 @@ def scenario(script, files, flask=False, timeout=240, echo=None, log=None, polic
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--flask", action="store_true")
     ap.add_argument("--permissive", action="store_true", help="with --flask: flask=permissive")
     ap.add_argument("--arch", default="amd64", choices=sorted(XEN_OF_ARCH))
@@ -355,8 +441,16 @@ def main():
     with open(o.script) as f:
         script = f.read()
     flask = ("permissive" if o.permissive else True) if o.flask else False
-    res = scenario(script, files, flask=flask, timeout=o.timeout,
-                   echo=lambda l: print(l, flush=True), log=o.log, arch=o.arch, xen=o.xen)
+    res = scenario(
+        script,
+        files,
+        flask=flask,
+        timeout=o.timeout,
+        echo=lambda l: print(l, flush=True),
+        log=o.log,
+        arch=o.arch,
+        xen=o.xen,
+    )
     if res.timed_out:
         print("xlboot: stopped after %d s (timeout)" % o.timeout, file=sys.stderr)
         return 124

@@ -2,6 +2,7 @@
 """Parse preprocessed Xen headers with the lark grammar (c.lark) and lay
 the types out by the C ABI of an LP64 little-endian arch (x86_64, aarch64:
 the SysV and AAPCS64 rules agree for every type these headers use)."""
+
 import os
 import re
 
@@ -22,8 +23,13 @@ def parser():
     global _parser
     if _parser is None:
         with open(os.path.join(HERE, 'c.lark')) as f:
-            _parser = Lark(f.read(), parser='lalr', propagate_positions=True,
-                           start=['start', 'expr'], maybe_placeholders=False)
+            _parser = Lark(
+                f.read(),
+                parser='lalr',
+                propagate_positions=True,
+                start=['start', 'expr'],
+                maybe_placeholders=False,
+            )
     return _parser
 
 
@@ -45,7 +51,7 @@ class Ptr:
 
 class Arr:
     def __init__(self, elem, n):
-        self.elem, self.n = elem, n   # n None: flexible array member
+        self.elem, self.n = elem, n  # n None: flexible array member
 
 
 class Aligned:
@@ -58,7 +64,7 @@ class Aligned:
 class Rec:
     def __init__(self, kind, tag, where):
         self.kind, self.tag, self.where = kind, tag, where
-        self.members = None    # None: declared, not (yet) defined
+        self.members = None  # None: declared, not (yet) defined
         self.packed = False
         self.align_attr = 0
         self._layout = None
@@ -66,20 +72,45 @@ class Rec:
 
 class Member:
     def __init__(self, name, type_, bits, align_attr, where):
-        self.name, self.type, self.bits, self.align_attr, self.where = name, type_, bits, align_attr, where
+        self.name, self.type, self.bits, self.align_attr, self.where = (
+            name,
+            type_,
+            bits,
+            align_attr,
+            where,
+        )
 
 
 PRIMS = {}
-for _n, _s, _sg in (('char', 1, True), ('signed char', 1, True), ('unsigned char', 1, False),
-                    ('short', 2, True), ('unsigned short', 2, False), ('int', 4, True),
-                    ('unsigned int', 4, False), ('long', 8, True), ('unsigned long', 8, False),
-                    ('long long', 8, True), ('unsigned long long', 8, False), ('_Bool', 1, False),
-                    ('void', 1, False)):
+for _n, _s, _sg in (
+    ('char', 1, True),
+    ('signed char', 1, True),
+    ('unsigned char', 1, False),
+    ('short', 2, True),
+    ('unsigned short', 2, False),
+    ('int', 4, True),
+    ('unsigned int', 4, False),
+    ('long', 8, True),
+    ('unsigned long', 8, False),
+    ('long long', 8, True),
+    ('unsigned long long', 8, False),
+    ('_Bool', 1, False),
+    ('void', 1, False),
+):
     PRIMS[_n] = Prim(_n, _s, _sg)
-STDINT = {'uint8_t': 'unsigned char', 'int8_t': 'signed char', 'uint16_t': 'unsigned short',
-          'int16_t': 'short', 'uint32_t': 'unsigned int', 'int32_t': 'int',
-          'uint64_t': 'unsigned long', 'int64_t': 'long', 'uintptr_t': 'unsigned long',
-          'intptr_t': 'long', 'size_t': 'unsigned long'}
+STDINT = {
+    'uint8_t': 'unsigned char',
+    'int8_t': 'signed char',
+    'uint16_t': 'unsigned short',
+    'int16_t': 'short',
+    'uint32_t': 'unsigned int',
+    'int32_t': 'int',
+    'uint64_t': 'unsigned long',
+    'int64_t': 'long',
+    'uintptr_t': 'unsigned long',
+    'intptr_t': 'long',
+    'size_t': 'unsigned long',
+}
 
 
 def canonical(words):
@@ -125,12 +156,22 @@ class Field:
     position inside the byte-aligned unit at offset and the width."""
 
     def __init__(self, name, type_, offset, bitpos=None, width=None):
-        self.name, self.type, self.offset, self.bitpos, self.width = name, type_, offset, bitpos, width
+        self.name, self.type, self.offset, self.bitpos, self.width = (
+            name,
+            type_,
+            offset,
+            bitpos,
+            width,
+        )
 
 
 class Layout:
     def __init__(self, size, align, fields):
-        self.size, self.align, self.fields = size, align, fields   # fields: anonymous members flattened
+        self.size, self.align, self.fields = (
+            size,
+            align,
+            fields,
+        )  # fields: anonymous members flattened
 
 
 def roundup(x, a):
@@ -141,7 +182,9 @@ def layout(rec):
     if rec._layout is not None:
         return rec._layout
     if rec.members is None:
-        raise ParseError('%s: %s %s is declared but never defined' % (rec.where, rec.kind, rec.tag))
+        raise ParseError(
+            '%s: %s %s is declared but never defined' % (rec.where, rec.kind, rec.tag)
+        )
     bit = 0
     align = 1
     end = 0
@@ -187,7 +230,14 @@ def layout(rec):
 # --- the parse tree to types ---------------------------------------------------
 class Decl:
     def __init__(self, name, ptr, dims, bits, attrs, where):
-        self.name, self.ptr, self.dims, self.bits, self.attrs, self.where = name, ptr, dims, bits, attrs, where
+        self.name, self.ptr, self.dims, self.bits, self.attrs, self.where = (
+            name,
+            ptr,
+            dims,
+            bits,
+            attrs,
+            where,
+        )
 
 
 class Attr:
@@ -208,9 +258,9 @@ class Unit:
 
     def __init__(self):
         self.typedefs = dict((k, PRIMS[v]) for k, v in STDINT.items())
-        self.records = {}          # 'struct tag' / 'union tag' -> Rec
+        self.records = {}  # 'struct tag' / 'union tag' -> Rec
         self.enum_values = {}
-        self.record_typedef = {}   # Rec -> first typedef name (anonymous records)
+        self.record_typedef = {}  # Rec -> first typedef name (anonymous records)
 
 
 @v_args(meta=True)
@@ -245,11 +295,21 @@ class Build(Transformer):
         if op in ('/', '%'):
             if b == 0:
                 raise ParseError('%s: division by zero' % self.w(meta))
-            q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)   # C truncates
+            q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)  # C truncates
             return q if op == '/' else a - q * b
-        return {'<<': a << b, '>>': a >> b, '+': a + b, '-': a - b, '*': a * b,
-                '==': int(a == b), '!=': int(a != b), '<': int(a < b), '>': int(a > b),
-                '<=': int(a <= b), '>=': int(a >= b)}[op]
+        return {
+            '<<': a << b,
+            '>>': a >> b,
+            '+': a + b,
+            '-': a - b,
+            '*': a * b,
+            '==': int(a == b),
+            '!=': int(a != b),
+            '<': int(a < b),
+            '>': int(a > b),
+            '<=': int(a <= b),
+            '>=': int(a >= b),
+        }[op]
 
     def op_lor(self, meta, c):
         return int(bool(c[0] or c[1]))
@@ -316,7 +376,7 @@ class Build(Transformer):
             specs.append(c[i])
             i += 1
         kind, tail, tmeta = c[i]
-        rest = c[i + 1:]
+        rest = c[i + 1 :]
         words = [str(s) for s in specs if isinstance(s, str)]
         attrs = [a for s in specs if isinstance(s, list) for a in s]
         if kind == 'named':
@@ -381,7 +441,9 @@ class Build(Transformer):
     def record_decl(self, meta, c):
         c = [x for x in c if getattr(x, 'type', None) != 'CONST']
         rec = c[0]
-        attrs = [a for x in c[1:] if isinstance(x, list) and x and isinstance(x[0], Attr) for a in x]
+        attrs = [
+            a for x in c[1:] if isinstance(x, list) and x and isinstance(x[0], Attr) for a in x
+        ]
         decls = [x for x in c[1:] if isinstance(x, list) and x and isinstance(x[0], Decl)]
         if attrs and rec.members is not None:
             rec._layout = None
@@ -414,9 +476,9 @@ class Build(Transformer):
         out = []
         if not decls:
             if isinstance(base, Rec) and base.members is not None and base.tag is None:
-                out.append(Member(None, base, None, 0, self.w(meta)))   # anonymous
+                out.append(Member(None, base, None, 0, self.w(meta)))  # anonymous
             elif isinstance(base, Rec) and base.members is not None:
-                pass   # a tagged definition inside a record: no member (GNU C)
+                pass  # a tagged definition inside a record: no member (GNU C)
             return ('member', out)
         for d in decls:
             out.append(Member(d.name, self.apply(base, d), d.bits, aligned_of(d.attrs), d.where))
@@ -440,7 +502,12 @@ class Build(Transformer):
                 if a:
                     t = Aligned(t, a)
                 self.u.typedefs[d.name] = t
-                if isinstance(base, Rec) and base not in self.u.record_typedef and not d.ptr and not d.dims:
+                if (
+                    isinstance(base, Rec)
+                    and base not in self.u.record_typedef
+                    and not d.ptr
+                    and not d.dims
+                ):
                     self.u.record_typedef[base] = d.name
         return None
 
@@ -457,8 +524,23 @@ def c_int(text):
     return int(t)
 
 
-INT_TYPES = ('int', 'unsigned', 'signed', 'long', 'short', 'char', 'uint8_t', 'uint16_t',
-             'uint32_t', 'uint64_t', 'int8_t', 'int16_t', 'int32_t', 'int64_t', 'xen_ulong_t')
+INT_TYPES = (
+    'int',
+    'unsigned',
+    'signed',
+    'long',
+    'short',
+    'char',
+    'uint8_t',
+    'uint16_t',
+    'uint32_t',
+    'uint64_t',
+    'int8_t',
+    'int16_t',
+    'int32_t',
+    'int64_t',
+    'xen_ulong_t',
+)
 # an integer cast such as (uint32_t) or (unsigned long): dropped before evaluating
 INT_CAST = re.compile(r'\(\s*(?:\b(?:%s)\b\s*)+\)' % '|'.join(INT_TYPES))
 NUM_SUFFIX = re.compile(r'\b(?:0[xX][0-9a-fA-F]+|[0-9]+)([uUlL]*)')
@@ -511,7 +593,7 @@ def skip_functions(lines):
         seen = seen or '{' in line
         out.append('')
         if (seen and depth <= 0) or (not seen and line.rstrip().endswith(';')):
-            depth = None   # end of the body, or a prototype without one
+            depth = None  # end of the body, or a prototype without one
     return out
 
 
@@ -525,6 +607,7 @@ def parse(pp, unit=None):
             f, n = pp.where[line - 1]
             return '%s:%d' % (f, n)
         return '<end>'
+
     try:
         tree = parser().parse(text, start='start')
     except UnexpectedInput as e:
@@ -532,8 +615,10 @@ def parse(pp, unit=None):
         what = ('unexpected %r' % str(tok)) if tok is not None else 'syntax error'
         if tok is not None and getattr(tok, 'type', '') == '$END':
             what = 'unexpected end of input'
-        raise ParseError('%s: %s (after expansion: %s)'
-                         % (where_of(e.line), what, pp.out[e.line - 1] if 0 < e.line <= len(pp.out) else ''))
+        raise ParseError(
+            '%s: %s (after expansion: %s)'
+            % (where_of(e.line), what, pp.out[e.line - 1] if 0 < e.line <= len(pp.out) else '')
+        )
     try:
         Build(unit, where_of).transform(tree)
     except VisitError as e:

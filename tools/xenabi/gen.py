@@ -12,6 +12,7 @@ the releases Debian does not ship) and every arch:
 Usage: python3 tools/xenabi/gen.py --deps .deps/pkg [--shared ../shared/xen] --out build/xenabi
 Files are only rewritten when their content changes.
 """
+
 import argparse
 import os
 import re
@@ -31,8 +32,16 @@ ARCHES = preprocess.ARCH_MACRO
 # Headers read (relative to include/xen), in this order; the preprocessor
 # follows their #includes (memory.h, grant_table.h, physdev.h, hvm/* give
 # the sizes of the domctl and sysctl unions).
-TOP_FILES = ['xen.h', 'errno.h', 'sysctl.h', 'domctl.h', 'version.h', 'sched.h', 'vcpu.h',
-             'event_channel.h']
+TOP_FILES = [
+    'xen.h',
+    'errno.h',
+    'sysctl.h',
+    'domctl.h',
+    'version.h',
+    'sched.h',
+    'vcpu.h',
+    'event_channel.h',
+]
 
 # Defined for the headers beside the compiler's own (gcc, gnu11, the arch):
 # the tools interface, which also selects the latest interface version.
@@ -60,32 +69,67 @@ OPTIONAL_STRUCTS = [('xen_domctl_get_domain_state', ())]
 TYPEDEF_SIZES = ['domid_t', 'xen_domain_handle_t', 'xen_extraversion_t']
 
 # Constants: exact names and name prefixes (integer #defines only).
-CONST_NAMES = ['XEN_SYSCTL_INTERFACE_VERSION', 'XEN_DOMCTL_INTERFACE_VERSION',
-               'XEN_SYSCTL_getdomaininfolist', 'XEN_SYSCTL_physinfo',
-               'XEN_SYSCTL_getcpuinfo', 'XEN_SYSCTL_readconsole', 'XEN_DOMCTL_getvcpuinfo',
-               'XEN_DOMCTL_createdomain', 'XEN_DOMCTL_destroydomain',
-               'XEN_DOMCTL_pausedomain', 'XEN_DOMCTL_unpausedomain',
-               'XEN_DOMCTL_getdomaininfo', 'XEN_DOMCTL_max_mem', 'XEN_DOMCTL_max_vcpus',
-               'DOMID_FIRST_RESERVED', 'DOMID_SELF', 'DOMID_IDLE',
-               'XENVER_version', 'XENVER_extraversion']
+CONST_NAMES = [
+    'XEN_SYSCTL_INTERFACE_VERSION',
+    'XEN_DOMCTL_INTERFACE_VERSION',
+    'XEN_SYSCTL_getdomaininfolist',
+    'XEN_SYSCTL_physinfo',
+    'XEN_SYSCTL_getcpuinfo',
+    'XEN_SYSCTL_readconsole',
+    'XEN_DOMCTL_getvcpuinfo',
+    'XEN_DOMCTL_createdomain',
+    'XEN_DOMCTL_destroydomain',
+    'XEN_DOMCTL_pausedomain',
+    'XEN_DOMCTL_unpausedomain',
+    'XEN_DOMCTL_getdomaininfo',
+    'XEN_DOMCTL_max_mem',
+    'XEN_DOMCTL_max_vcpus',
+    'DOMID_FIRST_RESERVED',
+    'DOMID_SELF',
+    'DOMID_IDLE',
+    'XENVER_version',
+    'XENVER_extraversion',
+]
 CONST_PREFIXES = ['XEN_DOMINF_', 'SHUTDOWN_', 'XEN_DOMCTL_CDF_', 'XEN_DOMCTL_GETDOMSTATE_']
 # Not in every release: DOMID_ANY (4.22: createdomain's "pick one"),
 # get_domain_state (4.21); taken where defined, never required.
 CONST_NAMES_OPTIONAL = ['DOMID_ANY', 'DOMID_INVALID', 'XEN_DOMCTL_get_domain_state']
 # ... of which the monitor needs at least these (a missing one stops the build)
-CONST_NAMES += ['XEN_DOMINF_' + n for n in ('dying', 'hvm_guest', 'shutdown', 'paused', 'blocked',
-                                             'running', 'debugged', 'xs_domain', 'hap',
-                                             'shutdownmask', 'shutdownshift')]
-CONST_NAMES += ['SHUTDOWN_' + n for n in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog',
-                                           'soft_reset')]
+CONST_NAMES += [
+    'XEN_DOMINF_' + n
+    for n in (
+        'dying',
+        'hvm_guest',
+        'shutdown',
+        'paused',
+        'blocked',
+        'running',
+        'debugged',
+        'xs_domain',
+        'hap',
+        'shutdownmask',
+        'shutdownshift',
+    )
+]
+CONST_NAMES += [
+    'SHUTDOWN_' + n for n in ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset')
+]
 CONST_NAMES += ['XEN_DOMCTL_CDF_hvm', 'XEN_DOMCTL_CDF_hap']
 
 # uctypes' encoding (extmod/moductypes.c): type in the top bits of a 31-bit
 # small int, offset in the low 17 bits; bit-fields add position and length.
-UC_TYPE = {(1, False): 0 << 27, (1, True): 1 << 27, (2, False): 2 << 27, (2, True): 3 << 27,
-           (4, False): 4 << 27, (4, True): 5 << 27, (8, False): 6 << 27, (8, True): 7 << 27}
+UC_TYPE = {
+    (1, False): 0 << 27,
+    (1, True): 1 << 27,
+    (2, False): 2 << 27,
+    (2, True): 3 << 27,
+    (4, False): 4 << 27,
+    (4, True): 5 << 27,
+    (8, False): 6 << 27,
+    (8, True): 7 << 27,
+}
 UC_BF = {1: 8 << 27, 2: 10 << 27, 4: 12 << 27}
-UC_ARRAY = -(1 << 30)          # TYPE2SMALLINT(ARRAY, AGG_TYPE_BITS)
+UC_ARRAY = -(1 << 30)  # TYPE2SMALLINT(ARRAY, AGG_TYPE_BITS)
 UC_BF_POS, UC_BF_LEN = 17, 22
 UC_OFFSET_MASK = (1 << 17) - 1
 
@@ -102,7 +146,9 @@ def releases(deps, shared=None):
     for d in sorted(os.listdir(deps)):
         m = re.match(r'libxen-dev-(\d+)\.(\d+)$', d)
         if m and os.path.isdir(os.path.join(deps, d, 'usr', 'include', 'xen')):
-            out.append(((int(m.group(1)), int(m.group(2))), os.path.join(deps, d, 'usr', 'include')))
+            out.append(
+                ((int(m.group(1)), int(m.group(2))), os.path.join(deps, d, 'usr', 'include'))
+            )
     have = set(r for r, _ in out)
     if shared:
         for ver, path in xenshared.releases(shared).items():
@@ -120,7 +166,11 @@ CONST_SKIP = ['XEN_DOMCTL_CDF_MAX']
 def wanted_constant(name):
     if name in CONST_SKIP:
         return False
-    return name in CONST_NAMES or name in CONST_NAMES_OPTIONAL or any(name.startswith(p) for p in CONST_PREFIXES)
+    return (
+        name in CONST_NAMES
+        or name in CONST_NAMES_OPTIONAL
+        or any(name.startswith(p) for p in CONST_PREFIXES)
+    )
 
 
 def read_headers(include_dir, arch):
@@ -195,7 +245,7 @@ def constants(pp, unit):
 
 def errnos(unit):
     out = {}
-    for n, v in unit.enum_values.items():   # definition order: first name wins
+    for n, v in unit.enum_values.items():  # definition order: first name wins
         if n.startswith('XEN_E'):
             out.setdefault(v, n[4:])
     return out
@@ -221,17 +271,20 @@ def _first_offset(v):
 
 def gdi_signature(mod):
     # what must be equal for two releases to share the listing code path
-    return (mod['SIZE']['xen_sysctl'], mod['SIZE']['xen_domctl'],
-            repr(sorted(mod['layouts']['xen_domctl_getdomaininfo'].items())),
-            repr(sorted(mod['layouts']['xen_sysctl_getdomaininfolist'].items())),
-            mod['SIZE']['xen_domctl_getdomaininfo'])
+    return (
+        mod['SIZE']['xen_sysctl'],
+        mod['SIZE']['xen_domctl'],
+        repr(sorted(mod['layouts']['xen_domctl_getdomaininfo'].items())),
+        repr(sorted(mod['layouts']['xen_sysctl_getdomaininfolist'].items())),
+        mod['SIZE']['xen_domctl_getdomaininfo'],
+    )
 
 
 def generate(release, include_dir, arch):
     pp, unit = read_headers(include_dir, arch)
     layouts, sizes, ctypes = {}, {}, {}
     structs = STRUCTS + [s for s in OPTIONAL_STRUCTS if has_record(unit, s[0])]
-    fields = {}   # (struct, member): (offset, size) of the members C reads
+    fields = {}  # (struct, member): (offset, size) of the members C reads
     for name, opaque in structs:
         rec, cname = find_record(unit, name)
         layouts[name] = descriptor(rec, opaque)
@@ -242,20 +295,30 @@ def generate(release, include_dir, arch):
                 fields[(name, f.name)] = (f.offset, cparse.size_align(cparse.strip(f.type))[0])
     for name in TYPEDEF_SIZES:
         sizes[name] = cparse.size_align(unit.typedefs[name])[0]
-    return {'release': release, 'arch': arch, 'layouts': layouts, 'SIZE': sizes, 'CTYPE': ctypes,
-            'CONST': constants(pp, unit), 'ERRNO': errnos(unit), 'FIELDS': fields}
+    return {
+        'release': release,
+        'arch': arch,
+        'layouts': layouts,
+        'SIZE': sizes,
+        'CTYPE': ctypes,
+        'CONST': constants(pp, unit),
+        'ERRNO': errnos(unit),
+        'FIELDS': fields,
+    }
 
 
 # What port-xen/modxen.c checks itself before XEN_SYSCTL_getdomaininfolist
 # (xenabi_sizes.h): the members it reads or writes in a xen_sysctl, macro
 # name -> (struct, member, its size in bytes). They must sit at the same
 # place in every release of an arch (the build stops otherwise).
-C_GDIL = [('XENABI_SYSCTL_CMD', 'xen_sysctl', 'cmd', 4),
-          ('XENABI_SYSCTL_VERSION', 'xen_sysctl', 'interface_version', 4),
-          ('XENABI_GDIL_FIRST_DOMAIN', 'xen_sysctl_getdomaininfolist', 'first_domain', 2),
-          ('XENABI_GDIL_MAX_DOMAINS', 'xen_sysctl_getdomaininfolist', 'max_domains', 4),
-          ('XENABI_GDIL_BUFFER', 'xen_sysctl_getdomaininfolist', 'buffer', 8),
-          ('XENABI_GDIL_NUM_DOMAINS', 'xen_sysctl_getdomaininfolist', 'num_domains', 4)]
+C_GDIL = [
+    ('XENABI_SYSCTL_CMD', 'xen_sysctl', 'cmd', 4),
+    ('XENABI_SYSCTL_VERSION', 'xen_sysctl', 'interface_version', 4),
+    ('XENABI_GDIL_FIRST_DOMAIN', 'xen_sysctl_getdomaininfolist', 'first_domain', 2),
+    ('XENABI_GDIL_MAX_DOMAINS', 'xen_sysctl_getdomaininfolist', 'max_domains', 4),
+    ('XENABI_GDIL_BUFFER', 'xen_sysctl_getdomaininfolist', 'buffer', 8),
+    ('XENABI_GDIL_NUM_DOMAINS', 'xen_sysctl_getdomaininfolist', 'num_domains', 4),
+]
 C_FIELDS = set((st, m) for _, st, m, _ in C_GDIL) | {('xen_sysctl', 'u')}
 
 
@@ -280,14 +343,18 @@ def gdil_offsets(mods):
         for m in mods:
             off, got = m['FIELDS'][(st, member)]
             if got != size:
-                raise GenError('Xen %d.%d: %s.%s is %d bytes, modxen.c expects %d'
-                               % (m['release'] + (st, member, got, size)))
+                raise GenError(
+                    'Xen %d.%d: %s.%s is %d bytes, modxen.c expects %d'
+                    % (m['release'] + (st, member, got, size))
+                )
             if st != 'xen_sysctl':
                 off += m['FIELDS'][('xen_sysctl', 'u')][0]
             at.add(off)
         if len(at) != 1:
-            raise GenError('%s.%s moved between releases (%s): modxen.c reads it at one offset'
-                           % (st, member, ', '.join('%d' % a for a in sorted(at))))
+            raise GenError(
+                '%s.%s moved between releases (%s): modxen.c reads it at one offset'
+                % (st, member, ', '.join('%d' % a for a in sorted(at)))
+            )
         out.append((macro + '_AT', at.pop()))
     cmd = set(m['CONST']['XEN_SYSCTL_getdomaininfolist'] for m in mods)
     if len(cmd) != 1:
@@ -302,12 +369,14 @@ def module_name(release, arch):
 
 def module_source(mod, origin, shared_errno=False):
     r, arch = mod['release'], mod['arch']
-    lines = ['# Generated by tools/xenabi/gen.py from the public headers of Xen %d.%d' % r,
-             '# (%s) for %s. Do not edit: `make` rebuilds it; not committed.' % (origin, arch),
-             '# Layouts are uctypes descriptors (LITTLE_ENDIAN); SIZE holds sizeof.',
-             'RELEASE = (%d, %d)' % r,
-             'ARCH = %r' % arch,
-             'SIZE = %s' % fmt(mod['SIZE'])]
+    lines = [
+        '# Generated by tools/xenabi/gen.py from the public headers of Xen %d.%d' % r,
+        '# (%s) for %s. Do not edit: `make` rebuilds it; not committed.' % (origin, arch),
+        '# Layouts are uctypes descriptors (LITTLE_ENDIAN); SIZE holds sizeof.',
+        'RELEASE = (%d, %d)' % r,
+        'ARCH = %r' % arch,
+        'SIZE = %s' % fmt(mod['SIZE']),
+    ]
     for name, _ in STRUCTS + OPTIONAL_STRUCTS:
         if name in mod['layouts']:
             lines.append('%s = %s' % (name, fmt(mod['layouts'][name])))
@@ -330,20 +399,32 @@ def index_source(arch, mods):
             sigs.append(s)
         gdi[m['release']] = sigs.index(s)
     errno = mods[0]['ERRNO'] if all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods) else None
-    lines = ['# Generated by tools/xenabi/gen.py: the releases whose layouts exist',
-             '# for %s, oldest first. Do not edit.' % arch,
-             'RELEASES = (%s,)' % ', '.join('(%d, %d)' % m['release'] for m in mods),
-             '# (sysctl, domctl) interface versions from each release\'s headers',
-             'VERSIONS = {%s}' % ', '.join('(%d, %d): (0x%02x, 0x%02x)' % (
-                 m['release'] + (m['CONST']['XEN_SYSCTL_INTERFACE_VERSION'],
-                                 m['CONST']['XEN_DOMCTL_INTERFACE_VERSION'])) for m in mods),
-             '# equal numbers: identical sysctl/domctl headers and getdomaininfo(list) layouts',
-             'GDI_LAYOUT = {%s}' % ', '.join('(%d, %d): %d' % (m['release'] + (gdi[m['release']],))
-                                             for m in mods),
-             '# sysctl interface version: sizeof(xen_domctl_getdomaininfo), the record',
-             '# getdomaininfolist writes per domain (xenabi_sizes.h gives C the same);',
-             '# a version not here lists one record per call',
-             'RECORD_SIZE = {%s}' % ', '.join('0x%02x: %d' % kv for kv in sorted(record_sizes(mods).items()))]
+    lines = [
+        '# Generated by tools/xenabi/gen.py: the releases whose layouts exist',
+        '# for %s, oldest first. Do not edit.' % arch,
+        'RELEASES = (%s,)' % ', '.join('(%d, %d)' % m['release'] for m in mods),
+        '# (sysctl, domctl) interface versions from each release\'s headers',
+        'VERSIONS = {%s}'
+        % ', '.join(
+            '(%d, %d): (0x%02x, 0x%02x)'
+            % (
+                m['release']
+                + (
+                    m['CONST']['XEN_SYSCTL_INTERFACE_VERSION'],
+                    m['CONST']['XEN_DOMCTL_INTERFACE_VERSION'],
+                )
+            )
+            for m in mods
+        ),
+        '# equal numbers: identical sysctl/domctl headers and getdomaininfo(list) layouts',
+        'GDI_LAYOUT = {%s}'
+        % ', '.join('(%d, %d): %d' % (m['release'] + (gdi[m['release']],)) for m in mods),
+        '# sysctl interface version: sizeof(xen_domctl_getdomaininfo), the record',
+        '# getdomaininfolist writes per domain (xenabi_sizes.h gives C the same);',
+        '# a version not here lists one record per call',
+        'RECORD_SIZE = {%s}'
+        % ', '.join('0x%02x: %d' % kv for kv in sorted(record_sizes(mods).items())),
+    ]
     if errno is not None:
         lines.append('# errno names (xen/errno.h), the same in every release')
         lines.append('ERRNO = %s' % errno_source(errno))
@@ -351,10 +432,13 @@ def index_source(arch, mods):
 
 
 def sizes_header(all_mods):
-    lines = ['/* Generated by tools/xenabi/gen.py. Do not edit. The largest',
-             ' * xen_sysctl and xen_domctl over every generated release, per arch:',
-             ' * what a hypercall buffer from Python must hold at least. */',
-             '#ifndef XENABI_SIZES_H', '#define XENABI_SIZES_H']
+    lines = [
+        '/* Generated by tools/xenabi/gen.py. Do not edit. The largest',
+        ' * xen_sysctl and xen_domctl over every generated release, per arch:',
+        ' * what a hypercall buffer from Python must hold at least. */',
+        '#ifndef XENABI_SIZES_H',
+        '#define XENABI_SIZES_H',
+    ]
     for arch, macro in sorted(ARCHES.items()):
         mods = all_mods.get(arch)
         if not mods:
@@ -369,8 +453,10 @@ def sizes_header(all_mods):
         lines.append(' * size: one record per call only. */')
         for macro, v in gdil_offsets(mods):
             lines.append('#define %s %d' % (macro, v))
-        lines.append('#define XENABI_GDIL_RECORDS %s' % ', '.join(
-            '{ 0x%02x, %d }' % kv for kv in sorted(record_sizes(mods).items())))
+        lines.append(
+            '#define XENABI_GDIL_RECORDS %s'
+            % ', '.join('{ 0x%02x, %d }' % kv for kv in sorted(record_sizes(mods).items()))
+        )
         lines.append('#endif')
     lines.append('#endif')
     return '\n'.join(lines) + '\n'
@@ -382,7 +468,7 @@ def write_if_changed(path, text):
             if f.read() == text:
                 return False
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = '%s.%d.tmp' % (path, os.getpid())   # concurrent makes must not collide
+    tmp = '%s.%d.tmp' % (path, os.getpid())  # concurrent makes must not collide
     with open(tmp, 'w') as f:
         f.write(text)
     os.replace(tmp, path)
@@ -426,11 +512,15 @@ def main(argv=None):
     args = ap.parse_args(argv)
     rels = releases(args.deps, args.shared)
     if not rels:
-        raise SystemExit('xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps)
+        raise SystemExit(
+            'xenabi: no libxen-dev-X.Y headers under %s (run tools/deps.sh)' % args.deps
+        )
     arches = args.arch or sorted(ARCHES)
     for arch in arches:
         if arch not in ARCHES:
-            raise SystemExit('xenabi: unknown arch %s (known: %s)' % (arch, ', '.join(sorted(ARCHES))))
+            raise SystemExit(
+                'xenabi: unknown arch %s (known: %s)' % (arch, ', '.join(sorted(ARCHES)))
+            )
         try:
             preprocess.compiler(arch)
         except preprocess.PreprocessError as e:
@@ -447,15 +537,19 @@ def main(argv=None):
         shared = all(m['ERRNO'] == mods[0]['ERRNO'] for m in mods)
         for mod, (_, inc) in zip(mods, rels):
             path = os.path.join(args.out, arch, module_name(mod['release'], arch) + '.py')
-            changed += write_if_changed(path, module_source(mod, origin_of(args.deps, mod['release'], inc),
-                                                            shared))
-        changed += write_if_changed(os.path.join(args.out, arch, 'xenabi_%s.py' % arch),
-                                    index_source(arch, mods))
+            changed += write_if_changed(
+                path, module_source(mod, origin_of(args.deps, mod['release'], inc), shared)
+            )
+        changed += write_if_changed(
+            os.path.join(args.out, arch, 'xenabi_%s.py' % arch), index_source(arch, mods)
+        )
         changed += remove_stale(os.path.join(args.out, arch), arch, [m['release'] for m in mods])
         all_mods[arch] = mods
     changed += write_if_changed(os.path.join(args.out, 'xenabi_sizes.h'), sizes_header(all_mods))
-    print('xenabi: %s for %s, %d file(s) changed' % (
-        ', '.join('%d.%d' % r for r, _ in rels), ', '.join(sorted(all_mods)), changed))
+    print(
+        'xenabi: %s for %s, %d file(s) changed'
+        % (', '.join('%d.%d' % r for r, _ in rels), ', '.join(sorted(all_mods)), changed)
+    )
 
 
 if __name__ == '__main__':

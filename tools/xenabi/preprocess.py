@@ -3,6 +3,7 @@
 `<cc> -dM -E` lists the #defines, `<cc> -E` yields the declarations (its
 linemarkers map every line back to its header, so a parse error names the
 file and line) and the expansion of each wanted integer #define."""
+
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ ARCH_MACRO = {'x86_64': '__x86_64__', 'aarch64': '__aarch64__'}
 # gnu11: the dialect the model had (__STDC_VERSION__ 201112L, GNU extensions
 # on); -nostdinc: the headers must stand alone, no C library is read.
 FLAGS = ['-std=gnu11', '-nostdinc']
-MARK = 'xenabi_constant'   # starts the output line of one #define's expansion
+MARK = 'xenabi_constant'  # starts the output line of one #define's expansion
 
 LINEMARKER = re.compile(r'# (\d+) "((?:[^"\\]|\\.)*)"')
 DEFINE = re.compile(r'#define ([A-Za-z_]\w*)(\([^)]*\))? ?(.*)$')
@@ -39,8 +40,9 @@ def compiler(arch):
     name, package = CC[arch]
     path = shutil.which(name)
     if path is None:
-        raise PreprocessError('%s not found (the %s preprocessor): tools/deps.sh installs %s'
-                              % (name, arch, package))
+        raise PreprocessError(
+            '%s not found (the %s preprocessor): tools/deps.sh installs %s' % (name, arch, package)
+        )
     return path
 
 
@@ -56,7 +58,9 @@ def run(include_dir, arch, files, defines, wanted=lambda name: False):
         if m:
             h.macros[m.group(1)] = m.group(2)
     if ARCH_MACRO[arch] not in h.macros:
-        raise PreprocessError('%s does not target %s (%s is not defined)' % (cc, arch, ARCH_MACRO[arch]))
+        raise PreprocessError(
+            '%s does not target %s (%s is not defined)' % (cc, arch, ARCH_MACRO[arch])
+        )
     names = sorted(n for n, params in h.macros.items() if params is None and wanted(n))
     src += ''.join('%s %s\n' % (MARK, n) for n in names)
     text = _cc([cc, '-E'] + flags + ['-'], src, include_dir)
@@ -71,7 +75,7 @@ def run(include_dir, arch, files, defines, wanted=lambda name: False):
         s = line.strip()
         if where[0] == '<stdin>':
             if s.startswith(MARK):
-                expanded.append(s[len(MARK):].strip())
+                expanded.append(s[len(MARK) :].strip())
         elif s:
             h.out.append(s)
             h.where.append(where)
@@ -90,8 +94,10 @@ def _rel(path, include_dir):
 def _cc(argv, src, include_dir):
     r = subprocess.run(argv, input=src, capture_output=True, text=True)
     if r.returncode != 0:
-        raise PreprocessError(_first_error(r.stderr, include_dir) or
-                              '%s exited with status %d' % (argv[0], r.returncode))
+        raise PreprocessError(
+            _first_error(r.stderr, include_dir)
+            or '%s exited with status %d' % (argv[0], r.returncode)
+        )
     return r.stdout
 
 

@@ -44,10 +44,10 @@ static void say_hex(uint64_t v) {
 #define PSCI_INVALID_PARAMETERS   (-2)
 
 static long psci_call(unsigned long fn, unsigned long a1, unsigned long a2, unsigned long a3) {
-    register unsigned long x0 __asm__("x0") = fn;
-    register unsigned long x1 __asm__("x1") = a1;
-    register unsigned long x2 __asm__("x2") = a2;
-    register unsigned long x3 __asm__("x3") = a3;
+    register unsigned long x0 __asm__ ("x0") = fn;
+    register unsigned long x1 __asm__ ("x1") = a1;
+    register unsigned long x2 __asm__ ("x2") = a2;
+    register unsigned long x3 __asm__ ("x3") = a3;
     __asm__ volatile ("hvc #0" : "+r" (x0), "+r" (x1), "+r" (x2), "+r" (x3) : : "memory");
     return (long)x0;
 }
@@ -152,7 +152,7 @@ __attribute__((noreturn)) void arch_qemu_exit(int code) {
     line[16] = '0' + c % 10;
     console_write(line, sizeof(line) - 1);
     console_flush();
-    register unsigned long x0 __asm__("x0") = PSCI_0_2_FN_SYSTEM_OFF;
+    register unsigned long x0 __asm__ ("x0") = PSCI_0_2_FN_SYSTEM_OFF;
     __asm__ volatile ("hvc #0" : "+r" (x0) : : "x1", "x2", "x3", "memory");
     domain_shutdown(SHUTDOWN_poweroff);
 }

@@ -6,8 +6,8 @@
 # mistake there shows up here as a failing test.
 import struct
 
-ARCH_RECORD = {'x86_64': 112, 'aarch64': 120}   # sizeof(xen_domctl_getdomaininfo)
-RELEASES = {   # (major, minor): (sysctl, domctl) interface versions
+ARCH_RECORD = {'x86_64': 112, 'aarch64': 120}  # sizeof(xen_domctl_getdomaininfo)
+RELEASES = {  # (major, minor): (sysctl, domctl) interface versions
     (4, 17): (0x15, 0x15),
     (4, 20): (0x15, 0x17),
     (4, 21): (0x16, 0x17),
@@ -20,7 +20,7 @@ RELEASES = {   # (major, minor): (sysctl, domctl) interface versions
 DOMID_ANY = 0x7FF5
 DOMID_INVALID = 0x7FF4
 GET_DOMAIN_STATE = 90
-SET_VIRQ_HANDLER = 66   # XEN_DOMCTL_set_virq_handler, payload uint32 virq
+SET_VIRQ_HANDLER = 66  # XEN_DOMCTL_set_virq_handler, payload uint32 virq
 VIRQ_DOM_EXC = 3
 # get_domain_state's caps (4.21): the dom0less `capabilities` of a domain
 CAP_CONTROL, CAP_HARDWARE, CAP_XENSTORE = 1, 2, 4
@@ -47,20 +47,32 @@ class Overrun(BaseException):
 
 
 class FakeDomain:
-    def __init__(self, domid, flags=0x10, tot_pages=0, max_pages=0, cpu_time=0, vcpus=1,
-                 ssidref=0, handle=None, cpupool=0, cpu_permille=0, caps=0):
+    def __init__(
+        self,
+        domid,
+        flags=0x10,
+        tot_pages=0,
+        max_pages=0,
+        cpu_time=0,
+        vcpus=1,
+        ssidref=0,
+        handle=None,
+        cpupool=0,
+        cpu_permille=0,
+        caps=0,
+    ):
         self.domid = domid
         self.flags = flags
         self.tot_pages = tot_pages
         self.max_pages = max_pages
         self.cpu_time = cpu_time
         self.vcpus = vcpus
-        self.max_vcpu_id = vcpus - 1 if vcpus else 0xffffffff
+        self.max_vcpu_id = vcpus - 1 if vcpus else 0xFFFFFFFF
         self.ssidref = ssidref
-        self.handle = handle if handle is not None else bytes([domid & 0xff] * 16)
+        self.handle = handle if handle is not None else bytes([domid & 0xFF] * 16)
         self.cpupool = cpupool
-        self.cpu_permille = cpu_permille   # CPU time gained per ns of wall time, x1000
-        self.caps = caps   # CAP_* as get_domain_state reports them (dom0: control + hardware)
+        self.cpu_permille = cpu_permille  # CPU time gained per ns of wall time, x1000
+        self.caps = caps  # CAP_* as get_domain_state reports them (dom0: control + hardware)
 
 
 class State:
@@ -68,34 +80,34 @@ class State:
         self.version = (4, 20)
         self.extraversion = b'.4'
         self.sysctl_version, self.domctl_version = RELEASES[(4, 20)]
-        self.flask_deny = False    # every call -EACCES, as a FLASK denial since XSA-499
+        self.flask_deny = False  # every call -EACCES, as a FLASK denial since XSA-499
         # bytes of each getdomaininfolist record Xen writes (None: this
         # arch's, ARCH_RECORD); a release past every layout may grow it
         self.record_size = None
-        self.list_calls = []       # max_domains of each getdomaininfolist that reached Xen
-        self.fail = {}             # operation name -> positive errno to return
+        self.list_calls = []  # max_domains of each getdomaininfolist that reached Xen
+        self.fail = {}  # operation name -> positive errno to return
         self.domains = {}
         self.rover = 1
-        self.now = 1000000000      # ns since "boot"
-        self.tick = 0              # ns the clock moves on each time_ns()
-        self.early_wakes = 0       # sleep_until calls that return True half way
-        self.storm_ns = 0          # >0: VIRQ_DOM_EXC pending again every storm_ns
+        self.now = 1000000000  # ns since "boot"
+        self.tick = 0  # ns the clock moves on each time_ns()
+        self.early_wakes = 0  # sleep_until calls that return True half way
+        self.storm_ns = 0  # >0: VIRQ_DOM_EXC pending again every storm_ns
         self.storm_wakes = 0
-        self.watchdog_s = 0        # armed timeout, 0 = off
+        self.watchdog_s = 0  # armed timeout, 0 = off
         self.watchdog_kicks = 0
         self.cmdline = ''
         self.console = []
-        self.console_have = ('xen',)   # channels this fake guest has
+        self.console_have = ('xen',)  # channels this fake guest has
         self.console_now = ['xen']
-        self.console_dropped = 0    # lines a full PV ring had no room for
-        self.console_batching = False   # console_batch(True) until console_batch(False)
-        self.console_writes = 0     # CONSOLEIO_write calls: one per batch, else per write
-        self.buffers = []          # [(address, bytearray)]
-        self.calls = []            # ('sysctl'|'domctl', cmd, version), first 64 only
-        self.ncalls = 0            # all hypercalls (sysctl + domctl)
-        self.created = []          # parsed createdomain payloads, first 8 only
-        self.dom_exc_rc = 0        # the VIRQ_DOM_EXC bind's answer (-16: EBUSY, a 4.21+ domU)
-        self.changed = set()       # 4.21+: domids get_domain_state(DOMID_INVALID) has to tell
+        self.console_dropped = 0  # lines a full PV ring had no room for
+        self.console_batching = False  # console_batch(True) until console_batch(False)
+        self.console_writes = 0  # CONSOLEIO_write calls: one per batch, else per write
+        self.buffers = []  # [(address, bytearray)]
+        self.calls = []  # ('sysctl'|'domctl', cmd, version), first 64 only
+        self.ncalls = 0  # all hypercalls (sysctl + domctl)
+        self.created = []  # parsed createdomain payloads, first 8 only
+        self.dom_exc_rc = 0  # the VIRQ_DOM_EXC bind's answer (-16: EBUSY, a 4.21+ domU)
+        self.changed = set()  # 4.21+: domids get_domain_state(DOMID_INVALID) has to tell
         # A control domain without dom0 (4.21+): which domain this fake
         # guest is, whether it is privileged (control), the domain
         # XEN_DOMCTL_set_virq_handler named for VIRQ_DOM_EXC (None: Xen's
@@ -105,28 +117,37 @@ class State:
         self.privileged = True
         self.virq_handler = None
         self.handler_bound = False
-        self.bind_calls = 0        # bind_dom_exc() calls
-        self.repl_input = None     # repl(): None = no console input; else lines exec'd in ns
+        self.bind_calls = 0  # bind_dom_exc() calls
+        self.repl_input = None  # repl(): None = no console input; else lines exec'd in ns
         self.repl_calls = 0
-        self.repl_output = []      # repr() of each expression's value
+        self.repl_output = []  # repr() of each expression's value
         # XEN_SYSCTL_physinfo: a 2-CPU, 2.4 GHz host with 1 GiB (262144 pages)
-        self.physinfo = {'threads_per_core': 1, 'cores_per_socket': 2, 'nr_cpus': 2,
-                         'max_cpu_id': 1, 'nr_nodes': 1, 'cpu_khz': 2400000,
-                         'capabilities': 3, 'total_pages': 262144, 'free_pages': 131072,
-                         'scrub_pages': 0, 'outstanding_pages': 0}
+        self.physinfo = {
+            'threads_per_core': 1,
+            'cores_per_socket': 2,
+            'nr_cpus': 2,
+            'max_cpu_id': 1,
+            'nr_nodes': 1,
+            'cpu_khz': 2400000,
+            'capabilities': 3,
+            'total_pages': 262144,
+            'free_pages': 131072,
+            'scrub_pages': 0,
+            'outstanding_pages': 0,
+        }
         # XEN_SYSCTL_getcpuinfo: each pCPU's busy share (per mille of wall
         # time) and idle ns so far; _advance() adds the idle time
         self.pcpu_busy = [250, 0]
         self.pcpu_idle = [0, 0]
         # Xen's console ring (XEN_SYSCTL_readconsole): small, so tests wrap it
         self.conring = bytearray(1024)
-        self.conring_p = 0          # producer index (u32 in Xen; never wraps here)
-        self.conring_c = 0          # oldest byte still held
-        self.sleep_hook = None      # called with the state at each sleep_until (tests)
+        self.conring_p = 0  # producer index (u32 in Xen; never wraps here)
+        self.conring_c = 0  # oldest byte still held
+        self.sleep_hook = None  # called with the state at each sleep_until (tests)
         # (both capped: a 1000-domain test must fit MicroPython's heap)
-        self.boot = (500000000, 510000000)   # boot_ns(): image entry, first console line
-        self.raw_calls = 0                    # list_raw() calls
-        self.raw_layouts = []                 # the layouts list_raw() was handed
+        self.boot = (500000000, 510000000)  # boot_ns(): image entry, first console line
+        self.raw_calls = 0  # list_raw() calls
+        self.raw_layouts = []  # the layouts list_raw() was handed
 
 
 st = State()
@@ -142,8 +163,14 @@ def reset(version=(4, 20), arch_name='x86_64', extraversion=b'.4', cmdline=''):
     st.cmdline = cmdline
     arch = arch_name
     platform = arch_name + ('-pv' if arch_name == 'x86_64' else '')
-    add_domain(0, flags=0x20, tot_pages=16384, max_pages=16384, cpu_time=1200000000,
-               caps=CAP_CONTROL | CAP_HARDWARE)
+    add_domain(
+        0,
+        flags=0x20,
+        tot_pages=16384,
+        max_pages=16384,
+        cpu_time=1200000000,
+        caps=CAP_CONTROL | CAP_HARDWARE,
+    )
     return st
 
 
@@ -163,7 +190,7 @@ def control_domain(version=(4, 21), arch_name='aarch64', cmdline='', guests=2, x
     if xenstore is not None:
         d = st.domains[xenstore]
         d.caps |= CAP_XENSTORE
-        d.flags |= 0x80   # XEN_DOMINF_xs_domain
+        d.flags |= 0x80  # XEN_DOMINF_xs_domain
         st.virq_handler = xenstore
         st.handler_bound = True
     if version >= (4, 21):
@@ -262,14 +289,20 @@ def records_merge(stored, at, batch, n, size):
     """port-xen/modxen_records.c: copy n records of `size` bytes from
     batch over stored's from index `at`; the indices whose bytes differed.
     Every bound checked by division first, as C does."""
-    if at < 0 or n < 0 or size <= 0 or n > len(batch) // size or at > len(stored) // size \
-            or n > len(stored) // size - at:
+    if (
+        at < 0
+        or n < 0
+        or size <= 0
+        or n > len(batch) // size
+        or at > len(stored) // size
+        or n > len(stored) // size - at
+    ):
         raise ValueError("records_merge: records past a buffer's end")
     out = []
     for i in range(n):
         a, b = (at + i) * size, i * size
-        if stored[a:a + size] != batch[b:b + size]:
-            stored[a:a + size] = batch[b:b + size]
+        if stored[a : a + size] != batch[b : b + size]:
+            stored[a : a + size] = batch[b : b + size]
             out.append(at + i)
     return out
 
@@ -289,7 +322,7 @@ def sleep_until(deadline, events=True):
     if st.sleep_hook:
         st.sleep_hook(st)
     if events and st.storm_ns and deadline > st.now + st.storm_ns:
-        st.storm_wakes += 1   # a domain event every storm_ns: wakes at once
+        st.storm_wakes += 1  # a domain event every storm_ns: wakes at once
         _advance(st.storm_ns)
         return True
     if events and st.early_wakes > 0 and deadline > st.now:
@@ -339,7 +372,7 @@ def xen_version(cmd, buf=None):
         for i in range(16):
             buf[i] = 0
         e = st.extraversion[:15]
-        for i in range(len(e)):   # no slice assignment at MicroPython's CORE level
+        for i in range(len(e)):  # no slice assignment at MicroPython's CORE level
             buf[i] = e[i]
         return 0
     return -38
@@ -409,16 +442,22 @@ def _gdil_check(who, version, records, room):
     size = _c_record_size(version)
     if not size:
         if records > 1:
-            raise ValueError('%s: getdomaininfolist of %d records: sysctl interface 0x%x has no '
-                             'generated layout, its record size is unknown (one record per call)'
-                             % (who, records, version))
+            raise ValueError(
+                '%s: getdomaininfolist of %d records: sysctl interface 0x%x has no '
+                'generated layout, its record size is unknown (one record per call)'
+                % (who, records, version)
+            )
         if records and room < UNKNOWN_RECORD_ROOM:
-            raise ValueError('%s: one getdomaininfolist record of unknown size needs %d bytes; '
-                             'the buffer has %d' % (who, UNKNOWN_RECORD_ROOM, room))
+            raise ValueError(
+                '%s: one getdomaininfolist record of unknown size needs %d bytes; '
+                'the buffer has %d' % (who, UNKNOWN_RECORD_ROOM, room)
+            )
         return 0
     if records > room // size:
-        raise ValueError('%s: getdomaininfolist of %d records of %d bytes; the buffer has %d'
-                         % (who, records, size, room))
+        raise ValueError(
+            '%s: getdomaininfolist of %d records of %d bytes; the buffer has %d'
+            % (who, records, size, room)
+        )
     return size
 
 
@@ -432,8 +471,10 @@ def sysctl(buf, records=None):
     if cmd == 6:
         maxn = struct.unpack_from('<I', buf, 12)[0]
         if records is None and maxn:
-            raise ValueError('sysctl: getdomaininfolist of %d records needs its records buffer: '
-                             'sysctl(buf, records)' % maxn)
+            raise ValueError(
+                'sysctl: getdomaininfolist of %d records needs its records buffer: '
+                'sysctl(buf, records)' % maxn
+            )
         _gdil_check('sysctl', version, maxn, len(records) if records is not None else 0)
         struct.pack_into('<Q', buf, 16, addressof(records) if records is not None else 0)
     elif records is not None:
@@ -454,7 +495,7 @@ def sysctl(buf, records=None):
     first = struct.unpack_from('<H', buf, 8)[0]
     maxn = struct.unpack_from('<I', buf, 12)[0]
     addr = struct.unpack_from('<Q', buf, 16)[0]
-    size = st.record_size or ARCH_RECORD[arch]   # Xen's record, whatever C was told
+    size = st.record_size or ARCH_RECORD[arch]  # Xen's record, whatever C was told
     out = _buffer_at(addr) if maxn else None
     if maxn and out is None:
         return -14
@@ -465,7 +506,7 @@ def sysctl(buf, records=None):
         if n >= maxn:
             break
         if domid >= first:
-            _record(out, n * size, st.domains[domid], size)   # Overrun past `out`
+            _record(out, n * size, st.domains[domid], size)  # Overrun past `out`
             n += 1
     struct.pack_into('<I', buf, 24, n)
     return 0
@@ -479,9 +520,18 @@ def list_raw(sysctl_buf, records, layout):
     off_first, off_max, off_num, off_buf, batch, rsize, off_dom, end = layout
     # port-xen/modxen_bench.c's checks: the generated offsets, and what Xen
     # writes for the sysctl's interface version fits `records`
-    for i, (v, lo, hi) in enumerate(((off_first, 8, 8), (off_max, 12, 12), (off_num, 24, 24),
-                                     (off_buf, 16, 16), (batch, 1, 4096), (rsize, 2, 4096),
-                                     (off_dom, 0, rsize - 2), (end, 1, 0xffff))):
+    for i, (v, lo, hi) in enumerate(
+        (
+            (off_first, 8, 8),
+            (off_max, 12, 12),
+            (off_num, 24, 24),
+            (off_buf, 16, 16),
+            (batch, 1, 4096),
+            (rsize, 2, 4096),
+            (off_dom, 0, rsize - 2),
+            (end, 1, 0xFFFF),
+        )
+    ):
         if not lo <= v <= hi:
             raise ValueError('list_raw: layout[%d] = %d out of range' % (i, v))
     cmd, version = struct.unpack_from('<II', sysctl_buf, 0)
@@ -489,14 +539,16 @@ def list_raw(sysctl_buf, records, layout):
         raise ValueError('list_raw: the sysctl is not a getdomaininfolist')
     known = _gdil_check('list_raw', version, batch, len(records))
     if known and rsize != known:
-        raise ValueError('list_raw: record size %d is not the generated layout\'s %d' % (rsize, known))
+        raise ValueError(
+            'list_raw: record size %d is not the generated layout\'s %d' % (rsize, known)
+        )
     st.raw_calls += 1
     st.raw_layouts.append(tuple(layout))
     template = bytes(sysctl_buf)
     first = 0
     total = 0
     while first < end:
-        for i in range(len(template)):   # no slice assignment at the CORE level
+        for i in range(len(template)):  # no slice assignment at the CORE level
             sysctl_buf[i] = template[i]
         struct.pack_into('<H', sysctl_buf, off_first, first)
         struct.pack_into('<I', sysctl_buf, off_max, batch)
@@ -552,7 +604,7 @@ def _readconsole(buf):
         out[n] = st.conring[c % size]
         n += 1
         c += 1
-    struct.pack_into('<I', buf, 12, c & 0xffffffff)
+    struct.pack_into('<I', buf, 12, c & 0xFFFFFFFF)
     struct.pack_into('<I', buf, 24, n)
     return 0
 
@@ -580,30 +632,52 @@ def _physinfo(buf):
     pi = st.physinfo
     for i in range(8, len(buf)):
         buf[i] = 0
-    struct.pack_into('<IIIIIIII', buf, 8, pi['threads_per_core'], pi['cores_per_socket'],
-                     pi['nr_cpus'], pi['max_cpu_id'], pi['nr_nodes'], pi['nr_nodes'] - 1,
-                     pi['cpu_khz'], pi['capabilities'])
-    struct.pack_into('<QQQQ', buf, 8 + 40, pi['total_pages'], pi['free_pages'],
-                     pi['scrub_pages'], pi['outstanding_pages'])
+    struct.pack_into(
+        '<IIIIIIII',
+        buf,
+        8,
+        pi['threads_per_core'],
+        pi['cores_per_socket'],
+        pi['nr_cpus'],
+        pi['max_cpu_id'],
+        pi['nr_nodes'],
+        pi['nr_nodes'] - 1,
+        pi['cpu_khz'],
+        pi['capabilities'],
+    )
+    struct.pack_into(
+        '<QQQQ',
+        buf,
+        8 + 40,
+        pi['total_pages'],
+        pi['free_pages'],
+        pi['scrub_pages'],
+        pi['outstanding_pages'],
+    )
     return 0
 
 
 def _createdomain(buf):
     p = 16
     cfg = {}
-    cfg['ssidref'], = struct.unpack_from('<I', buf, p)
-    cfg['flags'], cfg['iommu_opts'], cfg['max_vcpus'], cfg['max_evtchn_port'] = \
-        struct.unpack_from('<IIII', buf, p + 20)
+    (cfg['ssidref'],) = struct.unpack_from('<I', buf, p)
+    cfg['flags'], cfg['iommu_opts'], cfg['max_vcpus'], cfg['max_evtchn_port'] = struct.unpack_from(
+        '<IIII', buf, p + 20
+    )
     cfg['max_grant_frames'], cfg['max_maptrack_frames'] = struct.unpack_from('<ii', buf, p + 36)
-    cfg['grant_opts'], = struct.unpack_from('<I', buf, p + 44)
-    tail = p + 48   # 4.17: vmtrace, cpupool, arch; 4.20: altp2m_opts first
+    (cfg['grant_opts'],) = struct.unpack_from('<I', buf, p + 44)
+    tail = p + 48  # 4.17: vmtrace, cpupool, arch; 4.20: altp2m_opts first
     cfg['tail'] = bytes(buf[tail:144])
     if len(st.created) < 8:
         st.created.append(cfg)
     want_flags = 0 if arch == 'x86_64' else 3
-    if (cfg['flags'] != want_flags or not 1 <= cfg['max_vcpus'] <= 128
-            or cfg['grant_opts'] & 0xf not in (1, 2) or cfg['max_grant_frames'] == 0
-            or cfg['tail'] != bytes(len(cfg['tail']))):
+    if (
+        cfg['flags'] != want_flags
+        or not 1 <= cfg['max_vcpus'] <= 128
+        or cfg['grant_opts'] & 0xF not in (1, 2)
+        or cfg['max_grant_frames'] == 0
+        or cfg['tail'] != bytes(len(cfg['tail']))
+    ):
         return -22
     domid = struct.unpack_from('<H', buf, 8)[0]
     # up to 4.21 0 means "any"; from 4.22 DOMID_ANY does, 0 is dom0 (EEXIST)
@@ -613,7 +687,7 @@ def _createdomain(buf):
         return -22
     if domid in st.domains:
         return -17
-    add_domain(domid, flags=0x8, vcpus=0)   # paused, no vCPUs, no memory
+    add_domain(domid, flags=0x8, vcpus=0)  # paused, no vCPUs, no memory
     struct.pack_into('<H', buf, 8, domid)
     return 0
 
@@ -647,12 +721,12 @@ def _get_domain_state(buf, version):
         if st.dom_exc_rc != 0:
             return -13
         if not st.changed:
-            return -2   # ENOENT
+            return -2  # ENOENT
         domid = min(st.changed)
         st.changed.discard(domid)
         struct.pack_into('<H', buf, 8, domid)
     elif not st.privileged:
-        return -1   # XSM_XS_PRIV: a control or xenstore domain only
+        return -1  # XSM_XS_PRIV: a control or xenstore domain only
     elif domid not in st.domains:
         return -3
     d = st.domains.get(domid)
@@ -690,9 +764,16 @@ def domctl(buf):
         return _get_domain_state(buf, version)
     if st.flask_deny or version != st.domctl_version:
         return -13
-    names = {1: 'createdomain', 2: 'destroydomain', 3: 'pausedomain', 4: 'unpausedomain',
-             5: 'getdomaininfo', 11: 'max_mem', 14: 'getvcpuinfo',
-             SET_VIRQ_HANDLER: 'set_virq_handler'}
+    names = {
+        1: 'createdomain',
+        2: 'destroydomain',
+        3: 'pausedomain',
+        4: 'unpausedomain',
+        5: 'getdomaininfo',
+        11: 'max_mem',
+        14: 'getvcpuinfo',
+        SET_VIRQ_HANDLER: 'set_virq_handler',
+    }
     if cmd not in names:
         return -38
     if names[cmd] in st.fail:
@@ -717,7 +798,7 @@ def domctl(buf):
         changed(domid)
     elif cmd in (3, 4):
         if domid == 0:
-            return -22   # Xen: a domain cannot pause itself
+            return -22  # Xen: a domain cannot pause itself
         if cmd == 3:
             d.flags |= 0x8
         else:
