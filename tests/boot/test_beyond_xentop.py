@@ -184,7 +184,14 @@ def test_xens_watchdog_line_is_forwarded_once_and_fires_log_alert(run):
         a[0],
     ), a
     logs = [o for o in run.json if o["type"] == "log"]
-    assert [o["line"] for o in logs] == [l[len("stubmon xenlog: ") :] for l in fwd]
+    # each text line's JSON twin; the ring's lines from before the start
+    # marked in both (the text's mark, JSON "earlier")
+    mark = "stubmon xenlog: (logged before this monitor started) "
+    assert [(o["line"], o.get("earlier", False)) for o in logs] == [
+        (l[len(mark) :], True) if l.startswith(mark) else (l[len("stubmon xenlog: ") :], False)
+        for l in fwd
+    ]
+    assert [o.get("earlier") for o in logs][:1] == [True]  # Xen's boot, read at start
     # its row says why it went: shut down by the watchdog
     assert run.polls[-1].row(5)["State"][3:5] == "sw"
     # the monitor's own output (dom0's lines are in Xen's ring too) never comes back
