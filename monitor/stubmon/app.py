@@ -414,19 +414,15 @@ class Monitor:
                     )
                     return rc
             xs = [i for i in ids if caps.get(i, 0) & hv.CAP_XENSTORE]
-        if xs:
-            say(
-                'stubmon: control domain: domain %d is the xenstore domain, VIRQ_DOM_EXC\'s '
-                'handler: left to it' % xs[0]
-            )
-            return rc
+        # a xenstore domain, else a hardware domain, is the event's handler
         hw = [i for i in ids if caps.get(i, 0) & hv.CAP_HARDWARE]
-        if hw:
-            say(
-                'stubmon: control domain: domain %d is the hardware domain, VIRQ_DOM_EXC\'s '
-                'handler: left to it' % hw[0]
-            )
-            return rc
+        for kind, holders in (('xenstore', xs), ('hardware', hw)):
+            if holders:
+                say(
+                    'stubmon: control domain: domain %d is the %s domain, VIRQ_DOM_EXC\'s '
+                    'handler: left to it' % (holders[0], kind)
+                )
+                return rc
         ctl = [i for i in ids if caps.get(i, 0) & hv.CAP_CONTROL]
         if len(ctl) != 1:
             say(

@@ -93,22 +93,30 @@ _CONTROL_WAY = (
 running = None
 _HINTS = {
     ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
-    ('getdomaininfolist', 0): 'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
-    'list instead of refusing it): give this domain\'s label '
-    'getdomaininfo on domains and domxen_t, e.g. '
-    'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
-    'see README',
-    ('getdomaininfolist', abi.EACCES): 'denied by the XSM/FLASK policy (or an unknown '
-    'sysctl interface version): give this domain\'s label '
-    'getdomaininfo on domains and domxen_t, see README',
-    ('getdomaininfo', abi.EPERM): 'this domain is not privileged to read other domains: '
-    'run stubmon as dom0 or give its FLASK label getdomaininfo',
+    ('getdomaininfolist', 0): (
+        'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
+        'list instead of refusing it): give this domain\'s label '
+        'getdomaininfo on domains and domxen_t, e.g. '
+        'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
+        'see README'
+    ),
+    ('getdomaininfolist', abi.EACCES): (
+        'denied by the XSM/FLASK policy (or an unknown '
+        'sysctl interface version): give this domain\'s label '
+        'getdomaininfo on domains and domxen_t, see README'
+    ),
+    ('getdomaininfo', abi.EPERM): (
+        'this domain is not privileged to read other domains: '
+        'run stubmon as dom0 or give its FLASK label getdomaininfo'
+    ),
     ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
     ('createdomain', abi.EPERM): 'only a privileged domain (dom0) can create domains',
-    ('createdomain', abi.EACCES): 'denied by the XSM/FLASK policy (under FLASK an ssidref '
-    'of 0 is unlabeled_t and refused)',
-    ('createdomain', abi.EINVAL): 'Xen rejected the domain configuration (wrong createdomain '
-    'layout for this Xen release?)',
+    ('createdomain', abi.EACCES): (
+        'denied by the XSM/FLASK policy (under FLASK an ssidref of 0 is unlabeled_t and refused)'
+    ),
+    ('createdomain', abi.EINVAL): (
+        'Xen rejected the domain configuration (wrong createdomain layout for this Xen release?)'
+    ),
     ('createdomain', abi.ENOMEM): 'Xen is out of memory for another domain',
     ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
     ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
@@ -116,10 +124,13 @@ _HINTS = {
     ('pausedomain', abi.ESRCH): 'no such domain',
     ('set_virq_handler', abi.EBUSY): 'the domain Xen sends it to now has it bound',
     ('set_virq_handler', abi.EPERM): 'only a control domain may name the handler',
-    ('set_virq_handler', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
-    '`domain set_virq_handler` on itself)',
-    ('get_domain_state', abi.EACCES): 'denied by the XSM/FLASK policy (the label needs '
-    '`domain2 get_domain_state` on the domains)',
+    ('set_virq_handler', abi.EACCES): (
+        'denied by the XSM/FLASK policy (the label needs `domain set_virq_handler` on itself)'
+    ),
+    ('get_domain_state', abi.EACCES): (
+        'denied by the XSM/FLASK policy (the label needs '
+        '`domain2 get_domain_state` on the domains)'
+    ),
     ('pausedomain', abi.EINVAL): 'a domain cannot pause itself',
     ('unpausedomain', abi.ESRCH): 'no such domain',
     abi.EPERM: 'operation not permitted for this domain',
@@ -207,14 +218,9 @@ class PhysInfo:
     pages of 4 KiB (Xen's page size on x86_64 and arm64); *_kib and
     cpu_mhz are derived (integer math)."""
 
-    U32 = (
-        'nr_cpus',
-        'max_cpu_id',
-        'threads_per_core',
-        'cores_per_socket',
-        'nr_nodes',
-        'cpu_khz',
-        'capabilities',
+    U32 = tuple(
+        'nr_cpus max_cpu_id threads_per_core cores_per_socket nr_nodes cpu_khz '
+        'capabilities'.split()
     )
     U64 = ('total_pages', 'free_pages', 'scrub_pages', 'outstanding_pages')
     FIELDS = U32 + U64

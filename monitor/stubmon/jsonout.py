@@ -163,16 +163,7 @@ def poll_parts(
     columns.Columns, default the declared columns."""
     if counts is None:
         counts = table.summary(doms if all_doms is None else all_doms)
-    fields = _head('poll', uptime_ns) + (
-        'poll',
-        n,
-        'xen',
-        version,
-        'host',
-        host_object(host),
-        'summary',
-        summary_object(counts),
-    )
+    fields = _poll_head(n, version, uptime_ns, host, summary_object(counts))
     if view is not None:
         fields += ('view', view)
     head = dumps(Ordered(*fields))
@@ -188,49 +179,21 @@ def poll_parts(
     yield ']}'
 
 
-def poll_line(
-    n,
-    version,
-    uptime_ns,
-    doms,
-    host=None,
-    all_doms=None,
-    counts=None,
-    view=None,
-    vcpus=None,
-    cols=None,
-):
-    """One poll as one string."""
-    return ''.join(
-        poll_parts(n, version, uptime_ns, doms, host, all_doms, counts, view, vcpus, cols)
-    )
+def poll_line(*args, **kw):
+    """One poll as one string (poll_parts' arguments)."""
+    return ''.join(poll_parts(*args, **kw))
+
+
+def _poll_head(n, version, uptime_ns, host, summary):
+    """The keys every poll object starts with."""
+    head = ('poll', n, 'xen', version, 'host', host_object(host), 'summary', summary)
+    return _head('poll', uptime_ns) + head
 
 
 def unlisted_line(n, version, uptime_ns, why, own_cpu_ns, host=None):
     """A poll whose domain list was refused: what the monitor may report."""
-    return dumps(
-        Ordered(
-            *(
-                _head('poll', uptime_ns)
-                + (
-                    'poll',
-                    n,
-                    'xen',
-                    version,
-                    'host',
-                    host_object(host),
-                    'summary',
-                    None,
-                    'domains',
-                    None,
-                    'error',
-                    why,
-                    'own_cpu_ns',
-                    own_cpu_ns,
-                )
-            )
-        )
-    )
+    rest = ('domains', None, 'error', why, 'own_cpu_ns', own_cpu_ns)
+    return dumps(Ordered(*(_poll_head(n, version, uptime_ns, host, None) + rest)))
 
 
 def error_line(uptime_ns, where, error, errors):

@@ -27,17 +27,9 @@ KIB_PER_PAGE = 4  # Xen's page on x86_64 and arm64
 #   mem_pct  tot_pages over the host's memory in tenths, None without it
 # DECODED: the fields one unpack_from gives, in DI_FORMAT's order; DERIVED:
 # the ones derived from them. columns.py names a column's field by its name.
-DECODED = (
-    'domid',
-    'flags',
-    'tot_pages',
-    'max_pages',
-    'cpu_time',
-    'nr_online_vcpus',
-    'max_vcpu_id',
-    'ssidref',
-    'handle',
-    'cpupool',
+DECODED = tuple(
+    'domid flags tot_pages max_pages cpu_time nr_online_vcpus max_vcpu_id ssidref handle '
+    'cpupool'.split()
 )
 DERIVED = ('state', 'status', 'cpu_pct', 'mem_pct')
 FIELDS = DECODED + DERIVED
@@ -108,38 +100,13 @@ def names(flags):
     return n
 
 
-def make(
-    domid,
-    flags,
-    tot_pages,
-    max_pages,
-    cpu_time,
-    vcpus,
-    max_vcpu_id,
-    ssidref,
-    handle,
-    cpupool,
-    cpu_pct=None,
-    mem_pct=None,
-):
-    """A record from its fields (tests, and what decode_into does for each
-    record it unpacks)."""
-    return _record(
-        (
-            domid,
-            flags,
-            tot_pages,
-            max_pages,
-            cpu_time,
-            vcpus,
-            max_vcpu_id,
-            ssidref,
-            handle,
-            cpupool,
-        ),
-        cpu_pct,
-        mem_pct,
-    )
+def make(*fields):
+    """A record from its DECODED fields, in order, then optionally cpu_pct
+    and mem_pct (tests; decode_into does the same for each record it
+    unpacks)."""
+    n = len(DECODED)
+    extra = fields[n:] + (None, None)
+    return _record(fields[:n], extra[0], extra[1])
 
 
 def _record(t, cpu, mem):

@@ -37,14 +37,7 @@ class Table:
 
     def poll(self, snap):
         lines = table.format_poll(
-            snap.n,
-            snap.version,
-            snap.now,
-            snap.rows,
-            snap.host,
-            counts=snap.counts,
-            view=snap.view_line,
-            vcpus=snap.vcpus,
+            *snap.head(), counts=snap.counts, view=snap.view_line, vcpus=snap.vcpus
         )
         if self.stamp:
             lines = self.stamp(lines)
@@ -83,16 +76,7 @@ class Json:
 
     def poll(self, snap):
         self.say_pieces(
-            jsonout.poll_parts(
-                snap.n,
-                snap.version,
-                snap.now,
-                snap.rows,
-                snap.host,
-                counts=snap.counts,
-                view=snap.seen,
-                vcpus=snap.vcpus,
-            )
+            jsonout.poll_parts(*snap.head(), counts=snap.counts, view=snap.seen, vcpus=snap.vcpus)
         )
 
     def unlisted(self, snap):

@@ -4,6 +4,11 @@
 
 
 class Snapshot:
+    def head(self):
+        """What every rendering of the poll starts from: (poll number, Xen
+        version, uptime ns, the rows, the host)."""
+        return self.n, self.version, self.now, self.rows, self.host
+
     def __init__(self, n, version, now):
         self.n, self.version, self.now = n, version, now
         self.notes = []  # lines said while collecting (refusals, view switches)

@@ -32,9 +32,7 @@ NUMBERS = {
     'quiet': (0, 1, 'want 0 or 1'),
     'raw': (0, 1, 'want 0 or 1'),
 }
-WORDS = {
-    'exit': (EXITS, 'want shutdown or qemu'),
-}
+WORDS = {'exit': (EXITS, 'want shutdown or qemu')}
 
 
 def parse_pause(text):
@@ -217,15 +215,20 @@ def create_demo(m, t):
         m.say('stubmon: demo created 0 of %d domains' % n)
 
 
-def destroy_demo(m, t):
+def destroy_all(m, ids):
+    """Destroy the domains made here; how many went (a failure said once)."""
     gone = 0
-    for domid in t.demo_ids:
+    for domid in ids:
         try:
             m.hyp.destroy_domain(domid)
             gone += 1
         except hv.HypercallError as e:
             m.errors.failed('destroydomain', e)
-    m.say('stubmon: demo destroyed %d domains' % gone)
+    return gone
+
+
+def destroy_demo(m, t):
+    m.say('stubmon: demo destroyed %d domains' % destroy_all(m, t.demo_ids))
     t.demo_ids = []
 
 
@@ -293,13 +296,7 @@ def vanish_create(m, t, n):
 
 
 def vanish_destroy(m, t, n):
-    gone = 0
-    for domid in t.vanish_ids:
-        try:
-            m.hyp.destroy_domain(domid)
-            gone += 1
-        except hv.HypercallError as e:
-            m.errors.failed('destroydomain', e)
+    gone = destroy_all(m, t.vanish_ids)
     t.vanish_ids = []
     m.say(
         'stubmon: test fault: destroyed %d domains after poll %d (fault=vanish:%d)' % (gone, n, n)
