@@ -7,6 +7,7 @@ dom0less domUs, one of which crashes and is then destroyed (destroy=)."""
 
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -161,8 +162,12 @@ def test_gone_alert_fires_for_shown_domains_only(bothrun):
 def test_arm64_crash_alert_fires_and_clears(armrun):
     assert armrun.guest_exit == 0, armrun.text[-3000:]
     al = consolelog.alerts(armrun.lines)
-    assert [(a[1], a[2], a[3], a[4]) for a in al] == [
-        (2, "crashed", "firing", "state ---sc-"),
+    # the crash event's listing may run while Xen still has d2's vCPU marked
+    # running (QEMU -smp 2: dom0 lists on the other pCPU): r--sc- or ---sc-
+    firing = al[0][4] if al else ""
+    assert re.match(r"^state [r-]--sc-$", firing), al
+    assert [(a[1], a[2], a[3], a[4] if i else None) for i, a in enumerate(al)] == [
+        (2, "crashed", "firing", None),
         (2, "crashed", "cleared", "gone"),
         (2, "gone:1", "firing", "missing from 1 poll, was crashed"),
     ], al
