@@ -17,6 +17,11 @@ static int dom_exc_rc;   // the bind's answer, for the monitor to explain
 // where a poll on no port would wake at any event of the domain.
 static evtchn_port_t quiet_port;
 static bool have_quiet;
+static struct clock_sleep_counts counts;
+
+const struct clock_sleep_counts *clock_sleep_counts(void) {
+    return &counts;
+}
 
 uint64_t clock_now_ns(void) {
     return arch_now_ns();
@@ -59,9 +64,12 @@ bool clock_sleep_until(uint64_t deadline_ns, bool events) {
     // event means such a wake (or Xen's clock a little ahead of our
     // extrapolation of it): poll again, a bounded number of times, so a
     // lasting disagreement costs a few quick hypercalls, never a spin.
+    counts.sleeps++;
     for (int tries = 0; tries < 4; tries++) {
+        counts.blocks++;
         if (have_dom_exc && events) {
             if (evtchn_wait(dom_exc_port, deadline_ns)) {
+                counts.events++;
                 return true;
             }
         } else {
@@ -70,6 +78,7 @@ bool clock_sleep_until(uint64_t deadline_ns, bool events) {
         if (clock_now_ns() >= deadline_ns) {
             break;
         }
+        counts.early++;
     }
     return false;
 }

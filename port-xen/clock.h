@@ -26,4 +26,13 @@ int clock_dom_exc_rc(void);
 // XEN_DOMCTL_set_virq_handler, tries again). Returns 0 or -errno, what
 // clock_dom_exc_rc() answers from then on.
 int clock_bind_dom_exc(void);
+
+// What sleeping has cost since boot (stats=, make bench): sleeps asked for,
+// SCHEDOP_poll calls made, wakes by a domain event, and early wakes (the
+// poll returned before the deadline without our event: another interrupt
+// Xen injected, or its clock ahead of ours), each a poll made again.
+struct clock_sleep_counts {
+    uint32_t sleeps, blocks, events, early;
+};
+const struct clock_sleep_counts *clock_sleep_counts(void);
 #endif

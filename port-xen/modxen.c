@@ -321,6 +321,17 @@ static mp_obj_t xen_console_writes(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_writes_obj, xen_console_writes);
 
+// sleep_counts() -> (sleeps, blocks, events, early) since boot (clock.h).
+static mp_obj_t xen_sleep_counts(void) {
+    const struct clock_sleep_counts *c = clock_sleep_counts();
+    mp_obj_t out[4] = {
+        mp_obj_new_int_from_uint(c->sleeps), mp_obj_new_int_from_uint(c->blocks),
+        mp_obj_new_int_from_uint(c->events), mp_obj_new_int_from_uint(c->early),
+    };
+    return mp_obj_new_tuple(4, out);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_sleep_counts_obj, xen_sleep_counts);
+
 static mp_obj_t xen_has_dom_exc(void) {
     return mp_obj_new_bool(clock_has_dom_exc());
 }
@@ -385,6 +396,7 @@ static const mp_rom_map_elem_t xen_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_dropped), MP_ROM_PTR(&xen_console_dropped_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_writes), MP_ROM_PTR(&xen_console_writes_obj) },
     { MP_ROM_QSTR(MP_QSTR_has_dom_exc), MP_ROM_PTR(&xen_has_dom_exc_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sleep_counts), MP_ROM_PTR(&xen_sleep_counts_obj) },
     { MP_ROM_QSTR(MP_QSTR_dom_exc_rc), MP_ROM_PTR(&xen_dom_exc_rc_obj) },
     { MP_ROM_QSTR(MP_QSTR_bind_dom_exc), MP_ROM_PTR(&xen_bind_dom_exc_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },

@@ -94,6 +94,7 @@ class Monitor:
         self.health.on_error = self.error_json
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
         self.due = 0  # the grid point of the poll (stats)
+        self.kicks = 0  # watchdog kicks so far (stats)
         self.last_listings = 0  # event listings in the interval before a poll (stats)
         self.state_changes = False  # early wakes read the changed domains (get_domain_state)
         self.last_doms = None  # the last listing: what a changed domain's record updates
@@ -552,7 +553,10 @@ class Monitor:
         runstate), errors and console lines lost so far, event listings
         in the interval before this poll, the heap (stats=2: after a collection),
         how many domains the change trackers hold and the Xen console
-        hypercalls made so far (writes: a poll's lines go in few)."""
+        hypercalls made so far (writes: a poll's lines go in few); then
+        what sleeping has cost so far (xen.sleep_counts: sleeps, blocks,
+        wakes by a domain event, early wakes) and the watchdog kicks: what
+        an idle monitor does between polls (docs/benchmarks.md)."""
         xen = self.xen
         poll_us = (xen.time_ns() - now) // 1000
         cpu_us = xen.cpu_ns() // 1000
@@ -561,19 +565,24 @@ class Monitor:
         heap = gc.mem_alloc() if hasattr(gc, 'mem_alloc') else 0
         return (
             'stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
-            'dropped=%d listings=%d heap=%d tracked=%d writes=%d'
+            'dropped=%d listings=%d heap=%d tracked=%d writes=%d '
+            'sleeps=%d blocks=%d wakes=%d early=%d kicks=%d'
             % (
-                n,
-                now // 1000,
-                self.due // 1000,
-                poll_us,
-                cpu_us,
-                self.health.errors,
-                xen.console_dropped(),
-                self.last_listings,
-                heap,
-                self.tracked(),
-                xen.console_writes(),
+                (
+                    n,
+                    now // 1000,
+                    self.due // 1000,
+                    poll_us,
+                    cpu_us,
+                    self.health.errors,
+                    xen.console_dropped(),
+                    self.last_listings,
+                    heap,
+                    self.tracked(),
+                    xen.console_writes(),
+                )
+                + xen.sleep_counts()
+                + (self.kicks,)
             )
             + (self.test.stats_tail() if self.test else '')
         )
@@ -604,6 +613,7 @@ class Monitor:
     def kick(self):
         if self.waker.watchdog_ns:
             self.xen.watchdog()
+            self.kicks += 1
 
     def repl(self):
         """repl=1: one table, then MicroPython's REPL on the console in

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import boot
+import xenshared
 import buildlock
 from stubmon_exporter import consolelog
 
@@ -26,10 +27,9 @@ SAID = (
 
 @pytest.fixture(scope="module")
 def run():
-    if not os.path.exists(
-        os.path.join(boot.REPO, "..", "shared", "xen", "4.21.2")
-    ) and not os.environ.get("XEN_SHARED"):
-        pytest.skip("no Xen 4.21 (../shared/xen)")
+    why = xenshared.missing_reason("4.21", "x86_64")  # ../shared/xen, or XEN_SHARED=
+    if why:
+        pytest.skip("Xen 4.21: " + why)
     deps = os.path.join(TOP, "deps")
     with buildlock.locked():
         os.makedirs(deps, exist_ok=True)

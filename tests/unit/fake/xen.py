@@ -144,6 +144,7 @@ class State:
         self.conring_p = 0  # producer index (u32 in Xen; never wraps here)
         self.conring_c = 0  # oldest byte still held
         self.sleep_hook = None  # called with the state at each sleep_until (tests)
+        self.sleeps = [0, 0, 0, 0]  # sleep_counts(): sleeps, blocks, events, early
         # (both capped: a 1000-domain test must fit MicroPython's heap)
         self.boot = (500000000, 510000000)  # boot_ns(): image entry, first console line
         self.raw_calls = 0  # list_raw() calls
@@ -319,18 +320,28 @@ def cpu_ns():
 
 
 def sleep_until(deadline, events=True):
+    # port-xen/clock.c's counts: one sleep, one poll made; a wake by an event
+    st.sleeps[0] += 1
+    st.sleeps[1] += 1
     if st.sleep_hook:
         st.sleep_hook(st)
     if events and st.storm_ns and deadline > st.now + st.storm_ns:
         st.storm_wakes += 1  # a domain event every storm_ns: wakes at once
         _advance(st.storm_ns)
+        st.sleeps[2] += 1
         return True
     if events and st.early_wakes > 0 and deadline > st.now:
         st.early_wakes -= 1
         _advance((deadline - st.now) // 2)
+        st.sleeps[2] += 1
         return True
     _advance(deadline - st.now)
     return False
+
+
+def sleep_counts():
+    """(sleeps, blocks, events, early) since reset, as port-xen/clock.c counts."""
+    return tuple(st.sleeps)
 
 
 def watchdog(seconds=None):
