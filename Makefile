@@ -17,7 +17,7 @@ MODE ?=
 # and make bench's timers), which make run, make test and make bench boot.
 VARIANT ?= standard
 # The monitor's command line for `make run` (see README: Options).
-# arm64: dom0 watches the dom0less domUs of boards/arm64/boot.py
+# arm64: dom0 watches the dom0less domUs of tools/boards/arm64.py
 # (DEFAULT_DOMUS) end in every way; it pauses domU 3 after poll 2 until poll 4.
 # A script of your own instead of the monitor (README: Your own script):
 # make EXAMPLE=watchdog builds examples/watchdog into build/$(BOARD)-watchdog;

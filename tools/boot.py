@@ -20,7 +20,9 @@ DEPS = os.environ.get("DEPS", os.path.join(REPO, ".deps"))
 
 
 def load_board(board):
-    path = os.path.join(REPO, "boards", board, "boot.py")
+    # the QEMU harness of a board (tools/boards/BOARD.py); its data, the
+    # QEMU machine and memory among them, is the board's (boards/BOARD/)
+    path = os.path.join(REPO, "tools", "boards", board + ".py")
     if not os.path.exists(path):
         raise SystemExit("boot: unknown board %r (no %s)" % (board, path))
     spec = importlib.util.spec_from_file_location("board_" + board.replace("-", "_"), path)

@@ -7,3 +7,13 @@ ARCH = x86_64
 HEAP_MIN = 262144
 HEAP_MAX = 8388608
 STACK_SIZE = 65536
+
+# How Xen boots it under QEMU (tools/boards/x86_64.py reads these): as dom0,
+# PV or PVH (BOOT_MODES), with DOM0_MEM_MIB; Debian's Xen releases (more come
+# from ../shared/xen).
+XEN_DEBIAN = 4.17 4.20
+BOOT_MODES = pv pvh
+DOM0_MEM_MIB = 64
+QEMU_MACHINE = pc,accel=tcg
+QEMU_SMP = 1
+QEMU_MEM_MIB = 512

@@ -2,7 +2,7 @@
 """The monitor as a control domain without dom0 (docs/control-domain.md):
 Xen arm64 boots no dom0 at all, the monitor is a dom0less domU whose node
 carries `capabilities = <0x1>` (DOMAIN_CAPS_CONTROL, Xen 4.21+), next to
-dom0less guests (boards/arm64/boot.py mode "control"). One boot a cell:
+dom0less guests (tools/boards/arm64.py mode "control"). One boot a cell:
 
 - 4.21, 4.22: the table against the device tree, the monitor making itself
   VIRQ_DOM_EXC's handler (no dom0, no xenstore domain), a power-off and a

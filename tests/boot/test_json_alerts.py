@@ -21,7 +21,7 @@ BOTH_ARGS = (
     "interval=0.5 count=4 demo=3 demo_keep=2 format=table+json domains=0-2 "
     "alert=gone:1,crashed alert=mem>200 exit=qemu"
 )
-# arm64: d2 crashes about 3 s after it and dom0 start (boards/arm64/boot.py
+# arm64: d2 crashes about 3 s after it and dom0 start (tools/boards/arm64.py
 # DEFAULT_DOMUS), half way between polls 3 and 4 (at 2.6 and 3.9 s: with
 # whole seconds it crashed within a ms of poll 4, which then found it);
 # the monitor destroys it after poll 5

@@ -59,7 +59,7 @@ def cell(request, image):
                 xen,
                 board,
                 xenshared.missing_reason(xen, mod.ARCH)
-                or "not in boards/%s/boot.py XEN_VERSIONS" % board,
+                or "not in tools/boards/%s.py XEN_VERSIONS" % board,
             )
         )
     image(board)

@@ -4,7 +4,7 @@
 (docs/control-domain.md): boards/arm64/control-domain.dts compiles; the
 `fdt` commands of boards/arm64/control-domain.uboot, replayed with fdtput
 (U-Boot's `fdt mknode` / `fdt set` do what `fdtput -c` / `fdtput -t` do),
-make exactly its /chosen; and the node boards/arm64/boot.py boots in the
+make exactly its /chosen; and the node tools/boards/arm64.py boots in the
 tests (mode "control") has the same properties with the same values,
 but for where the Image is, what it is told and how much memory it gets."""
 
@@ -118,7 +118,7 @@ def test_the_uboot_script_makes_the_same_nodes(tmp_path):
 
 
 def test_boot_py_boots_the_shipped_node(tmp_path):
-    """The control domain's node boards/arm64/boot.py makes for the boot
+    """The control domain's node tools/boards/arm64.py makes for the boot
     tests has the shipped node's properties, the same values but for the
     module's address and size, its bootargs and its memory."""
     have_tools()

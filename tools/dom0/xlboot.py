@@ -298,9 +298,9 @@ def ended(line):
 
 
 def arm64_board():
-    # boards/arm64/boot.py, by path: `boot` is tools/boot.py here
+    # tools/boards/arm64.py, by path: `boot` is tools/boot.py here
     spec = importlib.util.spec_from_file_location(
-        "arm64_board", os.path.join(REPO, "boards", "arm64", "boot.py")
+        "arm64_board", os.path.join(REPO, "tools", "boards", "arm64.py")
     )
     arm64_boot = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(arm64_boot)
@@ -314,7 +314,7 @@ def arm64_qemu_command(
     kernel, initrd, dom0_mem_mib=DOM0_MEM_MIB, policy=None, flask=False, xen=None
 ):
     """arm64: Debian's hypervisor, the Linux dom0 as /chosen modules
-    (boards/arm64/boot.py). With a policy: a third module, compatible
+    (tools/boards/arm64.py). With a policy: a third module, compatible
     "xen,xsm-policy" (QEMU's guest-loader cannot pass one), and Xen booted
     xsm=flask (Debian's arm64 build has FLASK and SILO, SILO the default)."""
     b = arm64_board()

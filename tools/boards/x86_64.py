@@ -12,19 +12,23 @@ sys.path.insert(
         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"
     ),
 )
+import boarddata  # noqa: E402
 import xenshared  # noqa: E402
 
 ARCH = "x86_64"
+BOARD = boarddata.read("x86_64")  # boards/x86_64/mpconfigboard.mk
 # Debian's (tools/deps.sh), then those found in ../shared/xen (4.21, 4.22)
-DEBIAN_XEN = ("4.17", "4.20")
+DEBIAN_XEN = tuple(BOARD["XEN_DEBIAN"].split())
 XEN_VERSIONS = DEBIAN_XEN + xenshared.available(ARCH)
 # Ends QEMU with status (code << 1) | 1 when the monitor runs with exit=qemu.
 EXIT_ARGS = "exit=qemu"
-DOM0_MEM_MIB = 64
-MODES = ("pv", "pvh")
+DOM0_MEM_MIB = int(BOARD["DOM0_MEM_MIB"])
+MODES = tuple(BOARD["BOOT_MODES"].split())
 
 
-def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=512):
+def qemu_command(
+    xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_mem_mib=int(BOARD["QEMU_MEM_MIB"])
+):
     if mode not in MODES:
         raise ValueError("mode %r: want one of %s" % (mode, ", ".join(MODES)))
     # PVH needs hardware-assisted paging (Debian's Xen has no shadow paging):
@@ -40,11 +44,11 @@ def qemu_command(xen, image, args, mode="pv", dom0_mem_mib=DOM0_MEM_MIB, qemu_me
         ]
     )
     return (
-        ["qemu-system-x86_64", "-machine", "pc,accel=tcg"]
+        ["qemu-system-x86_64", "-machine", BOARD["QEMU_MACHINE"]]
         + cpu
         + [
             "-smp",
-            "1",
+            BOARD["QEMU_SMP"],
             "-m",
             str(qemu_mem_mib),
             "-display",

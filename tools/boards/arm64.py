@@ -13,23 +13,25 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+import boarddata  # noqa: E402
 import xenshared  # noqa: E402
 
 ARCH = "aarch64"
+BOARD = boarddata.read("arm64")  # boards/arm64/mpconfigboard.mk
 # Debian's (tools/deps.sh), then those found in ../shared/xen (4.21, 4.22)
-DEBIAN_XEN = ("4.17", "4.20")
+DEBIAN_XEN = tuple(BOARD["XEN_DEBIAN"].split())
 XEN_VERSIONS = DEBIAN_XEN + xenshared.available(ARCH)
 EXIT_ARGS = "exit=qemu"
-DOM0_MEM_MIB = 128
-IMAGE = "stubmon.bin"
+DOM0_MEM_MIB = int(BOARD["DOM0_MEM_MIB"])
+IMAGE = BOARD["IMAGE"]
 # No isa-debug-exit on arm: with exit=qemu the monitor prints
 # "stubmon: exit N" and powers off through PSCI (QEMU then ends with 0).
 EXIT_FROM_CONSOLE = True
 
-QEMU_MEM_MIB = 1024
-SMP = 2
-MACHINE = "virt,virtualization=on,gic-version=3"
-CPU = "cortex-a57"
+QEMU_MEM_MIB = int(BOARD["QEMU_MEM_MIB"])
+SMP = int(BOARD["QEMU_SMP"])
+MACHINE = BOARD["QEMU_MACHINE"]
+CPU = BOARD["QEMU_CPU"]
 MODULE_BASE = 0x49000000  # dom0's Image; each domU's 4 MiB further on
 MODULE_STRIDE = 0x400000
 
@@ -45,7 +47,7 @@ DEFAULT_DOMUS = (
 
 # Boot modes (tools/boot.py --mode, make run MODE=, side by side in make bench):
 # dom0 next to DEFAULT_DOMUS, or dom0 alone.
-MODES = ("dom0less", "dom0")
+MODES = tuple(BOARD["BOOT_MODES"].split())
 # And one qemu_command takes that is not (yet) in MODES: no dom0 at all, the
 # monitor as a dom0less domU carrying `capabilities = <0x1>` (a control
 # domain, Xen 4.21+; older releases ignore the property), next to
