@@ -28,7 +28,8 @@ BOARD = "x86_64"
 TIMEOUT = 180  # one scenario; measured 21 to 41 s
 STATS = re.compile(
     r"^stubmon: stats poll=(\d+) now_us=(\d+) due_us=\d+ poll_us=(\d+) cpu_us=(\d+) errors=(\d+) "
-    r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+) writes=(\d+)$"
+    r"dropped=(\d+) listings=(\d+) heap=(\d+) tracked=(\d+) writes=(\d+) "
+    r"sleeps=(\d+) blocks=(\d+) wakes=(\d+) early=(\d+) kicks=(\d+)$"
 )
 CONSOLE_DROPPED = re.compile(
     r"^stubmon: console: (\d+) lines \((\d+) bytes\) dropped while the "
