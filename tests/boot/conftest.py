@@ -54,3 +54,33 @@ def headers():
         return out
 
     return versions
+
+
+@pytest.fixture(scope="session")
+def image_of_417_layouts():
+    """The x86_64 test image with layouts generated from Xen 4.17's headers
+    only (no 4.20, no ../shared 4.21/4.22): a Xen newer than every layout
+    it has. Built with the port's own make in build/xenabi-only-4.17, under
+    the build lock (build/mpy-cross is shared). Returns the ELF; the
+    generated layouts are in its ../gen/x86_64."""
+    top = os.path.join(REPO, "build", "xenabi-only-4.17")
+    deps = os.path.join(top, "deps")
+    with buildlock.locked():
+        os.makedirs(deps, exist_ok=True)
+        link = os.path.join(deps, "libxen-dev-4.17")
+        if not os.path.islink(link):
+            os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
+        make = ["make", "-s", "-C", os.path.join(REPO, "port-xen"), "BOARD=x86_64", "-j2"]
+        subprocess.run(
+            make
+            + [
+                "VARIANT=" + boot.VARIANT,
+                "BUILD=" + os.path.join(top, "x86_64"),
+                "XENABI_OUT=" + os.path.join(top, "gen"),
+                "XENABI_DEPS=" + deps,
+                "XEN_SHARED=" + os.path.join(top, "none"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return os.path.join(top, "x86_64", "stubmon.elf")

@@ -8,17 +8,15 @@ one record per call, and list every domain that way, poll after poll
 (docs/security.md). One build of its own, one boot."""
 
 import os
-import subprocess
 
 import pytest
 
 import boot
 import xenshared
-import buildlock
 from stubmon_exporter import consolelog
 
 XEN = "4.21"
-TOP = os.path.join(boot.REPO, "build", "boundary-only-4.17")
+TOP = os.path.join(boot.REPO, "build", "xenabi-only-4.17")  # conftest.image_of_417_layouts
 SAID = (
     "stubmon: sysctl 0x16 has no generated layout: the size of its domain record is unknown, "
     "so domains are listed one per call (slower, never past the buffer)"
@@ -26,33 +24,10 @@ SAID = (
 
 
 @pytest.fixture(scope="module")
-def run():
+def run(image_of_417_layouts):
     why = xenshared.missing_reason("4.21", "x86_64")  # ../shared/xen, or XEN_SHARED=
     if why:
         pytest.skip("Xen 4.21: " + why)
-    deps = os.path.join(TOP, "deps")
-    with buildlock.locked():
-        os.makedirs(deps, exist_ok=True)
-        link = os.path.join(deps, "libxen-dev-4.17")
-        if not os.path.islink(link):
-            os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
-        subprocess.run(
-            [
-                "make",
-                "-s",
-                "-C",
-                os.path.join(boot.REPO, "port-xen"),
-                "BOARD=x86_64",
-                "-j2",
-                "VARIANT=test",
-                "BUILD=" + os.path.join(TOP, "x86_64"),
-                "XENABI_OUT=" + os.path.join(TOP, "gen"),
-                "XENABI_DEPS=" + deps,
-                "XEN_SHARED=" + os.path.join(TOP, "none"),
-            ],  # 4.17's layouts only
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
     with open(os.path.join(TOP, "gen", "x86_64", "xenabi_x86_64.py")) as f:
         assert "RECORD_SIZE = {0x15: 112}" in f.read()
     res = boot.boot(
@@ -60,7 +35,7 @@ def run():
         XEN,
         "interval=0.5 count=3 demo=3 demo_keep=0 exit=qemu",
         timeout=120,
-        image=os.path.join(TOP, "x86_64", "stubmon.elf"),
+        image=image_of_417_layouts,
     )
     assert res.guest_exit == 0, res.text[-3000:]
     return res
