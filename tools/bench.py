@@ -273,6 +273,48 @@ def boot_stamps(board, xen, runs=3):
     print("    (goal: entry to first row under 10 ms)")
 
 
+def control_domain(board, span_s=30):
+    """The monitor as a control domain without dom0 (Xen 4.21+, arm64
+    dom0less `capabilities = <0x1>`, docs/control-domain.md) beside it as
+    arm64 dom0 on the same release, one boot each: guest time from the
+    image's entry to its first table row, and its own CPU per minute at
+    interval=3, its table printed (stats=3: polls 2 and the last)."""
+    mod = boot.load_board(board)
+    releases = [x for x in mod.XEN_VERSIONS if x not in mod.DEBIAN_XEN]
+    print("  control domain vs dom0 (arm64, interval 3, one boot each):")
+    if not releases:
+        print("    skipped: no Xen 4.21/4.22 (../shared/xen)")
+        return
+    polls = span_s // 3 + 1
+    args = "interval=3 count=%d stats=3 exit=qemu" % polls
+    for xen in releases:
+        for kind in ("dom0", "control"):
+            res = boot.boot(
+                board,
+                xen,
+                args,
+                timeout=120 + span_s,
+                mode=kind,
+                until=(lambda l: mod.CONTROL_EXIT.match(l)) if kind == "control" else None,
+            )
+            lines = consolelog.guest_lines(res.lines, 1) if kind == "control" else res.lines
+            rows = stat_rows(lines)
+            m = next((BOOT_STAMPS.match(l) for l in lines if BOOT_STAMPS.match(l)), None)
+            if len(rows) < 3 or not m:
+                print(
+                    "    xen %s %s: run failed; last lines:\n      %s"
+                    % (xen, kind, "\n      ".join(res.lines[-4:]))
+                )
+                continue
+            e, _, r = map(int, m.groups())
+            span = rows[-1]["now_us"] - rows[1]["now_us"]
+            used = rows[-1]["cpu_us"] - rows[1]["cpu_us"]
+            print(
+                "    xen %s %-8s entry->first row %6.1f ms   own CPU %6.1f ms/min"
+                % (xen, kind, (r - e) / 1000, used * 60000 / span)
+            )
+
+
 HEAP_LINE = re.compile(r"boot: stubmon \S+, heap (\d+) KiB of the domain's (\d+) KiB")
 
 
@@ -492,6 +534,7 @@ PARTS = (
     "cpu",
     "boot",
     "memory",
+    "control",
     "rebuild",
     "xl",
     "fresh",
@@ -554,6 +597,8 @@ def main():
         boot_stamps(opts.board, "4.20")
     if "memory" in parts:
         smallest_dom0(opts.board, "4.20")
+    if "control" in parts and opts.board == "arm64":
+        control_domain(opts.board)
     if "rebuild" in parts:
         rebuild(opts.board)
     if "xl" in parts and x86:  # stubmon as a domU: xl create in a Linux dom0 (tools/dom0)
