@@ -18,3 +18,22 @@ def read(board):
             if eq and not line.lstrip().startswith("#"):
                 out[name.strip().rstrip("?:")] = value.strip()
     return out
+
+
+def headless(smp, mem_mib):
+    """The QEMU options every board boots with: its vCPUs and memory, no
+    display or monitor, the serial console on stdio (what the tests read),
+    and no reboot (Xen's reset ends QEMU)."""
+    return [
+        "-smp",
+        str(smp),
+        "-m",
+        str(mem_mib),
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
+        "-no-reboot",
+    ]

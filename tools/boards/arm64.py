@@ -81,24 +81,9 @@ def xen_args(dom0_mem_mib=DOM0_MEM_MIB, extra=""):
 
 
 def _qemu_base(qemu_mem_mib):
-    return [
-        "qemu-system-aarch64",
-        "-machine",
-        MACHINE,
-        "-cpu",
-        CPU,
-        "-smp",
-        str(SMP),
-        "-m",
-        str(qemu_mem_mib),
-        "-display",
-        "none",
-        "-monitor",
-        "none",
-        "-serial",
-        "stdio",
-        "-no-reboot",
-    ]
+    return ["qemu-system-aarch64", "-machine", MACHINE, "-cpu", CPU] + boarddata.headless(
+        SMP, qemu_mem_mib
+    )
 
 
 # Xen on arm panics ("module chosen command line too long") on a module's

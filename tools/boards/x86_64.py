@@ -46,18 +46,8 @@ def qemu_command(
     return (
         ["qemu-system-x86_64", "-machine", BOARD["QEMU_MACHINE"]]
         + cpu
+        + boarddata.headless(BOARD["QEMU_SMP"], qemu_mem_mib)
         + [
-            "-smp",
-            BOARD["QEMU_SMP"],
-            "-m",
-            str(qemu_mem_mib),
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-            "stdio",
-            "-no-reboot",
             "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
             # QEMU splits -initrd at commas (several modules): ',,' is a comma

@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
+import boarddata  # noqa: E402
 import boot  # noqa: E402  (run_qemu, Result)
 import buildlock  # noqa: E402
 import mkinitramfs  # noqa: E402
@@ -261,30 +262,11 @@ def qemu_command(xen, kernel, initrd, policy=None, flask=False, dom0_mem_mib=DOM
         assert "," not in m, m
     # +rdrand: without it every xl create stalls ~3 s; -cpu max crashes a
     # PV dom0 (SMAP); svm+npt: PVH guests need nested paging
-    return [
-        "qemu-system-x86_64",
-        "-machine",
-        "pc,accel=tcg",
-        "-cpu",
-        "qemu64,+svm,+npt,+rdrand",
-        "-smp",
-        "2",
-        "-m",
-        "512",
-        "-display",
-        "none",
-        "-monitor",
-        "none",
-        "-serial",
-        "stdio",
-        "-no-reboot",
-        "-kernel",
-        xen,
-        "-initrd",
-        ",".join(mods),
-        "-append",
-        xen_args,
-    ]
+    return (
+        ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-cpu", "qemu64,+svm,+npt,+rdrand"]
+        + boarddata.headless(2, 512)
+        + ["-kernel", xen, "-initrd", ",".join(mods), "-append", xen_args]
+    )
 
 
 def ended(line):

@@ -32,21 +32,7 @@ else
         section create-work$i xl create /tmp/work$i.cfg
     done
 fi
-section create-plain xl create /etc/xen/stubmon.cfg 'name="plain"' \
-    'seclabel="system_u:system_r:domU_t"' 'extra="interval=2 console=ring"'
-# console=auto: the ring and, granted writeconsole, the Xen console.
-# pause=1:1:0: try to pause work1 (domid 1) after poll 1, never unpause.
-t0=$(now_ms)
-section create xl create /etc/xen/stubmon.cfg 'extra="interval=2 pause=1:1:0"'
-wait_log $log '^stubmon poll 1: ' 20 || exit 1
-echo "scenario: first table $(( $(now_ms) - t0 )) ms after xl create"
-wait_log $log '^stubmon poll 3 end' 30 || exit 1
-section xl-list-after-poll-3 xl list
-section xl-list-Z xl list -Z
-xl pause stubmon
-xl pause plain
-section guest-log cat $log
-section guest-log-plain cat /var/log/xen/console/guest-plain.log
+monitors_plain_and_labelled 2
 if [ -e /payload/xenpolicy-no-xsa499 ]; then
     section loadpolicy xl loadpolicy /payload/xenpolicy-no-xsa499
     section getenforce-after xl getenforce

@@ -32,3 +32,24 @@ vcpus = 1
 extra = "role=guest run=3600 end=stay"
 CFG
 }
+# monitors_plain_and_labelled S: the monitor left with the stock guest label
+# domU_t as "plain" (refused), then the labelled one from the shipped config
+# (pause=1:1:0: it tries to pause work1, domid 1, which is not granted), both
+# at interval S; after the labelled one's poll 3: xl list, xl list -Z, both
+# paused (no more output on the serial port while their logs are dumped) and
+# their logs. console=auto: the ring and, granted writeconsole, Xen's console.
+monitors_plain_and_labelled() {
+    section create-plain xl create /etc/xen/stubmon.cfg 'name="plain"' \
+        'seclabel="system_u:system_r:domU_t"' "extra=\"interval=$1 console=ring\""
+    t0=$(now_ms)
+    section create xl create /etc/xen/stubmon.cfg "extra=\"interval=$1 pause=1:1:0\""
+    wait_log $log '^stubmon poll 1: ' 20 || exit 1
+    echo "scenario: first table $(( $(now_ms) - t0 )) ms after xl create"
+    wait_log $log '^stubmon poll 3 end' 30 || exit 1
+    section xl-list-after-poll-3 xl list
+    section xl-list-Z xl list -Z
+    xl pause stubmon
+    xl pause plain
+    section guest-log cat $log
+    section guest-log-plain cat /var/log/xen/console/guest-plain.log
+}
