@@ -132,16 +132,17 @@ class Monitor:
             return
         # From here on nothing ends the run: each step that fails is said
         # and the polls report what they can (a failed probe: no listing).
-        try:
-            for m in self.hyp.probe():
-                say(m)
-        except Exception as e:
-            self.health.failed('the interface probe', e)
-        say('stubmon: interfaces ' + self.hyp.interfaces_text())
-        say('stubmon: ' + self.hyp.layouts_text())  # which generated layouts
-        self.arm_watchdog()
-        say(self.choose_events())
-        self.start_xenlog()
+        for what, step in (
+            ('the interface probe', self.probe),
+            ('saying the interfaces', self.say_interfaces),
+            ('arming the watchdog', self.arm_watchdog),
+            ('binding domain events', lambda: say(self.choose_events())),
+            ("reading Xen's log", self.start_xenlog),
+        ):
+            try:
+                step()
+            except Exception as e:
+                self.health.failed(what, e)
         if self.test:
             self.test.start(self)
         if self.opts.repl:
@@ -150,6 +151,17 @@ class Monitor:
             self.loop()
         if self.test:
             self.test.finish(self)
+
+    def probe(self):
+        """Probe the interface versions; say what the probe found."""
+        say = self.say
+        for m in self.hyp.probe():
+            say(m)
+
+    def say_interfaces(self):
+        """What the probe confirmed (or not) and the generated layouts in force."""
+        self.say('stubmon: interfaces ' + self.hyp.interfaces_text())
+        self.say('stubmon: ' + self.hyp.layouts_text())
 
     def choose_console(self):
         """Apply console= and say once where the output goes."""
