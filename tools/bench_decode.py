@@ -13,6 +13,7 @@ from stubmon import abi
 from stubmon import jsonout
 from stubmon import record
 from stubmon import table
+from stubmon.snapshot import Snapshot
 
 N = 1000
 ROUNDS = 5
@@ -73,11 +74,11 @@ def main():
     doms = record.decode_into([], lay, buf, N, 0, fig)
 
     def rows():
-        for _ in table.format_poll(2, '4.20', 0, doms):
+        for _ in table.format_poll(Snapshot(2, '4.20', 0, doms)):
             pass
 
     def json_line():
-        for _ in jsonout.poll_parts(2, '4.20', 0, doms):
+        for _ in jsonout.poll_parts(Snapshot(2, '4.20', 0, doms)):
             pass
 
     table_us, json_us = timed(rows), timed(json_line)

@@ -91,48 +91,63 @@ _CONTROL_WAY = (
 # The running Xen's (major, minor), set when Hypervisor asks: the hints that
 # depend on the release read it.
 running = None
-_HINTS = {
-    ('getdomaininfolist', abi.EPERM): _LIST_DENIED,
-    ('getdomaininfolist', 0): (
-        'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
-        'list instead of refusing it): give this domain\'s label '
-        'getdomaininfo on domains and domxen_t, e.g. '
-        'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
-        'see README'
-    ),
-    ('getdomaininfolist', abi.EACCES): (
-        'denied by the XSM/FLASK policy (or an unknown '
-        'sysctl interface version): give this domain\'s label '
-        'getdomaininfo on domains and domxen_t, see README'
-    ),
-    ('getdomaininfo', abi.EPERM): (
-        'this domain is not privileged to read other domains: '
-        'run stubmon as dom0 or give its FLASK label getdomaininfo'
-    ),
-    ('getdomaininfo', abi.ESRCH): 'no such domain (it went away)',
-    ('createdomain', abi.EPERM): 'only a privileged domain (dom0) can create domains',
-    ('createdomain', abi.EACCES): (
-        'denied by the XSM/FLASK policy (under FLASK an ssidref of 0 is unlabeled_t and refused)'
-    ),
-    ('createdomain', abi.EINVAL): (
-        'Xen rejected the domain configuration (wrong createdomain layout for this Xen release?)'
-    ),
-    ('createdomain', abi.ENOMEM): 'Xen is out of memory for another domain',
-    ('max_mem', abi.EPERM): 'not privileged to set a domain\'s memory limit',
-    ('destroydomain', abi.EPERM): 'not privileged to destroy domains',
-    ('destroydomain', abi.ESRCH): 'the domain is already gone',
-    ('pausedomain', abi.ESRCH): 'no such domain',
-    ('set_virq_handler', abi.EBUSY): 'the domain Xen sends it to now has it bound',
-    ('set_virq_handler', abi.EPERM): 'only a control domain may name the handler',
-    ('set_virq_handler', abi.EACCES): (
-        'denied by the XSM/FLASK policy (the label needs `domain set_virq_handler` on itself)'
-    ),
-    ('get_domain_state', abi.EACCES): (
-        'denied by the XSM/FLASK policy (the label needs '
-        '`domain2 get_domain_state` on the domains)'
-    ),
-    ('pausedomain', abi.EINVAL): 'a domain cannot pause itself',
-    ('unpausedomain', abi.ESRCH): 'no such domain',
+
+
+def _flask(why):
+    return 'denied by the XSM/FLASK policy (%s)' % why
+
+
+# Per operation, errno -> what it means here (0: answered but empty).
+_OP_HINTS = {
+    'getdomaininfolist': {
+        abi.EPERM: _LIST_DENIED,
+        0: (
+            'the XSM/FLASK policy hides them (Xen before XSA-499 filters the '
+            'list instead of refusing it): give this domain\'s label '
+            'getdomaininfo on domains and domxen_t, e.g. '
+            'seclabel=\'system_u:system_r:stubmon_t\' with policy/stubmon.te, '
+            'see README'
+        ),
+        abi.EACCES: (
+            'denied by the XSM/FLASK policy (or an unknown '
+            'sysctl interface version): give this domain\'s label '
+            'getdomaininfo on domains and domxen_t, see README'
+        ),
+    },
+    'getdomaininfo': {
+        abi.EPERM: (
+            'this domain is not privileged to read other domains: '
+            'run stubmon as dom0 or give its FLASK label getdomaininfo'
+        ),
+        abi.ESRCH: 'no such domain (it went away)',
+    },
+    'createdomain': {
+        abi.EPERM: 'only a privileged domain (dom0) can create domains',
+        abi.EACCES: _flask('under FLASK an ssidref of 0 is unlabeled_t and refused'),
+        abi.EINVAL: (
+            'Xen rejected the domain configuration (wrong createdomain layout for this '
+            'Xen release?)'
+        ),
+        abi.ENOMEM: 'Xen is out of memory for another domain',
+    },
+    'max_mem': {abi.EPERM: 'not privileged to set a domain\'s memory limit'},
+    'destroydomain': {
+        abi.EPERM: 'not privileged to destroy domains',
+        abi.ESRCH: 'the domain is already gone',
+    },
+    'pausedomain': {abi.ESRCH: 'no such domain', abi.EINVAL: 'a domain cannot pause itself'},
+    'unpausedomain': {abi.ESRCH: 'no such domain'},
+    'set_virq_handler': {
+        abi.EBUSY: 'the domain Xen sends it to now has it bound',
+        abi.EPERM: 'only a control domain may name the handler',
+        abi.EACCES: _flask('the label needs `domain set_virq_handler` on itself'),
+    },
+    'get_domain_state': {
+        abi.EACCES: _flask('the label needs `domain2 get_domain_state` on the domains')
+    },
+}
+# Whatever the operation.
+_ERRNO_HINTS = {
     abi.EPERM: 'operation not permitted for this domain',
     abi.EACCES: 'access denied (XSM/FLASK policy, or a wrong interface version)',
     abi.ENOSYS: 'this Xen does not implement the call',
@@ -180,16 +195,18 @@ def _feature_hints():
             ' on the domains' if perm.startswith('domain ') else '',
         )
         grant += ', boolean %s)' % boolean if boolean else ')'
-        _HINTS[(op, abi.EPERM)] = (
+        hints = _OP_HINTS[op] = {}
+        hints[abi.EPERM] = (
             'this domain may not read %s: %s; run as dom0 or give its '
             'FLASK label %s' % (reads, drops, grant)
         )
         how = ''
         if boolean:
             how = ': it is off by default, turn it on in dom0 with `flask-set-bool %s 1`' % boolean
-        _HINTS[(op, abi.EACCES)] = (
-            "denied by the XSM/FLASK policy: %s; give this domain's "
-            'label %s%s' % (drops, grant, how)
+        hints[abi.EACCES] = "denied by the XSM/FLASK policy: %s; give this domain's label %s%s" % (
+            drops,
+            grant,
+            how,
         )
 
 
@@ -199,7 +216,7 @@ _feature_hints()
 def explain(err):
     """One line for the user, e.g. 'stubmon: getdomaininfolist failed:
     EPERM (this domain is not privileged ...)'."""
-    hint = _HINTS.get((err.op(), err.errno())) or _HINTS.get(err.errno())
+    hint = _OP_HINTS.get(err.op(), {}).get(err.errno()) or _ERRNO_HINTS.get(err.errno())
     line = 'stubmon: %s' % err
     if hint:
         # the shipped xl config of the architecture it runs on

@@ -141,29 +141,18 @@ def domain_text(d, vcpus=None, cols=None):
     return t[:-1] + ',"vcpu_list":' + vcpus_text(vcpus) + '}'
 
 
-def poll_parts(
-    n,
-    version,
-    uptime_ns,
-    doms,
-    host=None,
-    all_doms=None,
-    counts=None,
-    view=None,
-    vcpus=None,
-    cols=None,
-):
-    """One poll's line in pieces (a generator: with 1000 domains the whole
-    line, ~250 KB, never sits in the heap; the console joins the pieces into
-    one line). doms: the domains shown, a list (after domains= and view=); all_doms:
-    every domain listed (for the summary), default doms, or counts: that
-    summary made already; view: an Ordered saying which domains these are
-    (view.View.json), None when they are all of them (the key is left out);
-    vcpus: {domid: [vcpus.VCpu]} with vcpus=1, else None; cols: a
-    columns.Columns, default the declared columns."""
-    if counts is None:
-        counts = table.summary(doms if all_doms is None else all_doms)
-    fields = _poll_head(n, version, uptime_ns, host, summary_object(counts))
+def poll_parts(snap, cols=None):
+    """One poll's line in pieces, from its snapshot.Snapshot (a generator:
+    with 1000 domains the whole line, ~250 KB, never sits in the heap; the
+    console joins the pieces into one line). rows: the domains shown;
+    counts: the summary of every domain (None: of the rows); seen: an
+    Ordered saying which domains these are (view.View.json), None when they
+    are all of them (the key is left out); vcpus: {domid: [vcpus.VCpu]}
+    with vcpus=1, else None; cols: a columns.Columns, default the declared
+    columns."""
+    doms, view, vcpus = snap.rows or [], snap.seen, snap.vcpus
+    counts = table.summary(doms) if snap.counts is None else snap.counts
+    fields = _poll_head(snap.n, snap.version, snap.now, snap.host, summary_object(counts))
     if view is not None:
         fields += ('view', view)
     head = dumps(Ordered(*fields))
@@ -179,9 +168,9 @@ def poll_parts(
     yield ']}'
 
 
-def poll_line(*args, **kw):
-    """One poll as one string (poll_parts' arguments)."""
-    return ''.join(poll_parts(*args, **kw))
+def poll_line(snap, cols=None):
+    """One poll as one string."""
+    return ''.join(poll_parts(snap, cols))
 
 
 def _poll_head(n, version, uptime_ns, host, summary):

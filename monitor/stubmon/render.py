@@ -36,9 +36,7 @@ class Table:
             out(lines[i])
 
     def poll(self, snap):
-        lines = table.format_poll(
-            *snap.head(), counts=snap.counts, view=snap.view_line, vcpus=snap.vcpus
-        )
+        lines = table.format_poll(snap)
         if self.stamp:
             lines = self.stamp(lines)
         out = self.out
@@ -75,9 +73,7 @@ class Json:
             out(jsonout.event_line(now, domid, was, state))
 
     def poll(self, snap):
-        self.say_pieces(
-            jsonout.poll_parts(*snap.head(), counts=snap.counts, view=snap.seen, vcpus=snap.vcpus)
-        )
+        self.say_pieces(jsonout.poll_parts(snap))
 
     def unlisted(self, snap):
         self.out(

@@ -4,15 +4,16 @@
 
 
 class Snapshot:
-    def head(self):
-        """What every rendering of the poll starts from: (poll number, Xen
-        version, uptime ns, the rows, the host)."""
-        return self.n, self.version, self.now, self.rows, self.host
+    """A poll collects into one, field by field; what the renderers read of
+    it (rows, host, counts, the view's line and object, vcpus) may also be
+    given at once, as make bench and the unit tests do."""
 
-    def __init__(self, n, version, now):
+    def __init__(
+        self, n, version, now, rows=None, host=None, counts=None, view_line=None, seen=None
+    ):
         self.n, self.version, self.now = n, version, now
         self.notes = []  # lines said while collecting (refusals, view switches)
-        self.host = None  # hypercalls.PhysInfo, or None (refused, or failed)
+        self.host = host  # hypercalls.PhysInfo, or None (refused, or failed)
         self.log_lines = ()  # Xen's new log lines (xenlog=1)
         self.log_lost = 0  # bytes of Xen's log lost before them
         self.host_alerts = []  # fired host-wide and log: alerts
@@ -23,8 +24,8 @@ class Snapshot:
         self.alert_notes = []  # lines the alert rules said (alerts.said)
         self.refused = None  # errno name: the listing was refused, no table
         self.own_cpu_ns = 0  # the monitor's CPU time (for a refused listing)
-        self.rows = None  # the records the poll shows (view.pick)
-        self.counts = None  # the summary counts of every domain
-        self.view_line = None  # the view's line under the table
-        self.seen = None  # the view's JSON object
+        self.rows = rows  # the records the poll shows (view.pick); None: unreadable
+        self.counts = counts  # the summary counts of every domain; None: of the rows
+        self.view_line = view_line  # the view's line under the table
+        self.seen = seen  # the view's JSON object
         self.vcpus = None  # vcpus=1: {domid: [vcpus.VCpu]}

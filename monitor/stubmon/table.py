@@ -127,44 +127,31 @@ def in_id_order(doms):
     return doms
 
 
-def format_poll(
-    n,
-    version,
-    uptime_ns,
-    domains,
-    host=None,
-    all_domains=None,
-    counts=None,
-    view=None,
-    vcpus=None,
-    cols=None,
-):
-    """Yields the lines of one poll. domains: the rows, list of record.Domain
-    (in ID order, or in the order view= sorted them, with their CPU and MEM
-    % derived) or None if unreadable; host: a hypercalls.PhysInfo or None;
-    all_domains: every domain listed when the rows are fewer (the summary
-    line counts them all), or counts: that summary already made (a
-    listing.Listing keeps it); view: the line saying which rows these are
-    (view.View), None for all of them; vcpus: {domid: [vcpus.VCpu]}
-    (vcpus=1), each domain's lines after its row; cols: a columns.Columns,
-    default the declared columns. A generator: the column widths come from
-    one pass over the values, then each row is one %-format, so 1000
-    domains never sit in the heap as text at once and no row is built twice."""
+def format_poll(snap, cols=None):
+    """Yields the lines of one poll from its snapshot.Snapshot: rows (record.Domain
+    in ID order, or in the order view= sorted them, with their CPU and MEM
+    % derived; None if unreadable), host (a hypercalls.PhysInfo or None),
+    counts (the summary of every domain, when the rows are fewer; None: of
+    the rows), view_line (the line saying which rows these are, None for all
+    of them), vcpus ({domid: [vcpus.VCpu]} with vcpus=1: each domain's lines
+    after its row); cols: a columns.Columns, default the declared columns.
+    A generator: the column widths come from one pass over the values, then
+    each row is one %-format, so 1000 domains never sit in the heap as text
+    at once and no row is built twice."""
     cols = cols or columns.DECLARED
+    domains, host, view, vcpus = snap.rows, snap.host, snap.view_line, snap.vcpus
     doms = in_id_order(domains or []) if view is None else domains
     widths = cols.widths(doms)
     count = '?' if domains is None else str(len(doms))
     yield (
         'stubmon poll %d: xen %s, uptime %ss, %s domains'
-        % (n, version, ns_to_seconds_text(uptime_ns), count)
+        % (snap.n, snap.version, ns_to_seconds_text(snap.now), count)
     )
     if host is not None:
         yield host_line(host)
         for cpu, busy, idle in getattr(host, 'pcpus', None) or ():
             yield pcpu_line(cpu, busy, idle)
-    if counts is None:
-        counts = summary(doms if all_domains is None else all_domains)
-    yield summary_line(counts)
+    yield summary_line(summary(doms) if snap.counts is None else snap.counts)
     if view is not None:
         yield view
     yield cols.header(widths)
@@ -174,7 +161,7 @@ def format_poll(
         if vcpus:
             for v in vcpus.get(d.domid, ()):
                 yield vcpu_line(d.domid, v)
-    yield 'stubmon poll %d end' % n
+    yield 'stubmon poll %d end' % snap.n
 
 
 def format_unlisted(n, version, uptime_ns, why, own_cpu_ns):

@@ -9,6 +9,7 @@ from stubmon import jsonout
 from stubmon import record
 from stubmon import table
 from stubmon.columns import Column, Columns, COLUMNS, LEFT, RIGHT
+from stubmon.snapshot import Snapshot
 from apprun import run
 
 import recs
@@ -198,21 +199,23 @@ def check_json(cols, doms, line):
 def test_snapshot_in_table_and_json_from_one_column_list():
     doms = snapshot()
     for cols in (columns.DECLARED, Columns(COLUMNS + (TRIAL,))):
-        lines = list(table.format_poll(4, '4.20.4', 0, doms, Host(), cols=cols))
+        lines = list(table.format_poll(Snapshot(4, '4.20.4', 0, doms, Host()), cols=cols))
         check_table(cols, doms, lines)
-        line = jsonout.poll_line(4, '4.20.4', 0, doms, Host(), cols=cols)
+        line = jsonout.poll_line(Snapshot(4, '4.20.4', 0, doms, Host()), cols=cols)
         check_json(cols, doms, line)
         assert jsonout.domain_text(doms[2], cols=cols) == cols.json(doms[2])
     # the trial column is at the right of the table and at the end of each object
     small = doms[:2]
-    lines = list(table.format_poll(4, 'x', 0, small, cols=Columns(STUBMON2.cols + (TRIAL,))))
+    lines = list(
+        table.format_poll(Snapshot(4, 'x', 0, small), cols=Columns(STUBMON2.cols + (TRIAL,)))
+    )
     assert lines[2] == HEADER + ' ' * 33 + 'Trial'
     assert lines[3].endswith(' 00000000-0000-0000-0000-000000000000     2')
-    plain = list(table.format_poll(4, 'x', 0, small, cols=STUBMON2))
+    plain = list(table.format_poll(Snapshot(4, 'x', 0, small), cols=STUBMON2))
     assert lines[:2] == plain[:2] and lines[-1] == plain[-1]
     for g, p in zip(lines[2:-1], plain[2:-1]):  # the title line and the rows
         assert g.startswith(p + ' ') and len(g.split()) == len(p.split()) + 1, (g, p)
-    line = jsonout.poll_line(4, 'x', 0, small, cols=Columns(COLUMNS + (TRIAL,)))
+    line = jsonout.poll_line(Snapshot(4, 'x', 0, small), cols=Columns(COLUMNS + (TRIAL,)))
     assert '"uuid":"00000000-0000-0000-0000-000000000000",' in line
     assert line.count(',"trial":') == 2 and line.count(',"trial":2}') == 1
 

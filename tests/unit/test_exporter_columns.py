@@ -10,6 +10,7 @@ older monitor with fewer) reads back value for value."""
 import os
 
 from stubmon import abi, columns, jsonout, record, table
+from stubmon.snapshot import Snapshot
 from stubmon.columns import Column, Columns, COLUMNS, RIGHT
 from stubmon_exporter import checks, consolelog
 from stubmon_exporter.state import Monitor
@@ -31,7 +32,7 @@ def test_the_exporters_copy_is_the_declaration():
 def test_the_exporter_names_the_schema_the_monitor_prints():
     assert consolelog.SCHEMA == jsonout.SCHEMA
     assert '{"schema":"%s"' % jsonout.SCHEMA in consolelog.__doc__
-    assert jsonout.poll_line(1, 'x', 0, []).startswith(consolelog.JSON_START)
+    assert jsonout.poll_line(Snapshot(1, 'x', 0, [])).startswith(consolelog.JSON_START)
 
 
 def test_the_exporters_checks_know_only_declared_columns_and_keys():
@@ -72,7 +73,7 @@ def snapshot():
 
 
 def read_back(cols, doms):
-    lines = list(table.format_poll(3, "4.20.4", 12000000000, doms, cols=cols))
+    lines = list(table.format_poll(Snapshot(3, "4.20.4", 12000000000, doms), cols=cols))
     polls = consolelog.polls(lines)
     assert len(polls) == 1 and polls[0].complete, lines
     return polls[0], lines
@@ -137,7 +138,7 @@ def test_an_older_table_with_fewer_columns_reads_what_it_has():
 
 def test_a_row_not_as_wide_as_its_title_line_is_a_bad_row():
     doms = snapshot()
-    lines = list(table.format_poll(3, "x", 0, doms))
+    lines = list(table.format_poll(Snapshot(3, "x", 0, doms)))
     lines[4] = lines[4] + " 7"
     mon = Monitor("h1", clock=Clock(), log=open(os.devnull, "w"))
     for l in lines:

@@ -5,7 +5,9 @@
 from stubmon import abi
 from stubmon import record as domain
 from stubmon import jsonout
+from stubmon import table
 from stubmon.jsonout import Ordered as O
+from stubmon.snapshot import Snapshot
 
 import recs
 
@@ -19,9 +21,13 @@ def dom(domid, flags, tot, maxp, cpu_ns=0, ssid=0, pool=0, handle=None, vcpus=1)
     return recs.dom(domid, flags, tot, maxp, cpu_ns, vcpus, ssid, pool, handle)
 
 
+def counts(every):
+    return None if every is None else table.summary(recs.at_poll(every))
+
+
 def poll_parts(n, version, uptime, doms, cpu, host=None, every=None):
     return jsonout.poll_parts(
-        n, version, uptime, recs.at_poll(doms, cpu, host), host, recs.at_poll(every)
+        Snapshot(n, version, uptime, recs.at_poll(doms, cpu, host), host, counts(every))
     )
 
 
@@ -98,7 +104,7 @@ def test_poll_parts_join_to_the_line():
     assert len(parts) == 3
     line = ''.join(parts)
     assert line == jsonout.poll_line(
-        1, 'x', 0, recs.at_poll(shown), None, recs.at_poll(shown + [dom(2, crashed, 1, 1)])
+        Snapshot(1, 'x', 0, recs.at_poll(shown), counts=counts(shown + [dom(2, crashed, 1, 1)]))
     )
     assert '"host":null' in line and '"mem_pct_x10":null' in line
     assert ''.join(poll_parts(1, 'x', 0, [], {})).endswith('"domains":[]}')
@@ -145,10 +151,10 @@ def test_view_key_after_the_summary():
         'shutdown': 0,
     }
     seen = O('mode', 'changes', 'sort', 'id', 'shown', 1, 'of', 9, 'changed', 3, 'left_out', 2)
-    line = jsonout.poll_line(5, 'x', 0, shown, None, counts=counts, view=seen)
+    line = jsonout.poll_line(Snapshot(5, 'x', 0, shown, counts=counts, seen=seen))
     assert (
         '"summary":{"domains":9,"running":9,"blocked":0,"paused":0,"crashed":0,"dying":0,'
         '"shutdown":0},"view":{"mode":"changes","sort":"id","shown":1,"of":9,"changed":3,'
         '"left_out":2},"domains":[{"id":4,'
     ) in line, line
-    assert '"view"' not in jsonout.poll_line(5, 'x', 0, shown, None, counts=counts)
+    assert '"view"' not in jsonout.poll_line(Snapshot(5, 'x', 0, shown, counts=counts))

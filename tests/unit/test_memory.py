@@ -11,6 +11,7 @@ from stubmon import hypercalls as hypervisor
 from stubmon import record
 from stubmon import jsonout
 from stubmon import table
+from stubmon.snapshot import Snapshot
 
 BUDGET = 320 * 1024
 
@@ -32,7 +33,7 @@ def test_thousand_domains_fit_the_heap_budget():
     doms = h.list_domains(f)
     f.end(doms)
     n = 0
-    for line in table.format_poll(2, '4.20.4', 0, doms):
+    for line in table.format_poll(Snapshot(2, '4.20.4', 0, doms)):
         n += 1
     gc.collect()
     used = gc.mem_alloc() - base
@@ -40,7 +41,7 @@ def test_thousand_domains_fit_the_heap_budget():
     assert used < BUDGET, used
     # format=json: the poll's line in pieces, as the image prints it
     size = 0
-    for piece in jsonout.poll_parts(2, '4.20.4', 0, doms):
+    for piece in jsonout.poll_parts(Snapshot(2, '4.20.4', 0, doms)):
         size += len(piece)
     gc.collect()
     used = gc.mem_alloc() - base

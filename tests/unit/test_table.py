@@ -3,6 +3,7 @@
 from stubmon import abi
 from stubmon import record as domain
 from stubmon import table
+from stubmon.snapshot import Snapshot
 
 import recs
 
@@ -11,11 +12,15 @@ def dom(domid, flags, tot, maxp, cpu_ns, vcpus=1):
     return recs.dom(domid, flags, tot, maxp, cpu_ns, vcpus)
 
 
+def counts(every):
+    return None if every is None else table.summary(recs.at_poll(every))
+
+
 def poll(n, version, uptime, doms, cpu, host=None, every=None):
     """One poll's table, the records carrying cpu (and MEM % from host)."""
     return list(
         table.format_poll(
-            n, version, uptime, recs.at_poll(doms, cpu, host), host, recs.at_poll(every)
+            Snapshot(n, version, uptime, recs.at_poll(doms, cpu, host), host, counts(every))
         )
     )
 
@@ -178,7 +183,9 @@ def test_view_line_after_the_summary_and_rows_in_the_views_order():
     rows = recs.at_poll([every[3], every[1]])  # as view=top sorted them
     lines = list(
         table.format_poll(
-            2, 'x', 0, rows, None, counts=counts, view='stubmon view: top 2 of 5 domains by cpu'
+            Snapshot(
+                2, 'x', 0, rows, counts=counts, view_line='stubmon view: top 2 of 5 domains by cpu'
+            )
         )
     )
     assert lines[0] == 'stubmon poll 2: xen x, uptime 0.0s, 2 domains'
