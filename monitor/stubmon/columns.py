@@ -180,6 +180,7 @@ class Columns:
         self.json_keys = tuple(order)
         self.domain = '{%s}' % ','.join(['"%s":%s' % (k, keys[k][0]) for k in order])
         self.json_cells = tuple([(keys[k][2], keys[k][1]) for k in order])
+        self._layout = None  # (widths, header, row format) of the last poll
 
     def widths(self, doms):
         """Each column's width for this poll: its least, or wider where the
@@ -196,6 +197,15 @@ class Columns:
                 if n > out[at]:
                     out[at] = n
         return out
+
+    def layout(self, widths):
+        """(header, row_format) for a poll's widths: made again only when
+        the widths change (a steady poll's never do)."""
+        key = tuple(widths)
+        last = self._layout
+        if last is None or last[0] != key:
+            last = self._layout = (key, self.header(widths), self.row_format(widths))
+        return last[1], last[2]
 
     def header(self, widths):
         out = []

@@ -247,14 +247,32 @@ class PhysInfo:
     pcpus = None
     cpu_rows = None  # the same rows whatever pcpus= says (alert=pcpu>P)
 
+    _unpack = None  # (layout, struct format, field names) of the last layout read
+
     def __init__(self, buf, p, lay):
-        for f in self.U32:
-            setattr(self, f, struct.unpack_from('<I', buf, p + lay.PI[f])[0])
-        for f in self.U64:
-            setattr(self, f, struct.unpack_from('<Q', buf, p + lay.PI[f])[0])
+        u = PhysInfo._unpack
+        if u is None or u[0] is not lay:
+            u = PhysInfo._unpack = (lay,) + self.unpack_format(lay)
+        for f, v in zip(u[2], struct.unpack_from(u[1], buf, p)):
+            setattr(self, f, v)
         self.cpu_mhz = self.cpu_khz // 1000
         self.total_kib = record.pages_to_kib(self.total_pages)
         self.free_kib = record.pages_to_kib(self.free_pages)
+
+    @classmethod
+    def unpack_format(cls, lay):
+        """One struct format for every field of a layout (in offset order,
+        padding between): a poll reads the host with one unpack."""
+        fields = sorted(
+            [(lay.PI[f], f, 'I', 4) for f in cls.U32] + [(lay.PI[f], f, 'Q', 8) for f in cls.U64]
+        )
+        fmt, at = '<', 0
+        for off, _, code, size in fields:
+            if off < at:
+                raise ValueError('physinfo fields overlap at %d' % off)
+            fmt += ('%dx' % (off - at) if off > at else '') + code
+            at = off + size
+        return fmt, tuple([f[1] for f in fields])
 
     def as_dict(self):
         d = {}

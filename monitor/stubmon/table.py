@@ -154,8 +154,8 @@ def format_poll(snap, cols=None):
     yield summary_line(summary(doms) if snap.counts is None else snap.counts)
     if view is not None:
         yield view
-    yield cols.header(widths)
-    fmt = cols.row_format(widths)
+    header, fmt = cols.layout(widths)
+    yield header
     for d, cells in zip(doms, cols.each(doms, cols.cells)):
         yield fmt % cells
         if vcpus:
