@@ -4,6 +4,7 @@
 #   make run             build the test image, boot Xen $(XEN) + stubmon under QEMU, stream the console
 #   make test            unit tests + boot tests on every fetched Xen release (2 workers)
 #   make bench           print size, boot and poll figures
+#   make bench BENCH_AGAINST=REV   one poll and the image's size against commit REV's
 #   make format          format the Python (ruff) and the port's C (MicroPython's uncrustify)
 #   make deps            fetch everything (run on demand by the targets above)
 #   make xenabi          generate the hypercall layouts from Xen's headers (build/xenabi)
@@ -92,7 +93,8 @@ bench: $(DEPS_STAMP)
 	@cat $(DEPS_STAMP)
 	@for b in $(BENCH_BOARDS); do \
 		$(MAKE) -s -C port-xen BOARD=$$b VARIANT=test -j2 >/dev/null && \
-		$(VENV)/bin/python tools/bench.py --board $$b || exit 1; \
+		$(VENV)/bin/python tools/bench.py --board $$b \
+			$(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) || exit 1; \
 	done
 
 clean:

@@ -420,8 +420,8 @@ def modules_text(board):
     return total
 
 
-def decode():
-    """tools/bench_decode.py under the MicroPython unix port."""
+def decode(script="bench_decode.py"):
+    """tools/SCRIPT under the MicroPython unix port."""
     exe = os.path.join(boot.REPO, "build", "unix", "micropython")
     if not os.path.exists(exe):
         subprocess.run(
@@ -437,12 +437,12 @@ def decode():
         ),
     )
     r = subprocess.run(
-        [exe, os.path.join(boot.REPO, "tools", "bench_decode.py")],
+        [exe, "-X", "heapsize=8M", os.path.join(boot.REPO, "tools", script)],
         capture_output=True,
         text=True,
         env=env,
     )
-    print(r.stdout.rstrip() or "  decode: failed: " + r.stderr.strip()[-300:])
+    print(r.stdout.rstrip() or "  %s: failed: %s" % (script, r.stderr.strip()[-300:]))
 
 
 def rebuild(board, module="main.py"):
@@ -540,7 +540,12 @@ PARTS = (
     "fresh",
     "exporter",
     "decode",
+    "profile",
+    "against",
 )
+# parts a plain make bench leaves out: decode (make bench part of size),
+# against (needs --against REV)
+NOT_BY_DEFAULT = ("decode", "against")
 
 
 def main():
@@ -554,8 +559,15 @@ def main():
         action="append",
         help="just this part (may be given more than once)",
     )
+    ap.add_argument(
+        "--against",
+        metavar="REV",
+        help="part against: one poll and the image's size, this tree's against REV's",
+    )
     opts = ap.parse_args()
-    parts = opts.only or [p for p in PARTS if p != "decode"]
+    parts = opts.only or (
+        ["against"] if opts.against else [p for p in PARTS if p not in NOT_BY_DEFAULT]
+    )
     x86 = opts.board == "x86_64"
     mod = boot.load_board(opts.board)
     print("board %s" % opts.board)
@@ -577,6 +589,8 @@ def main():
             print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
     if "decode" in parts or (x86 and "size" in parts):
         decode()
+    if "profile" in parts and x86:
+        decode("bench_profile.py")
     if "releases" in parts:
         # every release and boot mode of the board (x86_64: PV and PVH) side by side
         modes = getattr(mod, "MODES", None) or (None,)
@@ -610,6 +624,12 @@ def main():
         fresh()
     if "exporter" in parts and x86:
         exporter(opts.board, "4.20")
+    if "against" in parts and x86:
+        if not opts.against:
+            sys.exit("bench: part against needs --against REV (make bench BENCH_AGAINST=REV)")
+        import bench_against
+
+        bench_against.compare(opts.board, "4.20", opts.against, run_stats, median)
 
 
 def report(setup, interval, r):
