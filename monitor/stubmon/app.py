@@ -6,10 +6,8 @@
 import gc
 
 from . import abi
-from . import alerts
 from . import events
 from . import features
-from . import guest
 from . import health
 from . import hypercalls as hv
 from . import listing
@@ -19,9 +17,7 @@ from . import pcpus
 from . import record
 from . import render
 from . import snapshot
-from . import vcpus
 from . import view
-from . import xenlog
 
 EVENT_LISTINGS = 8  # event listings per interval at most (a storm waits for the poll)
 BACKLOG_SHOWN = 32  # xenlog=1: Xen's lines from before the start shown at most
@@ -86,9 +82,13 @@ class Monitor:
         self.output = None  # render.Output of format=, once the options are read
         self.listed_between = False  # an event listing since the last poll
         self.events = events.Tracker()
-        self.alerts = alerts.Alerts([])
+        # alerts.Alerts while alert= gives rules, vcpus.VCpus with vcpus=1
+        # (each vCPU's CPU time at the last poll): without them their
+        # modules are never imported (nothing loads before the first row
+        # that it does not need)
+        self.alerts = None
         self.pcpus = pcpus.PCpus()  # each pCPU's idle time at the last poll (getcpuinfo)
-        self.vcpus = vcpus.VCpus()  # vcpus=1: each vCPU's CPU time at the last poll
+        self.vcpus = None
         self.xenlog = None  # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json
@@ -120,7 +120,14 @@ class Monitor:
         cut = options.cut_line(line, xen.cmdline_max)
         if cut:
             say(cut)
-        self.alerts = alerts.Alerts(self.opts.alerts)
+        if self.opts.alerts:
+            from . import alerts
+
+            self.alerts = alerts.Alerts(self.opts.alerts)
+        if self.opts.vcpus:
+            from . import vcpus
+
+            self.vcpus = vcpus.VCpus()
         self.view = view.View(self.opts, self.note)
         if self.test and self.test.quiet:
             self.out = _discard
@@ -128,6 +135,8 @@ class Monitor:
         self.output = render.Output(self.opts.format, self.out, say, self.say_pieces, stamp)
         self.choose_console()
         if self.opts.role == 'guest':
+            from . import guest
+
             guest.run(xen, self.opts, say)  # ends the domain itself
             return
         # From here on nothing ends the run: each step that fails is said
@@ -242,8 +251,9 @@ class Monitor:
         lines, the alerts, the listing and what changed in it, the rows the
         view picks and (vcpus=1) their vCPUs. Prints nothing."""
         host = snap.host = self.read_host()
-        fired = self.alerts.update_host(host) if self.alerts.rules else []
-        snap.host_alerts = fired + self.alerts.log_lines(self.read_log(snap))
+        log = self.read_log(snap)
+        if self.alerts is not None:
+            snap.host_alerts = self.alerts.update_host(host) + self.alerts.log_lines(log)
         fig = self.figures
         total = host.total_kib if host is not None else None
         fig.begin(snap.now, total)
@@ -295,8 +305,10 @@ class Monitor:
     def start_xenlog(self):
         """xenlog=1 or alert=log:: where Xen's log is now; only what comes
         after is read (said once, with what was there already)."""
-        if not (self.opts.xenlog or self.alerts.wants('log')):
+        if not (self.opts.xenlog or (self.alerts is not None and self.alerts.wants('log'))):
             return
+        from . import xenlog
+
         xl = xenlog.XenLog()
         got = self.features.call('readconsole', xl.start, self.hyp)
         if got is None:
@@ -315,7 +327,8 @@ class Monitor:
         )
         now = self.xen.time_ns()
         self.output.log(now, shown, 0, True)
-        self.output.alerts(now, self.alerts.log_lines(older), True)
+        if self.alerts is not None:
+            self.output.alerts(now, self.alerts.log_lines(older), True)
 
     def read_log(self, snap):
         """Xen's new log lines since the last poll, for alert=log: rules;
@@ -351,9 +364,10 @@ class Monitor:
         # console's row budget like the table; the rest are counted
         cap = self.view.budget if self.view is not None else None
         snap.event_cap = len(moves) if cap is None or len(moves) <= cap else cap
-        snap.domain_alerts = self.alerts.update(doms, poll)
-        snap.alert_notes = list(self.alerts.said)
-        del self.alerts.said[:]
+        if self.alerts is not None:
+            snap.domain_alerts = self.alerts.update(doms, poll)
+            snap.alert_notes = list(self.alerts.said)
+            del self.alerts.said[:]
 
     # --- events between polls -------------------------------------------------
     def choose_events(self):
@@ -602,7 +616,12 @@ class Monitor:
     def tracked(self):
         """Entries in every table kept from poll to poll (bounded: the soak
         checks they do not grow)."""
-        return self.events.size() + self.alerts.size() + self.figures.size() + self.vcpus.size()
+        n = self.events.size() + self.figures.size()
+        return (
+            n
+            + (0 if self.alerts is None else self.alerts.size())
+            + (0 if self.vcpus is None else self.vcpus.size())
+        )
 
     # --- Xen's watchdog -----------------------------------------------------
     def arm_watchdog(self):

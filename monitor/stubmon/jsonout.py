@@ -145,16 +145,16 @@ def poll_parts(snap, cols=None):
     """One poll's line in pieces, from its snapshot.Snapshot (a generator:
     with 1000 domains the whole line, ~250 KB, never sits in the heap; the
     console joins the pieces into one line). rows: the domains shown;
-    counts: the summary of every domain (None: of the rows); seen: an
-    Ordered saying which domains these are (view.View.json), None when they
-    are all of them (the key is left out); vcpus: {domid: [vcpus.VCpu]}
+    counts: the summary of every domain (None: of the rows); seen: the
+    keys and values of the view's object (view.View), saying which domains
+    these are, None when they are all of them (the key is left out); vcpus: {domid: [vcpus.VCpu]}
     with vcpus=1, else None; cols: a columns.Columns, default the declared
     columns."""
     doms, view, vcpus = snap.rows or [], snap.seen, snap.vcpus
     counts = table.summary(doms) if snap.counts is None else snap.counts
     fields = _poll_head(snap.n, snap.version, snap.now, snap.host, summary_object(counts))
     if view is not None:
-        fields += ('view', view)
+        fields += ('view', Ordered(*view))
     head = dumps(Ordered(*fields))
     yield head[:-1] + ',"domains":['
     cols = cols or columns.DECLARED

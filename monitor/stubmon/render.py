@@ -4,9 +4,7 @@
 # once from format= (format=table+json: both, the table's line first).
 # The poll collects (app.py, snapshot.Snapshot) and prints nothing; this
 # is the only place that knows what each format prints.
-from . import alerts
 from . import events
-from . import jsonout
 from . import table
 
 # what marks a log line, and an alert fired on one, that Xen logged before
@@ -26,6 +24,8 @@ class Table:
         self.out('stubmon xenlog: ' + (EARLIER + line if earlier else line))
 
     def alert(self, now, domid, rule, status, detail, earlier=False):
+        from . import alerts  # loaded already: an alert fired
+
         if earlier:
             detail = EARLIER + detail
         self.out(alerts.alert_line(now, domid, rule, status, detail))
@@ -57,33 +57,36 @@ class Json:
     """One JSON object per line (docs/json-schema.md, stubmon/2)."""
 
     def __init__(self, out, say_pieces):
+        from . import jsonout  # only when format= asks for JSON
+
+        self.j = jsonout
         self.out = out
         self.say_pieces = say_pieces  # a 1000-domain poll line goes out in pieces
 
     def log_line(self, now, line, lost, earlier=False):
-        self.out(jsonout.log_line(now, line, lost, earlier))
+        self.out(self.j.log_line(now, line, lost, earlier))
 
     def alert(self, now, domid, rule, status, detail, earlier=False):
-        self.out(jsonout.alert_line(now, domid, rule, status, detail, earlier))
+        self.out(self.j.alert_line(now, domid, rule, status, detail, earlier))
 
     def events(self, now, lines, moves, cap):
         out = self.out
         for i in range(cap):
             domid, was, state = moves[i]
-            out(jsonout.event_line(now, domid, was, state))
+            out(self.j.event_line(now, domid, was, state))
 
     def poll(self, snap):
-        self.say_pieces(jsonout.poll_parts(snap))
+        self.say_pieces(self.j.poll_parts(snap))
 
     def unlisted(self, snap):
         self.out(
-            jsonout.unlisted_line(
+            self.j.unlisted_line(
                 snap.n, snap.version, snap.now, snap.refused, snap.own_cpu_ns, snap.host
             )
         )
 
     def error(self, now, where, text, errors):
-        self.out(jsonout.error_line(now, where, text, errors))
+        self.out(self.j.error_line(now, where, text, errors))
 
 
 class Output:

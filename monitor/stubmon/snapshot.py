@@ -27,5 +27,5 @@ class Snapshot:
         self.rows = rows  # the records the poll shows (view.pick); None: unreadable
         self.counts = counts  # the summary counts of every domain; None: of the rows
         self.view_line = view_line  # the view's line under the table
-        self.seen = seen  # the view's JSON object
+        self.seen = seen  # the view's JSON object, its keys and values in a tuple
         self.vcpus = None  # vcpus=1: {domid: [vcpus.VCpu]}

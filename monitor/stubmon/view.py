@@ -12,7 +12,6 @@
 # The row budget is half of what a console of baud= carries in one
 # interval (8N1: baud / 10 bytes a second) at ROW_BYTES a row: 157 rows at
 # 115200 baud and a 3 s interval. Rows left out are counted on the view line.
-from . import jsonout
 from . import options
 
 ROW_BYTES = 110  # a table row, with its line end
@@ -146,7 +145,7 @@ class View:
         return rows, line, self._json('changes', rows, shown, len(base), left)
 
     def _json(self, mode, rows, shown, changed, left):
-        return jsonout.Ordered(
+        return (
             'mode',
             mode,
             'sort',

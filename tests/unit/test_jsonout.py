@@ -150,7 +150,7 @@ def test_view_key_after_the_summary():
         'dying': 0,
         'shutdown': 0,
     }
-    seen = O('mode', 'changes', 'sort', 'id', 'shown', 1, 'of', 9, 'changed', 3, 'left_out', 2)
+    seen = ('mode', 'changes', 'sort', 'id', 'shown', 1, 'of', 9, 'changed', 3, 'left_out', 2)
     line = jsonout.poll_line(Snapshot(5, 'x', 0, shown, counts=counts, seen=seen))
     assert (
         '"summary":{"domains":9,"running":9,"blocked":0,"paused":0,"crashed":0,"dying":0,'

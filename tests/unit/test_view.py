@@ -18,10 +18,10 @@ def doms(n, cpu=None, tot=None):
 
 
 def obj(o):
-    """A jsonout.O as the dict its JSON text is."""
+    """The view's keys and values as the dict its JSON text is."""
     import json
 
-    return json.loads(jsonout.dumps(o))
+    return json.loads(jsonout.dumps(jsonout.Ordered(*o)))
 
 
 def ids(rows):
