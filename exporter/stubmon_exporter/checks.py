@@ -17,6 +17,8 @@ metric, and a newer schema may add keys)."""
 
 import re
 
+from .consolelog import TITLE
+
 DOMID_MAX = 0x7FEF  # DOMID_FIRST_RESERVED - 1: the last id Xen gives a domain
 U32_MAX = (1 << 32) - 1  # vcpus, ssid, cpupool, CPU ids and counts, MHz: uint32_t in Xen
 U64_MAX = (1 << 64) - 1  # ns, KiB, MiB, tenths of a second, bytes: uint64_t in Xen
@@ -290,19 +292,21 @@ TABLE_VCPU = Obj(
 TABLE_HOST = Obj(
     {"total_k": U64, "used_k": U64, "free_k": U64, "cpus": U32, "mhz": U32, "busy": Null(PERMILLE)}
 )
+# a row's values, each under the title of the column that shows its record
+# field (the monitor's declaration: consolelog.TITLE)
 ROW = Obj(
     {
-        "ID": DOMID,
-        "State": LETTERS,
-        "Mem(MiB)": U64,
-        "MaxMem(MiB)": Null(U64),
-        "VCPUs": U32,
-        "Time(s)": U64,
-        "CPU(%)": Null(U32),
-        "MEM(%)": Null(U32),
-        "SSID": U32,
-        "Pool": U32,
-        "UUID": UUID,
+        TITLE["domid"]: DOMID,
+        TITLE["state"]: LETTERS,
+        TITLE["tot_pages"]: U64,
+        TITLE["max_pages"]: Null(U64),
+        TITLE["nr_online_vcpus"]: U32,
+        TITLE["cpu_time"]: U64,
+        TITLE["cpu_pct"]: Null(U32),
+        TITLE["mem_pct"]: Null(U32),
+        TITLE["ssidref"]: U32,
+        TITLE["cpupool"]: U32,
+        TITLE["handle"]: UUID,
     }
 )
 TABLE_POLL = Obj(

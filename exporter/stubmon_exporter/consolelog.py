@@ -12,37 +12,31 @@ A poll, as monitor/stubmon/table.py prints it:
     stubmon poll 3 end
 
 The host line is there when Xen answers physinfo. The rows' columns are
-the ones the column-title line names (ROW_COLUMNS: a monitor appends new
-ones at the right). Lines of format=json (one object per line, starting
-with '{"schema":"stubmon/2"', SCHEMA; '"stubmon/1"' from older monitors,
-the same keys and fewer) are read by json_lines().
+the ones the column-title line names, read as the monitor declares them
+(columns.COLUMNS: monitor/stubmon/columns.py itself, linked into this
+package; a monitor appends new ones at the right). Lines of format=json
+(one object per line, starting with '{"schema":"stubmon/2"', SCHEMA;
+'"stubmon/1"' from older monitors, the same keys and fewer) are read by
+json_lines().
 """  # noqa: E501 (real output)
 
 import json
 import re
 
+from . import columns
+
 HEADER = re.compile(r"^stubmon poll (\d+): xen (\S+), uptime (\d+)\.(\d)s, (\d+|\?) domains$")
 END = re.compile(r"^stubmon poll (\d+) end$")
 VIEW = "stubmon view: "  # which rows a poll shows (view=, docs/options.md#view)
 SCHEMA = "stubmon/2"  # the newest format=json schema known here (jsonout.SCHEMA)
-# The table's columns as monitor/stubmon/columns.py declares them, in order:
-# (title, how its text reads: "int", "tenths" (one decimal, kept in tenths)
-# or "text"; "-" is None but in "text"). A copy, as the exporter installs on
-# its own; tests/unit/test_exporter_columns.py checks it against COLUMNS there.
-ROW_COLUMNS = (
-    ("ID", "int"),
-    ("State", "text"),
-    ("Mem(MiB)", "int"),
-    ("MaxMem(MiB)", "int"),
-    ("VCPUs", "int"),
-    ("Time(s)", "tenths"),
-    ("CPU(%)", "tenths"),
-    ("MEM(%)", "tenths"),
-    ("SSID", "int"),
-    ("Pool", "int"),
-    ("UUID", "text"),
-)
-COLUMNS = [title for title, _ in ROW_COLUMNS]
+# The table's columns, as the monitor declares them: their titles in order,
+# and the title of the column that shows each record field (its values read
+# by each column's `read`: "int", "tenths" (one decimal, kept in tenths) or
+# "text"; "-" is None but in "text").
+COLUMNS = [c.title for c in columns.COLUMNS]
+TITLE = {c.field: c.title for c in columns.COLUMNS}
+ID = TITLE["domid"]  # a row's domain id
+_READ = tuple([(c.title, c.read) for c in columns.COLUMNS])  # what a row reads, made once
 # ", busy 12.5%" (getcpuinfo, from the second poll on) is optional: older
 # monitors and refused getcpuinfo print the line without it
 HOST = re.compile(
@@ -98,12 +92,12 @@ class Poll:
 
     def row(self, domid):
         for r in self.rows:
-            if r["ID"] == domid:
+            if r[ID] == domid:
                 return r
         return None
 
     def ids(self):
-        return [r["ID"] for r in self.rows]
+        return [r[ID] for r in self.rows]
 
 
 def _value(read, text):
@@ -214,7 +208,7 @@ class PollReader:
             raise ValueError(
                 "poll %d: more rows than the header's %s domains" % (current.number, current.count)
             )
-        current.rows.append({c: _value(r, f) for (c, r), f in zip(ROW_COLUMNS, fields)})
+        current.rows.append({t: _value(r, f) for (t, r), f in zip(_READ, fields)})
         return None
 
     @staticmethod

@@ -16,6 +16,140 @@ DOMAIN_LABELS = ["host", "domid", "uuid"]
 MAX_SAID = 64  # render failures said on stderr (each once), then only left out
 
 
+GAUGE, COUNTER = GaugeMetricFamily, CounterMetricFamily
+
+
+def one(value):
+    """The one sample of value(x), a number; None: none."""
+    return lambda x: _alone(value(x))
+
+
+def _alone(v):
+    return () if v is None else (((), v),)
+
+
+def each(label, pairs):
+    """A sample per (label's value, number) of pairs(x)."""
+    return lambda x: [(((label, k),), n) for k, n in pairs(x)]
+
+
+def one_of(label, values, value):
+    """A sample per one of values: 1 for value(x), 0 for the others."""
+    return lambda x: _flags(label, values, value(x))
+
+
+def _flags(label, values, v):
+    return [(((label, s),), 1 if v == s else 0) for s in values]
+
+
+def _ratio(permille):
+    return None if permille is None else permille / 1000.0
+
+
+def _xen_log(m, n):
+    """A count of Xen's log the monitor forwards (xenlog=1), else None."""
+    return n if m.log_lines or m.log_lost_bytes else None
+
+
+# Every series, written once: (unit, family, name, help, samples), where
+# samples(x) gives the (labels, number) pairs of x, a unit's object (see
+# Collector: "monitor", "exporter" and "host" a state.Monitor, "alert"
+# (domid, rule, firing), "host_info" its dict, "pcpu" a pCPU's, "summary"
+# the domains line's, "domain" a state.Domain, "vcpu" a state.VCpu). In
+# the order served.
+# fmt: off
+SERIES = (
+    ("monitor", GAUGE, "stubmon_up",
+     "1 while the monitor is heard from (a poll within a few intervals), else 0",
+     one(lambda m: 1 if m.up() else 0)),
+    ("monitor", COUNTER, "stubmon_polls", "Polls read from the monitor's stream",
+     one(lambda m: m.polls)),
+    ("monitor", COUNTER, "stubmon_errors", "Errors the monitor reported and survived",
+     one(lambda m: m.errors)),
+    ("monitor", GAUGE, "stubmon_last_poll_timestamp_seconds",
+     "When the latest poll was read (the exporter's clock)", one(lambda m: m.last_poll_time)),
+    ("monitor", GAUGE, "stubmon_last_poll_number",
+     "The monitor's number of the latest poll (from 1; it starts again when the monitor does)",
+     one(lambda m: m.poll_number)),
+    ("monitor", GAUGE, "stubmon_interval_seconds",
+     "Between the latest two polls, by Xen's uptime", one(lambda m: m.interval_s)),
+    ("monitor", COUNTER, "stubmon_events", "Domain events the monitor reported",
+     each("event", lambda m: sorted(m.events.items()))),
+    # host-wide rules (hostmem<, pcpu>, log:) have no domain: domid=""
+    ("alert", GAUGE, "stubmon_alert_firing",
+     "1 while the monitor's alert= rule holds for the domain (domid empty: the host), "
+     "0 once cleared",
+     lambda a: [((("rule", a[1]), ("domid", "" if a[0] is None else a[0])), 1 if a[2] else 0)]),
+    ("exporter", COUNTER, "stubmon_xen_log_lines",
+     "Lines of Xen's own log the monitor forwarded (xenlog=1)",
+     one(lambda m: _xen_log(m, m.log_lines))),
+    ("exporter", COUNTER, "stubmon_xen_log_lost_bytes",
+     "Bytes of Xen's log its ring overwrote before the monitor read them",
+     one(lambda m: _xen_log(m, m.log_lost_bytes))),
+    ("exporter", COUNTER, "stubmon_exporter_lines", "Console lines read",
+     one(lambda m: m.lines)),
+    ("exporter", COUNTER, "stubmon_exporter_parse_errors",
+     "Lines skipped because they did not parse or held a value out of its rule (kind)",
+     each("kind", lambda m: sorted(m.parse_errors.items()))),
+    ("exporter", COUNTER, "stubmon_exporter_stream_events",
+     "The stream rotated, truncated, reopened or ended",
+     each("event", lambda m: sorted(m.stream_events.items()))),
+    ("host", GAUGE, "xen_info", "Xen's version as the monitor read it",
+     each("version", lambda m: () if m.xen is None else ((m.xen, 1),))),
+    ("host_info", GAUGE, "xen_host_memory_total_bytes", "Host memory (physinfo)",
+     one(lambda h: h["total_k"] << 10)),
+    ("host_info", GAUGE, "xen_host_memory_free_bytes", "Host memory free (physinfo)",
+     one(lambda h: h["free_k"] << 10)),
+    ("host_info", GAUGE, "xen_host_cpus", "Online physical CPUs", one(lambda h: h["cpus"])),
+    ("host_info", GAUGE, "xen_host_cpu_frequency_hertz",
+     "CPU frequency Xen reports (on Arm the generic timer's)",
+     one(lambda h: h["mhz"] * 1000000)),
+    ("host_info", GAUGE, "xen_host_cpu_busy_ratio",
+     "The pCPUs' mean busy time since the previous poll (getcpuinfo), 0 to 1",
+     one(lambda h: _ratio(h.get("busy")))),
+    ("pcpu", GAUGE, "xen_pcpu_busy_ratio",
+     "A pCPU's busy time since the previous poll (pcpus=1), 0 to 1",
+     one(lambda c: _ratio(c["busy"]))),
+    ("pcpu", COUNTER, "xen_pcpu_idle_seconds", "A pCPU's idle time since boot (pcpus=1)",
+     one(lambda c: c["idle_s"])),
+    ("summary", GAUGE, "xen_host_domains",
+     "Domains listed (every one, also those a view or domains= leaves out)",
+     one(lambda s: s["domains"])),
+    ("summary", GAUGE, "xen_host_domains_by_state", "Domains in each state, each counted once",
+     each("state", lambda s: [(st, s.get(st, 0)) for st in STATES])),
+    ("domain", COUNTER, "xen_domain_cpu_seconds", "CPU time of the domain's vCPUs",
+     one(lambda d: d.cpu_seconds)),
+    ("domain", GAUGE, "xen_domain_memory_bytes", "Current memory (tot_pages)",
+     one(lambda d: d.mem_bytes)),
+    ("domain", GAUGE, "xen_domain_memory_max_bytes", "Maximum memory (absent: unlimited)",
+     one(lambda d: d.maxmem_bytes)),
+    ("domain", GAUGE, "xen_domain_vcpus", "Online vCPUs", one(lambda d: d.vcpus)),
+    ("domain", GAUGE, "xen_domain_state",
+     "1 for the domain's state, 0 for the others (xl's letters, the first of dying, crashed, "
+     "shutdown, paused, blocked, running that holds)",
+     one_of("state", STATES, lambda d: d.status)),
+    ("domain", GAUGE, "xen_domain_info", "The domain's FLASK ssid, cpupool and xl state letters",
+     lambda d: [((("ssid", d.ssid), ("cpupool", d.cpupool), ("letters", d.letters)), 1)]),
+    ("vcpu", COUNTER, "xen_vcpu_cpu_seconds", "A vCPU's CPU time (vcpus=1)",
+     one(lambda v: v.cpu_seconds)),
+    ("vcpu", GAUGE, "xen_vcpu_pcpu", "The pCPU a vCPU is on (vcpus=1)", one(lambda v: v.pcpu)),
+    ("vcpu", GAUGE, "xen_vcpu_state", "1 for a vCPU's state, 0 for the others (vcpus=1)",
+     one_of("state", VCPU_STATES, lambda v: v.state)),
+)
+# fmt: on
+
+
+def _units(series):
+    """unit: its series (family, name, help, samples), in SERIES' order."""
+    out = {}
+    for unit, *rest in series:
+        out.setdefault(unit, []).append(tuple(rest))
+    return out
+
+
+UNITS = _units(SERIES)
+
+
 class Families:
     """The metric families of one scrape, filled a unit at a time (a group
     of a host's series, an alert, a domain's): a unit's samples are made into
@@ -26,16 +160,17 @@ class Families:
         self.families = {}
         self.pending = []
 
-    def gauge(self, name, doc, labels, value, unit=""):
-        self.pending.append((GaugeMetricFamily, name, doc, labels, _finite(value), unit))
-
-    def counter(self, name, doc, labels, value, unit=""):
-        self.pending.append((CounterMetricFamily, name, doc, labels, _finite(value), unit))
+    def add(self, unit, labels, x):
+        """The series SERIES declares for `unit`, of x (a monitor, its
+        host_info, a pCPU, a domain...), each under `labels` and its own."""
+        for cls, name, doc, samples in UNITS[unit]:
+            for more, value in samples(x):
+                self.pending.append((cls, name, doc, labels + more, _finite(value)))
 
     def commit(self):
-        for cls, name, doc, labels, value, unit in self.pending:
+        for cls, name, doc, labels, value in self.pending:
             if name not in self.families:
-                self.families[name] = cls(name, doc, labels=[l for l, _ in labels], unit=unit)
+                self.families[name] = cls(name, doc, labels=[l for l, _ in labels])
             self.families[name].add_metric([str(v) for _, v in labels], value)
         self.pending = []
 
@@ -111,183 +246,30 @@ class Collector:
 
     @staticmethod
     def _monitor(f, m):
-        gauge, counter = f.gauge, f.counter
-        host = [("host", m.host)]
-        gauge(
-            "stubmon_up",
-            "1 while the monitor is heard from (a poll within a few intervals), else 0",
-            host,
-            1 if m.up() else 0,
-        )
-        counter("stubmon_polls", "Polls read from the monitor's stream", host, m.polls)
-        counter("stubmon_errors", "Errors the monitor reported and survived", host, m.errors)
-        if m.last_poll_time is not None:
-            gauge(
-                "stubmon_last_poll_timestamp_seconds",
-                "When the latest poll was read (the exporter's clock)",
-                host,
-                m.last_poll_time,
-            )
-            gauge(
-                "stubmon_last_poll_number",
-                "The monitor's number of the latest poll "
-                "(from 1; it starts again when the monitor does)",
-                host,
-                m.poll_number,
-            )
-        if m.interval_s is not None:
-            gauge(
-                "stubmon_interval_seconds",
-                "Between the latest two polls, by Xen's uptime",
-                host,
-                m.interval_s,
-            )
-        for what, n in sorted(m.events.items()):
-            counter(
-                "stubmon_events", "Domain events the monitor reported", host + [("event", what)], n
-            )
+        f.add("monitor", (("host", m.host),), m)
 
     @staticmethod
     def _alert(f, m, domid, rule, firing):
-        # host-wide rules (hostmem<, pcpu>, log:) have no domain: domid=""
-        f.gauge(
-            "stubmon_alert_firing",
-            "1 while the monitor's alert= rule holds for "
-            "the domain (domid empty: the host), 0 once cleared",
-            [("host", m.host), ("rule", rule), ("domid", "" if domid is None else domid)],
-            1 if firing else 0,
-        )
+        f.add("alert", (("host", m.host),), (domid, rule, firing))
 
     @staticmethod
     def _exporter(f, m):
-        counter = f.counter
-        host = [("host", m.host)]
-        if m.log_lines or m.log_lost_bytes:
-            counter(
-                "stubmon_xen_log_lines",
-                "Lines of Xen's own log the monitor forwarded (xenlog=1)",
-                host,
-                m.log_lines,
-            )
-            counter(
-                "stubmon_xen_log_lost_bytes",
-                "Bytes of Xen's log its ring overwrote before the monitor read them",
-                host,
-                m.log_lost_bytes,
-            )
-        counter("stubmon_exporter_lines", "Console lines read", host, m.lines)
-        for kind, n in sorted(m.parse_errors.items()):
-            counter(
-                "stubmon_exporter_parse_errors",
-                "Lines skipped because they did not parse or held a value out of its rule (kind)",
-                host + [("kind", kind)],
-                n,
-            )
-        for what, n in sorted(m.stream_events.items()):
-            counter(
-                "stubmon_exporter_stream_events",
-                "The stream rotated, truncated, reopened or ended",
-                host + [("event", what)],
-                n,
-            )
+        f.add("exporter", (("host", m.host),), m)
 
     @staticmethod
     def _host(f, m):
-        gauge, counter = f.gauge, f.counter
-        host = [("host", m.host)]
-        if m.xen is not None:
-            gauge(
-                "xen_info", "Xen's version as the monitor read it", host + [("version", m.xen)], 1
-            )
+        host = (("host", m.host),)
+        f.add("host", host, m)
         if m.host_info is not None:
-            h = m.host_info
-            gauge(
-                "xen_host_memory_total_bytes", "Host memory (physinfo)", host, h["total_k"] << 10
-            )
-            gauge(
-                "xen_host_memory_free_bytes",
-                "Host memory free (physinfo)",
-                host,
-                h["free_k"] << 10,
-            )
-            gauge("xen_host_cpus", "Online physical CPUs", host, h["cpus"])
-            gauge(
-                "xen_host_cpu_frequency_hertz",
-                "CPU frequency Xen reports (on Arm the generic timer's)",
-                host,
-                h["mhz"] * 1000000,
-            )
-            if h.get("busy") is not None:
-                gauge(
-                    "xen_host_cpu_busy_ratio",
-                    "The pCPUs' mean busy time since the previous poll (getcpuinfo), 0 to 1",
-                    host,
-                    h["busy"] / 1000.0,
-                )
+            f.add("host_info", host, m.host_info)
         for c in m.pcpus or ():
-            cl = host + [("cpu", str(c["cpu"]))]
-            if c["busy"] is not None:
-                gauge(
-                    "xen_pcpu_busy_ratio",
-                    "A pCPU's busy time since the previous poll (pcpus=1), 0 to 1",
-                    cl,
-                    c["busy"] / 1000.0,
-                )
-            counter(
-                "xen_pcpu_idle_seconds", "A pCPU's idle time since boot (pcpus=1)", cl, c["idle_s"]
-            )
+            f.add("pcpu", host + (("cpu", c["cpu"]),), c)
         if m.summary is not None:
-            gauge(
-                "xen_host_domains",
-                "Domains listed (every one, also those a view or domains= leaves out)",
-                host,
-                m.summary["domains"],
-            )
-            for s in STATES:
-                gauge(
-                    "xen_host_domains_by_state",
-                    "Domains in each state, each counted once",
-                    host + [("state", s)],
-                    m.summary.get(s, 0),
-                )
+            f.add("summary", host, m.summary)
 
     @staticmethod
     def _domain(f, m, domid, d):
-        gauge, counter = f.gauge, f.counter
-        dl = [("host", m.host), ("domid", str(domid)), ("uuid", d.uuid)]
-        counter("xen_domain_cpu_seconds", "CPU time of the domain's vCPUs", dl, d.cpu_seconds)
-        gauge("xen_domain_memory_bytes", "Current memory (tot_pages)", dl, d.mem_bytes)
-        if d.maxmem_bytes is not None:
-            gauge(
-                "xen_domain_memory_max_bytes",
-                "Maximum memory (absent: unlimited)",
-                dl,
-                d.maxmem_bytes,
-            )
-        gauge("xen_domain_vcpus", "Online vCPUs", dl, d.vcpus)
-        for s in STATES:
-            gauge(
-                "xen_domain_state",
-                "1 for the domain's state, 0 for the others "
-                "(xl's letters, the first of dying, crashed, shutdown, paused, "
-                "blocked, running that holds)",
-                dl + [("state", s)],
-                1 if d.status == s else 0,
-            )
-        gauge(
-            "xen_domain_info",
-            "The domain's FLASK ssid, cpupool and xl state letters",
-            dl + [("ssid", str(d.ssid)), ("cpupool", str(d.cpupool)), ("letters", d.letters)],
-            1,
-        )
+        dl = (("host", m.host), ("domid", domid), ("uuid", d.uuid))
+        f.add("domain", dl, d)
         for v in d.vcpu_list or ():
-            vl = dl + [("vcpu", str(v.vcpu))]
-            counter("xen_vcpu_cpu_seconds", "A vCPU's CPU time (vcpus=1)", vl, v.cpu_seconds)
-            gauge("xen_vcpu_pcpu", "The pCPU a vCPU is on (vcpus=1)", vl, v.pcpu)
-            for s in VCPU_STATES:
-                gauge(
-                    "xen_vcpu_state",
-                    "1 for a vCPU's state, 0 for the others (vcpus=1)",
-                    vl + [("state", s)],
-                    1 if v.state == s else 0,
-                )
+            f.add("vcpu", dl + (("vcpu", v.vcpu),), v)

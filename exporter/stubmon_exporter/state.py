@@ -100,39 +100,54 @@ def vcpu_state(online, running, blocked):
     return "blocked" if blocked else "runnable"
 
 
+def _per(n):
+    """A count of 1/n units -> units (tenths of a second, ns -> seconds)."""
+    return lambda v: v / n
+
+
+def _bytes(shift):
+    """MiB (20) or KiB (10) -> bytes; None (unlimited) stays None."""
+    return lambda v: None if v is None else v << shift
+
+
+_REQUIRED = object()
+# Where each Domain value comes from, in a table row and in a format=json
+# domain, in Domain()'s order: (its Domain attribute, the record field whose
+# column shows it (its title in the monitor's declaration, consolelog.TITLE),
+# the column's text -> the value (None: as it is), the JSON key, its value ->
+# the value, the default where a JSON domain leaves the key out). Rows are
+# consolelog's (MiB, tenths of seconds), JSON stubmon/1's keys (KiB, ns).
+DOMAIN_VALUES = (
+    ("domid", "domid", None, "id", None, _REQUIRED),
+    ("letters", "state", None, "state", None, _REQUIRED),
+    ("cpu_seconds", "cpu_time", _per(10.0), "cpu_ns", _per(1e9), _REQUIRED),
+    ("mem_bytes", "tot_pages", _bytes(20), "mem_k", _bytes(10), _REQUIRED),
+    ("maxmem_bytes", "max_pages", _bytes(20), "maxmem_k", _bytes(10), None),
+    ("vcpus", "nr_online_vcpus", None, "vcpus", None, _REQUIRED),
+    ("ssid", "ssidref", None, "ssid", None, 0),
+    ("cpupool", "cpupool", None, "cpupool", None, 0),
+    ("uuid", "handle", None, "uuid", None, ""),
+)
+# made once from it: each source's (where, conv), in Domain()'s order
+_FROM_ROW = tuple([(consolelog.TITLE[field], conv) for _, field, conv, _, _, _ in DOMAIN_VALUES])
+_FROM_JSON = tuple([(key, conv, default) for _, _, _, key, conv, default in DOMAIN_VALUES])
+
+
 def domain_from_row(row, vcpus=None):
-    """A table row (consolelog: MiB, tenths of seconds) and its vcpu lines."""
-    maxmem = row["MaxMem(MiB)"]
-    d = Domain(
-        row["ID"],
-        row["State"],
-        row["Time(s)"] / 10.0,
-        row["Mem(MiB)"] << 20,
-        None if maxmem is None else maxmem << 20,
-        row["VCPUs"],
-        row["SSID"],
-        row["Pool"],
-        row["UUID"],
-    )
+    """A table row (consolelog) and its vcpu lines."""
+    d = Domain(*[row[t] if conv is None else conv(row[t]) for t, conv in _FROM_ROW])
     if vcpus is not None:
         d.vcpu_list = [VCpu(v["vcpu"], v["state"], v["pcpu"], v["time_ds"] / 10.0) for v in vcpus]
     return d
 
 
 def domain_from_json(d):
-    """A format=json poll's domain (stubmon/1's keys, KiB and ns; /2 adds vcpu_list)."""
-    maxmem = d.get("maxmem_k")
-    dom = Domain(
-        d["id"],
-        d["state"],
-        d["cpu_ns"] / 1e9,
-        d["mem_k"] << 10,
-        None if maxmem is None else maxmem << 10,
-        d["vcpus"],
-        d.get("ssid", 0),
-        d.get("cpupool", 0),
-        d.get("uuid", ""),
-    )
+    """A format=json poll's domain (stubmon/1's keys; /2 adds vcpu_list)."""
+    values = []
+    for key, conv, default in _FROM_JSON:
+        v = d[key] if default is _REQUIRED else d.get(key, default)
+        values.append(v if conv is None else conv(v))
+    dom = Domain(*values)
     vl = d.get("vcpu_list")  # stubmon/2, vcpus=1
     if vl is not None:
         dom.vcpu_list = [
@@ -379,7 +394,7 @@ class Monitor:
         doms = (
             None
             if poll.count is None
-            else [domain_from_row(r, poll.vcpus.get(r["ID"])) for r in poll.rows]
+            else [domain_from_row(r, poll.vcpus.get(r[consolelog.ID])) for r in poll.rows]
         )
         self._new_poll(poll.number, poll.uptime_ds)
         self.xen = poll.xen

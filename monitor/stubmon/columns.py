@@ -8,10 +8,10 @@ the JSON keys of a domain's object that carry its value (jsonout.py):
 
 - title, width, align: the column's title, its least width (a poll's
   column widens, title included, when a value needs it), RIGHT or LEFT.
-- field: the record.Domain field it shows (record.FIELDS). A value made
+- field: the record.Domain field it shows (fields.FIELDS). A value made
   from several fields is a record field, derived once in record.py.
 - read: how its text reads back, for parsers of the table (the exporter's
-  consolelog.py keeps a copy, checked by tests/unit/test_exporter_columns.py):
+  consolelog.py reads it: exporter/stubmon_exporter/columns.py links here):
   'int', 'tenths' (one decimal, read as tenths) or 'text'; '-' is None
   except in 'text'.
 - text: the field's value -> the cell (str or int); None: the value as is.
@@ -20,14 +20,14 @@ the JSON keys of a domain's object that carry its value (jsonout.py):
   text that conv makes (e.g. 'null'); conv: the value -> what the template
   takes, None: the value as is; field: another record field than the
   column's.
-- widest: the field's values in a poll (None left out, record.MAYBE_NONE)
+- widest: the field's values in a poll (None left out, fields.MAYBE_NONE)
   -> the one whose text is the widest, or None (no row is formatted twice
   to size the columns); None instead of a function: the text never
   outgrows the width.
 
-The table, the JSON, the exporter's parser, docs/table.md's column table
-and docs/json-schema.md's key table all follow COLUMNS (the tests check
-the copies). A new column goes at the end: the table grows to the right
+The table, the JSON and the exporter's parser all read COLUMNS;
+docs/table.md's column table and docs/json-schema.md's key table follow
+it (tests check them). A new column goes at the end: the table grows to the right
 and a domain's object gains keys at its end (docs/json-schema.md).
 
 Speed (1000 domains a poll): Columns makes, once per column list, the
@@ -36,7 +36,7 @@ converts its records column by column (Columns.each) and makes each row,
 and each domain's object, with one %-format.
 """
 
-from . import record
+from . import fields
 
 RIGHT, LEFT = '>', '<'
 UNLIMITED_TEXT = '-'
@@ -101,14 +101,14 @@ def uuid_text(handle):
 
 
 def maxmem_text(max_pages):
-    if record.max_pages_unlimited(max_pages):
+    if fields.max_pages_unlimited(max_pages):
         return UNLIMITED_TEXT
-    return str(record.pages_to_mib(max_pages))
+    return str(fields.pages_to_mib(max_pages))
 
 
 def limited_max(pages):
     """The largest limit of a poll's max_pages (unlimited shows '-')."""
-    limited = [p for p in pages if not record.max_pages_unlimited(p)]
+    limited = [p for p in pages if not fields.max_pages_unlimited(p)]
     return max(limited) if limited else None
 
 
@@ -117,9 +117,9 @@ def null(v):
 
 
 def maxmem_json(max_pages):
-    if record.max_pages_unlimited(max_pages):
+    if fields.max_pages_unlimited(max_pages):
         return 'null'
-    return str(record.pages_to_kib(max_pages))
+    return str(fields.pages_to_kib(max_pages))
 
 
 def whole_seconds(ns):
@@ -133,8 +133,8 @@ COLUMNS = (
     # status: the state's name; nothing in it to escape
     Column('State', 6, LEFT, 'state', 'text', widest=None,
            keys=(('state', '"%s"', None), ('status', '"%s"', None, 'status'))),
-    Column('Mem(MiB)', 11, RIGHT, 'tot_pages', 'int', record.pages_to_mib,
-           (('mem_k', '%d', record.pages_to_kib),)),
+    Column('Mem(MiB)', 11, RIGHT, 'tot_pages', 'int', fields.pages_to_mib,
+           (('mem_k', '%d', fields.pages_to_kib),)),
     Column('MaxMem(MiB)', 11, RIGHT, 'max_pages', 'int', maxmem_text,
            (('maxmem_k', '%s', maxmem_json),), limited_max),
     Column('VCPUs', 5, RIGHT, 'nr_online_vcpus', 'int', keys=(('vcpus', '%d', None),)),
@@ -156,14 +156,14 @@ class Columns:
     columns, a domain's JSON template and its values' (index, conv)."""
 
     def __init__(self, cols):
-        ix = record.FIELDS.index
+        ix = fields.FIELDS.index
         self.cols = cols
         self.titles = tuple([c.title for c in cols])
         self.least = tuple([c.width for c in cols])
         self.cells = tuple([(ix(c.field), c.text) for c in cols])
         self.widening = tuple(
             [
-                (k, ix(c.field), c.widest, c.text, c.field in record.MAYBE_NONE)
+                (k, ix(c.field), c.widest, c.text, c.field in fields.MAYBE_NONE)
                 for k, c in enumerate(cols)
                 if c.widest is not None
             ]

@@ -8,6 +8,9 @@ import struct
 from collections import namedtuple
 
 from . import abi
+from .fields import DECODED, DERIVED, FIELDS, MAYBE_NONE  # noqa: F401 (record's API)
+from .fields import KIB_PER_PAGE, PAGE_SHIFT  # noqa: F401
+from .fields import max_pages_unlimited, pages_to_kib, pages_to_mib  # noqa: F401
 
 # xl's shutdown reason letters, indexed by SHUTDOWN_* (poweroff shows '-')
 REASON_LETTERS = '-rscwS'
@@ -15,25 +18,9 @@ REASON_NAMES = ('poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_rese
 # One shared string per state: 1000 domains must not cost 1000 strings.
 SHUTDOWN_STATES = tuple(['shutdown (%s)' % r for r in REASON_NAMES])
 MAX_VCPU_ID_NONE = 0xFFFFFFFF  # XEN_INVALID_MAX_VCPU_ID: domain has no vCPUs
-PAGE_SHIFT = 12
-KIB_PER_PAGE = 4  # Xen's page on x86_64 and arm64
 
-# A tuple with names: 1000 domains must fit a small heap (an instance with a
-# dict costs about 3x as much under MicroPython).
-#   state    xl's six letters, e.g. 'r-----', '--p---', '---sc-'
-#   status   the state's name: running, blocked, paused, crashed, dying,
-#            'shutdown (reason)' (what events and on_domain_change say)
-#   cpu_pct  CPU % since the previous poll in tenths, None without one
-#   mem_pct  tot_pages over the host's memory in tenths, None without it
-# DECODED: the fields one unpack_from gives, in DI_FORMAT's order; DERIVED:
-# the ones derived from them. columns.py names a column's field by its name.
-DECODED = tuple(
-    'domid flags tot_pages max_pages cpu_time nr_online_vcpus max_vcpu_id ssidref handle '
-    'cpupool'.split()
-)
-DERIVED = ('state', 'status', 'cpu_pct', 'mem_pct')
-FIELDS = DECODED + DERIVED
-MAYBE_NONE = ('cpu_pct', 'mem_pct')
+# A tuple with names (fields.FIELDS): 1000 domains must fit a small heap (an
+# instance with a dict costs about 3x as much under MicroPython).
 Domain = namedtuple('Domain', FIELDS)
 
 ZERO_HANDLE = bytes(16)
@@ -198,16 +185,3 @@ class Figures:
             if d.domid in last:
                 keep[d.domid] = last[d.domid]
         self._last = keep
-
-
-def pages_to_mib(pages):
-    return (pages << PAGE_SHIFT) >> 20
-
-
-def pages_to_kib(pages):
-    return pages * KIB_PER_PAGE
-
-
-def max_pages_unlimited(max_pages):
-    # Xen reports "no limit" as ~0U (a u32 all-ones, 16 TiB) or bigger
-    return max_pages >= 0xFFFFFFFF

@@ -1,18 +1,21 @@
 # SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (the exporter is host-side CPython)
 """The exporter reads the columns the monitor declares (columns.COLUMNS):
-its copy (consolelog.ROW_COLUMNS, kept in the exporter package so that
-`pip install ./exporter` stands alone) is the declaration's, the schema it
-names is the one the monitor prints, every recorded console log still
-parses, and a table the monitor makes (with a column added, or one of an
-older monitor with fewer) reads back value for value."""
+its parser reads the rows by the monitor's own columns.py (linked into the
+package, so that `pip install ./exporter` stands alone: a wheel holds its
+content), the schema it names is the one the monitor prints, every
+recorded console log still parses, a table the monitor makes (with a
+column added, or one of an older monitor with fewer) reads back value for
+value, and a domain reads the same from its row and its JSON object."""
 
+import inspect
 import os
 
 from stubmon import abi, columns, jsonout, record, table
 from stubmon.snapshot import Snapshot
 from stubmon.columns import Column, Columns, COLUMNS, RIGHT
-from stubmon_exporter import checks, consolelog
+from stubmon_exporter import checks, consolelog, state
+from stubmon_exporter import columns as exporters_columns
 from stubmon_exporter.state import Monitor
 
 import recs
@@ -21,12 +24,11 @@ from test_exporter_metrics import LOGS, Clock, feed_log, text_lines
 CRASHED = abi.DOMINF_shutdown | (abi.SHUTDOWN_crash << abi.DOMINF_shutdownshift)
 
 
-def test_the_exporters_copy_is_the_declaration():
-    want = tuple([(c.title, c.read) for c in COLUMNS])
-    assert consolelog.ROW_COLUMNS == want, (
-        "exporter/stubmon_exporter/consolelog.py: ROW_COLUMNS = %r" % (want,)
-    )
+def test_the_exporter_reads_the_monitors_declaration():
+    # the one file (a link in the tree), not a copy of it
+    assert os.path.realpath(exporters_columns.__file__) == os.path.realpath(columns.__file__)
     assert consolelog.COLUMNS == [c.title for c in COLUMNS]
+    assert consolelog.TITLE == {c.field: c.title for c in COLUMNS}
 
 
 def test_the_exporter_names_the_schema_the_monitor_prints():
@@ -144,3 +146,36 @@ def test_a_row_not_as_wide_as_its_title_line_is_a_bad_row():
     for l in lines:
         mon.feed(l)
     assert mon.parse_errors == {"table": 1} and mon.polls == 0
+
+
+def test_a_domain_reads_the_same_from_its_row_and_its_json():
+    """Every value the exporter keeps of a domain (state.DOMAIN_VALUES)
+    comes alike from the monitor's row of a record and from its JSON object
+    (whole MiB and tenths of a second: nothing rounded apart)."""
+    doms = recs.at_poll(
+        [
+            recs.dom(0, abi.DOMINF_running, 16384, 0xFFFFFFFF, 1200000000, vcpus=2),
+            recs.dom(1, abi.DOMINF_paused, 0, 4096, 0, vcpus=0),
+            recs.dom(
+                5, CRASHED, 256, 512, 7 * 10**9, ssid=12, pool=3, handle=bytes(range(0xA0, 0xB0))
+            ),
+        ],
+        {0: 125, 1: 0},
+    )
+    poll, _ = read_back(columns.DECLARED, doms)
+    (obj,) = consolelog.json_lines([jsonout.poll_line(Snapshot(3, "4.20.4", 12000000000, doms))])
+    attrs = [v[0] for v in state.DOMAIN_VALUES]
+    # every value a Domain is made of, in its order
+    assert attrs == list(inspect.signature(state.Domain).parameters)
+    rows = [state.domain_from_row(r) for r in poll.rows]
+    objects = [state.domain_from_json(d) for d in obj["domains"]]
+    assert [[getattr(d, a) for a in attrs] for d in rows] == [
+        [getattr(d, a) for a in attrs] for d in objects
+    ]
+    assert [(d.domid, d.letters, d.status, d.mem_bytes, d.maxmem_bytes) for d in rows] == [
+        (0, "r-----", "running", 64 << 20, None),
+        (1, "--p---", "paused", 0, 16 << 20),
+        (5, "---sc-", "crashed", 1 << 20, 2 << 20),
+    ]
+    assert [d.cpu_seconds for d in rows] == [1.2, 0.0, 7.0]
+    assert (rows[2].ssid, rows[2].cpupool, rows[2].uuid[:9]) == (12, 3, "a0a1a2a3-")
