@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Xen hypercall layouts and constants for stubmon, read from the modules
+# Xen hypercall layouts and constants for stubmon, decoded from what
 # tools/xenabi/gen.py generates from each release's public headers
-# (build/xenabi/<arch>/xenabi_<major>_<minor>_<arch>.py; frozen into the
-# image, rebuilt by `make`, not committed). No offset or size is written
-# here: every number comes from a generated module.
+# (build/xenabi/<arch>/xenabi_<arch>.py: one bytes object a release, and
+# the names and uctypes types every release shares, declared once; frozen
+# into the image, rebuilt by `make`, not committed). No offset or size is
+# written here: every number comes from the generated module.
 #
 # Two kinds of names:
 # - the module's own: what every release shares (errno numbers, DOMINF_*
@@ -12,12 +13,13 @@
 # - an Abi object's: the layouts of one release (sizes, offsets, the domain
 #   record's format), chosen at run time by select() from the running Xen's
 #   version and refined by confirm() from the probed interface versions.
+from array import array
 
-# uctypes' descriptor encoding, which the generated modules use: a scalar's
+# uctypes' descriptor encoding, which the generated layouts use: a scalar's
 # offset is in the low 17 bits
 _OFFSET = 0x1FFFF
 
-# Commands the generated modules may not carry (stable since Xen 3); the
+# Commands the generated layouts may not carry (stable since Xen 3); the
 # monitor's pause= test option uses them.
 DOMCTL_pausedomain = 3
 DOMCTL_unpausedomain = 4
@@ -55,8 +57,103 @@ def _index(arch):
         raise ImportError('no generated layouts for %s (build/xenabi: run make)' % arch)
 
 
-def _module(release, arch):
-    return __import__('xenabi_%d_%d_%s' % (release[0], release[1], arch))
+def _numbers(b, p, n, w):
+    """n little-endian numbers of w bytes (1, 2 or 4) at b[p]."""
+    if w == 1:
+        return b[p : p + n]
+    return array('H' if w == 2 else 'I', b[p : p + n * w])
+
+
+def _table(b, p, names, swap=False):
+    """(dict, position past it) of the table at b[p] (the format:
+    tools/xenabi/gen.py): n, w, n names, n values; swap: value -> name."""
+    n, w = b[p], b[p + 1]
+    p += 2
+    k, v = b[p : p + n], _numbers(b, p + n, n, w)
+    d = {}
+    if swap:
+        for i in range(n):
+            d[v[i]] = names[k[i]]
+    else:
+        for i in range(n):
+            d[names[k[i]]] = v[i]
+    return d, p + n + n * w
+
+
+def _record(b, p, w, names, shapes):
+    """(uctypes descriptor, position past it) of the record at b[p]: n, s,
+    g, n member names, n offsets, g groups (shape, how many members; the
+    first s scalars), then the records of the members whose shape ends
+    in None."""
+    n, s, g = b[p], b[p + 1], b[p + 2]
+    p += 3
+    k, offs = b[p : p + n], _numbers(b, p + n, n, w)
+    q = p + n + n * w  # the groups
+    r = q + 2 * g  # the nested records
+    d = {}
+    i = 0
+    for q in range(q, r, 2):
+        t, e = shapes[b[q]], i + b[q + 1]
+        if s:  # scalars: type and offset in one int
+            s -= 1
+            for i in range(i, e):
+                d[names[k[i]]] = offs[i] | t
+        else:
+            for i in range(i, e):
+                o = offs[i] | t[0]
+                if t[-1] is None:  # a struct, or an array of them: its record follows
+                    sub, r = _record(b, r, w, names, shapes)
+                    d[names[k[i]]] = (o,) + t[1:-1] + (sub,)
+                else:  # an array of scalars
+                    d[names[k[i]]] = (o, t[1])
+        i = e
+    return d, r
+
+
+class Layouts:
+    """One release's layouts for one arch, from its bytes in the generated
+    index: RELEASE, ARCH, SIZE (sizeof of each struct and typedef), CONST,
+    ERRNO, and one uctypes descriptor (LITTLE_ENDIAN) per struct, as an
+    attribute of its name: what a generated module of literals held. The
+    descriptors are decoded together on first use of any of them (the abi
+    module's own names need only the tables)."""
+
+    def __init__(self, idx, release, arch):
+        self._b = None
+        b = idx.LAYOUTS[idx.RELEASES.index(release)]
+        # ours, from the build: checked, not trusted
+        assert len(b) > 4 and b[0] == 1 and b[1] == release[0] and b[2] == release[1]
+        self.RELEASE, self.ARCH, self._idx = release, arch, idx
+        self.SIZE, p = _table(b, 4, idx.NAMES)
+        self.CONST, p = _table(b, p, idx.NAMES)
+        errno, self._p = _table(b, p, idx.NAMES, True)
+        self.ERRNO = errno or idx.ERRNO  # the index's: the same in every release
+        self._b = b
+
+    def __getattr__(self, name):
+        b = self._b
+        if b is None:  # decoded already, or never will be
+            raise AttributeError(name)
+        self._b = None
+        p, names, shapes, put = self._p + 1, self._idx.NAMES, self._idx.SHAPES, setattr
+        for _ in range(b[p - 1]):
+            k = names[b[p]]
+            d, p = _record(b, p + 1, b[3], names, shapes)
+            put(self, k, d)
+        assert p == len(b), 'xenabi: layouts of the wrong length'
+        return getattr(self, name)
+
+
+_LAYOUTS = {}
+
+
+def layouts(release, arch):
+    """The Layouts of a generated release (made on first use, then kept)."""
+    key = (release, arch)
+    m = _LAYOUTS.get(key)
+    if m is None:
+        m = _LAYOUTS[key] = Layouts(_index(arch), release, arch)
+    return m
 
 
 def off(desc, name):
@@ -112,7 +209,7 @@ class Abi:
     hypercalls need, and the domain record's one format string."""
 
     def __init__(self, release, arch, exact=True, wanted=None):
-        m = _module(release, arch)
+        m = layouts(release, arch)
         self.release, self.arch, self.module = release, arch, m
         self.exact = exact  # generated for exactly the running Xen
         self.wanted = wanted or release  # the running Xen's (major, minor)
@@ -268,7 +365,7 @@ def _versions(rels):
 
 def _load(arch):
     idx = _index(arch)
-    m = _module(idx.RELEASES[-1], arch)
+    m = layouts(idx.RELEASES[-1], arch)
     consts, errno = stable_constants(m, idx)
     g = globals()
     # read before a release is chosen (the version call tells which)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # CPYTHON_ONLY = True  (needs gcc, subprocess and pytest)
-# The layouts tools/xenabi generated (build/xenabi/<arch>/xenabi_<rel>_<arch>.py)
+# The layouts tools/xenabi generated (build/xenabi/<arch>/xenabi_<arch>.py, one
+# bytes object a release, decoded by monitor/stubmon/abi.py's Layouts)
 # against the C compiler, for every release and arch: a C program compiled
 # against the same headers gives sizeof of every generated struct, offsetof
 # and sizeof of every member (nested ones too), every generated constant and
@@ -43,8 +44,9 @@ def include_dir(release):
 
 
 def generated(release, arch):
+    """A release's layouts as the image has them: abi.Layouts, decoded."""
     major, minor = (int(x) for x in release.split('.'))
-    return __import__(gen.module_name((major, minor), arch))
+    return abi.layouts((major, minor), arch)
 
 
 def scalar_size(code):
@@ -77,7 +79,7 @@ def member_exprs(ctype, desc, prefix='', base=0):
 
 
 def expectations(release, arch):
-    """(C expression, value the generated module says) pairs."""
+    """(C expression, value the generated layouts say) pairs."""
     m = generated(release, arch)
     assert m.RELEASE == tuple(int(x) for x in release.split('.')) and m.ARCH == arch
     e = []
@@ -209,10 +211,48 @@ def test_shared_releases_generated_when_present():
 
 
 @pytest.mark.parametrize('release,arch', CASES)
+def test_decoded_layouts_are_what_the_generator_read(release, arch):
+    """What abi.Layouts decodes from a release's bytes is exactly what
+    tools/xenabi/gen.py read from the headers: every uctypes descriptor
+    (the ones a module of Python literals held before), SIZE, CONST,
+    ERRNO; and no struct more."""
+    major, minor = (int(x) for x in release.split('.'))
+    want = gen.generate((major, minor), include_dir(release), arch)
+    m = generated(release, arch)
+    assert m.RELEASE == (major, minor) and m.ARCH == arch
+    assert m.SIZE == want['SIZE'] and m.CONST == want['CONST'] and m.ERRNO == want['ERRNO']
+    for name, _ in gen.STRUCTS + gen.OPTIONAL_STRUCTS:
+        if name in want['layouts']:
+            assert getattr(m, name) == want['layouts'][name], name
+        else:
+            assert not hasattr(m, name), name
+    assert sorted(k for k in vars(m) if k.startswith('xen_')) == sorted(want['layouts'])
+
+
+def test_layouts_not_trusted_blindly():
+    """A release's bytes of the wrong length or for another release stop
+    the decoding (an AssertionError, or an IndexError past the end)."""
+    idx = __import__('xenabi_x86_64')
+    r = idx.RELEASES[0]
+    b = idx.LAYOUTS[0]
+
+    class Index:
+        RELEASES = (r,)
+        NAMES, SHAPES, ERRNO = idx.NAMES, idx.SHAPES, idx.ERRNO
+
+    for bad in (b + b'\0', b[:-1], b[:3], b[:1] + bytes([r[0], r[1] + 1]) + b[3:]):
+        Index.LAYOUTS = (bad,)
+        with pytest.raises((AssertionError, IndexError)):
+            abi.Layouts(Index, r, 'x86_64').xen_sysctl
+    Index.LAYOUTS = (b,)
+    assert abi.Layouts(Index, r, 'x86_64').xen_sysctl == abi.layouts(r, 'x86_64').xen_sysctl
+
+
+@pytest.mark.parametrize('release,arch', CASES)
 def test_generated_layouts_match_compiler(release, arch, tmp_path):
     exprs = expectations(release, arch)
     assert len(exprs) > 150
-    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'the generated module')
+    compare(exprs, compiler_values(release, arch, exprs, tmp_path), 'the generated layouts')
 
 
 def facade_expectations(a):
@@ -354,10 +394,7 @@ def test_createdomain_layout_moved_in_4_20():
 def test_what_every_release_shares_is_the_same_in_each():
     for arch in ARCHES:
         idx = __import__('xenabi_' + arch)
-        seen = [
-            abi.stable_constants(__import__('xenabi_%d_%d_%s' % (r + (arch,))), idx)[0]
-            for r in idx.RELEASES
-        ]
+        seen = [abi.stable_constants(abi.layouts(r, arch), idx)[0] for r in idx.RELEASES]
         for s in seen[1:]:
             common = set(s) & set(seen[0])
             assert dict((k, s[k]) for k in common) == dict((k, seen[0][k]) for k in common)

@@ -163,6 +163,32 @@ def test_layouts_come_from_the_generated_descriptors():
     assert abi.ERRNO_NAMES[abi.EACCES] == 'EACCES'
 
 
+def test_layouts_decoded_once_per_release_and_usable_by_uctypes():
+    """Each release's layouts are decoded from its bytes once and kept;
+    what is decoded reads a buffer as the C layout says (here, under
+    MicroPython too, through uctypes where the build has it)."""
+    idx = __import__('xenabi_x86_64')
+    for r in idx.RELEASES:
+        m = abi.layouts(r, 'x86_64')
+        assert m is abi.layouts(r, 'x86_64') and m.RELEASE == r and m.ARCH == 'x86_64'
+        assert m.ERRNO[abi.EACCES] == 'EACCES'
+        assert ('xen_domctl_get_domain_state' in m.SIZE) == hasattr(
+            m, 'xen_domctl_get_domain_state'
+        )
+        d = m.xen_domctl
+        a = abi.Abi(r, 'x86_64')
+        assert (a.DOMCTL_CMD, a.DOMCTL_DOMAIN) == (d['cmd'] & 0x1FFFF, d['domain'] & 0x1FFFF)
+        try:
+            import uctypes
+        except ImportError:
+            continue
+        buf = bytearray(m.SIZE['xen_domctl'])
+        s = uctypes.struct(uctypes.addressof(buf), d, uctypes.LITTLE_ENDIAN)
+        s.cmd, s.domain = 0x12345678, 0x7FF0
+        assert struct.unpack_from('<I', buf, a.DOMCTL_CMD)[0] == 0x12345678
+        assert struct.unpack_from('<H', buf, a.DOMCTL_DOMAIN)[0] == 0x7FF0
+
+
 def test_each_hypervisor_has_its_own_layouts():
     """An Abi object per Hypervisor, not module globals: choosing 4.17's
     layouts for one leaves another's 4.20 ones alone."""
