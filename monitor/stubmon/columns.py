@@ -240,10 +240,6 @@ class Columns:
                 *[[d[i] for d in part] if f is None else [f(d[i]) for d in part] for i, f in cells]
             )
 
-    def row(self, fmt, d):
-        """One record's row in a poll's row_format."""
-        return fmt % tuple([d[i] if f is None else f(d[i]) for i, f in self.cells])
-
     def json(self, d):
         """One record's JSON object."""
         return self.domain % tuple([d[i] if f is None else f(d[i]) for i, f in self.json_cells])

@@ -120,10 +120,15 @@ def test_header_and_row_format_from_the_declaration():
     assert cols.header(widths) == HEADER
     assert cols.row_format(widths) == '%5s %-6s %11s %11s %5s %8s %6s %6s %4s %4s %s'
     d = snapshot()[0]
-    assert cols.row(cols.row_format(widths), d) == (
+    assert row(cols, cols.row_format(widths), d) == (
         '    0 r-----          64           -     2      1.3   12.5    6.3    0    0 '
         '00000000-0000-0000-0000-000000000000'
     )
+
+
+def row(cols, fmt, d):
+    """One record's row, as table.format_poll makes each."""
+    return fmt % next(cols.each([d], cols.cells))
 
 
 def test_widths_grow_from_the_widest_value_only():
@@ -141,7 +146,7 @@ def test_widths_grow_from_the_widest_value_only():
     assert columns.limited_max([2**60, 0xFFFFFFFF]) is None
     unl = recs.at_poll([recs.dom(0, 0, 1, 2**60), recs.dom(1, 0, 1, 0xFFFFFFFE)])
     fmt = cols.row_format(cols.widths(unl))
-    assert cols.widths(unl)[3] == 11 and len(cols.row(fmt, unl[1]).split()[3]) == 8
+    assert cols.widths(unl)[3] == 11 and len(row(cols, fmt, unl[1]).split()[3]) == 8
 
 
 def test_each_converts_chunk_by_chunk_in_order():
