@@ -542,6 +542,7 @@ PARTS = (
     "decode",
     "profile",
     "against",
+    "refmon",
 )
 # parts a plain make bench leaves out: decode (make bench part of size),
 # against (needs --against REV)
@@ -630,6 +631,10 @@ def main():
         import bench_against
 
         bench_against.compare(opts.board, "4.20", opts.against, run_stats, median)
+    if "refmon" in parts:  # against the bare C reference monitor (tools/refmon)
+        import bench_refmon
+
+        bench_refmon.compare(opts.board, stat_rows)
 
 
 def report(setup, interval, r):

@@ -136,20 +136,31 @@ def _chosen_dom0(dom0_mem_mib, base, size, args, extra=""):
 
 
 def device_tree(
-    image, args, domus, dom0_mem_mib, qemu_mem_mib, dom0=True, policy=None, xen_extra=""
+    image,
+    args,
+    domus,
+    dom0_mem_mib,
+    qemu_mem_mib,
+    dom0=True,
+    policy=None,
+    xen_extra="",
+    domu_image=None,
 ):
     """Path of a device tree for this scenario (cached by content).
     dom0 False: no dom0 module; `args` are then unused (the monitor is one
     of `domus`, with its `caps`). policy: (address, size) of a FLASK
     policy module (compatible "xen,xsm-policy"); xen_extra: more of Xen's
-    command line."""
+    command line. domu_image: the Image of the domus other than the
+    monitor, if not `image` (qemu_command)."""
     size = os.path.getsize(image)
+    domu_size = os.path.getsize(domu_image) if domu_image else size
     if dom0:
         nodes = _chosen_dom0(dom0_mem_mib, MODULE_BASE, size, args, xen_extra)
     else:
         nodes = _chosen_open(dom0_mem_mib, xen_extra)
     for i, d in enumerate(domus, 1):
-        nodes += domu_node(i, d, MODULE_BASE + i * MODULE_STRIDE, size)
+        own = not dom0 and i == 1  # mode control: d1 is the monitor
+        nodes += domu_node(i, d, MODULE_BASE + i * MODULE_STRIDE, size if own else domu_size)
     if policy:
         nodes += [
             "    xsm-policy {",
@@ -240,6 +251,7 @@ def qemu_command(
     control_caps=CAPS_CONTROL,
     policy=None,
     flask="enforcing",
+    domu_image=None,
 ):
     """domus: [{"mem_mib": 16, "vcpus": 1, "args": "role=guest ...",
     "caps": 0x4 (optional: the `capabilities` property)}, ...] booted as
@@ -248,7 +260,9 @@ def qemu_command(
     monitor (`args`) is domU d1 with `capabilities = <control_caps>`
     (CONTROL_MEM_MIB, 1 vCPU), the domus d2, d3, ...
     policy: a FLASK policy file, loaded as a module after the Images, Xen
-    booted `xsm=flask flask=<flask>` (Xen's arm64 builds have FLASK)."""
+    booted `xsm=flask flask=<flask>` (Xen's arm64 builds have FLASK).
+    domu_image: the Image the domus boot, if not the monitor's `image`
+    (make bench's C reference monitor beside stubmon's guests)."""
     if domus is None:
         domus = DEFAULT_DOMUS if mode in ("dom0less", "control") else ()
     domus = list(domus)
@@ -268,6 +282,7 @@ def qemu_command(
         dom0=dom0,
         policy=pol,
         xen_extra=extra or "",
+        domu_image=domu_image,
     )
     cmd = _qemu_base(qemu_mem_mib) + [
         "-kernel",
@@ -278,9 +293,11 @@ def qemu_command(
         xen_args(dom0_mem_mib, extra or ""),
     ]
     for i in range(0 if dom0 else 1, len(domus) + 1):
+        own = i == (0 if dom0 else 1)  # the monitor's module
         cmd += [
             "-device",
-            "loader,file=%s,addr=0x%x,force-raw=on" % (image, MODULE_BASE + i * MODULE_STRIDE),
+            "loader,file=%s,addr=0x%x,force-raw=on"
+            % (image if own or not domu_image else domu_image, MODULE_BASE + i * MODULE_STRIDE),
         ]
     if pol:
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (policy, pol[0])]
