@@ -20,7 +20,12 @@ from . import snapshot
 from . import view
 
 EVENT_LISTINGS = 8  # event listings per interval at most (a storm waits for the poll)
-BACKLOG_SHOWN = 32  # xenlog=1: Xen's lines from before the start shown at most
+# xenlog=1: the bytes of Xen's lines from before the start shown at most,
+# as said (marks included: about 10 lines): a domU's console ring holds
+# 2 KiB, poll 1's table follows at once and the ring never waits for
+# xenconsoled (a restarted monitor's 32 lines once cost it poll 1's table)
+BACKLOG_BYTES = 1024
+BACKLOG_ALERTS = 4  # alert=log: firings on those lines said at most; the rest counted
 
 
 def next_deadline(start, step, want, now):
@@ -318,7 +323,7 @@ class Monitor:
         # what Xen logged before this start (its boot; a restarted monitor:
         # what happened while it was down): alert=log: rules see it once,
         # xenlog=1 shows its last lines, both marked as older
-        shown = older[-BACKLOG_SHOWN:] if self.opts.xenlog else []
+        shown = backlog(older) if self.opts.xenlog else []
         self.say(
             "stubmon: xenlog: reading Xen's log from index %d on; of the %d bytes before "
             "it, %d lines were read for alert=log: and %d are shown marked as logged "
@@ -328,7 +333,14 @@ class Monitor:
         now = self.xen.time_ns()
         self.output.log(now, shown, 0, True)
         if self.alerts is not None:
-            self.output.alerts(now, self.alerts.log_lines(older), True)
+            fired = self.alerts.log_lines(older)
+            if len(fired) > BACKLOG_ALERTS:
+                self.say(
+                    'stubmon: alert: %d log: firings on lines logged before this monitor '
+                    'started; the last %d follow' % (len(fired), BACKLOG_ALERTS)
+                )
+                fired = fired[-BACKLOG_ALERTS:]
+            self.output.alerts(now, fired, True)
 
     def read_log(self, snap):
         """Xen's new log lines since the last poll, for alert=log: rules;
@@ -668,6 +680,18 @@ class Monitor:
         ns = {'__name__': '__main__', 'xen': self.xen, 'stubmon': stubmon}
         self.xen.repl(ns)
         self.say('stubmon: repl: ended')
+
+
+def backlog(older):
+    """The last of Xen's lines from before the start that xenlog=1 shows:
+    BACKLOG_BYTES of them at most, as said (marks included)."""
+    room, n = BACKLOG_BYTES, 0
+    for line in reversed(older):
+        room -= len(line) + len(render.EARLIER) + len('stubmon xenlog: \n')
+        if room < 0:
+            break
+        n += 1
+    return older[len(older) - n :]
 
 
 def _discard(line):

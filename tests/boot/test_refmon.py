@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import boot
+import bench
 import bench_refmon
 import buildlock
 from stubmon_exporter import consolelog
@@ -95,7 +96,7 @@ def test_rows_are_the_domains_booted(run):
 
 def test_the_bench_reads_its_figures(run):
     board, mode, res = run
-    rows = bench_refmon.stat_rows(res.lines)
+    rows = bench.stat_rows(res.lines)
     assert [r["poll"] for r in rows] == [1, 2]
     assert rows[1]["cpu_us"] >= rows[0]["cpu_us"] and rows[1]["now_us"] > rows[0]["now_us"]
     entry, line, row = bench_refmon.boot_line(res.lines)

@@ -9,6 +9,7 @@ from stubmon import render
 import xen  # the fake
 
 from stubmon import hypercalls
+from stubmon import app
 from stubmon import xenlog
 from apprun import run
 
@@ -83,6 +84,38 @@ def xen_prints(at_sleep):
         xen.xen_log('(XEN) from boot: shown as older\n')
 
     return setup
+
+
+def test_the_backlog_shown_fits_half_a_console_ring():
+    # Xen's boot lines of 55 characters once its (XEN) goes: each shown one
+    # is 109 bytes with its marks and newline; 1024 bytes take 9 of the 14
+    def setup(st):
+        for i in range(14):
+            xen.xen_log('(XEN) boot line %02d %s\n' % (i, 'x' * 42))
+
+    lines, _, _ = run(ARGS + ' xenlog=1', setup)
+    shown = [l for l in lines if l.startswith('stubmon xenlog: (logged before')]
+    assert len(shown) == 9 and shown[-1].endswith('boot line 13 ' + 'x' * 42), shown
+    assert sum([len(l) + 1 for l in shown]) <= app.BACKLOG_BYTES
+    said = [l for l in lines if l.startswith("stubmon: xenlog: reading Xen's log")]
+    assert said and 'lines were read for alert=log: and 9 are shown' in said[0], said
+    assert 'stubmon poll 1: ' in '\n'.join(lines)
+
+
+def test_many_log_alerts_on_the_backlog_are_counted_and_the_last_said():
+    def setup(st):
+        for i in range(10):
+            xen.xen_log('(XEN) Watchdog timer fired for domain %d\n' % i)
+
+    lines, _, _ = run(ARGS + ' alert=log:Watchdog', setup)
+    said = [l for l in lines if l.startswith('stubmon: alert: ')]
+    assert said == [
+        'stubmon: alert: 10 log: firings on lines logged before this monitor started; '
+        'the last 4 follow'
+    ], lines
+    fired = [l for l in lines if ' host log:Watchdog firing ' in l]
+    assert len(fired) == 4 and fired[-1].endswith('for domain 9)'), fired
+    assert lines.index(said[0]) < lines.index(fired[0])
 
 
 def test_xenlog_forwards_and_log_alert_fires_once_per_line():
@@ -207,5 +240,8 @@ def test_the_backlog_shown_is_bounded():
 
     lines, _, _ = run(ARGS + ' xenlog=1', many)
     fwd = [l for l in lines if l.startswith('stubmon xenlog:')]
-    shown = fwd[:32]
-    assert len(fwd) == 32 and shown[0].endswith('b28') and shown[-1].endswith('b59'), fwd
+    # each shown line is 57 bytes with its marks and newline: 17 fit 1 KiB
+    assert len(fwd) == 17 and fwd[0].endswith('b43') and fwd[-1].endswith('b59'), fwd
+    assert (
+        sum([len(l) + 1 for l in fwd]) <= app.BACKLOG_BYTES < sum([len(l) + 1 for l in fwd]) + 57
+    )
