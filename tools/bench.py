@@ -588,6 +588,19 @@ def main():
         loaded = boot.image_path(opts.board)
         if not loaded.endswith(".elf"):  # arm64: the raw Image Xen loads
             print("  %s: %d B" % (os.path.basename(loaded), os.path.getsize(loaded)))
+        import bench_against
+
+        rels, every, one = bench_against.layouts_cost(opts.board)
+        print(
+            "  production image with the layouts of %s: text+data %d B; with 4.17's only: %d B;"
+            " each other release adds %d B"
+            % (
+                ", ".join(["%d.%d" % r for r in rels]),
+                every,
+                one,
+                (every - one) // max(1, len(rels) - 1),
+            )
+        )
     if "decode" in parts or (x86 and "size" in parts):
         decode()
     if "profile" in parts and x86:

@@ -99,11 +99,49 @@ def compare(board, xen, rev, run_stats, median, sizes=(1, 100, 1000), interval_s
                 fig.append(median([r["poll_us"] for r in rows[1:]]) if rows else None)
             change = "%+.1f%%" % (100.0 * (fig[1] - fig[0]) / fig[0]) if all(fig) else "-"
             print("    %5d %-8s %9s %9s %7s" % (n, view, fig[0] or "-", fig[1] or "-", change))
-    mine = boot.build_dir(board, variant="standard")
-    if not os.path.exists(os.path.join(mine, "stubmon.elf")):
-        mine = build(boot.REPO, board, "standard")
+    mine = build(boot.REPO, board, "standard")  # make: up to date, or made so
     a, b = text_data(build(tree, board, "standard")), text_data(mine)
     print(
         "  production image (make), text+data: %s %d (%d + %d), %s %d (%d + %d): %+d B"
         % (sha[:9], sum(a), a[0], a[1], head[:9], sum(b), b[0], b[1], sum(b) - sum(a))
     )
+
+
+def layouts_cost(board):
+    """What each Xen release's layouts add to the production image: the
+    image with every generated release against one built with 4.17's
+    layouts only (the port's own make, its layouts generated apart in
+    build/bench-layouts/). Returns (releases, text+data all, text+data
+    4.17 only)."""
+    arch = "aarch64" if board == "arm64" else board
+    index = {}
+    with open(os.path.join(boot.REPO, "build", "xenabi", arch, "xenabi_%s.py" % arch)) as f:
+        exec(f.read(), index)
+    top = os.path.join(boot.REPO, "build", "bench-layouts")
+    deps = os.path.join(top, "deps")
+    os.makedirs(deps, exist_ok=True)
+    link = os.path.join(deps, "libxen-dev-4.17")
+    if not os.path.islink(link):
+        os.symlink(os.path.join(boot.DEPS, "pkg", "libxen-dev-4.17"), link)
+    one = os.path.join(top, board)
+    subprocess.run(
+        [
+            "timeout",
+            "900",
+            "make",
+            "-s",
+            "-C",
+            os.path.join(boot.REPO, "port-xen"),
+            "BOARD=" + board,
+            "VARIANT=standard",
+            "BUILD=" + one,
+            "XENABI_OUT=" + os.path.join(top, "gen"),
+            "XENABI_DEPS=" + deps,
+            "XEN_SHARED=" + os.path.join(top, "none"),
+            "-j2",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    mine = build(boot.REPO, board, "standard")  # make: up to date, or made so
+    return index["RELEASES"], sum(text_data(mine)), sum(text_data(one))
