@@ -36,7 +36,19 @@ _start_pvh:
     mov     %eax, %es
     mov     %eax, %ss
 
-    /* 4 page directories of 2 MiB pages: the low 4 GiB, identity. */
+    /* The tables live in bss (zeroed by Xen's ELF loader), not in the
+     * file: 8 KiB of zeros off the image. PML4[0] -> the PDPT, whose 4
+     * entries -> 4 page directories of 2 MiB pages: the low 4 GiB,
+     * identity. Every high half stays 0: all of it is below 4 GiB. */
+    movl    $(pvh_pdpt + PTE_P_RW), pvh_pml4
+    mov     $pvh_pdpt, %edi
+    mov     $(pvh_pd + PTE_P_RW), %eax
+    mov     $4, %ecx
+3:  mov     %eax, (%edi)
+    add     $0x1000, %eax
+    add     $8, %edi
+    loop    3b
+
     mov     $pvh_pd, %edi
     mov     $(PTE_P_RW | PTE_PSE), %eax
     xor     %edx, %edx
@@ -88,20 +100,12 @@ gdt_desc:
     .word gdt_end - gdt - 1
     .long gdt
 
-    .section .data.pagetables, "aw", @progbits
-    .balign 4096
-pvh_pml4:
-    .quad pvh_pdpt + PTE_P_RW
-    .fill 511, 8, 0
-pvh_pdpt:
-    .quad pvh_pd + PTE_P_RW
-    .quad pvh_pd + 0x1000 + PTE_P_RW
-    .quad pvh_pd + 0x2000 + PTE_P_RW
-    .quad pvh_pd + 0x3000 + PTE_P_RW
-    .fill 508, 8, 0
-
     .section .bss.pagetables, "aw", @nobits
     .balign 4096
+pvh_pml4:
+    .skip 4096
+pvh_pdpt:
+    .skip 4096
 pvh_pd:
     .skip 4 * 4096
 
