@@ -234,6 +234,18 @@ def cpu(board, xen, span_s=30):
 BOOT_STAMPS = re.compile(r"^stubmon: boot entry_us=(\d+) first_line_us=(\d+) first_row_us=(\d+)$")
 
 
+def boot_to_poll_1(board, xen, mode, image=None):
+    """One boot that ends after poll 1 (its stats line and boot stamps)."""
+    return boot.boot(
+        board,
+        xen,
+        "interval=1 count=1 stats=1 exit=qemu",
+        timeout=120,
+        image=image,
+        **({"mode": mode} if mode else {}),
+    )
+
+
 def boot_stamps(board, xen, runs=3):
     """Guest time from the image's entry point (stamped in C) to its first
     console line and to the first table row, and from Xen's hand-over
@@ -244,13 +256,7 @@ def boot_stamps(board, xen, runs=3):
     for mode in getattr(mod, "MODES", None) or (None,):
         got = []
         for _ in range(runs):
-            res = boot.boot(
-                board,
-                xen,
-                "interval=1 count=1 stats=1 exit=qemu",
-                timeout=120,
-                **({"mode": mode} if mode and board == "x86_64" else {}),
-            )
+            res = boot_to_poll_1(board, xen, mode)
             m = next((BOOT_STAMPS.match(l) for l in res.lines if BOOT_STAMPS.match(l)), None)
             if not m:
                 continue
@@ -329,10 +335,8 @@ def smallest_dom0(board, xen):
         below, found = None, None
         for mib in (1, 2, 3, 4, 6, 8):
             opts = {"dom0_mem_mib": mib}
-            if mode and board == "x86_64":
-                opts["mode"] = mode
-            if board == "arm64":
-                opts["domus"] = []
+            if mode:
+                opts["mode"] = mode  # arm64: dom0 alone, no dom0less guests
             res = boot.boot(board, xen, "interval=1 count=1 exit=qemu", timeout=60, **opts)
             heap = next((HEAP_LINE.search(l) for l in res.lines if HEAP_LINE.search(l)), None)
             if res.guest_exit == 0 and consolelog.polls(res.lines):
@@ -543,6 +547,7 @@ PARTS = (
     "profile",
     "against",
     "refmon",
+    "warm",
 )
 # parts a plain make bench leaves out: decode (make bench part of size),
 # against (needs --against REV)
@@ -648,6 +653,10 @@ def main():
         import bench_refmon
 
         bench_refmon.compare(opts.board, stat_rows)
+    if "warm" in parts:  # a first run's cost under TCG (tools/warm)
+        import bench_warm
+
+        bench_warm.compare(opts.board, boot_to_poll_1)
 
 
 def report(setup, interval, r):
