@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import bench_warm
-from conftest import XENABI_DIRS
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the layouts tests/conftest.py brought up to date (tests/boot has a conftest
+# of its own: `import conftest` may find either)
+XENABI_DIRS = [os.path.join(TOP, 'build', 'xenabi', a) for a in ('x86_64', 'aarch64')]
 SCRIPT = os.path.join(TOP, 'tools', 'warm', 'main.py')
 DRIVER = """
 import xen
