@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# CPYTHON_ONLY = True  (runs the script in a process of its own; reads tools/bench_warm.py)
 # make bench --only warm: tools/warm/main.py starts the monitor twice in one
 # run and says the line tools/bench_warm.py reads. Run against the fake
 # hypervisor in a process of its own: it drops and imports the stubmon
