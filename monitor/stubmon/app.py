@@ -21,10 +21,11 @@ from . import view
 
 EVENT_LISTINGS = 8  # event listings per interval at most (a storm waits for the poll)
 # xenlog=1: the bytes of Xen's lines from before the start shown at most,
-# as said (marks included: about 10 lines): a domU's console ring holds
-# 2 KiB, poll 1's table follows at once and the ring never waits for
-# xenconsoled (a restarted monitor's 32 lines once cost it poll 1's table)
-BACKLOG_BYTES = 1024
+# as said (marks included: about 4 lines): a domU's console ring holds
+# 2 KiB and never waits for xenconsoled, and the start-up lines, a FLASK
+# hint and poll 1's table follow at once (1 KiB of them once cost poll 1
+# two rows under TCG; said and counted, but lost)
+BACKLOG_BYTES = 512
 BACKLOG_ALERTS = 4  # alert=log: firings on those lines said at most; the rest counted
 
 
@@ -97,7 +98,8 @@ class Monitor:
         self.xenlog = None  # xenlog.XenLog while xenlog=1 or alert=log: read Xen's log
         self.health = health.Health(say)
         self.health.on_error = self.error_json
-        self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick)
+        self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick_now)
+        self.step_ns = 0  # the interval, once the options are read
         self.due = 0  # the grid point of the poll (stats)
         self.kicks = 0  # watchdog kicks so far (stats)
         self.last_listings = 0  # event listings in the interval before a poll (stats)
@@ -192,7 +194,7 @@ class Monitor:
         polls). An error in a poll is said, counted and the loop goes on;
         while polls keep failing they are spaced out (health.Health)."""
         xen, opts = self.xen, self.opts
-        step = opts.interval_ms * 1000000
+        step = self.step_ns = opts.interval_ms * 1000000
         start = xen.time_ns()
         deadline = start
         n = 0
@@ -208,7 +210,7 @@ class Monitor:
                 wait = 1
             except Exception as e:  # never stop watching (health.py)
                 wait = self.health.failed('poll %d' % n, e)
-            self.kick()
+            self.kick(xen.time_ns(), deadline)
             if opts.count and n >= opts.count:
                 return
             deadline = next_deadline(start, step, deadline + wait * step, xen.time_ns())
@@ -593,8 +595,9 @@ class Monitor:
         how many domains the change trackers hold and the Xen console
         hypercalls made so far (writes: a poll's lines go in few); then
         what sleeping has cost so far (xen.sleep_counts: sleeps, blocks,
-        wakes by a domain event, early wakes) and the watchdog kicks: what
-        an idle monitor does between polls (docs/benchmarks.md)."""
+        wakes by a domain event, early wakes), the watchdog kicks and when
+        the last one was (or the arming): what an idle monitor does between
+        polls (docs/benchmarks.md)."""
         xen = self.xen
         poll_us = (xen.time_ns() - now) // 1000
         cpu_us = xen.cpu_ns() // 1000
@@ -604,7 +607,7 @@ class Monitor:
         return (
             'stubmon: stats poll=%d now_us=%d due_us=%d poll_us=%d cpu_us=%d errors=%d '
             'dropped=%d listings=%d heap=%d tracked=%d writes=%d '
-            'sleeps=%d blocks=%d wakes=%d early=%d kicks=%d'
+            'sleeps=%d blocks=%d wakes=%d early=%d kicks=%d kicked_us=%d'
             % (
                 (
                     n,
@@ -620,7 +623,7 @@ class Monitor:
                     xen.console_writes(),
                 )
                 + xen.sleep_counts()
-                + (self.kicks,)
+                + (self.kicks, self.waker.kicked // 1000)
             )
             + (self.test.stats_tail() if self.test else '')
         )
@@ -639,8 +642,9 @@ class Monitor:
     def arm_watchdog(self):
         """watchdog=S: Xen shuts this domain down (reason watchdog, xl's
         `w`; the xl config's on_watchdog restarts it) if it is not kicked
-        for S seconds: after every poll and event listing, and while a
-        long sleep lasts."""
+        for S seconds: kicked after a poll once the next poll's end would
+        be half of S from the last kick, and by then in a long sleep
+        (loop.Waker.kick_due)."""
         s = self.opts.watchdog_seconds()
         if not s:
             self.say('stubmon: watchdog off (watchdog=0)')
@@ -650,13 +654,20 @@ class Monitor:
             self.say('%s; running without it' % hv.explain(hv.HypercallError('watchdog', -rc)))
             return
         self.waker.watchdog_ns = s * 1000000000  # the sleep wakes to kick it
+        self.waker.kicked = self.xen.time_ns()  # Xen's timer runs from here
         # Xen shuts the domain down (reason watchdog) after s seconds unkicked
         self.say('stubmon: watchdog %d s' % s)
 
-    def kick(self):
-        if self.waker.watchdog_ns:
-            self.xen.watchdog()
-            self.kicks += 1
+    def kick(self, now, due):
+        """After the poll of grid point `due`: kick the watchdog if the next
+        poll's end (an interval on, the poll taking as long again) would
+        come too late for it (loop.Waker.kick_due; a long sleep wakes to
+        kick it)."""
+        self.waker.kick_due(now, self.step_ns + (now - due))
+
+    def kick_now(self):
+        self.xen.watchdog()
+        self.kicks += 1
 
     def repl(self):
         """repl=1: one table, then MicroPython's REPL on the console in

@@ -648,24 +648,31 @@ static void event_listing(void) {
     console_batch(false);
 }
 
-static void kick(void) {
-    if (watchdog_timeout_s()) {
+// The monitor's rule (loop.Waker.kick_due): kick unless, `ahead` ns on
+// (the next chance), half the timeout would still not have passed since
+// the last kick (or the arming).
+static uint64_t kicked_ns;
+static void kick_due(uint64_t now, uint64_t ahead) {
+    uint64_t half = watchdog_timeout_s() * S_NS / 2;
+    if (half && now - kicked_ns + ahead >= half) {
         watchdog_kick();
         kicks++;
+        kicked_ns = now;
     }
 }
 
 // To the deadline (loop.Waker): woken by a domain event to list the
 // domains, at most EVENT_LISTINGS times an interval, spaced evenly; woken
-// at half the watchdog's timeout to kick it. Xen's timer saying the
-// deadline has come is trusted over our clock.
+// half the watchdog's timeout after the last kick to kick it. Xen's timer
+// saying the deadline has come is trusted over our clock.
 static void sleep_to(uint64_t deadline) {
     static uint64_t next_listing;
     uint64_t gap = step_ns / EVENT_LISTINGS, half_wd = watchdog_timeout_s() * S_NS / 2;
     for (;;) {
         uint64_t now = clock_now_ns(), until = deadline;
-        if (half_wd && now + half_wd < until) {
-            until = now + half_wd;
+        uint64_t due = half_wd ? kicked_ns + half_wd : deadline;
+        if (due < until) {
+            until = due > now ? due : now;
         }
         bool can = listings < EVENT_LISTINGS && next_listing < deadline;
         bool may = can && next_listing <= now;
@@ -676,13 +683,15 @@ static void sleep_to(uint64_t deadline) {
             if (until == deadline) {
                 return;
             }
-            kick();
+            if (until >= due) {   // woken to kick it
+                kick_due(clock_now_ns(), half_wd);
+            }
             continue;
         }
         listings++;
         event_listing();
         next_listing = clock_now_ns() + gap;
-        kick();
+        kick_due(next_listing - gap, 0);
     }
 }
 
@@ -790,6 +799,7 @@ __attribute__((noreturn)) void stubmon_main(void) {
     }
     if (watchdog_s) {
         long rc = watchdog_set((uint32_t)watchdog_s);
+        kicked_ns = clock_now_ns();
         puts_(rc < 0 ? "refmon: watchdog refused, errno " : "refmon: watchdog ");
         put_u(rc < 0 ? (uint64_t)-rc : (uint64_t)watchdog_s);
         puts_(rc < 0 ? "; running without it" : " s");
@@ -803,7 +813,8 @@ __attribute__((noreturn)) void stubmon_main(void) {
     for (unsigned n = 1;; n++) {
         poll(n, deadline);
         listings = 0;
-        kick();
+        uint64_t done = clock_now_ns();
+        kick_due(done, step_ns + (done - deadline));
         if (count && n >= count) {
             break;
         }

@@ -95,6 +95,7 @@ class State:
         self.storm_wakes = 0
         self.watchdog_s = 0  # armed timeout, 0 = off
         self.watchdog_kicks = 0
+        self.watchdog_at = []  # Xen time of the arming and of each kick
         self.cmdline = ''
         self.console = []
         self.console_have = ('xen',)  # channels this fake guest has
@@ -350,6 +351,7 @@ def watchdog(seconds=None):
         st.watchdog_kicks += 1
     else:
         st.watchdog_s = seconds
+    st.watchdog_at.append(st.now)
     return -st.fail['watchdog'] if 'watchdog' in st.fail else 0
 
 
