@@ -10,9 +10,12 @@
 // Mini-OS does until its console is up, output goes to the Xen console, or
 // where that is refused to e9: early lines (boot errors) are not lost.
 //
-// The ring never waits: xenconsoled may be slow or gone, and the monitor
-// must go on. A piece of output goes into the ring only if all of it fits;
-// otherwise its line is dropped to its newline and counted. A line longer
+// The ring waits a little, never long: xenconsoled may be slow or gone,
+// and the monitor must go on. A piece of output that does not fit waits
+// for xenconsoled (it notifies the ring's channel as it takes output),
+// RING_WAIT_NS at most; if it still does not fit the ring is stalled: its
+// line is dropped to its newline and counted, and nothing waits again
+// until a piece fits (a dead xenconsoled costs one wait). A line longer
 // than the line buffer goes out in pieces: while one is in progress room
 // for CUT_MARK is kept, so that a piece that does not fit ends the line
 // visibly instead of tearing it. Once there is room again, one line says
@@ -31,6 +34,7 @@
 
 #include "arch.h"
 #include "barrier.h"
+#include "clock.h"
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
@@ -52,6 +56,10 @@ static struct xencons_own out_own;        // out_prod, ours (xencons_ring.h)
 static unsigned long resyncs_said;        // out_own.resyncs already reported
 
 #define CUT_MARK " [cut: console full]\n"
+// A burst (the start-up lines, a FLASK hint, poll 1's table) can be more
+// than the 2 KiB ring holds before xenconsoled under load takes any.
+#define RING_WAIT_NS 200000000ULL
+static bool ring_stalled;   // a wait ran out: none until a piece fits
 #define CUT_LEN (sizeof(CUT_MARK) - 1)
 
 // Where the ring output stands within the current line.
@@ -80,6 +88,24 @@ static bool ring_find(void) {
 // Bytes the ring has room for now (xenconsoled moves out_cons).
 static size_t ring_room(void) {
     return xencons_out_room(ring, &out_own);
+}
+
+// Room for `need` bytes, waiting for xenconsoled as said above.
+static size_t ring_room_for(size_t need) {
+    size_t room = ring_room();
+    if (room >= need || ring_stalled) {
+        return room;
+    }
+    evtchn_notify(ring_port);   // what is in it, to take now
+    uint64_t until = clock_now_ns() + RING_WAIT_NS;
+    while ((room = ring_room()) < need) {
+        if (clock_now_ns() >= until) {
+            ring_stalled = true;
+            break;
+        }
+        evtchn_wait(ring_port, until);
+    }
+    return room;
 }
 
 // Caller checked ring_room(): never more than fits.
@@ -216,18 +242,23 @@ static void ring_write(const char *s, size_t n) {
     }
     // a piece that leaves its line open must leave room to cut it
     size_t need = n + (ends ? 0 : CUT_LEN);
-    size_t room = ring_room();
-    if (ring_state == AT_START && (unsaid_lines || out_own.resyncs != resyncs_said)) {
-        // said only with the line that follows it, or the report itself
-        // could take the room a line needs, report after report
-        char report[REPORT_MAX + RESYNC_MAX];
-        size_t rn = 0;
+    size_t room = ring_room();   // a broken ring is resynchronised here
+    char report[REPORT_MAX + RESYNC_MAX];
+    size_t rn = 0;
+    if (ring_state == AT_START) {
         if (out_own.resyncs != resyncs_said) {
             rn += resync_text(report);
         }
         if (unsaid_lines) {
             rn += report_text(report + rn);
         }
+    }
+    if (room < rn + need) {
+        room = ring_room_for(rn + need);
+    }
+    if (rn) {
+        // said only with the line that follows it, or the report itself
+        // could take the room a line needs, report after report
         if (rn + need > room) {
             ring_lost(n, true);
             ring_state = ends ? AT_START : DROPPING;
@@ -240,6 +271,7 @@ static void ring_write(const char *s, size_t n) {
     }
     if (need <= room) {
         ring_put(s, n);
+        ring_stalled = false;
         ring_state = ends ? AT_START : IN_LINE;
     } else if (ring_state == IN_LINE) {
         // room for the mark was kept when the line's last piece went in

@@ -22,9 +22,9 @@ from . import view
 EVENT_LISTINGS = 8  # event listings per interval at most (a storm waits for the poll)
 # xenlog=1: the bytes of Xen's lines from before the start shown at most,
 # as said (marks included: about 4 lines): a domU's console ring holds
-# 2 KiB and never waits for xenconsoled, and the start-up lines, a FLASK
-# hint and poll 1's table follow at once (1 KiB of them once cost poll 1
-# two rows under TCG; said and counted, but lost)
+# 2 KiB and waits 200 ms at most for xenconsoled (console.c), and the
+# start-up lines, a FLASK hint and poll 1's table follow at once (1 KiB
+# of them once cost poll 1 two rows under TCG; said and counted, but lost)
 BACKLOG_BYTES = 512
 BACKLOG_ALERTS = 4  # alert=log: firings on those lines said at most; the rest counted
 

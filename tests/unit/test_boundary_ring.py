@@ -57,7 +57,7 @@ static evtchn_port_t ring_port_given = 7;
 
 // --- the backend ---------------------------------------------------------
 enum { IN_QUIET, IN_FLOOD, IN_JUMP, IN_BEHIND, IN_RANDOM };
-enum { OUT_HONEST, OUT_SILENT, OUT_AHEAD_ONCE, OUT_BEHIND_ONCE, OUT_RANDOM };
+enum { OUT_HONEST, OUT_SILENT, OUT_AHEAD_ONCE, OUT_BEHIND_ONCE, OUT_RANDOM, OUT_ON_WAIT };
 static int in_mode = IN_QUIET, out_mode = OUT_HONEST;
 static uint32_t in_seq;                       // next input byte's number
 static unsigned long reads_in_prod, reads_in_cons, reads_out_prod, reads_out_cons;
@@ -119,8 +119,8 @@ uint32_t test_read_index(const volatile void *p) {
         reads_out_cons++;
         if (out_mode == OUT_HONEST) {
             drain();
-        } else if (out_mode == OUT_SILENT) {
-            // reads nothing this time
+        } else if (out_mode == OUT_SILENT || out_mode == OUT_ON_WAIT) {
+            // reads nothing this time (OUT_ON_WAIT: only when waited for)
         } else if (out_mode == OUT_AHEAD_ONCE) {
             page.r.out_cons = page.r.out_prod + 10;                 // ahead of the producer
             out_mode = OUT_HONEST;
@@ -186,12 +186,22 @@ bool evtchn_test_and_clear(evtchn_port_t port) {
 bool evtchn_bind_virq(uint32_t virq, evtchn_port_t *port) {
     return false;
 }
+// Only the output side waits (for xenconsoled to take output), on the
+// ring's channel; nothing taken: Xen's timer ends it at the deadline.
+static unsigned long waits;
+static uint64_t now_ns;
 bool evtchn_wait(evtchn_port_t port, uint64_t deadline_ns) {
-    CHECK(!"blocked for input: no input was expected to be missing");
+    CHECK(port == ring_port_given);
+    waits++;
+    if (out_mode == OUT_ON_WAIT) {
+        drain();
+        return true;
+    }
+    now_ns = deadline_ns;
     return false;
 }
 uint64_t clock_now_ns(void) {
-    return 0;
+    return now_ns;
 }
 uint32_t watchdog_timeout_s(void) {
     return 0;
@@ -337,6 +347,53 @@ static void garbage(void) {
     CHECK(in.resyncs > 0 && out.resyncs > 0);
 }
 
+// n lines of 100 bytes (20 of them leave 48 of the ring's 2048 free)
+static void lines100(int n) {
+    char line[100];
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    for (int i = 0; i < n; i++) {
+        console_write(line, sizeof(line));
+    }
+}
+
+// A backend that takes nothing: a line that does not fit waits for it
+// (200 ms of Xen's time), then is dropped and counted; the next is dropped
+// at once; once a line fits, the line saying what was lost goes first,
+// and a full ring waits again.
+static void stalled(void) {
+    start();
+    out_mode = OUT_SILENT;
+    lines100(20);
+    CHECK(waits == 0);
+    uint64_t t0 = now_ns;
+    lines100(1);
+    CHECK(waits > 0 && now_ns - t0 >= 200000000ULL);
+    unsigned long w = waits;
+    lines100(1);
+    CHECK(waits == w);
+    out_mode = OUT_HONEST;
+    console_write("after\n", 6);
+    const char *got = said();
+    const char *tail = "stubmon: console: 2 lines (200 bytes) dropped while the console ring was full\n"
+        "after\n";
+    CHECK(strlen(got) == 2000 + strlen(tail) && !strcmp(got + 2000, tail));
+    out_mode = OUT_SILENT;
+    lines100(21);
+    CHECK(waits > w);
+}
+
+// A slow backend that takes output only when it is told and waited for
+// (xenconsoled under load): twice what the ring holds, none of it lost.
+static void slow(void) {
+    start();
+    out_mode = OUT_ON_WAIT;
+    lines100(40);
+    CHECK(waits > 0);
+    const char *got = said();
+    CHECK(strlen(got) == 4000 && !strstr(got, "dropped"));
+}
+
 // A ring whose event channel a 2-level shared_info cannot have: not used.
 static void bad_port(void) {
     memset(page.before, 0xa5, sizeof(page.before));
@@ -369,6 +426,10 @@ int main(int argc, char **argv) {
         garbage();
     } else if (!strcmp(s, "bad_port")) {
         bad_port();
+    } else if (!strcmp(s, "stalled")) {
+        stalled();
+    } else if (!strcmp(s, "slow")) {
+        slow();
     } else {
         fprintf(stderr, "unknown scenario %s\n", s);
         return 2;
@@ -389,6 +450,8 @@ SCENARIOS = [
     'scribbled_out_prod',
     'garbage',
     'bad_port',
+    'stalled',
+    'slow',
 ]
 
 
