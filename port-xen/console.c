@@ -15,7 +15,8 @@
 // for xenconsoled (it notifies the ring's channel as it takes output),
 // RING_WAIT_NS at most; if it still does not fit the ring is stalled: its
 // line is dropped to its newline and counted, and nothing waits again
-// until a piece fits (a dead xenconsoled costs one wait). A line longer
+// until a piece fits (a dead xenconsoled costs one wait). After a drop
+// nothing goes in until the ring has drained to half. A line longer
 // than the line buffer goes out in pieces: while one is in progress room
 // for CUT_MARK is kept, so that a piece that does not fit ends the line
 // visibly instead of tearing it. Once there is room again, one line says
@@ -253,13 +254,20 @@ static void ring_write(const char *s, size_t n) {
             rn += report_text(report + rn);
         }
     }
-    if (room < rn + need) {
-        room = ring_room_for(rn + need);
+    // after a drop, nothing more until the ring has drained to half: a
+    // gap a stalled backend leaves would take a report and a line, then
+    // the next drop another report (one report a stall, lines whole)
+    size_t want = rn + need;
+    if (unsaid_lines && want < sizeof(ring->out) / 2) {
+        want = sizeof(ring->out) / 2;
+    }
+    if (room < want) {
+        room = ring_room_for(want);
     }
     if (rn) {
         // said only with the line that follows it, or the report itself
         // could take the room a line needs, report after report
-        if (rn + need > room) {
+        if (want > room) {
             ring_lost(n, true);
             ring_state = ends ? AT_START : DROPPING;
             return;
