@@ -57,11 +57,11 @@ static struct xencons_own out_own;        // out_prod, ours (xencons_ring.h)
 static unsigned long resyncs_said;        // out_own.resyncs already reported
 
 #define CUT_MARK " [cut: console full]\n"
+#define CUT_LEN (sizeof(CUT_MARK) - 1)
 // A burst (the start-up lines, a FLASK hint, poll 1's table) can be more
 // than the 2 KiB ring holds before xenconsoled under load takes any.
 #define RING_WAIT_NS 200000000ULL
 static bool ring_stalled;   // a wait ran out: none until a piece fits
-#define CUT_LEN (sizeof(CUT_MARK) - 1)
 
 // Where the ring output stands within the current line.
 static enum { AT_START, IN_LINE, DROPPING } ring_state;

@@ -656,7 +656,7 @@ def main():
     if "warm" in parts:  # a first run's cost under TCG (tools/warm)
         import bench_warm
 
-        bench_warm.compare(opts.board, boot_to_poll_1)
+        bench_warm.compare(opts.board, boot_to_poll_1, median)
 
 
 def report(setup, interval, r):

@@ -59,13 +59,9 @@ def figures(lines):
     return None
 
 
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
-
-
-def compare(board, boot_to_poll_1, xen="4.20", runs=3):
-    """boot_to_poll_1: bench.py's (one boot that ends after poll 1)."""
+def compare(board, boot_to_poll_1, median, xen="4.20", runs=3):
+    """boot_to_poll_1, median: bench.py's (one boot that ends after poll 1;
+    the median of a list)."""
     image = build(board)
     mod = boot.load_board(board)
     print(

@@ -99,7 +99,6 @@ class Monitor:
         self.health = health.Health(say)
         self.health.on_error = self.error_json
         self.waker = loop.Waker(xen, EVENT_LISTINGS, self.kick_now)
-        self.step_ns = 0  # the interval, once the options are read
         self.due = 0  # the grid point of the poll (stats)
         self.kicks = 0  # watchdog kicks so far (stats)
         self.last_listings = 0  # event listings in the interval before a poll (stats)
@@ -194,7 +193,7 @@ class Monitor:
         polls). An error in a poll is said, counted and the loop goes on;
         while polls keep failing they are spaced out (health.Health)."""
         xen, opts = self.xen, self.opts
-        step = self.step_ns = opts.interval_ms * 1000000
+        step = opts.interval_ms * 1000000
         start = xen.time_ns()
         deadline = start
         n = 0
@@ -663,7 +662,7 @@ class Monitor:
         poll's end (an interval on, the poll taking as long again) would
         come too late for it (loop.Waker.kick_due; a long sleep wakes to
         kick it)."""
-        self.waker.kick_due(now, self.step_ns + (now - due))
+        self.waker.kick_due(now, self.opts.interval_ms * 1000000 + (now - due))
 
     def kick_now(self):
         self.xen.watchdog()

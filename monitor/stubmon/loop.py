@@ -68,8 +68,7 @@ class Waker:
                 if until == deadline:
                     return
                 if until >= due:  # woken to kick it (Xen's timer: due has come)
-                    self.kick()
-                    self.kicked = xen.time_ns()
+                    self.kick_due(xen.time_ns(), self.watchdog_ns)  # always kicks
                 continue
             t0 = xen.time_ns()
             if t0 + self.listing_ns >= deadline:

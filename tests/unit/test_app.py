@@ -234,8 +234,10 @@ def test_watchdog_option_arms_kicks_and_can_be_off():
     lines, how, st = run('count=12 interval=1 watchdog=7 exit=qemu')
     assert 'stubmon: watchdog 7 s' in lines and st.watchdog_s == 7
     # kicked after the polls by which 2.5 s (half the timeout, less the
-    # next interval and poll) have passed since the last kick
-    assert 3 <= st.watchdog_kicks <= 4, st.watchdog_kicks
+    # next interval and poll) have passed since the last kick: 3 s apart
+    assert st.watchdog_kicks == 3, st.watchdog_kicks
+    arm = st.watchdog_at[0]
+    assert [t - arm for t in st.watchdog_at] == [0, 3000000000, 6000000000, 9000000000]
     lines, how, st = run('count=1 interval=1 watchdog=0 exit=qemu')
     assert 'stubmon: watchdog off (watchdog=0)' in lines and st.watchdog_s == 0
     lines, how, st = run('count=1 interval=20 exit=qemu')

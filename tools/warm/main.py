@@ -26,7 +26,7 @@ t.append(xen.time_ns())
 m = app.Monitor(xen)
 m.run()
 t.append(xen.time_ns())
-entry, first_line = xen.boot_ns()
+entry = xen.boot_ns()[0]
 print(
     'stubmon warm: entry_to_main_us=%d import_us=%d import_again_us=%d run_us=%d run_again_us=%d'
     % (
